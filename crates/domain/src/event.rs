@@ -1,0 +1,115 @@
+//! The closed set of things that happen. Every state change in `app` emits one or more
+//! [`Event`]s into the outbox in the same transaction; every consumer (realtime fan-out, and
+//! later workflow triggers, analytics, webhooks) is one `match` over this enum.
+
+use std::fmt;
+
+use crate::{
+    ConversationId, CustomerId, MessageId, ParseError, ProblemCode, TeamId, TicketId, Timestamp,
+    TokenId, UserId, WorkspaceId,
+    conversation::{Channel, ConversationStatus, SenderKind, Visibility},
+    ticket::Status,
+};
+
+/// Who did it. Every audit entry and event names one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Actor {
+    User(UserId),
+    /// An integration acting through an API token.
+    Token(TokenId),
+    Customer(CustomerId),
+    System,
+}
+
+impl Actor {
+    pub fn parse(s: &str) -> Result<Actor, ParseError> {
+        if s == "system" {
+            return Ok(Actor::System);
+        }
+        let bad = || ParseError::new("actor", format!("{s:?} is not an actor"));
+        let (kind, id) = s.split_once(':').ok_or_else(bad)?;
+        match kind {
+            "user" => UserId::parse(id).map(Actor::User),
+            "token" => TokenId::parse(id).map(Actor::Token),
+            "customer" => CustomerId::parse(id).map(Actor::Customer),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::User(id) => write!(f, "user:{id}"),
+            Actor::Token(id) => write!(f, "token:{id}"),
+            Actor::Customer(id) => write!(f, "customer:{id}"),
+            Actor::System => f.write_str("system"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    CustomerCreated { customer: CustomerId },
+    CustomerUpdated { customer: CustomerId },
+    CustomersMerged { into: CustomerId, from: CustomerId },
+    ConversationCreated { conversation: ConversationId, customer: CustomerId, channel: Channel },
+    ConversationUpdated { conversation: ConversationId, status: ConversationStatus, assignee: Option<UserId> },
+    MessageCreated { conversation: ConversationId, message: MessageId, sender: SenderKind, visibility: Visibility },
+    TicketCreated { ticket: TicketId, conversation: ConversationId },
+    TicketUpdated { ticket: TicketId, fields: Vec<String> },
+    TicketStatusChanged { ticket: TicketId, from: Status, to: Status },
+    TicketAssigned { ticket: TicketId, assignee: Option<UserId>, team: Option<TeamId> },
+    UserChanged { user: UserId },
+    TeamChanged { team: TeamId },
+    ProblemCodeChanged { code: ProblemCode },
+}
+
+impl Event {
+    /// The stable wire and storage name, `noun.verb`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::CustomerCreated { .. } => "customer.created",
+            Event::CustomerUpdated { .. } => "customer.updated",
+            Event::CustomersMerged { .. } => "customer.merged",
+            Event::ConversationCreated { .. } => "conversation.created",
+            Event::ConversationUpdated { .. } => "conversation.updated",
+            Event::MessageCreated { .. } => "message.created",
+            Event::TicketCreated { .. } => "ticket.created",
+            Event::TicketUpdated { .. } => "ticket.updated",
+            Event::TicketStatusChanged { .. } => "ticket.status_changed",
+            Event::TicketAssigned { .. } => "ticket.assigned",
+            Event::UserChanged { .. } => "user.changed",
+            Event::TeamChanged { .. } => "team.changed",
+            Event::ProblemCodeChanged { .. } => "problem_code.changed",
+        }
+    }
+}
+
+/// Who may see an event. Staff who read all cases see every event of their workspace;
+/// department members see events of their teams' and their own cases; a customer sees only
+/// public events of their own conversations and tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Audience {
+    pub customer: Option<CustomerId>,
+    pub team: Option<TeamId>,
+    pub assignee: Option<UserId>,
+    pub internal: bool,
+}
+
+impl Audience {
+    pub fn staff_only() -> Audience {
+        Audience { internal: true, ..Audience::default() }
+    }
+}
+
+/// An event as stored in the outbox: gapless `seq` per workspace, in commit order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    pub workspace: WorkspaceId,
+    pub seq: i64,
+    pub at: Timestamp,
+    pub actor: Actor,
+    pub event: Event,
+    pub audience: Audience,
+}

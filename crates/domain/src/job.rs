@@ -1,0 +1,32 @@
+//! Durable background work. A job is a row enqueued in the same transaction as the change that
+//! needs it, claimed by one worker at a time, and retried with backoff on failure. Later issues
+//! add SLA timers, notifications and webhook deliveries as new variants.
+
+use crate::{TicketId, Timestamp};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Job {
+    /// Close a ticket that stayed solved for the workspace's auto-close period. `solved_at`
+    /// guards against a stale job: if the ticket was reopened and solved again, it no longer
+    /// matches and the job does nothing.
+    CloseSolvedTicket { ticket: TicketId, solved_at: Timestamp },
+}
+
+impl Job {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Job::CloseSolvedTicket { .. } => "close_solved_ticket",
+        }
+    }
+}
+
+/// Delay before retry number `attempt` (1-based): 5 s doubling, capped at one hour.
+pub fn backoff_millis(attempt: i64) -> i64 {
+    let exp = attempt.clamp(1, 20) - 1;
+    (5_000i64 << exp).min(3_600_000)
+}
+
+/// How long a claimed job is hidden from other workers; a worker that dies releases it then.
+pub const LEASE_MILLIS: i64 = 60_000;
+/// Attempts before a job is marked failed and left for a person to look at.
+pub const MAX_ATTEMPTS: i64 = 10;
