@@ -1,0 +1,132 @@
+//! The durable job queue: rows enqueued inside a [`crate::WriteTx`], claimed with a lease
+//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL; the single writer on SQLite), finished in the same
+//! transaction as their effect, retried with backoff.
+
+use anyhow::{Context, anyhow};
+use domain::{Job, JobId, TicketId, Timestamp, WorkspaceId, job};
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, any::AnyRow};
+
+use crate::{Db, Dialect, Result, int, parse_col, text};
+
+fn payload(j: &Job) -> String {
+    match j {
+        Job::CloseSolvedTicket { ticket, solved_at } => {
+            json!({"ticket": ticket.to_string(), "solved_at": solved_at.millis()}).to_string()
+        }
+    }
+}
+
+fn decode(kind: &str, payload: &str) -> Result<Job> {
+    let v: Value = serde_json::from_str(payload).with_context(|| format!("job payload is not JSON: {payload:?}"))?;
+    match kind {
+        "close_solved_ticket" => Ok(Job::CloseSolvedTicket {
+            ticket: TicketId::parse(v["ticket"].as_str().unwrap_or_default()).map_err(|e| anyhow!("{e}"))?,
+            solved_at: Timestamp::from_millis(v["solved_at"].as_i64().unwrap_or_default()),
+        }),
+        other => anyhow::bail!("unknown job kind {other:?}"),
+    }
+}
+
+pub(crate) async fn insert(c: &mut AnyConnection, ws: WorkspaceId, id: JobId, j: &Job, run_at: Timestamp, now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO jobs (id, workspace_id, kind, payload, run_at, state, attempts, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+    )
+    .bind(id.to_string())
+    .bind(ws.to_string())
+    .bind(j.name())
+    .bind(payload(j))
+    .bind(run_at.millis())
+    .bind(now.millis())
+    .execute(c)
+    .await
+    .context("enqueueing a job")?;
+    Ok(())
+}
+
+/// A job claimed by one worker until its lease runs out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    pub id: JobId,
+    pub workspace: WorkspaceId,
+    pub job: Job,
+    /// 1 on the first run.
+    pub attempt: i64,
+}
+
+fn claimed(r: &AnyRow) -> Result<Claimed> {
+    Ok(Claimed {
+        id: parse_col(r, "id", JobId::parse)?,
+        workspace: parse_col(r, "workspace_id", WorkspaceId::parse)?,
+        job: decode(&text(r, "kind")?, &text(r, "payload")?)?,
+        attempt: int(r, "attempts")?,
+    })
+}
+
+/// Claims up to `limit` due jobs for `worker`, hiding them from others for the lease.
+pub async fn claim(db: &Db, worker: &str, now: Timestamp, limit: i64) -> Result<Vec<Claimed>> {
+    let lock = match db.dialect() {
+        Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+        Dialect::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE jobs SET locked_until = $2, locked_by = $3, attempts = attempts + 1, updated_at = $1
+         WHERE id IN (
+            SELECT id FROM jobs WHERE state = 'pending' AND run_at <= $1
+              AND (locked_until IS NULL OR locked_until < $1)
+            ORDER BY run_at LIMIT $4 {lock})
+         RETURNING id, workspace_id, kind, payload, attempts"
+    );
+    let mut c = db.bookkeeping().await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now.millis())
+        .bind(now.millis() + job::LEASE_MILLIS)
+        .bind(worker)
+        .bind(limit.clamp(1, 100))
+        .fetch_all(&mut *c)
+        .await
+        .context("claiming jobs")?;
+    rows.iter().map(claimed).collect()
+}
+
+/// Marks a job done; call inside the transaction that applied its effect, so the effect and
+/// the completion commit together (exactly once). Returns false if the lease was lost.
+pub async fn complete(c: &mut AnyConnection, id: JobId, worker: &str, now: Timestamp) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE jobs SET state = 'done', locked_until = NULL, updated_at = $3 WHERE id = $1 AND locked_by = $2 AND state = 'pending'",
+    )
+    .bind(id.to_string())
+    .bind(worker)
+    .bind(now.millis())
+    .execute(c)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Records a failure: retry after backoff, or give up after the last attempt.
+pub async fn fail(db: &Db, c: &Claimed, error: &str, now: Timestamp) -> Result<()> {
+    let (state, run_at) = if c.attempt >= job::MAX_ATTEMPTS {
+        ("failed", now)
+    } else {
+        ("pending", now.plus_millis(job::backoff_millis(c.attempt)))
+    };
+    let mut conn = db.bookkeeping().await?;
+    sqlx::query(
+        "UPDATE jobs SET state = $2, run_at = $3, locked_until = NULL, last_error = $4, updated_at = $5 WHERE id = $1",
+    )
+    .bind(c.id.to_string())
+    .bind(state)
+    .bind(run_at.millis())
+    .bind(error.chars().take(2000).collect::<String>())
+    .bind(now.millis())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Counts of jobs by state, for metrics and tests.
+pub async fn counts(c: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state").fetch_all(c).await?;
+    rows.iter().map(|r| Ok((text(r, "state")?, int(r, "n")?))).collect()
+}
