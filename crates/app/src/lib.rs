@@ -1,1 +1,119 @@
-//! placeholder
+//! Use cases, grouped by product noun (`intake`, `tickets`, `admin`, `audit`). Each public
+//! function authorises through a capability type in its signature, runs one database
+//! transaction through `db::WriteTx` (writing its events and audit entries there), and wakes
+//! the realtime hub after commit. This is the only crate that calls `db`.
+//!
+//! `app` knows no HTTP and no JSON: it takes parsed domain values and returns domain values
+//! or an [`Error`].
+
+pub mod admin;
+pub mod audit;
+pub mod auth;
+mod error;
+pub mod hub;
+mod ids;
+pub mod intake;
+pub mod jobs;
+pub mod tickets;
+
+use std::sync::Arc;
+
+use domain::{Clock, Timestamp};
+
+pub use crate::{
+    error::{Error, Result},
+    hub::Hub,
+    ids::IdGen,
+};
+pub use db;
+
+/// Settings of the use cases, from the binary's `Config`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Staff sessions expire after this many hours without use.
+    pub session_hours: i64,
+    /// Widget visitor tokens live this many days.
+    pub visitor_token_days: i64,
+    /// A solved ticket closes itself after this many days (Zendesk's default is 4).
+    pub auto_close_days: i64,
+    /// Failed logins allowed per account and per client address per minute.
+    pub login_attempts_per_minute: u32,
+    /// Cheap password hashing for tests; never in production.
+    pub fast_password_hashing: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            session_hours: 12,
+            visitor_token_days: 30,
+            auto_close_days: 4,
+            login_attempts_per_minute: 10,
+            fast_password_hashing: false,
+        }
+    }
+}
+
+/// The system clock: the only place outside tests that reads real time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)] // This is the one sanctioned reader of the system time.
+    fn now(&self) -> Timestamp {
+        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        Timestamp::from_millis(d.as_millis() as i64)
+    }
+}
+
+/// Everything a use case needs. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub(crate) db: db::Db,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) hub: Hub,
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) ids: IdGen,
+    pub(crate) limiter: Arc<auth::LoginLimiter>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("db", &self.db.dialect()).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    pub fn new(db: db::Db, clock: Arc<dyn Clock>, settings: Settings) -> App {
+        let hub = Hub::new(db.clone());
+        let limiter = Arc::new(auth::LoginLimiter::new(settings.login_attempts_per_minute));
+        App { db, clock, hub, settings: Arc::new(settings), ids: IdGen::default(), limiter }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    pub fn db(&self) -> &db::Db {
+        &self.db
+    }
+
+    /// Whether the database answers (readiness).
+    pub async fn ready(&self) -> Result<()> {
+        self.db.ping().await.map_err(Error::Internal)
+    }
+
+    /// Commits a write and wakes realtime subscribers of the workspace.
+    pub(crate) async fn commit(&self, tx: db::WriteTx) -> Result<()> {
+        let ws = tx.workspace();
+        let events = tx.commit().await?;
+        if !events.is_empty() {
+            self.hub.wake(ws);
+        }
+        Ok(())
+    }
+}

@@ -113,3 +113,25 @@ pub struct EventRecord {
     pub event: Event,
     pub audience: Audience,
 }
+
+/// Who is watching the event stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    /// Staff who may read every case of the workspace.
+    AllCases,
+    /// A department member: their teams' cases and those assigned to them.
+    Scoped { user: UserId, teams: Vec<TeamId> },
+    Customer(CustomerId),
+}
+
+impl Audience {
+    pub fn visible_to(&self, v: &Viewer) -> bool {
+        match v {
+            Viewer::AllCases => true,
+            Viewer::Scoped { user, teams } => {
+                self.assignee == Some(*user) || self.team.is_some_and(|t| teams.contains(&t))
+            }
+            Viewer::Customer(c) => !self.internal && self.customer == Some(*c),
+        }
+    }
+}

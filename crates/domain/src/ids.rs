@@ -13,13 +13,13 @@ macro_rules! id_type {
         pub struct $name(Uuid);
 
         impl $name {
-            /// A fresh id whose time prefix is `at`, with random low bits.
-            pub fn new(at: Timestamp, random: u128) -> $name {
+            /// An id with time prefix `at` and 74 bits of `tail` (random, or a counter): ids
+            /// order by `(at, tail)`, in binary and in text.
+            pub fn new(at: Timestamp, tail: u128) -> $name {
                 let ms = at.millis().max(0) as u128 & ((1 << 48) - 1);
-                let bits = (ms << 80) | (random & ((1u128 << 80) - 1));
-                // Set version 7 and the RFC 4122 variant.
-                let bits = (bits & !(0xF << 76)) | (0x7 << 76);
-                let bits = (bits & !(0b11 << 62)) | (0b10 << 62);
+                let rand_a = (tail >> 62) & 0xFFF;
+                let rand_b = tail & ((1u128 << 62) - 1);
+                let bits = (ms << 80) | (0x7 << 76) | (rand_a << 64) | (0b10 << 62) | rand_b;
                 $name(Uuid::from_u128(bits))
             }
             pub fn parse(s: &str) -> Result<$name, ParseError> {

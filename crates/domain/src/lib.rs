@@ -24,7 +24,7 @@ pub use crate::{
         Attachment, Channel, Conversation, ConversationStatus, Handler, Message, SenderKind,
         Visibility,
     },
-    event::{Actor, Audience, Event, EventRecord},
+    event::{Actor, Audience, Event, EventRecord, Viewer},
     ids::*,
     job::Job,
     problem_code::{ProblemCategory, ProblemCode, ProblemCodeEntry},

@@ -1,0 +1,327 @@
+//! Who is calling, and what they may do. Authentication turns a session cookie, an API token
+//! or a visitor token into a [`Principal`] or a [`Visitor`]; capability types ([`Staff`],
+//! [`Agent`], [`Supervisor`], [`Manager`], [`Admin`], [`Auditor`]) can only be made from a
+//! principal whose role allows them, and use cases demand them by signature (PL-1).
+
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier, password_hash::phc::PasswordHash};
+use domain::{
+    Actor, CustomerId, Department, Email, Permission, Role, TeamId, Timestamp, TokenId, User,
+    UserId, WorkspaceId, event::Viewer,
+};
+
+use crate::{App, Error, Result, error::OrNotFound, ids::hash_secret};
+
+/// An authenticated staff member or integration, in one workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub workspace: WorkspaceId,
+    pub actor: Actor,
+    pub role: Role,
+    pub user: Option<UserId>,
+    pub department: Option<Department>,
+    /// Teams the user belongs to (department members see their teams' cases).
+    pub teams: Vec<TeamId>,
+    /// Present for cookie sessions: unsafe requests must echo it (CSRF).
+    pub csrf_token: Option<String>,
+}
+
+impl Principal {
+    pub fn allows(&self, p: Permission) -> bool {
+        self.role.allows(p)
+    }
+
+    /// How this principal sees the event stream and case lists.
+    pub fn viewer(&self) -> Viewer {
+        if self.allows(Permission::ReadAllCases) {
+            Viewer::AllCases
+        } else {
+            Viewer::Scoped { user: self.user.unwrap_or_else(|| UserId::new(Timestamp::default(), 0)), teams: self.teams.clone() }
+        }
+    }
+}
+
+/// A capability: proof that a principal may do one class of things.
+pub trait Capability: Sized {
+    const NEEDS: Permission;
+    const WHAT: &'static str;
+    fn wrap(p: Principal) -> Self;
+    fn principal(&self) -> &Principal;
+
+    fn from_principal(p: Principal) -> Result<Self> {
+        if p.allows(Self::NEEDS) { Ok(Self::wrap(p)) } else { Err(Error::Forbidden(Self::WHAT)) }
+    }
+}
+
+macro_rules! capability {
+    ($($(#[$m:meta])* $name:ident = $perm:ident, $what:literal;)+) => {$(
+        $(#[$m])*
+        #[derive(Debug, Clone)]
+        pub struct $name(Principal);
+
+        impl Capability for $name {
+            const NEEDS: Permission = Permission::$perm;
+            const WHAT: &'static str = $what;
+            fn wrap(p: Principal) -> Self {
+                $name(p)
+            }
+            fn principal(&self) -> &Principal {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = Principal;
+            fn deref(&self) -> &Principal {
+                &self.0
+            }
+        }
+    )+};
+}
+
+capability! {
+    /// Any staff member: reads the directory and the cases their role can see.
+    Staff = ReadDirectory, "read this workspace";
+    /// Works cases: creates and changes customers, conversations and tickets; replies.
+    Agent = WriteCases, "change cases";
+    /// Adds internal notes to cases they can read (includes department members).
+    Noter = AddNotes, "add internal notes";
+    /// Merges customers, takes over others' tickets.
+    Supervisor = SuperviseCases, "supervise cases";
+    /// Edits teams, skills and the problem-code table.
+    Manager = ManageCatalog, "manage teams and problem codes";
+    /// Edits users and API tokens.
+    Admin = ManageUsers, "manage users and API tokens";
+    /// Reads and verifies the audit log.
+    Auditor = ReadAudit, "read the audit log";
+}
+
+/// A widget visitor: may read and write only their own conversations and tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Visitor {
+    pub workspace: WorkspaceId,
+    pub customer: CustomerId,
+}
+
+/// A new login session: the secret for the cookie and the CSRF token for the page.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub csrf_token: String,
+    pub expires_at: Timestamp,
+    pub user: User,
+}
+
+/// Counts failed logins per account and per client address in a sliding minute.
+#[derive(Debug)]
+pub struct LoginLimiter {
+    per_minute: u32,
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl LoginLimiter {
+    pub fn new(per_minute: u32) -> LoginLimiter {
+        LoginLimiter { per_minute: per_minute.max(1), failures: Mutex::new(HashMap::new()) }
+    }
+
+    /// Seconds to wait if any of `keys` is over the limit.
+    fn check(&self, keys: &[String]) -> Option<u64> {
+        let now = Instant::now();
+        let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 100_000 {
+            m.retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < Duration::from_secs(60)));
+        }
+        keys.iter()
+            .filter_map(|k| {
+                let v = m.get_mut(k)?;
+                v.retain(|t| now.duration_since(*t) < Duration::from_secs(60));
+                (v.len() as u32 >= self.per_minute).then(|| 60 - now.duration_since(v[0]).as_secs().min(59))
+            })
+            .max()
+    }
+
+    fn fail(&self, keys: &[String]) {
+        let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        for k in keys {
+            m.entry(k.clone()).or_default().push(Instant::now());
+        }
+    }
+}
+
+fn argon(fast: bool) -> Argon2<'static> {
+    if fast {
+        let params = argon2::Params::new(1024, 1, 1, None).expect("valid argon2 params");
+        Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+    } else {
+        Argon2::default()
+    }
+}
+
+/// Hashes a password with argon2id (PHC string).
+pub fn hash_password(password: &str, fast: bool) -> Result<String> {
+    argon(fast)
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing a password: {e}")))
+}
+
+fn verify_password(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        // Parameters come from the stored hash, so fast and default hashes both verify.
+        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Err(_) => false,
+    }
+}
+
+impl App {
+    /// Password login. Every failure looks the same to the caller, and costs the same time.
+    pub async fn login(&self, workspace: &str, email: &str, password: &str, client: IpAddr) -> Result<Session> {
+        let keys = [format!("acct:{}:{}", workspace.trim().to_lowercase(), email.trim().to_lowercase()), format!("ip:{client}")];
+        if let Some(s) = self.limiter.check(&keys) {
+            return Err(Error::RateLimited { retry_after_secs: s });
+        }
+        let bad = Error::Unauthenticated("wrong workspace, email or password");
+        let mut c = self.db.read().await?;
+        let ws = db::workspaces::by_slug(&mut c, &workspace.trim().to_lowercase()).await?;
+        let found = match (&ws, Email::parse(email)) {
+            (Some(ws), Ok(e)) => db::users::user_for_login(&mut c, ws.id, &e).await?,
+            _ => None,
+        };
+        drop(c);
+        // Verify against a dummy hash when the account is missing, so timing reveals nothing.
+        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let fast = self.settings.fast_password_hashing;
+        let stored = match found.as_ref().and_then(|(_, h)| h.clone()) {
+            Some(h) => h,
+            None => DUMMY.get_or_init(|| hash_password("not a real password", fast).unwrap_or_default()).clone(),
+        };
+        let pw = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &stored))
+            .await
+            .map_err(|e| Error::Internal(e.into()))?;
+        let user = match found {
+            Some((u, Some(_))) if ok && u.active => u,
+            _ => {
+                self.limiter.fail(&keys);
+                return Err(bad);
+            }
+        };
+        let now = self.now();
+        let token = self.ids.secret("");
+        let csrf = self.ids.secret("");
+        let expires = now.plus_hours(self.settings.session_hours);
+        let mut tx = self.db.write(user.workspace).await?;
+        db::users::insert_session(&mut tx, user.workspace, user.id, &hash_secret(&token), &csrf, now, expires).await?;
+        let actor = Actor::User(user.id);
+        tx.audit(now, actor, "user.login", "user", &user.id.to_string(), None, None).await?;
+        self.commit(tx).await?;
+        Ok(Session { token, csrf_token: csrf, expires_at: expires, user })
+    }
+
+    pub async fn logout(&self, session_token: &str) -> Result<()> {
+        let mut c = self.db.bookkeeping().await?;
+        db::users::delete_session(&mut c, &hash_secret(session_token)).await?;
+        Ok(())
+    }
+
+    /// The principal of a session cookie, extending the session while it is in use.
+    pub async fn authenticate_session(&self, token: &str) -> Result<Principal> {
+        let now = self.now();
+        let hash = hash_secret(token);
+        let mut c = self.db.read().await?;
+        let (user, csrf, expires) =
+            db::users::session(&mut c, &hash, now).await?.ok_or(Error::Unauthenticated("session expired; log in again"))?;
+        if !user.active {
+            return Err(Error::Unauthenticated("account disabled"));
+        }
+        let teams = db::users::teams_of(&mut c, user.id).await?;
+        drop(c);
+        // Slide the expiry at most once every few minutes, not on every request.
+        let ttl = self.settings.session_hours * 3_600_000;
+        if expires.millis() - now.millis() < ttl - 5 * 60_000 {
+            let mut w = self.db.bookkeeping().await?;
+            db::users::extend_session(&mut w, &hash, now.plus_hours(self.settings.session_hours)).await?;
+        }
+        Ok(Principal {
+            workspace: user.workspace,
+            actor: Actor::User(user.id),
+            role: user.role,
+            user: Some(user.id),
+            department: user.department,
+            teams,
+            csrf_token: Some(csrf),
+        })
+    }
+
+    /// The principal of an API token (`Authorization: Bearer ht_…`).
+    pub async fn authenticate_token(&self, token: &str) -> Result<Principal> {
+        let mut c = self.db.read().await?;
+        let t = db::users::token_by_hash(&mut c, &hash_secret(token))
+            .await?
+            .ok_or(Error::Unauthenticated("unknown or revoked API token"))?;
+        Ok(Principal {
+            workspace: t.workspace,
+            actor: Actor::Token(t.id),
+            role: t.role,
+            user: None,
+            department: None,
+            teams: Vec::new(),
+            csrf_token: None,
+        })
+    }
+
+    /// The visitor of a widget token (`Authorization: Bearer hv_…`).
+    pub async fn authenticate_visitor(&self, token: &str) -> Result<Visitor> {
+        let mut c = self.db.read().await?;
+        let (workspace, customer) = db::customers::token(&mut c, &hash_secret(token), self.now())
+            .await?
+            .ok_or(Error::Unauthenticated("unknown or expired visitor token"))?;
+        Ok(Visitor { workspace, customer })
+    }
+
+    /// The user behind a staff principal, for `GET /me`.
+    pub async fn me(&self, s: &Staff) -> Result<Option<User>> {
+        let Some(id) = s.user else { return Ok(None) };
+        let mut c = self.db.read().await?;
+        Ok(Some(db::users::get_user(&mut c, s.workspace, id).await?.or_not_found("user")?))
+    }
+
+    /// Ids of the token principal, for audit readers.
+    pub fn token_id(p: &Principal) -> Option<TokenId> {
+        match p.actor {
+            Actor::Token(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_and_default_hashes_verify() {
+        let h = hash_password("correct horse battery", true).unwrap();
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn limiter_blocks_after_the_limit() {
+        let l = LoginLimiter::new(3);
+        let k = ["acct:a".to_string()];
+        for _ in 0..3 {
+            assert_eq!(l.check(&k), None);
+            l.fail(&k);
+        }
+        assert!(l.check(&k).is_some_and(|s| s > 0 && s <= 60));
+        assert_eq!(l.check(&["acct:b".to_string()]), None);
+    }
+}

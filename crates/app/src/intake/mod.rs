@@ -1,0 +1,11 @@
+//! Intake (IN-1…IN-4): customers and their identities, conversations and messages from staff
+//! and from the public widget API.
+
+pub(crate) mod conversations;
+mod customers;
+mod public;
+pub(crate) mod snapshot;
+
+pub use conversations::{ConversationPatch, NewConversation, NewMessage};
+pub use customers::{CustomerPatch, NewCustomer};
+pub use public::{Chat, Hello, Tracking};
