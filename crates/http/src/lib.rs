@@ -1,1 +1,29 @@
-//! placeholder
+//! The only crate that knows HTTP, JSON and WebSocket. Handlers extract and authorise, call one
+//! `app` function, and map its result to a DTO or to an error from the one code table
+//! (`error.rs`). All routes are listed in `router.rs`.
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod router;
+pub mod routes;
+
+pub use crate::router::{openapi, router};
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub app: app::App,
+    /// Mark the session cookie `Secure` (serve behind TLS).
+    pub secure_cookies: bool,
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

@@ -1,1 +1,299 @@
-fn main() {}
+//! The `huiting` binary: reads the configuration, wires the crates together and runs one of
+//! the subcommands. The only crate that reads the environment, files and the system clock.
+
+mod bench;
+mod config;
+mod demo;
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(name = "huiting", version, about = "慧听 Huiting: intelligent customer service and the customer-feedback loop")]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// Configuration file (default: ./huiting.toml if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Where the embedded SQLite file and local state live.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// A postgres:// URL to use PostgreSQL instead of the embedded SQLite.
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long, global = true)]
+    listen: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the server: API, realtime, background jobs.
+    Serve,
+    /// Seeds a demo company (once) and runs the server.
+    Demo,
+    /// Applies database migrations and exits.
+    Migrate,
+    /// Prints the example configuration with every key and its default.
+    DefaultConfig,
+    /// Audit-trail tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Creates a workspace with its first admin.
+    CreateWorkspace(CreateWorkspace),
+    /// Benchmarks (results go to docs/benchmarks.md).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recomputes every workspace's hash chain; exits non-zero at the first broken entry.
+    Verify,
+}
+
+#[derive(Debug, Args)]
+struct CreateWorkspace {
+    /// Short name used at login, e.g. acme.
+    #[arg(long)]
+    slug: String,
+    /// Display name, e.g. 某某电器.
+    #[arg(long)]
+    name: String,
+    /// Prefix of ticket numbers.
+    #[arg(long, default_value = "HT")]
+    ticket_prefix: String,
+    #[arg(long)]
+    admin_email: String,
+    #[arg(long, default_value = "Admin")]
+    admin_name: String,
+    /// The admin's password (at least 10 characters); read from this environment variable.
+    #[arg(long, default_value = "HUITING_ADMIN_PASSWORD")]
+    admin_password_env: String,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let config = match load_config(&cli.common) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(c: &Common) -> anyhow::Result<Config> {
+    let mut config = Config::load(c.config.as_deref())?;
+    if let Some(d) = &c.data_dir {
+        config.storage.data_dir = d.clone();
+    }
+    if let Some(u) = &c.database_url {
+        config.database.url = u.clone();
+    }
+    if let Some(l) = &c.listen {
+        config.server.listen = l.clone();
+    }
+    Ok(config)
+}
+
+fn init_logging(c: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&c.log.level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if c.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn connect(config: &Config) -> anyhow::Result<db::Db> {
+    let opts = config.db_options()?;
+    let db = db::Db::connect(&opts).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<std::process::ExitCode> {
+    use std::process::ExitCode;
+    match command {
+        Command::DefaultConfig => {
+            print!("{}", config::EXAMPLE);
+        }
+        Command::Migrate => {
+            let db = connect(&config).await?;
+            eprintln!("migrations applied ({:?})", db.dialect());
+        }
+        Command::Serve => {
+            let db = connect(&config).await?;
+            serve(&config, db, None).await?;
+        }
+        Command::Demo => {
+            let db = connect(&config).await?;
+            let summary = seed_demo(&config, &db).await?;
+            serve(&config, db, Some(summary)).await?;
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let db = connect(&config).await?;
+            let app = app::App::new(db, Arc::new(app::SystemClock), config.app_settings());
+            let bar = indicatif::ProgressBar::new_spinner();
+            let verdicts = app.verify_all_audit(|slug, n| bar.set_message(format!("{slug}: {n} entries checked"))).await?;
+            bar.finish_and_clear();
+            let mut ok = true;
+            for v in &verdicts {
+                match &v.broken {
+                    None => println!("{}: ok, {} entries, chain intact", v.slug, v.entries),
+                    Some(b) => {
+                        ok = false;
+                        println!("{}: BROKEN after {} good entries: {}", v.slug, v.entries, describe(b));
+                    }
+                }
+            }
+            if verdicts.is_empty() {
+                println!("no workspaces yet");
+            }
+            return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        Command::CreateWorkspace(c) => {
+            let password = std::env::var(&c.admin_password_env)
+                .with_context(|| format!("set the admin password in the environment variable {}", c.admin_password_env))?;
+            let db = connect(&config).await?;
+            let app = app::App::new(db, Arc::new(app::SystemClock), config.app_settings());
+            let n = app::admin::NewWorkspace {
+                slug: c.slug,
+                name: c.name,
+                ticket_prefix: c.ticket_prefix,
+                admin_email: domain::Email::parse(&c.admin_email)?,
+                admin_name: c.admin_name,
+                admin_password: password,
+            };
+            let (ws, admin) = app.create_workspace(n).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("workspace {} created; admin {} can log in; widget public key {}", ws.slug, admin.email, ws.public_key);
+        }
+        Command::Bench { command } => bench::run(command, &config).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(b: &domain::audit::ChainBreak) -> String {
+    use domain::audit::ChainBreak::*;
+    match b {
+        Altered { seq } => format!("entry {seq} does not match its hash: it was edited, or an entry was inserted before it"),
+        Missing { expected, found } => format!("entries {expected} to {} are missing: they were deleted", found - 1),
+        Truncated { head, last } => format!("entries {} to {head} are missing at the end: they were deleted", last + 1),
+    }
+}
+
+async fn seed_demo(config: &Config, db: &db::Db) -> anyhow::Result<demo::DemoSummary> {
+    let end = app::SystemClock.now();
+    let clock = app::ManualClock::new(end);
+    let app = app::App::new(db.clone(), Arc::new(clock.clone()), config.app_settings());
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>24} [{bar:40}] {pos}/{len}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let progress = |stage: &str, done: u64, total: u64| {
+        bar.set_message(stage.to_string());
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let summary = demo::seed(&app, &clock, end, &progress).await?;
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+use domain::Clock as _;
+
+async fn serve(config: &Config, db: db::Db, demo: Option<demo::DemoSummary>) -> anyhow::Result<()> {
+    let app = app::App::new(db.clone(), Arc::new(app::SystemClock), config.app_settings());
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}; is another server using it? pick another with --listen", config.server.listen))?;
+    let addr: SocketAddr = listener.local_addr()?;
+    let worker = tokio::spawn(app.clone().run_worker(format!("worker-{}", std::process::id()), Duration::from_millis(config.jobs.poll_interval_ms)));
+    announce(addr, demo.as_ref());
+    let state = http_api::AppState { app, secure_cookies: config.server.secure_cookies };
+    http_api::serve(listener, state, shutdown_signal()).await.context("serving")?;
+    worker.abort();
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)] // The demo's banner is for the person who started it.
+fn announce(addr: SocketAddr, demo: Option<&demo::DemoSummary>) {
+    let url = format!("http://{addr}");
+    tracing::info!(%url, "listening");
+    let Some(d) = demo else { return };
+    println!();
+    println!("  慧听 Huiting demo is running at {url}");
+    println!("  API reference: {url}/api/v1/docs");
+    println!("  Workspace: {}   widget public key: {}", d.workspace_slug, d.public_key);
+    println!("  {} customers, {} conversations, {} tickets", d.customers, d.conversations, d.tickets);
+    println!("  Logins (workspace \"{}\"):", d.workspace_slug);
+    for l in &d.logins {
+        println!("    {:<12} {:<32} {}", l.role, l.email, l.password);
+    }
+    println!();
+    println!("  Try: curl -s -c jar -H 'content-type: application/json' \\");
+    println!("         -d '{{\"workspace\":\"{}\",\"email\":\"{}\",\"password\":\"{}\"}}' {url}/api/v1/auth/login",
+        d.workspace_slug,
+        d.logins.iter().find(|l| l.role == "agent").map_or("", |l| l.email.as_str()),
+        d.logins.first().map_or("", |l| l.password.as_str()));
+    println!("       curl -s -b jar '{url}/api/v1/tickets?limit=5'");
+    println!();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,116 @@
+//! Every route of the API, in one table. The OpenAPI document is generated from the same
+//! table, so a route cannot exist without its documentation (and its authorization-matrix row,
+//! which the integration tests check against this document).
+
+use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, response::Html};
+use tower_http::{limit::RequestBodyLimitLayer, trace::TraceLayer};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    AppState,
+    error::{ApiError, Code},
+    routes::{audit, auth, conversations, customers, directory, events, health, public, tickets},
+};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Huiting API", description = "慧听 Huiting: intelligent customer service and the customer-feedback loop. Errors are `{\"code\", \"message\", \"type\"}`; staff authenticate with the session cookie (plus `X-CSRF-Token` on writes) or `Authorization: Bearer <API token>`; widget visitors with `Authorization: Bearer <visitor token>`."),
+    modifiers(&Security),
+    tags(
+        (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
+        (name = "tickets"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        let c = api.components.get_or_insert_with(Default::default);
+        c.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::extract::SESSION_COOKIE))));
+        c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The routes and their OpenAPI document.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(directory::list_users, directory::create_user))
+        .routes(routes!(directory::get_user, directory::update_user))
+        .routes(routes!(directory::list_teams, directory::create_team))
+        .routes(routes!(directory::get_team, directory::update_team))
+        .routes(routes!(directory::list_problem_codes))
+        .routes(routes!(directory::put_problem_code))
+        .routes(routes!(directory::list_stages))
+        .routes(routes!(directory::list_tokens, directory::create_token))
+        .routes(routes!(directory::revoke_token))
+        .routes(routes!(customers::list, customers::create))
+        .routes(routes!(customers::get, customers::update))
+        .routes(routes!(customers::add_identity))
+        .routes(routes!(customers::merge))
+        .routes(routes!(conversations::list, conversations::create))
+        .routes(routes!(conversations::get, conversations::update))
+        .routes(routes!(conversations::messages, conversations::post_message))
+        .routes(routes!(tickets::list, tickets::create))
+        .routes(routes!(tickets::get, tickets::update))
+        .routes(routes!(tickets::set_status))
+        .routes(routes!(tickets::assign))
+        .routes(routes!(tickets::reply))
+        .routes(routes!(tickets::note))
+        .routes(routes!(tickets::messages))
+        .routes(routes!(tickets::history))
+        .routes(routes!(events::staff_events))
+        .routes(routes!(events::staff_ws))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::verify))
+        .routes(routes!(public::open, public::list))
+        .routes(routes!(public::get))
+        .routes(routes!(public::messages, public::post_message))
+        .routes(routes!(public::tickets))
+        .routes(routes!(public::track))
+        .routes(routes!(events::visitor_events))
+        .routes(routes!(events::visitor_ws))
+}
+
+/// The OpenAPI document as served and checked in at `docs/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// Request bodies above this are refused with 413 (attachments travel as URLs, not bytes).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api().split_for_parts();
+    api.merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", doc))
+        .route("/", axum::routing::get(home))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(Code::NotFound, "no such endpoint; see /api/v1/docs")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(Code::MethodNotAllowed, "this endpoint does not take that method; see /api/v1/docs")
+}
+
+async fn home() -> (StatusCode, Html<&'static str>) {
+    (StatusCode::OK, Html(include_str!("home.html")))
+}

@@ -1,0 +1,170 @@
+//! `huiting bench`: load generators that run against a server started in-process on
+//! loopback, bounded in count and time. Figures go to `docs/benchmarks.md`.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use crate::config::Config;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Message ingestion through the public API: N concurrent clients, each posting to its own
+    /// conversation; every 2xx means the message was committed.
+    Ingest(IngestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Messages in total (after a warm-up of 200).
+    #[arg(long, default_value_t = 20_000)]
+    messages: usize,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    max_seconds: u64,
+}
+
+pub async fn run(cmd: BenchCommand, config: &Config) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Ingest(a) => ingest(a, config).await,
+    }
+}
+
+/// A server on an ephemeral loopback port, on the configured database (a fresh temporary
+/// SQLite file unless `--database-url` is given).
+struct Server {
+    base: String,
+    app: app::App,
+    _dir: Option<TempDir>,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+async fn start(config: &Config) -> anyhow::Result<Server> {
+    let mut config = config.clone();
+    let dir = if config.database.url.is_empty() {
+        let d = std::env::temp_dir().join(format!("huiting-bench-{}-{}", std::process::id(), rand::random::<u32>()));
+        config.storage.data_dir = d.clone();
+        Some(TempDir(d))
+    } else {
+        None
+    };
+    let db = crate::connect(&config).await?;
+    let app = app::App::new(db, Arc::new(app::SystemClock), config.app_settings());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let state = http_api::AppState { app: app.clone(), secure_cookies: false };
+    tokio::spawn(http_api::serve(listener, state, std::future::pending()));
+    Ok(Server { base, app, _dir: dir })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+#[allow(clippy::print_stdout)] // The report is the command's output.
+async fn ingest(a: IngestArgs, config: &Config) -> anyhow::Result<()> {
+    anyhow::ensure!(a.clients >= 1 && a.clients <= 256, "--clients must be 1 to 256");
+    anyhow::ensure!(a.messages >= a.clients, "--messages must be at least --clients");
+    let server = start(config).await?;
+    let slug = format!("bench-{}", rand::random::<u32>());
+    let (ws, _) = server
+        .app
+        .create_workspace(app::admin::NewWorkspace {
+            slug,
+            name: "Bench".into(),
+            ticket_prefix: "BN".into(),
+            admin_email: domain::Email::parse("bench@example.com")?,
+            admin_name: "Bench".into(),
+            admin_password: "bench-password-123".into(),
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(a.clients * 2).build()?;
+    let mut convs = Vec::new();
+    for i in 0..a.clients {
+        let r: Value = http
+            .post(format!("{}/api/v1/public/conversations", server.base))
+            .json(&json!({"public_key": ws.public_key, "name": format!("客户 {i}")}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let token = r["visitor_token"].as_str().context("no visitor token")?.to_string();
+        let conv = r["conversation"]["id"].as_str().context("no conversation id")?.to_string();
+        convs.push((token, conv));
+    }
+    let post = |http: reqwest::Client, base: String, token: String, conv: String, n: usize, tag: &'static str| async move {
+        let mut lat = Vec::with_capacity(n);
+        let mut failures = 0usize;
+        for i in 0..n {
+            let t = Instant::now();
+            let r = http
+                .post(format!("{base}/api/v1/public/conversations/{conv}/messages"))
+                .bearer_auth(&token)
+                .header("idempotency-key", format!("{tag}-{i}"))
+                .json(&json!({"body": format!("你好，我的订单 DD2026{i:06} 什么时候发货？")}))
+                .send()
+                .await;
+            match r {
+                Ok(r) if r.status().is_success() => lat.push(t.elapsed()),
+                _ => failures += 1,
+            }
+        }
+        (lat, failures)
+    };
+    // Warm-up: connections, statement caches, page cache.
+    let (tok, conv) = &convs[0];
+    post(http.clone(), server.base.clone(), tok.clone(), conv.clone(), 200, "warm").await;
+
+    let per = a.messages / a.clients;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (tok, conv) in &convs {
+        tasks.push(tokio::spawn(post(http.clone(), server.base.clone(), tok.clone(), conv.clone(), per, "run")));
+    }
+    let deadline = Duration::from_secs(a.max_seconds);
+    let mut all = Vec::new();
+    let mut failures = 0;
+    for t in tasks {
+        let (lat, f) = tokio::time::timeout(deadline.saturating_sub(started.elapsed()), t).await.context("the benchmark ran out of time")??;
+        all.extend(lat);
+        failures += f;
+    }
+    let elapsed = started.elapsed();
+    all.sort();
+    let ok = all.len();
+    let rate = ok as f64 / elapsed.as_secs_f64();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let dialect = format!("{:?}", server.app.db().dialect());
+    println!("| backend | clients | messages | failures | throughput (msg/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {dialect} | {} | {ok} | {failures} | {rate:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        a.clients,
+        ms(percentile(&all, 0.50)),
+        ms(percentile(&all, 0.95)),
+        ms(percentile(&all, 0.99)),
+        ms(*all.last().unwrap_or(&Duration::ZERO)),
+    );
+    Ok(())
+}

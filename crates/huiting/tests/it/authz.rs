@@ -1,0 +1,231 @@
+//! The authorization matrix: every endpoint × every role × an outsider from another
+//! workspace × another customer × nobody. A forbidden read or write never succeeds, an
+//! allowed one always gets past authorization, and a route added without a row fails.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use test_support::{Client, TestApp};
+
+use crate::{on_backends, s};
+
+const ADMIN: &str = "admin";
+const HEAD: &str = "cs_head";
+const SUPER: &str = "supervisor";
+const AGENT: &str = "agent";
+const DEPT: &str = "dept_member";
+const AUDITOR: &str = "auditor";
+const OUTSIDER: &str = "outsider";
+const OWNER: &str = "owner_visitor";
+const VISITOR: &str = "other_visitor";
+const NOBODY: &str = "anonymous";
+
+const ALL_STAFF: &[&str] = &[ADMIN, HEAD, SUPER, AGENT, DEPT, AUDITOR];
+const READ_ALL: &[&str] = &[ADMIN, HEAD, SUPER, AGENT, AUDITOR];
+const WRITE: &[&str] = &[ADMIN, HEAD, SUPER, AGENT];
+const SUPERVISE: &[&str] = &[ADMIN, HEAD, SUPER];
+const CATALOG: &[&str] = &[ADMIN, HEAD];
+const USERS: &[&str] = &[ADMIN];
+const AUDIT: &[&str] = &[ADMIN, HEAD, AUDITOR];
+const VISITORS: &[&str] = &[OWNER, VISITOR];
+const OWNER_ONLY: &[&str] = &[OWNER];
+const EVERYONE: &[&str] = &[ADMIN, HEAD, SUPER, AGENT, DEPT, AUDITOR, OUTSIDER, OWNER, VISITOR, NOBODY];
+
+/// The objects of workspace `acme` that requests point at.
+struct Fx {
+    customer: String,
+    ticket: String,
+    conversation: String,
+    user: String,
+    team: String,
+    token: String,
+    visitor_conversation: String,
+    tracking: String,
+    spares: Vec<String>,
+    public_key: String,
+}
+
+type Body = fn(&Fx, usize) -> Value;
+
+struct Row {
+    method: &'static str,
+    path: &'static str,
+    allowed: &'static [&'static str],
+    body: Option<Body>,
+}
+
+const fn row(method: &'static str, path: &'static str, allowed: &'static [&'static str], body: Option<Body>) -> Row {
+    Row { method, path, allowed, body }
+}
+
+fn rows() -> Vec<Row> {
+    vec![
+        row("GET", "/healthz", EVERYONE, None),
+        row("GET", "/readyz", EVERYONE, None),
+        row("POST", "/api/v1/auth/login", EVERYONE, Some(|_, _| json!({"workspace": "acme", "email": "agent2@acme.test", "password": test_support::PASSWORD}))),
+        row("GET", "/api/v1/me", ALL_STAFF, None),
+        row("GET", "/api/v1/users", ALL_STAFF, None),
+        row("POST", "/api/v1/users", USERS, Some(|_, i| json!({"email": format!("new{i}@acme.test"), "name": "新人", "role": "agent", "password": "a-long-password"}))),
+        row("GET", "/api/v1/users/{id}", ALL_STAFF, None),
+        row("PATCH", "/api/v1/users/{id}", USERS, Some(|_, i| json!({"name": format!("改名 {i}")}))),
+        row("GET", "/api/v1/teams", ALL_STAFF, None),
+        row("POST", "/api/v1/teams", CATALOG, Some(|_, i| json!({"name": format!("团队 {i}"), "skills": ["PQ"]}))),
+        row("GET", "/api/v1/teams/{id}", ALL_STAFF, None),
+        row("PATCH", "/api/v1/teams/{id}", CATALOG, Some(|_, i| json!({"skills": ["PQ", format!("lang:x{i}")]}))),
+        row("GET", "/api/v1/problem-codes", ALL_STAFF, None),
+        row("PUT", "/api/v1/problem-codes/{code}", CATALOG, Some(|_, i| json!({"name_zh": format!("屏幕问题 {i}"), "name_en": "Screen"}))),
+        row("GET", "/api/v1/stages", ALL_STAFF, None),
+        row("GET", "/api/v1/tokens", USERS, None),
+        row("POST", "/api/v1/tokens", USERS, Some(|_, _| json!({"name": "CRM", "role": "agent"}))),
+        row("DELETE", "/api/v1/tokens/{id}", USERS, None),
+        row("GET", "/api/v1/customers", READ_ALL, None),
+        row("POST", "/api/v1/customers", WRITE, Some(|_, i| json!({"name": format!("客户 {i}")}))),
+        row("GET", "/api/v1/customers/{id}", READ_ALL, None),
+        row("PATCH", "/api/v1/customers/{id}", WRITE, Some(|_, i| json!({"attributes": {"note": format!("n{i}")}}))),
+        row("POST", "/api/v1/customers/{id}/identities", WRITE, Some(|_, i| json!({"kind": "external", "value": format!("shop:{i}")}))),
+        row("POST", "/api/v1/customers/{id}/merge", SUPERVISE, Some(|f, i| json!({"from": f.spares[i]}))),
+        row("GET", "/api/v1/conversations", READ_ALL, None),
+        row("POST", "/api/v1/conversations", WRITE, Some(|f, _| json!({"customer_id": f.customer, "channel": "phone"}))),
+        row("GET", "/api/v1/conversations/{id}", READ_ALL, None),
+        row("PATCH", "/api/v1/conversations/{id}", WRITE, Some(|_, i| json!({"status": if i % 2 == 0 { "pending" } else { "open" }}))),
+        row("GET", "/api/v1/conversations/{id}/messages", READ_ALL, None),
+        row("POST", "/api/v1/conversations/{id}/messages", WRITE, Some(|_, _| json!({"body": "您好"}))),
+        row("GET", "/api/v1/tickets", ALL_STAFF, None),
+        row("POST", "/api/v1/tickets", WRITE, Some(|f, _| json!({"subject": "新工单", "customer_id": f.customer}))),
+        row("GET", "/api/v1/tickets/{id}", READ_ALL, None),
+        row("PATCH", "/api/v1/tickets/{id}", WRITE, Some(|_, i| json!({"tags": [format!("t{i}")]}))),
+        row("POST", "/api/v1/tickets/{id}/status", WRITE, Some(|_, i| json!({"status": if i % 2 == 0 { "pending" } else { "open" }}))),
+        row("POST", "/api/v1/tickets/{id}/assign", WRITE, Some(|_, _| json!({"assignee_id": null}))),
+        row("POST", "/api/v1/tickets/{id}/replies", WRITE, Some(|_, _| json!({"body": "处理中"}))),
+        row("POST", "/api/v1/tickets/{id}/notes", WRITE, Some(|_, _| json!({"body": "备注"}))),
+        row("GET", "/api/v1/tickets/{id}/messages", READ_ALL, None),
+        row("GET", "/api/v1/tickets/{id}/history", READ_ALL, None),
+        row("GET", "/api/v1/events", ALL_STAFF, None),
+        row("GET", "/api/v1/ws", ALL_STAFF, None),
+        row("GET", "/api/v1/audit", AUDIT, None),
+        row("GET", "/api/v1/audit/verify", AUDIT, None),
+        row("POST", "/api/v1/public/conversations", EVERYONE, Some(|f, _| json!({"public_key": f.public_key, "message": "你好"}))),
+        row("GET", "/api/v1/public/conversations", VISITORS, None),
+        row("GET", "/api/v1/public/conversations/{id}", OWNER_ONLY, None),
+        row("GET", "/api/v1/public/conversations/{id}/messages", OWNER_ONLY, None),
+        row("POST", "/api/v1/public/conversations/{id}/messages", OWNER_ONLY, Some(|_, _| json!({"body": "还在吗"}))),
+        row("GET", "/api/v1/public/tickets", VISITORS, None),
+        row("GET", "/api/v1/public/track/{token}", EVERYONE, None),
+        row("GET", "/api/v1/public/events", VISITORS, None),
+        row("GET", "/api/v1/public/ws", VISITORS, None),
+        // Last: it ends the sessions the other rows use.
+        row("POST", "/api/v1/auth/logout", ALL_STAFF, None),
+    ]
+}
+
+fn concrete(path: &str, f: &Fx) -> String {
+    let id = if path.starts_with("/api/v1/users/") {
+        &f.user
+    } else if path.starts_with("/api/v1/teams/") {
+        &f.team
+    } else if path.starts_with("/api/v1/tokens/") {
+        &f.token
+    } else if path.starts_with("/api/v1/customers/") {
+        &f.customer
+    } else if path.starts_with("/api/v1/conversations/") {
+        &f.conversation
+    } else if path.starts_with("/api/v1/tickets/") {
+        &f.ticket
+    } else {
+        &f.visitor_conversation
+    };
+    path.replace("{id}", id).replace("{code}", "PQ-09").replace("{token}", &f.tracking)
+}
+
+async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
+    let agent = t.as_role("agent@acme.test").await;
+    let admin = t.as_role("admin@acme.test").await;
+    let c = agent.post("/api/v1/customers", json!({"name": "矩阵客户", "phone": "13912345678"})).await;
+    let customer = s(&c.body["id"]);
+    let tk = agent.post("/api/v1/tickets", json!({"subject": "矩阵工单", "customer_id": customer, "description": "原始问题"})).await;
+    let team = admin.post("/api/v1/teams", json!({"name": "售后服务", "skills": ["PQ"]})).await;
+    let token = admin.post("/api/v1/tokens", json!({"name": "ERP", "role": "agent"})).await;
+    let mut spares = Vec::new();
+    for i in 0..EVERYONE.len() {
+        spares.push(s(&agent.post("/api/v1/customers", json!({"name": format!("重复客户 {i}")})).await.body["id"]));
+    }
+    let _ = owner;
+    Fx {
+        customer,
+        ticket: s(&tk.body["id"]),
+        conversation: s(&tk.body["conversation_id"]),
+        user: t.user("agent2@acme.test").id.to_string(),
+        team: s(&team.body["id"]),
+        token: s(&token.body["token"]["id"]),
+        visitor_conversation: owner_conv.to_string(),
+        tracking: s(&tk.body["tracking_path"]).rsplit('/').next().unwrap().to_string(),
+        spares,
+        public_key: t.ws.public_key.clone(),
+    }
+}
+
+async fn matrix(t: TestApp) {
+    // Every documented route has a row, and every row a route.
+    let doc: Value = serde_json::to_value(http_api::openapi()).unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                documented.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let table: BTreeSet<String> = rows().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(documented, table, "every endpoint needs a row in the authorization matrix (and no stale rows)");
+
+    let (owner, owner_conv) = t.visitor("矩阵访客", "我的问题").await;
+    let (other_visitor, _) = t.visitor("另一位访客", "别人的问题").await;
+    let f = fixture(&t, &owner, &owner_conv).await;
+    let mut principals: Vec<(&str, Client)> = Vec::new();
+    for (name, email) in [
+        (ADMIN, "admin@acme.test"),
+        (HEAD, "head@acme.test"),
+        (SUPER, "super@acme.test"),
+        (AGENT, "agent@acme.test"),
+        (DEPT, "tech@acme.test"),
+        (AUDITOR, "audit@acme.test"),
+    ] {
+        principals.push((name, t.as_role(email).await));
+    }
+    principals.push((OUTSIDER, t.login("other", "admin@other.test").await));
+    principals.push((OWNER, owner));
+    principals.push((VISITOR, other_visitor));
+    principals.push((NOBODY, t.anon()));
+    let secrets = [&f.customer, &f.ticket, &f.conversation, &f.visitor_conversation, &f.team, &f.tracking];
+
+    let mut failures = Vec::new();
+    for r in rows() {
+        let path = concrete(r.path, &f);
+        let is_ws = r.path.ends_with("/ws");
+        for (i, (name, client)) in principals.iter().enumerate() {
+            let body = r.body.map(|b| b(&f, i));
+            let resp = client.send(r.method, &path, body, &[]).await;
+            let st = resp.status;
+            let allowed = r.allowed.contains(name);
+            let ok = if allowed {
+                // Past authorization: success, a conflict from repeating a write, or (for the
+                // WebSocket routes called without an upgrade) the handshake's complaint.
+                (200..300).contains(&st) || st == 409 || (is_ws && (st == 400 || st == 426))
+            } else if [401, 403, 404].contains(&st) {
+                true
+            } else {
+                // Outsiders and other visitors may use their own collections, as long as
+                // nothing of this workspace's shows.
+                let foreign = [OUTSIDER, VISITOR, NOBODY].contains(name) && !r.path.contains('{');
+                let text = resp.body.to_string();
+                foreign && (200..300).contains(&st) && !secrets.iter().any(|s| text.contains(s.as_str()))
+                    || (foreign && is_ws && (st == 400 || st == 426))
+            };
+            if !ok {
+                failures.push(format!("{} {} as {name}: {} {}", r.method, r.path, st, resp.body));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "authorization matrix violations:\n{}", failures.join("\n"));
+}
+on_backends!(authorization_matrix_covers_every_endpoint, matrix);

@@ -1,0 +1,36 @@
+//! The integration suite: the real router on loopback against SQLite, and against PostgreSQL
+//! when `HUITING_TEST_PG` is set; the real binary for the crash and CLI tests.
+
+mod api;
+mod authz;
+mod cli;
+mod crash;
+mod openapi;
+mod realtime;
+mod story;
+
+use serde_json::Value;
+
+/// Every test that touches storage runs once per backend.
+macro_rules! on_backends {
+    ($name:ident, $body:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            for backend in test_support::backends() {
+                let t = test_support::spawn_app(backend.clone()).await;
+                eprintln!("-- {} on {:?}", stringify!($name), backend);
+                $body(t).await;
+            }
+        }
+    };
+}
+pub(crate) use on_backends;
+
+/// The `items` of a page, or the array itself.
+pub fn items(v: &Value) -> Vec<Value> {
+    v.get("items").unwrap_or(v).as_array().cloned().unwrap_or_default()
+}
+
+pub fn s(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
