@@ -82,6 +82,9 @@ async fn ticket_lifecycle(t: TestApp) {
     // Four days later the worker closes it.
     t.advance(std::time::Duration::from_secs(4 * 24 * 3600 + 1));
     assert_eq!(t.run_pending_jobs().await, 1);
+    let expired = agent.get(&format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(expired.status, 401, "the 12-hour session has expired");
+    let agent = t.as_role("agent@acme.test").await;
     let closed = agent.get(&format!("/api/v1/tickets/{id}")).await;
     assert_eq!(closed.body["status"], "closed");
     assert_eq!(t.run_pending_jobs().await, 0, "a job runs once");
@@ -91,7 +94,7 @@ async fn ticket_lifecycle(t: TestApp) {
 
     let hist = agent.get(&format!("/api/v1/tickets/{id}/history")).await;
     let actions: Vec<String> = items(&hist.body).iter().map(|e| s(&e["action"])).collect();
-    assert_eq!(actions, ["ticket.status", "ticket.status", "ticket.update", "ticket.update", "ticket.create"]);
+    assert_eq!(actions, ["ticket.status", "ticket.status", "ticket.update", "ticket.status", "ticket.create"], "closed, solved, stage, assigned (new→open), created");
     assert_eq!(items(&hist.body)[0]["actor"], "system");
     assert_eq!(items(&hist.body)[0]["after"]["status"], "closed");
 

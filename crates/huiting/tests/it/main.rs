@@ -5,7 +5,6 @@ mod api;
 mod authz;
 mod cli;
 mod crash;
-mod openapi;
 mod realtime;
 mod story;
 
