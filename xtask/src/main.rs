@@ -12,7 +12,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 #[allow(clippy::print_stdout)] // A command-line tool reports on stdout.
@@ -29,7 +32,8 @@ fn main() -> anyhow::Result<()> {
             } else if check {
                 bail!("docs/openapi.json is stale: run `cargo xtask codegen` and commit it");
             } else {
-                std::fs::write(&path, doc).with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, doc)
+                    .with_context(|| format!("writing {}", path.display()))?;
                 println!("wrote docs/openapi.json");
             }
         }

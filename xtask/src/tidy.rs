@@ -17,20 +17,29 @@ pub fn check(root: &Path) -> anyhow::Result<Vec<String>> {
             // `cargo tree -i X` prints the inverse tree when X is in the graph, nothing (and a
             // "did not match" error) when it is not.
             if out.status.success() && !out.stdout.is_empty() {
-                problems.push(format!("{krate} must not depend on {dep}:\n{}", String::from_utf8_lossy(&out.stdout)));
+                problems.push(format!(
+                    "{krate} must not depend on {dep}:\n{}",
+                    String::from_utf8_lossy(&out.stdout)
+                ));
             }
         }
     }
     for entry in walk(&root.join("crates"))?.into_iter().chain(walk(&root.join("xtask"))?) {
-        if entry.extension().is_some_and(|e| e == "rs") && !entry.components().any(|c| c.as_os_str() == "target") {
+        if entry.extension().is_some_and(|e| e == "rs")
+            && !entry.components().any(|c| c.as_os_str() == "target")
+        {
             let text = std::fs::read_to_string(&entry)?;
             let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
             let is_test_file = entry.components().any(|c| c.as_os_str() == "tests");
             if !first.starts_with("//!") && !is_test_file && !entry.ends_with("build.rs") {
-                problems.push(format!("{}: start the module with a //! doc comment", entry.display()));
+                problems
+                    .push(format!("{}: start the module with a //! doc comment", entry.display()));
             }
             if !text.starts_with("//!") && is_test_file && !first.starts_with("//!") {
-                problems.push(format!("{}: start the test module with a //! doc comment", entry.display()));
+                problems.push(format!(
+                    "{}: start the test module with a //! doc comment",
+                    entry.display()
+                ));
             }
         }
     }
@@ -69,6 +78,9 @@ mod tests {
     fn openapi_is_fresh() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let on_disk = std::fs::read_to_string(root.join("docs/openapi.json")).unwrap_or_default();
-        assert!(on_disk == crate::openapi_json().unwrap(), "docs/openapi.json is stale: run `cargo xtask codegen`");
+        assert!(
+            on_disk == crate::openapi_json().unwrap(),
+            "docs/openapi.json is stale: run `cargo xtask codegen`"
+        );
     }
 }

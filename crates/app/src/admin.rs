@@ -74,7 +74,9 @@ fn parse_skills(skills: &[String]) -> Result<Vec<String>> {
 
 fn check_prefix(p: &str) -> Result<String> {
     let p = p.trim().to_ascii_uppercase();
-    if (1..=10).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+    if (1..=10).contains(&p.len())
+        && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
         Ok(p)
     } else {
         Err(domain::ParseError::new("ticket_prefix", "1 to 10 letters or digits, like HT").into())
@@ -115,14 +117,42 @@ impl App {
             active: true,
             created_at: now,
         };
-        let ws_snap = Snapshot::default().with("slug", ws.slug.as_str()).with("name", ws.name.as_str());
-        tx.audit(now, Actor::System, "workspace.create", "workspace", &ws.id.to_string(), None, Some(&ws_snap)).await?;
+        let ws_snap =
+            Snapshot::default().with("slug", ws.slug.as_str()).with("name", ws.name.as_str());
+        tx.audit(
+            now,
+            Actor::System,
+            "workspace.create",
+            "workspace",
+            &ws.id.to_string(),
+            None,
+            Some(&ws_snap),
+        )
+        .await?;
         db::users::insert_user(&mut tx, &admin, Some(&hash)).await?;
-        tx.audit(now, Actor::System, "user.create", "user", &admin.id.to_string(), None, Some(&snapshot::user(&admin))).await?;
+        tx.audit(
+            now,
+            Actor::System,
+            "user.create",
+            "user",
+            &admin.id.to_string(),
+            None,
+            Some(&snapshot::user(&admin)),
+        )
+        .await?;
         for e in problem_code::seed() {
             db::workspaces::problem_code_put(&mut tx, ws.id, &e).await?;
         }
-        tx.audit(now, Actor::System, "problem_code.seed", "workspace", &ws.id.to_string(), None, None).await?;
+        tx.audit(
+            now,
+            Actor::System,
+            "problem_code.seed",
+            "workspace",
+            &ws.id.to_string(),
+            None,
+            None,
+        )
+        .await?;
         for s in seed_stages() {
             db::workspaces::stage_put(&mut tx, ws.id, &s).await?;
         }
@@ -132,12 +162,16 @@ impl App {
 
     async fn hash(&self, password: &str) -> Result<String> {
         let (pw, fast) = (password.to_string(), self.settings.fast_password_hashing);
-        tokio::task::spawn_blocking(move || hash_password(&pw, fast)).await.map_err(|e| Error::Internal(e.into()))?
+        tokio::task::spawn_blocking(move || hash_password(&pw, fast))
+            .await
+            .map_err(|e| Error::Internal(e.into()))?
     }
 
     pub async fn workspace_by_slug(&self, slug: &str) -> Result<Workspace> {
         let mut c = self.db.read().await?;
-        db::workspaces::by_slug(&mut c, &slug.trim().to_lowercase()).await?.or_not_found("workspace")
+        db::workspaces::by_slug(&mut c, &slug.trim().to_lowercase())
+            .await?
+            .or_not_found("workspace")
     }
 
     pub async fn workspace(&self, s: &Staff) -> Result<Workspace> {
@@ -172,7 +206,16 @@ impl App {
     ) -> Result<User> {
         let now = self.now();
         let mut tx = self.db.write(ws).await?;
-        let u = User { id: self.ids.next(now, UserId::new), workspace: ws, email, name, role, department, active: true, created_at: now };
+        let u = User {
+            id: self.ids.next(now, UserId::new),
+            workspace: ws,
+            email,
+            name,
+            role,
+            department,
+            active: true,
+            created_at: now,
+        };
         if let Err(e) = db::users::insert_user(&mut tx, &u, hash.as_deref()).await {
             return Err(if db::is_unique_violation(&e) {
                 Error::Conflict(format!("a user with email {} already exists", u.email))
@@ -180,17 +223,43 @@ impl App {
                 e.into()
             });
         }
-        tx.audit(now, actor, "user.create", "user", &u.id.to_string(), None, Some(&snapshot::user(&u))).await?;
+        tx.audit(
+            now,
+            actor,
+            "user.create",
+            "user",
+            &u.id.to_string(),
+            None,
+            Some(&snapshot::user(&u)),
+        )
+        .await?;
         tx.emit(now, actor, Event::UserChanged { user: u.id }, Audience::staff_only()).await?;
         self.commit(tx).await?;
         Ok(u)
     }
 
     /// Creates a user with a password, as the system (demo and CLI seeding).
-    pub async fn seed_user(&self, ws: WorkspaceId, email: Email, name: &str, role: Role, dept: Option<Department>, password: &str) -> Result<User> {
+    pub async fn seed_user(
+        &self,
+        ws: WorkspaceId,
+        email: Email,
+        name: &str,
+        role: Role,
+        dept: Option<Department>,
+        password: &str,
+    ) -> Result<User> {
         User::check_role(role, dept)?;
         let hash = self.hash(password).await?;
-        self.insert_user(ws, Actor::System, email, parse_name("name", name)?, role, dept, Some(hash)).await
+        self.insert_user(
+            ws,
+            Actor::System,
+            email,
+            parse_name("name", name)?,
+            role,
+            dept,
+            Some(hash),
+        )
+        .await
     }
 
     pub async fn update_user(&self, a: &Admin, id: UserId, p: UserPatch) -> Result<User> {
@@ -223,7 +292,9 @@ impl App {
         }
         User::check_role(u.role, u.department)?;
         if a.user == Some(id) && (u.role != Role::Admin || !u.active) {
-            return Err(Error::Conflict("you cannot remove your own admin role or deactivate yourself".into()));
+            return Err(Error::Conflict(
+                "you cannot remove your own admin role or deactivate yourself".into(),
+            ));
         }
         if u == before && hash.is_none() {
             return Ok(u);
@@ -237,7 +308,16 @@ impl App {
             db::users::delete_user_sessions(&mut tx, id).await?;
         }
         let action = if hash.is_some() && u == before { "user.password" } else { "user.update" };
-        tx.audit(now, a.actor, action, "user", &id.to_string(), Some(&snapshot::user(&before)), Some(&snapshot::user(&u))).await?;
+        tx.audit(
+            now,
+            a.actor,
+            action,
+            "user",
+            &id.to_string(),
+            Some(&snapshot::user(&before)),
+            Some(&snapshot::user(&u)),
+        )
+        .await?;
         tx.emit(now, a.actor, Event::UserChanged { user: id }, Audience::staff_only()).await?;
         self.commit(tx).await?;
         Ok(u)
@@ -257,8 +337,20 @@ impl App {
         let name = parse_name("name", &n.name)?;
         let skills = parse_skills(&n.skills)?;
         match (n.kind, n.department) {
-            (TeamKind::Department, None) => return Err(domain::ParseError::new("department", "a department team names its department").into()),
-            (TeamKind::Frontline, Some(_)) => return Err(domain::ParseError::new("department", "only a department team has a department").into()),
+            (TeamKind::Department, None) => {
+                return Err(domain::ParseError::new(
+                    "department",
+                    "a department team names its department",
+                )
+                .into());
+            }
+            (TeamKind::Frontline, Some(_)) => {
+                return Err(domain::ParseError::new(
+                    "department",
+                    "only a department team has a department",
+                )
+                .into());
+            }
             _ => {}
         }
         let now = self.now();
@@ -269,11 +361,33 @@ impl App {
         let mut members = n.members.clone();
         members.sort();
         members.dedup();
-        let t = Team { id: self.ids.next(now, TeamId::new), workspace: m.workspace, name, kind: n.kind, department: n.department, skills, members, created_at: now };
+        let t = Team {
+            id: self.ids.next(now, TeamId::new),
+            workspace: m.workspace,
+            name,
+            kind: n.kind,
+            department: n.department,
+            skills,
+            members,
+            created_at: now,
+        };
         if let Err(e) = db::users::insert_team(&mut tx, &t).await {
-            return Err(if db::is_unique_violation(&e) { Error::Conflict(format!("a team named {} already exists", t.name)) } else { e.into() });
+            return Err(if db::is_unique_violation(&e) {
+                Error::Conflict(format!("a team named {} already exists", t.name))
+            } else {
+                e.into()
+            });
         }
-        tx.audit(now, m.actor, "team.create", "team", &t.id.to_string(), None, Some(&snapshot::team(&t))).await?;
+        tx.audit(
+            now,
+            m.actor,
+            "team.create",
+            "team",
+            &t.id.to_string(),
+            None,
+            Some(&snapshot::team(&t)),
+        )
+        .await?;
         tx.emit(now, m.actor, Event::TeamChanged { team: t.id }, Audience::staff_only()).await?;
         self.commit(tx).await?;
         Ok(t)
@@ -304,9 +418,22 @@ impl App {
             return Ok(t);
         }
         if let Err(e) = db::users::update_team(&mut tx, &t).await {
-            return Err(if db::is_unique_violation(&e) { Error::Conflict(format!("a team named {} already exists", t.name)) } else { e.into() });
+            return Err(if db::is_unique_violation(&e) {
+                Error::Conflict(format!("a team named {} already exists", t.name))
+            } else {
+                e.into()
+            });
         }
-        tx.audit(now, m.actor, "team.update", "team", &id.to_string(), Some(&snapshot::team(&before)), Some(&snapshot::team(&t))).await?;
+        tx.audit(
+            now,
+            m.actor,
+            "team.update",
+            "team",
+            &id.to_string(),
+            Some(&snapshot::team(&before)),
+            Some(&snapshot::team(&t)),
+        )
+        .await?;
         tx.emit(now, m.actor, Event::TeamChanged { team: id }, Audience::staff_only()).await?;
         self.commit(tx).await?;
         Ok(t)
@@ -329,15 +456,27 @@ impl App {
 
     /// Adds a code or changes one (names, reviewing department, retired or active). A
     /// sub-code needs its category to exist.
-    pub async fn put_problem_code(&self, m: &Manager, e: ProblemCodeEntry) -> Result<(ProblemCodeEntry, bool)> {
-        let e = ProblemCodeEntry { name_zh: parse_name("name_zh", &e.name_zh)?, name_en: parse_name("name_en", &e.name_en)?, ..e };
+    pub async fn put_problem_code(
+        &self,
+        m: &Manager,
+        e: ProblemCodeEntry,
+    ) -> Result<(ProblemCodeEntry, bool)> {
+        let e = ProblemCodeEntry {
+            name_zh: parse_name("name_zh", &e.name_zh)?,
+            name_en: parse_name("name_en", &e.name_en)?,
+            ..e
+        };
         let now = self.now();
         let mut tx = self.db.write(m.workspace).await?;
         if e.code.sub().is_some() {
             let cat = ProblemCode::parse(e.code.category().as_str())?;
-            db::workspaces::problem_code_get(&mut tx, m.workspace, cat).await?.ok_or_else(|| {
-                Error::Conflict(format!("category {cat} is not in the code table; add it first"))
-            })?;
+            db::workspaces::problem_code_get(&mut tx, m.workspace, cat).await?.ok_or_else(
+                || {
+                    Error::Conflict(format!(
+                        "category {cat} is not in the code table; add it first"
+                    ))
+                },
+            )?;
         }
         let before = db::workspaces::problem_code_get(&mut tx, m.workspace, e.code).await?;
         if before.as_ref() == Some(&e) {
@@ -352,8 +491,18 @@ impl App {
                 .with("active", domain::AuditValue::Int(i64::from(x.active)))
         };
         let b = before.as_ref().map(snap);
-        tx.audit(now, m.actor, "problem_code.put", "problem_code", &e.code.to_string(), b.as_ref(), Some(&snap(&e))).await?;
-        tx.emit(now, m.actor, Event::ProblemCodeChanged { code: e.code }, Audience::staff_only()).await?;
+        tx.audit(
+            now,
+            m.actor,
+            "problem_code.put",
+            "problem_code",
+            &e.code.to_string(),
+            b.as_ref(),
+            Some(&snap(&e)),
+        )
+        .await?;
+        tx.emit(now, m.actor, Event::ProblemCodeChanged { code: e.code }, Audience::staff_only())
+            .await?;
         self.commit(tx).await?;
         Ok((e, before.is_none()))
     }
@@ -364,13 +513,24 @@ impl App {
     }
 
     /// Creates an API token; the secret is returned once and stored only as a hash.
-    pub async fn create_token(&self, a: &Admin, name: &str, role: Role) -> Result<(db::users::ApiToken, String)> {
+    pub async fn create_token(
+        &self,
+        a: &Admin,
+        name: &str,
+        role: Role,
+    ) -> Result<(db::users::ApiToken, String)> {
         let name = parse_name("name", name)?;
         if role == Role::DeptMember {
-            return Err(domain::ParseError::new("role", "an API token cannot have the dept_member role").into());
+            return Err(domain::ParseError::new(
+                "role",
+                "an API token cannot have the dept_member role",
+            )
+            .into());
         }
         let Some(creator) = a.user else {
-            return Err(Error::Forbidden("create API tokens with an API token; log in as an admin"));
+            return Err(Error::Forbidden(
+                "create API tokens with an API token; log in as an admin",
+            ));
         };
         let now = self.now();
         let secret = self.ids.secret("ht_");
@@ -386,7 +546,16 @@ impl App {
         let mut tx = self.db.write(a.workspace).await?;
         db::users::insert_token(&mut tx, &t, &crate::ids::hash_secret(&secret)).await?;
         let snap = Snapshot::default().with("name", t.name.as_str()).with("role", t.role.as_str());
-        tx.audit(now, a.actor, "api_token.create", "api_token", &t.id.to_string(), None, Some(&snap)).await?;
+        tx.audit(
+            now,
+            a.actor,
+            "api_token.create",
+            "api_token",
+            &t.id.to_string(),
+            None,
+            Some(&snap),
+        )
+        .await?;
         self.commit(tx).await?;
         Ok((t, secret))
     }
@@ -404,7 +573,8 @@ impl App {
             return Ok(());
         }
         db::users::revoke_token(&mut tx, a.workspace, id, now).await?;
-        tx.audit(now, a.actor, "api_token.revoke", "api_token", &id.to_string(), None, None).await?;
+        tx.audit(now, a.actor, "api_token.revoke", "api_token", &id.to_string(), None, None)
+            .await?;
         self.commit(tx).await?;
         Ok(())
     }

@@ -13,7 +13,11 @@ pub struct WorkspaceVerdict {
 }
 
 impl App {
-    pub async fn audit_log(&self, a: &Auditor, f: &db::audit::Filter) -> Result<Vec<db::audit::Entry>> {
+    pub async fn audit_log(
+        &self,
+        a: &Auditor,
+        f: &db::audit::Filter,
+    ) -> Result<Vec<db::audit::Entry>> {
         let mut c = self.db.read().await?;
         Ok(db::audit::list(&mut c, a.workspace, f).await?)
     }
@@ -24,7 +28,10 @@ impl App {
     }
 
     /// Verifies every workspace's chain (the `huiting audit verify` command).
-    pub async fn verify_all_audit(&self, mut progress: impl FnMut(&str, i64)) -> Result<Vec<WorkspaceVerdict>> {
+    pub async fn verify_all_audit(
+        &self,
+        mut progress: impl FnMut(&str, i64),
+    ) -> Result<Vec<WorkspaceVerdict>> {
         let mut c = self.db.read().await?;
         let mut out = Vec::new();
         for ws in db::workspaces::all(&mut c).await? {

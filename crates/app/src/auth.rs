@@ -42,7 +42,10 @@ impl Principal {
         if self.allows(Permission::ReadAllCases) {
             Viewer::AllCases
         } else {
-            Viewer::Scoped { user: self.user.unwrap_or_else(|| UserId::new(Timestamp::default(), 0)), teams: self.teams.clone() }
+            Viewer::Scoped {
+                user: self.user.unwrap_or_else(|| UserId::new(Timestamp::default(), 0)),
+                teams: self.teams.clone(),
+            }
         }
     }
 }
@@ -135,13 +138,16 @@ impl LoginLimiter {
         let now = Instant::now();
         let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() > 100_000 {
-            m.retain(|_, v| v.last().is_some_and(|t| now.duration_since(*t) < Duration::from_secs(60)));
+            m.retain(|_, v| {
+                v.last().is_some_and(|t| now.duration_since(*t) < Duration::from_secs(60))
+            });
         }
         keys.iter()
             .filter_map(|k| {
                 let v = m.get_mut(k)?;
                 v.retain(|t| now.duration_since(*t) < Duration::from_secs(60));
-                (v.len() as u32 >= self.per_minute).then(|| 60 - now.duration_since(v[0]).as_secs().min(59))
+                (v.len() as u32 >= self.per_minute)
+                    .then(|| 60 - now.duration_since(v[0]).as_secs().min(59))
             })
             .max()
     }
@@ -181,8 +187,17 @@ fn verify_password(password: &str, phc: &str) -> bool {
 
 impl App {
     /// Password login. Every failure looks the same to the caller, and costs the same time.
-    pub async fn login(&self, workspace: &str, email: &str, password: &str, client: IpAddr) -> Result<Session> {
-        let keys = [format!("acct:{}:{}", workspace.trim().to_lowercase(), email.trim().to_lowercase()), format!("ip:{client}")];
+    pub async fn login(
+        &self,
+        workspace: &str,
+        email: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<Session> {
+        let keys = [
+            format!("acct:{}:{}", workspace.trim().to_lowercase(), email.trim().to_lowercase()),
+            format!("ip:{client}"),
+        ];
         if let Some(s) = self.limiter.check(&keys) {
             return Err(Error::RateLimited { retry_after_secs: s });
         }
@@ -199,7 +214,9 @@ impl App {
         let fast = self.settings.fast_password_hashing;
         let stored = match found.as_ref().and_then(|(_, h)| h.clone()) {
             Some(h) => h,
-            None => DUMMY.get_or_init(|| hash_password("not a real password", fast).unwrap_or_default()).clone(),
+            None => DUMMY
+                .get_or_init(|| hash_password("not a real password", fast).unwrap_or_default())
+                .clone(),
         };
         let pw = password.to_string();
         let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &stored))
@@ -217,7 +234,16 @@ impl App {
         let csrf = self.ids.secret("");
         let expires = now.plus_hours(self.settings.session_hours);
         let mut tx = self.db.write(user.workspace).await?;
-        db::users::insert_session(&mut tx, user.workspace, user.id, &hash_secret(&token), &csrf, now, expires).await?;
+        db::users::insert_session(
+            &mut tx,
+            user.workspace,
+            user.id,
+            &hash_secret(&token),
+            &csrf,
+            now,
+            expires,
+        )
+        .await?;
         let actor = Actor::User(user.id);
         tx.audit(now, actor, "user.login", "user", &user.id.to_string(), None, None).await?;
         self.commit(tx).await?;
@@ -235,8 +261,9 @@ impl App {
         let now = self.now();
         let hash = hash_secret(token);
         let mut c = self.db.read().await?;
-        let (user, csrf, expires) =
-            db::users::session(&mut c, &hash, now).await?.ok_or(Error::Unauthenticated("session expired; log in again"))?;
+        let (user, csrf, expires) = db::users::session(&mut c, &hash, now)
+            .await?
+            .ok_or(Error::Unauthenticated("session expired; log in again"))?;
         if !user.active {
             return Err(Error::Unauthenticated("account disabled"));
         }
@@ -246,7 +273,8 @@ impl App {
         let ttl = self.settings.session_hours * 3_600_000;
         if expires.millis() - now.millis() < ttl - 5 * 60_000 {
             let mut w = self.db.bookkeeping().await?;
-            db::users::extend_session(&mut w, &hash, now.plus_hours(self.settings.session_hours)).await?;
+            db::users::extend_session(&mut w, &hash, now.plus_hours(self.settings.session_hours))
+                .await?;
         }
         Ok(Principal {
             workspace: user.workspace,

@@ -178,7 +178,9 @@ impl EventStream {
     async fn fill(&mut self) -> crate::Result<()> {
         let mut c = self.db.read().await?;
         let records = match self.viewer {
-            Viewer::Customer(cu) => db::events::since_for_customer(&mut c, self.ws, cu, self.last, PAGE).await?,
+            Viewer::Customer(cu) => {
+                db::events::since_for_customer(&mut c, self.ws, cu, self.last, PAGE).await?
+            }
             _ => db::events::since(&mut c, self.ws, self.last, PAGE).await?,
         };
         drop(c);
@@ -195,10 +197,18 @@ impl EventStream {
 }
 
 /// Visible events after `after`, in order, enriched.
-pub(crate) async fn read_since(db: &db::Db, ws: WorkspaceId, viewer: &Viewer, after: i64, limit: i64) -> crate::Result<Vec<Dispatched>> {
+pub(crate) async fn read_since(
+    db: &db::Db,
+    ws: WorkspaceId,
+    viewer: &Viewer,
+    after: i64,
+    limit: i64,
+) -> crate::Result<Vec<Dispatched>> {
     let mut c = db.read().await?;
     let records = match viewer {
-        Viewer::Customer(cu) => db::events::since_for_customer(&mut c, ws, *cu, after, limit).await?,
+        Viewer::Customer(cu) => {
+            db::events::since_for_customer(&mut c, ws, *cu, after, limit).await?
+        }
         _ => db::events::since(&mut c, ws, after, limit).await?,
     };
     drop(c);
@@ -211,7 +221,12 @@ pub(crate) async fn read_since(db: &db::Db, ws: WorkspaceId, viewer: &Viewer, af
 
 impl crate::App {
     /// A stream of the events `viewer` may see in `ws`, starting after `since` (or now).
-    pub(crate) async fn stream(&self, ws: WorkspaceId, viewer: Viewer, since: Option<i64>) -> crate::Result<EventStream> {
+    pub(crate) async fn stream(
+        &self,
+        ws: WorkspaceId,
+        viewer: Viewer,
+        since: Option<i64>,
+    ) -> crate::Result<EventStream> {
         let sub = self.hub.subscribe(ws).await?;
         let mut s = EventStream {
             db: self.db.clone(),
@@ -235,20 +250,38 @@ impl crate::App {
         Ok(s)
     }
 
-    pub async fn staff_stream(&self, s: &crate::auth::Staff, since: Option<i64>) -> crate::Result<EventStream> {
+    pub async fn staff_stream(
+        &self,
+        s: &crate::auth::Staff,
+        since: Option<i64>,
+    ) -> crate::Result<EventStream> {
         self.stream(s.workspace, s.viewer(), since).await
     }
 
-    pub async fn visitor_stream(&self, v: &crate::auth::Visitor, since: Option<i64>) -> crate::Result<EventStream> {
+    pub async fn visitor_stream(
+        &self,
+        v: &crate::auth::Visitor,
+        since: Option<i64>,
+    ) -> crate::Result<EventStream> {
         self.stream(v.workspace, Viewer::Customer(v.customer), since).await
     }
 
     /// Polling: visible events after `since`, at most `limit`.
-    pub async fn staff_events(&self, s: &crate::auth::Staff, since: i64, limit: i64) -> crate::Result<Vec<Dispatched>> {
+    pub async fn staff_events(
+        &self,
+        s: &crate::auth::Staff,
+        since: i64,
+        limit: i64,
+    ) -> crate::Result<Vec<Dispatched>> {
         read_since(&self.db, s.workspace, &s.viewer(), since, limit).await
     }
 
-    pub async fn visitor_events(&self, v: &crate::auth::Visitor, since: i64, limit: i64) -> crate::Result<Vec<Dispatched>> {
+    pub async fn visitor_events(
+        &self,
+        v: &crate::auth::Visitor,
+        since: i64,
+        limit: i64,
+    ) -> crate::Result<Vec<Dispatched>> {
         read_since(&self.db, v.workspace, &Viewer::Customer(v.customer), since, limit).await
     }
 }

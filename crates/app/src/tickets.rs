@@ -4,8 +4,8 @@
 
 use domain::{
     Actor, Attachment, Audience, Channel, Conversation, ConversationId, ConversationStatus,
-    CustomerId, Event, Handler, Job, JobId, Message, Permission, ProblemCode, SenderKind,
-    Severity, Status, TeamId, Ticket, TicketId, TicketNo, Timestamp, Urgency, UserId, Visibility,
+    CustomerId, Event, Handler, Job, JobId, Message, Permission, ProblemCode, SenderKind, Severity,
+    Status, TeamId, Ticket, TicketId, TicketNo, Timestamp, Urgency, UserId, Visibility,
     ticket::{parse_custom_field, parse_subject, parse_tags, transition},
 };
 
@@ -76,9 +76,12 @@ impl App {
         let now = self.now();
         let ws = a.workspace;
         let mut tx = self.db.write(ws).await?;
-        let customer = db::customers::get(&mut tx, ws, n.customer).await?.or_not_found("customer")?;
+        let customer =
+            db::customers::get(&mut tx, ws, n.customer).await?.or_not_found("customer")?;
         if customer.merged_into.is_some() {
-            return Err(Error::Conflict("this customer was merged into another; use that one".into()));
+            return Err(Error::Conflict(
+                "this customer was merged into another; use that one".into(),
+            ));
         }
         if let Some(code) = n.problem_code {
             self.check_code(&mut tx, code).await?;
@@ -91,9 +94,12 @@ impl App {
         }
         let conversation = match n.conversation {
             Some(id) => {
-                let c = db::conversations::get(&mut tx, ws, id).await?.or_not_found("conversation")?;
+                let c =
+                    db::conversations::get(&mut tx, ws, id).await?.or_not_found("conversation")?;
                 if c.customer != n.customer {
-                    return Err(Error::Conflict("that conversation belongs to another customer".into()));
+                    return Err(Error::Conflict(
+                        "that conversation belongs to another customer".into(),
+                    ));
                 }
                 c
             }
@@ -116,7 +122,8 @@ impl App {
                 c
             }
         };
-        let prefix = db::workspaces::by_id(&mut tx, ws).await?.or_not_found("workspace")?.ticket_prefix;
+        let prefix =
+            db::workspaces::by_id(&mut tx, ws).await?.or_not_found("workspace")?.ticket_prefix;
         let t = Ticket {
             id: self.ids.next(now, TicketId::new),
             workspace: ws,
@@ -141,13 +148,37 @@ impl App {
             closed_at: None,
         };
         db::tickets::insert(&mut tx, &t).await?;
-        tx.audit(now, a.actor, "ticket.create", "ticket", &t.id.to_string(), None, Some(&snapshot::ticket(&t))).await?;
-        tx.emit(now, a.actor, Event::TicketCreated { ticket: t.id, conversation: t.conversation }, audience(&t)).await?;
+        tx.audit(
+            now,
+            a.actor,
+            "ticket.create",
+            "ticket",
+            &t.id.to_string(),
+            None,
+            Some(&snapshot::ticket(&t)),
+        )
+        .await?;
+        tx.emit(
+            now,
+            a.actor,
+            Event::TicketCreated { ticket: t.id, conversation: t.conversation },
+            audience(&t),
+        )
+        .await?;
         self.commit(tx).await?;
         if let Some(body) = n.description {
             // The original request, as the customer stated it, opens the ticket's record.
-            let from = crate::intake::conversations::From { actor: a.actor, sender: SenderKind::Customer, author: None };
-            let m = NewMessage { body, attachments: n.attachments, visibility: None, idempotency_key: None };
+            let from = crate::intake::conversations::From {
+                actor: a.actor,
+                sender: SenderKind::Customer,
+                author: None,
+            };
+            let m = NewMessage {
+                body,
+                attachments: n.attachments,
+                visibility: None,
+                idempotency_key: None,
+            };
             self.ingest(ws, t.conversation, from, m, true).await?;
         }
         Ok(t)
@@ -158,7 +189,11 @@ impl App {
         match db::workspaces::problem_code_get(tx, ws, code).await? {
             Some(e) if e.active => Ok(()),
             Some(_) => Err(Error::Conflict(format!("problem code {code} is retired"))),
-            None => Err(domain::ParseError::new("problem_code", format!("{code} is not in this workspace's code table")).into()),
+            None => Err(domain::ParseError::new(
+                "problem_code",
+                format!("{code} is not in this workspace's code table"),
+            )
+            .into()),
         }
     }
 
@@ -178,7 +213,12 @@ impl App {
         if scoped_can_see(s, &t) { Ok(t) } else { Err(Error::NotFound("ticket")) }
     }
 
-    pub async fn list_tickets(&self, s: &Staff, mut f: db::tickets::Filter, page: &db::Page) -> Result<Vec<Ticket>> {
+    pub async fn list_tickets(
+        &self,
+        s: &Staff,
+        mut f: db::tickets::Filter,
+        page: &db::Page,
+    ) -> Result<Vec<Ticket>> {
         if !s.allows(Permission::ReadAllCases) {
             f.visible_teams = Some(s.teams.clone());
             f.visible_to_user = s.user;
@@ -188,11 +228,27 @@ impl App {
     }
 
     /// Writes a changed ticket with its audit entry and events.
-    pub(crate) async fn save_ticket_change(&self, tx: &mut db::WriteTx, actor: Actor, before: &Ticket, after: &Ticket, now: Timestamp) -> Result<()> {
+    pub(crate) async fn save_ticket_change(
+        &self,
+        tx: &mut db::WriteTx,
+        actor: Actor,
+        before: &Ticket,
+        after: &Ticket,
+        now: Timestamp,
+    ) -> Result<()> {
         db::tickets::update(tx, after).await?;
         let action = if before.status != after.status { "ticket.status" } else { "ticket.update" };
         let b = snapshot::ticket(before);
-        tx.audit(now, actor, action, "ticket", &after.id.to_string(), Some(&b), Some(&snapshot::ticket(after))).await?;
+        tx.audit(
+            now,
+            actor,
+            action,
+            "ticket",
+            &after.id.to_string(),
+            Some(&b),
+            Some(&snapshot::ticket(after)),
+        )
+        .await?;
         let mut fields = Vec::new();
         let mut diff = |name: &str, changed: bool| {
             if changed {
@@ -208,8 +264,17 @@ impl App {
         diff("custom_fields", before.custom_fields != after.custom_fields);
         diff("customer", before.customer != after.customer);
         if before.status != after.status {
-            tx.emit(now, actor, Event::TicketStatusChanged { ticket: after.id, from: before.status, to: after.status }, audience(after))
-                .await?;
+            tx.emit(
+                now,
+                actor,
+                Event::TicketStatusChanged {
+                    ticket: after.id,
+                    from: before.status,
+                    to: after.status,
+                },
+                audience(after),
+            )
+            .await?;
             if after.status == Status::Solved
                 && let Some(solved_at) = after.solved_at
             {
@@ -220,16 +285,32 @@ impl App {
         }
         if before.assignee != after.assignee || before.team != after.team {
             let aud = Audience { internal: true, ..audience(after) };
-            tx.emit(now, actor, Event::TicketAssigned { ticket: after.id, assignee: after.assignee, team: after.team }, aud).await?;
+            tx.emit(
+                now,
+                actor,
+                Event::TicketAssigned {
+                    ticket: after.id,
+                    assignee: after.assignee,
+                    team: after.team,
+                },
+                aud,
+            )
+            .await?;
         }
         if !fields.is_empty() {
-            tx.emit(now, actor, Event::TicketUpdated { ticket: after.id, fields }, audience(after)).await?;
+            tx.emit(now, actor, Event::TicketUpdated { ticket: after.id, fields }, audience(after))
+                .await?;
         }
         Ok(())
     }
 
     /// Loads a ticket inside a write for change, enforcing scope and that it is not closed.
-    async fn ticket_for_change(&self, tx: &mut db::WriteTx, p: &Principal, id: TicketId) -> Result<Ticket> {
+    async fn ticket_for_change(
+        &self,
+        tx: &mut db::WriteTx,
+        p: &Principal,
+        id: TicketId,
+    ) -> Result<Ticket> {
         let t = db::tickets::get(tx, p.workspace, id).await?.or_not_found("ticket")?;
         if !scoped_can_see(p, &t) {
             return Err(Error::NotFound("ticket"));
@@ -270,7 +351,11 @@ impl App {
                 let stages = db::workspaces::stages(&mut tx, a.workspace).await?;
                 if !stages.iter().any(|s| &s.key == key) {
                     let known: Vec<&str> = stages.iter().map(|s| s.key.as_str()).collect();
-                    return Err(domain::ParseError::new("stage", format!("unknown stage {key:?}; expected one of: {}", known.join(", "))).into());
+                    return Err(domain::ParseError::new(
+                        "stage",
+                        format!("unknown stage {key:?}; expected one of: {}", known.join(", ")),
+                    )
+                    .into());
                 }
             }
             t.stage = stage;
@@ -304,10 +389,21 @@ impl App {
 
     /// Keeps the conversation's status in step with its ticket: solved or closed resolves it,
     /// reopening opens it.
-    async fn sync_conversation_status(&self, tx: &mut db::WriteTx, actor: Actor, t: &Ticket, now: Timestamp) -> Result<()> {
-        let want = if t.status.is_active() { ConversationStatus::Open } else { ConversationStatus::Resolved };
+    async fn sync_conversation_status(
+        &self,
+        tx: &mut db::WriteTx,
+        actor: Actor,
+        t: &Ticket,
+        now: Timestamp,
+    ) -> Result<()> {
+        let want = if t.status.is_active() {
+            ConversationStatus::Open
+        } else {
+            ConversationStatus::Resolved
+        };
         let ws = t.workspace;
-        let before = db::conversations::get(tx, ws, t.conversation).await?.or_not_found("conversation")?;
+        let before =
+            db::conversations::get(tx, ws, t.conversation).await?.or_not_found("conversation")?;
         if before.status == want {
             return Ok(());
         }
@@ -316,16 +412,40 @@ impl App {
         c.updated_at = now;
         db::conversations::update(tx, &c).await?;
         let b = snapshot::conversation(&before);
-        tx.audit(now, actor, "conversation.update", "conversation", &c.id.to_string(), Some(&b), Some(&snapshot::conversation(&c)))
-            .await?;
+        tx.audit(
+            now,
+            actor,
+            "conversation.update",
+            "conversation",
+            &c.id.to_string(),
+            Some(&b),
+            Some(&snapshot::conversation(&c)),
+        )
+        .await?;
         let aud = crate::intake::conversations::audience_of(&c);
-        tx.emit(now, actor, Event::ConversationUpdated { conversation: c.id, status: c.status, assignee: c.assignee }, aud).await?;
+        tx.emit(
+            now,
+            actor,
+            Event::ConversationUpdated {
+                conversation: c.id,
+                status: c.status,
+                assignee: c.assignee,
+            },
+            aud,
+        )
+        .await?;
         Ok(())
     }
 
     /// Assigns a ticket to a person and/or team. Taking over a ticket someone else holds needs
     /// a supervisor, unless the agent assigns it to themselves from the unassigned pool.
-    pub async fn assign_ticket(&self, a: &Agent, id: TicketId, assignee: Option<UserId>, team: Option<Option<TeamId>>) -> Result<Ticket> {
+    pub async fn assign_ticket(
+        &self,
+        a: &Agent,
+        id: TicketId,
+        assignee: Option<UserId>,
+        team: Option<Option<TeamId>>,
+    ) -> Result<Ticket> {
         let now = self.now();
         let mut tx = self.db.write(a.workspace).await?;
         let before = self.ticket_for_change(&mut tx, a, id).await?;
@@ -360,36 +480,66 @@ impl App {
     }
 
     /// A public reply to the customer in the ticket's conversation.
-    pub async fn reply_to_ticket(&self, a: &Agent, id: TicketId, mut m: NewMessage) -> Result<(Message, bool)> {
+    pub async fn reply_to_ticket(
+        &self,
+        a: &Agent,
+        id: TicketId,
+        mut m: NewMessage,
+    ) -> Result<(Message, bool)> {
         let t = self.readable_ticket(a, id).await?;
         if t.status == Status::Closed {
             return Err(domain::ticket::TicketError::Closed.into());
         }
         m.visibility = Some(Visibility::Public);
-        let from = crate::intake::conversations::From { actor: a.actor, sender: SenderKind::Agent, author: a.user };
+        let from = crate::intake::conversations::From {
+            actor: a.actor,
+            sender: SenderKind::Agent,
+            author: a.user,
+        };
         self.ingest(a.workspace, t.conversation, from, m, true).await
     }
 
     /// An internal note on the ticket, never shown to the customer.
-    pub async fn note_on_ticket(&self, n: &Noter, id: TicketId, mut m: NewMessage) -> Result<(Message, bool)> {
+    pub async fn note_on_ticket(
+        &self,
+        n: &Noter,
+        id: TicketId,
+        mut m: NewMessage,
+    ) -> Result<(Message, bool)> {
         let t = self.readable_ticket(n, id).await?;
         m.visibility = Some(Visibility::Internal);
-        let from = crate::intake::conversations::From { actor: n.actor, sender: SenderKind::Agent, author: n.user };
+        let from = crate::intake::conversations::From {
+            actor: n.actor,
+            sender: SenderKind::Agent,
+            author: n.user,
+        };
         self.ingest(n.workspace, t.conversation, from, m, false).await
     }
 
     /// The ticket's messages including internal notes, oldest first.
-    pub async fn ticket_messages(&self, s: &Staff, id: TicketId, after: Option<domain::MessageId>, limit: i64) -> Result<Vec<Message>> {
+    pub async fn ticket_messages(
+        &self,
+        s: &Staff,
+        id: TicketId,
+        after: Option<domain::MessageId>,
+        limit: i64,
+    ) -> Result<Vec<Message>> {
         let t = self.readable_ticket(s, id).await?;
         let mut c = self.db.read().await?;
-        Ok(db::conversations::messages(&mut c, s.workspace, t.conversation, after, limit, false).await?)
+        Ok(db::conversations::messages(&mut c, s.workspace, t.conversation, after, limit, false)
+            .await?)
     }
 
     /// Every audited change to the ticket, newest first (TK-10).
     pub async fn ticket_history(&self, s: &Staff, id: TicketId) -> Result<Vec<db::audit::Entry>> {
         let t = self.readable_ticket(s, id).await?;
         let mut c = self.db.read().await?;
-        let f = db::audit::Filter { object_type: Some("ticket".into()), object_id: Some(t.id.to_string()), before: None, limit: 1000 };
+        let f = db::audit::Filter {
+            object_type: Some("ticket".into()),
+            object_id: Some(t.id.to_string()),
+            before: None,
+            limit: 1000,
+        };
         Ok(db::audit::list(&mut c, s.workspace, &f).await?)
     }
 }

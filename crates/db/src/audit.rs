@@ -22,7 +22,8 @@ pub struct Entry {
     pub hash: String,
 }
 
-const COLS: &str = "seq, at, actor, action, object_type, object_id, before_state, after_state, prev_hash, hash";
+const COLS: &str =
+    "seq, at, actor, action, object_type, object_id, before_state, after_state, prev_hash, hash";
 
 fn entry(r: &AnyRow) -> Result<Entry> {
     Ok(Entry {
@@ -50,7 +51,8 @@ pub struct Filter {
 /// Entries, newest first.
 pub async fn list(c: &mut AnyConnection, ws: WorkspaceId, f: &Filter) -> Result<Vec<Entry>> {
     let mut b = Binds::default();
-    let mut sql = format!("SELECT {COLS} FROM audit_log WHERE workspace_id = {}", b.text(ws.to_string()));
+    let mut sql =
+        format!("SELECT {COLS} FROM audit_log WHERE workspace_id = {}", b.text(ws.to_string()));
     if let Some(t) = &f.object_type {
         sql.push_str(&format!(" AND object_type = {}", b.text(t.clone())));
     }
@@ -74,7 +76,11 @@ pub struct Verification {
 
 /// Recomputes every hash of the workspace's chain in order and compares it with the stored one
 /// and with the head the workspace recorded. Reads in pages, so memory stays flat.
-pub async fn verify(c: &mut AnyConnection, ws: WorkspaceId, mut progress: impl FnMut(i64)) -> Result<Verification> {
+pub async fn verify(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    mut progress: impl FnMut(i64),
+) -> Result<Verification> {
     let head = sqlx::query("SELECT audit_seq FROM workspace_heads WHERE workspace_id = $1")
         .bind(ws.to_string())
         .fetch_one(&mut *c)
@@ -84,8 +90,14 @@ pub async fn verify(c: &mut AnyConnection, ws: WorkspaceId, mut progress: impl F
     let mut after = 0i64;
     let mut n = 0i64;
     loop {
-        let sql = format!("SELECT {COLS} FROM audit_log WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT 5000");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(after).fetch_all(&mut *c).await?;
+        let sql = format!(
+            "SELECT {COLS} FROM audit_log WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT 5000"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ws.to_string())
+            .bind(after)
+            .fetch_all(&mut *c)
+            .await?;
         if rows.is_empty() {
             break;
         }

@@ -3,8 +3,8 @@
 
 use anyhow::{Context, anyhow};
 use domain::{
-    Actor, AuditValue, ConversationId, CustomerId, Event, MessageId, ProblemCode, Snapshot,
-    TeamId, TicketId, UserId,
+    Actor, AuditValue, ConversationId, CustomerId, Event, MessageId, ProblemCode, Snapshot, TeamId,
+    TicketId, UserId,
     conversation::{Attachment, Channel, ConversationStatus, SenderKind, Visibility},
     ticket::Status,
 };
@@ -19,12 +19,14 @@ pub(crate) fn json_to_strings(s: &str) -> anyhow::Result<Vec<String>> {
 }
 
 pub(crate) fn pairs_to_json(v: &[(String, String)]) -> String {
-    let m: Map<String, Value> = v.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
+    let m: Map<String, Value> =
+        v.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect();
     Value::Object(m).to_string()
 }
 
 pub(crate) fn json_to_pairs(s: &str) -> anyhow::Result<Vec<(String, String)>> {
-    let m: Map<String, Value> = serde_json::from_str(s).with_context(|| format!("not a JSON object: {s:?}"))?;
+    let m: Map<String, Value> =
+        serde_json::from_str(s).with_context(|| format!("not a JSON object: {s:?}"))?;
     Ok(m.into_iter()
         .map(|(k, v)| {
             let v = match v {
@@ -46,7 +48,8 @@ pub(crate) fn attachments_to_json(v: &[Attachment]) -> String {
 }
 
 pub(crate) fn json_to_attachments(s: &str) -> anyhow::Result<Vec<Attachment>> {
-    let v: Vec<Value> = serde_json::from_str(s).with_context(|| format!("not a JSON list: {s:?}"))?;
+    let v: Vec<Value> =
+        serde_json::from_str(s).with_context(|| format!("not a JSON list: {s:?}"))?;
     v.into_iter()
         .map(|a| {
             let f = |k: &str| a.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
@@ -85,7 +88,9 @@ pub(crate) fn event_payload(e: &Event) -> String {
         Event::CustomerCreated { customer } | Event::CustomerUpdated { customer } => {
             json!({"customer": customer.to_string()})
         }
-        Event::CustomersMerged { into, from } => json!({"into": into.to_string(), "from": from.to_string()}),
+        Event::CustomersMerged { into, from } => {
+            json!({"into": into.to_string(), "from": from.to_string()})
+        }
         Event::ConversationCreated { conversation, customer, channel } => json!({
             "conversation": conversation.to_string(), "customer": customer.to_string(), "channel": channel.as_str()
         }),
@@ -99,7 +104,9 @@ pub(crate) fn event_payload(e: &Event) -> String {
         Event::TicketCreated { ticket, conversation } => {
             json!({"ticket": ticket.to_string(), "conversation": conversation.to_string()})
         }
-        Event::TicketUpdated { ticket, fields } => json!({"ticket": ticket.to_string(), "fields": fields}),
+        Event::TicketUpdated { ticket, fields } => {
+            json!({"ticket": ticket.to_string(), "fields": fields})
+        }
         Event::TicketStatusChanged { ticket, from, to } => {
             json!({"ticket": ticket.to_string(), "from": from.as_str(), "to": to.as_str()})
         }
@@ -114,14 +121,19 @@ pub(crate) fn event_payload(e: &Event) -> String {
 }
 
 pub(crate) fn decode_event(kind: &str, payload: &str) -> anyhow::Result<Event> {
-    let v: Value = serde_json::from_str(payload).with_context(|| format!("event payload is not JSON: {payload:?}"))?;
+    let v: Value = serde_json::from_str(payload)
+        .with_context(|| format!("event payload is not JSON: {payload:?}"))?;
     let s = |k: &str| -> anyhow::Result<&str> {
         v.get(k).and_then(Value::as_str).ok_or_else(|| anyhow!("event {kind}: field {k} missing"))
     };
     let o = |k: &str| v.get(k).and_then(Value::as_str);
     Ok(match kind {
-        "customer.created" => Event::CustomerCreated { customer: p(CustomerId::parse(s("customer")?))? },
-        "customer.updated" => Event::CustomerUpdated { customer: p(CustomerId::parse(s("customer")?))? },
+        "customer.created" => {
+            Event::CustomerCreated { customer: p(CustomerId::parse(s("customer")?))? }
+        }
+        "customer.updated" => {
+            Event::CustomerUpdated { customer: p(CustomerId::parse(s("customer")?))? }
+        }
         "customer.merged" => Event::CustomersMerged {
             into: p(CustomerId::parse(s("into")?))?,
             from: p(CustomerId::parse(s("from")?))?,
@@ -166,7 +178,9 @@ pub(crate) fn decode_event(kind: &str, payload: &str) -> anyhow::Result<Event> {
         },
         "user.changed" => Event::UserChanged { user: p(UserId::parse(s("user")?))? },
         "team.changed" => Event::TeamChanged { team: p(TeamId::parse(s("team")?))? },
-        "problem_code.changed" => Event::ProblemCodeChanged { code: p(ProblemCode::parse(s("code")?))? },
+        "problem_code.changed" => {
+            Event::ProblemCodeChanged { code: p(ProblemCode::parse(s("code")?))? }
+        }
         other => anyhow::bail!("unknown event kind {other:?} in the outbox"),
     })
 }

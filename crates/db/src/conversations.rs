@@ -69,9 +69,17 @@ pub async fn update(c: &mut AnyConnection, v: &Conversation) -> Result<()> {
     Ok(())
 }
 
-pub async fn get(c: &mut AnyConnection, ws: WorkspaceId, id: ConversationId) -> Result<Option<Conversation>> {
+pub async fn get(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    id: ConversationId,
+) -> Result<Option<Conversation>> {
     let sql = format!("SELECT {COLS} FROM conversations WHERE workspace_id = $1 AND id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(id.to_string()).fetch_optional(c).await?;
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(id.to_string())
+        .fetch_optional(c)
+        .await?;
     r.as_ref().map(conversation).transpose()
 }
 
@@ -86,9 +94,15 @@ pub struct Filter {
 }
 
 /// Conversations, most recently active first.
-pub async fn list(c: &mut AnyConnection, ws: WorkspaceId, f: &Filter, page: &Page) -> Result<Vec<Conversation>> {
+pub async fn list(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    f: &Filter,
+    page: &Page,
+) -> Result<Vec<Conversation>> {
     let mut b = Binds::default();
-    let mut sql = format!("SELECT {COLS} FROM conversations WHERE workspace_id = {}", b.text(ws.to_string()));
+    let mut sql =
+        format!("SELECT {COLS} FROM conversations WHERE workspace_id = {}", b.text(ws.to_string()));
     let mut eq = |col: &str, v: Option<String>| {
         if let Some(v) = v {
             sql.push_str(&format!(" AND {col} = {}", b.text(v)));
@@ -123,7 +137,11 @@ fn message(r: &AnyRow) -> Result<Message> {
 
 /// Inserts a message. With an idempotency key, a second insert with the same key inserts
 /// nothing and returns `false`.
-pub async fn insert_message(c: &mut AnyConnection, m: &Message, idempotency_key: Option<&str>) -> Result<bool> {
+pub async fn insert_message(
+    c: &mut AnyConnection,
+    m: &Message,
+    idempotency_key: Option<&str>,
+) -> Result<bool> {
     let r = sqlx::query(
         "INSERT INTO messages (id, workspace_id, conversation_id, sender, author_id, visibility, body, attachments, idempotency_key, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -144,15 +162,32 @@ pub async fn insert_message(c: &mut AnyConnection, m: &Message, idempotency_key:
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn message_by_idempotency_key(c: &mut AnyConnection, ws: WorkspaceId, key: &str) -> Result<Option<Message>> {
-    let sql = format!("SELECT {MSG_COLS} FROM messages WHERE workspace_id = $1 AND idempotency_key = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(key).fetch_optional(c).await?;
+pub async fn message_by_idempotency_key(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    key: &str,
+) -> Result<Option<Message>> {
+    let sql =
+        format!("SELECT {MSG_COLS} FROM messages WHERE workspace_id = $1 AND idempotency_key = $2");
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(key)
+        .fetch_optional(c)
+        .await?;
     r.as_ref().map(message).transpose()
 }
 
-pub async fn get_message(c: &mut AnyConnection, ws: WorkspaceId, id: MessageId) -> Result<Option<Message>> {
+pub async fn get_message(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    id: MessageId,
+) -> Result<Option<Message>> {
     let sql = format!("SELECT {MSG_COLS} FROM messages WHERE workspace_id = $1 AND id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(id.to_string()).fetch_optional(c).await?;
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(id.to_string())
+        .fetch_optional(c)
+        .await?;
     r.as_ref().map(message).transpose()
 }
 
@@ -184,11 +219,17 @@ pub async fn messages(
 }
 
 /// Number of messages whose idempotency key starts with `prefix` (used by crash tests).
-pub async fn count_messages(c: &mut AnyConnection, ws: WorkspaceId, conv: ConversationId) -> Result<i64> {
-    let r = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE workspace_id = $1 AND conversation_id = $2")
-        .bind(ws.to_string())
-        .bind(conv.to_string())
-        .fetch_one(c)
-        .await?;
+pub async fn count_messages(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    conv: ConversationId,
+) -> Result<i64> {
+    let r = sqlx::query(
+        "SELECT COUNT(*) AS n FROM messages WHERE workspace_id = $1 AND conversation_id = $2",
+    )
+    .bind(ws.to_string())
+    .bind(conv.to_string())
+    .fetch_one(c)
+    .await?;
     crate::int(&r, "n")
 }

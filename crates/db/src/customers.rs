@@ -1,8 +1,6 @@
 //! Customers, their identities across channels, merges, and widget visitor tokens.
 
-use domain::{
-    Customer, CustomerId, Identity, IdentityKind, Tier, Timestamp, WorkspaceId,
-};
+use domain::{Customer, CustomerId, Identity, IdentityKind, Tier, Timestamp, WorkspaceId};
 use sqlx::{AnyConnection, any::AnyRow};
 
 use crate::{Binds, Page, Result, codec, int, parse_col, parse_opt_col, text, ts};
@@ -46,7 +44,13 @@ pub async fn insert(c: &mut AnyConnection, cu: &Customer) -> Result<()> {
     Ok(())
 }
 
-pub async fn add_identity(c: &mut AnyConnection, ws: WorkspaceId, cu: CustomerId, i: &Identity, at: Timestamp) -> Result<()> {
+pub async fn add_identity(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    cu: CustomerId,
+    i: &Identity,
+    at: Timestamp,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO customer_identities (workspace_id, kind, value, customer_id, verified, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -98,9 +102,17 @@ async fn identities(c: &mut AnyConnection, id: CustomerId) -> Result<Vec<Identit
         .collect()
 }
 
-pub async fn get(c: &mut AnyConnection, ws: WorkspaceId, id: CustomerId) -> Result<Option<Customer>> {
+pub async fn get(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    id: CustomerId,
+) -> Result<Option<Customer>> {
     let sql = format!("SELECT {COLS} FROM customers WHERE workspace_id = $1 AND id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(id.to_string()).fetch_optional(&mut *c).await?;
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&mut *c)
+        .await?;
     match r {
         Some(r) => {
             let ids = identities(c, id).await?;
@@ -110,7 +122,11 @@ pub async fn get(c: &mut AnyConnection, ws: WorkspaceId, id: CustomerId) -> Resu
     }
 }
 
-pub async fn find_by_identity(c: &mut AnyConnection, ws: WorkspaceId, i: &Identity) -> Result<Option<CustomerId>> {
+pub async fn find_by_identity(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    i: &Identity,
+) -> Result<Option<CustomerId>> {
     let r = sqlx::query("SELECT customer_id FROM customer_identities WHERE workspace_id = $1 AND kind = $2 AND value = $3")
         .bind(ws.to_string())
         .bind(i.kind.as_str())
@@ -128,11 +144,18 @@ pub struct Filter {
     pub include_merged: bool,
 }
 
-pub async fn list(c: &mut AnyConnection, ws: WorkspaceId, f: &Filter, page: &Page) -> Result<Vec<Customer>> {
+pub async fn list(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    f: &Filter,
+    page: &Page,
+) -> Result<Vec<Customer>> {
     let mut b = Binds::default();
-    let mut sql = format!("SELECT {COLS} FROM customers WHERE workspace_id = {}", b.text(ws.to_string()));
+    let mut sql =
+        format!("SELECT {COLS} FROM customers WHERE workspace_id = {}", b.text(ws.to_string()));
     if let Some(q) = &f.q {
-        let like = b.text(format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+        let like = b
+            .text(format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
         let exact = b.text(q.clone());
         sql.push_str(&format!(
             " AND (name LIKE {like} ESCAPE '\\' OR id IN (SELECT customer_id FROM customer_identities WHERE workspace_id = $1 AND value = {exact}))"
@@ -155,7 +178,12 @@ pub async fn list(c: &mut AnyConnection, ws: WorkspaceId, f: &Filter, page: &Pag
 }
 
 /// Moves everything of `from` to `into`: identities, conversations, tickets, visitor tokens.
-pub async fn merge(c: &mut AnyConnection, ws: WorkspaceId, into: CustomerId, from: CustomerId) -> Result<()> {
+pub async fn merge(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    into: CustomerId,
+    from: CustomerId,
+) -> Result<()> {
     for sql in [
         "UPDATE customer_identities SET customer_id = $2 WHERE workspace_id = $1 AND customer_id = $3",
         "UPDATE conversations SET customer_id = $2 WHERE workspace_id = $1 AND customer_id = $3",
@@ -163,12 +191,24 @@ pub async fn merge(c: &mut AnyConnection, ws: WorkspaceId, into: CustomerId, fro
         "UPDATE customer_tokens SET customer_id = $2 WHERE workspace_id = $1 AND customer_id = $3",
         "UPDATE events SET aud_customer = $2 WHERE workspace_id = $1 AND aud_customer = $3",
     ] {
-        sqlx::query(sql).bind(ws.to_string()).bind(into.to_string()).bind(from.to_string()).execute(&mut *c).await?;
+        sqlx::query(sql)
+            .bind(ws.to_string())
+            .bind(into.to_string())
+            .bind(from.to_string())
+            .execute(&mut *c)
+            .await?;
     }
     Ok(())
 }
 
-pub async fn insert_token(c: &mut AnyConnection, ws: WorkspaceId, cu: CustomerId, hash: &str, now: Timestamp, expires: Timestamp) -> Result<()> {
+pub async fn insert_token(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    cu: CustomerId,
+    hash: &str,
+    now: Timestamp,
+    expires: Timestamp,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO customer_tokens (token_hash, workspace_id, customer_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -183,20 +223,30 @@ pub async fn insert_token(c: &mut AnyConnection, ws: WorkspaceId, cu: CustomerId
 }
 
 /// The workspace and customer a live visitor token belongs to.
-pub async fn token(c: &mut AnyConnection, hash: &str, now: Timestamp) -> Result<Option<(WorkspaceId, CustomerId)>> {
+pub async fn token(
+    c: &mut AnyConnection,
+    hash: &str,
+    now: Timestamp,
+) -> Result<Option<(WorkspaceId, CustomerId)>> {
     let r = sqlx::query("SELECT workspace_id, customer_id FROM customer_tokens WHERE token_hash = $1 AND expires_at > $2")
         .bind(hash)
         .bind(now.millis())
         .fetch_optional(c)
         .await?;
     match r {
-        Some(r) => Ok(Some((parse_col(&r, "workspace_id", WorkspaceId::parse)?, parse_col(&r, "customer_id", CustomerId::parse)?))),
+        Some(r) => Ok(Some((
+            parse_col(&r, "workspace_id", WorkspaceId::parse)?,
+            parse_col(&r, "customer_id", CustomerId::parse)?,
+        ))),
         None => Ok(None),
     }
 }
 
 /// Number of customers in the workspace (for the demo's idempotence and metrics).
 pub async fn count(c: &mut AnyConnection, ws: WorkspaceId) -> Result<i64> {
-    let r = sqlx::query("SELECT COUNT(*) AS n FROM customers WHERE workspace_id = $1").bind(ws.to_string()).fetch_one(c).await?;
+    let r = sqlx::query("SELECT COUNT(*) AS n FROM customers WHERE workspace_id = $1")
+        .bind(ws.to_string())
+        .fetch_one(c)
+        .await?;
     int(&r, "n")
 }

@@ -24,8 +24,15 @@ fn record(r: &AnyRow) -> Result<EventRecord> {
 }
 
 /// Events of the workspace with `seq > after`, in order, at most `limit`.
-pub async fn since(c: &mut AnyConnection, ws: WorkspaceId, after: i64, limit: i64) -> Result<Vec<EventRecord>> {
-    let sql = format!("SELECT {COLS} FROM events WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+pub async fn since(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<EventRecord>> {
+    let sql = format!(
+        "SELECT {COLS} FROM events WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+    );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(ws.to_string())
         .bind(after)
@@ -36,7 +43,13 @@ pub async fn since(c: &mut AnyConnection, ws: WorkspaceId, after: i64, limit: i6
 }
 
 /// Public events addressed to one customer with `seq > after`.
-pub async fn since_for_customer(c: &mut AnyConnection, ws: WorkspaceId, cu: CustomerId, after: i64, limit: i64) -> Result<Vec<EventRecord>> {
+pub async fn since_for_customer(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    cu: CustomerId,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<EventRecord>> {
     let sql = format!(
         "SELECT {COLS} FROM events WHERE workspace_id = $1 AND aud_customer = $2 AND aud_internal = 0 AND seq > $3
          ORDER BY seq LIMIT $4"

@@ -18,17 +18,26 @@ fn payload(j: &Job) -> String {
 }
 
 fn decode(kind: &str, payload: &str) -> Result<Job> {
-    let v: Value = serde_json::from_str(payload).with_context(|| format!("job payload is not JSON: {payload:?}"))?;
+    let v: Value = serde_json::from_str(payload)
+        .with_context(|| format!("job payload is not JSON: {payload:?}"))?;
     match kind {
         "close_solved_ticket" => Ok(Job::CloseSolvedTicket {
-            ticket: TicketId::parse(v["ticket"].as_str().unwrap_or_default()).map_err(|e| anyhow!("{e}"))?,
+            ticket: TicketId::parse(v["ticket"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
             solved_at: Timestamp::from_millis(v["solved_at"].as_i64().unwrap_or_default()),
         }),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
 
-pub(crate) async fn insert(c: &mut AnyConnection, ws: WorkspaceId, id: JobId, j: &Job, run_at: Timestamp, now: Timestamp) -> Result<()> {
+pub(crate) async fn insert(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    id: JobId,
+    j: &Job,
+    run_at: Timestamp,
+    now: Timestamp,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO jobs (id, workspace_id, kind, payload, run_at, state, attempts, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
@@ -92,7 +101,12 @@ pub async fn claim(db: &Db, worker: &str, now: Timestamp, limit: i64) -> Result<
 
 /// Marks a job done; call inside the transaction that applied its effect, so the effect and
 /// the completion commit together (exactly once). Returns false if the lease was lost.
-pub async fn complete(c: &mut AnyConnection, id: JobId, worker: &str, now: Timestamp) -> Result<bool> {
+pub async fn complete(
+    c: &mut AnyConnection,
+    id: JobId,
+    worker: &str,
+    now: Timestamp,
+) -> Result<bool> {
     let r = sqlx::query(
         "UPDATE jobs SET state = 'done', locked_until = NULL, updated_at = $3 WHERE id = $1 AND locked_by = $2 AND state = 'pending'",
     )
@@ -127,6 +141,8 @@ pub async fn fail(db: &Db, c: &Claimed, error: &str, now: Timestamp) -> Result<(
 
 /// Counts of jobs by state, for metrics and tests.
 pub async fn counts(c: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
-    let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state").fetch_all(c).await?;
+    let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
+        .fetch_all(c)
+        .await?;
     rows.iter().map(|r| Ok((text(r, "state")?, int(r, "n")?))).collect()
 }

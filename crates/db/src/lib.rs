@@ -71,7 +71,10 @@ impl DbOptions {
         } else if self.url.starts_with("postgres://") || self.url.starts_with("postgresql://") {
             Ok(Dialect::Postgres)
         } else {
-            anyhow::bail!("unsupported database URL {:?}: use sqlite://PATH or postgres://…", redact(&self.url))
+            anyhow::bail!(
+                "unsupported database URL {:?}: use sqlite://PATH or postgres://…",
+                redact(&self.url)
+            )
         }
     }
 }
@@ -113,7 +116,9 @@ impl Db {
                 let sync = match opts.sqlite_synchronous.as_str() {
                     "normal" => "NORMAL",
                     "full" => "FULL",
-                    other => anyhow::bail!("database.sqlite_synchronous must be \"normal\" or \"full\", not {other:?}"),
+                    other => anyhow::bail!(
+                        "database.sqlite_synchronous must be \"normal\" or \"full\", not {other:?}"
+                    ),
                 };
                 let pragmas = format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;"
@@ -127,17 +132,23 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(30))
                     .after_connect(move |c, _| {
                         let p = p.clone();
-                        Box::pin(async move { c.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(p))).await.map(|_| ()) })
+                        Box::pin(async move {
+                            c.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(p))).await.map(|_| ())
+                        })
                     })
                     .connect_with(connect.clone())
                     .await
-                    .with_context(|| format!("cannot open the SQLite database {:?}", redact(&url)))?;
+                    .with_context(|| {
+                        format!("cannot open the SQLite database {:?}", redact(&url))
+                    })?;
                 let read = AnyPoolOptions::new()
                     .max_connections(opts.max_connections.max(1))
                     .acquire_timeout(Duration::from_secs(30))
                     .after_connect(move |c, _| {
                         let p = pragmas.clone();
-                        Box::pin(async move { c.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(p))).await.map(|_| ()) })
+                        Box::pin(async move {
+                            c.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(p))).await.map(|_| ())
+                        })
                     })
                     .connect_lazy_with(connect);
                 Ok(Db { dialect, write, read })
@@ -273,7 +284,10 @@ impl Binds {
     }
     /// A query over `sql` (built from trusted fragments and `$N` placeholders only) with the
     /// values bound in order.
-    pub(crate) fn query<'q>(self, sql: String) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    pub(crate) fn query<'q>(
+        self,
+        sql: String,
+    ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in self.0 {
             q = match b {

@@ -98,7 +98,10 @@ pub async fn update(c: &mut AnyConnection, t: &Ticket) -> Result<()> {
     .bind(t.closed_at.map(Timestamp::millis))
     .execute(&mut *c)
     .await?;
-    sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1").bind(t.id.to_string()).execute(&mut *c).await?;
+    sqlx::query("DELETE FROM ticket_tags WHERE ticket_id = $1")
+        .bind(t.id.to_string())
+        .execute(&mut *c)
+        .await?;
     write_tags(c, t).await
 }
 
@@ -116,12 +119,22 @@ async fn write_tags(c: &mut AnyConnection, t: &Ticket) -> Result<()> {
 
 pub async fn get(c: &mut AnyConnection, ws: WorkspaceId, id: TicketId) -> Result<Option<Ticket>> {
     let sql = format!("SELECT {COLS} {FROM} WHERE t.workspace_id = $1 AND t.id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(id.to_string()).fetch_optional(c).await?;
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(id.to_string())
+        .fetch_optional(c)
+        .await?;
     r.as_ref().map(ticket).transpose()
 }
 
-pub async fn by_number(c: &mut AnyConnection, ws: WorkspaceId, no: &TicketNo) -> Result<Option<Ticket>> {
-    let sql = format!("SELECT {COLS} {FROM} WHERE t.workspace_id = $1 AND t.number = $2 AND w.ticket_prefix = $3");
+pub async fn by_number(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    no: &TicketNo,
+) -> Result<Option<Ticket>> {
+    let sql = format!(
+        "SELECT {COLS} {FROM} WHERE t.workspace_id = $1 AND t.number = $2 AND w.ticket_prefix = $3"
+    );
     let r = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(ws.to_string())
         .bind(no.seq())
@@ -138,9 +151,19 @@ pub async fn by_tracking_token(c: &mut AnyConnection, token: &str) -> Result<Opt
 }
 
 /// Tickets of a conversation, newest first.
-pub async fn of_conversation(c: &mut AnyConnection, ws: WorkspaceId, conv: ConversationId) -> Result<Vec<Ticket>> {
-    let sql = format!("SELECT {COLS} {FROM} WHERE t.workspace_id = $1 AND t.conversation_id = $2 ORDER BY t.created_at DESC, t.id DESC");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(conv.to_string()).fetch_all(c).await?;
+pub async fn of_conversation(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    conv: ConversationId,
+) -> Result<Vec<Ticket>> {
+    let sql = format!(
+        "SELECT {COLS} {FROM} WHERE t.workspace_id = $1 AND t.conversation_id = $2 ORDER BY t.created_at DESC, t.id DESC"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(conv.to_string())
+        .fetch_all(c)
+        .await?;
     rows.iter().map(ticket).collect()
 }
 
@@ -171,7 +194,12 @@ pub struct Filter {
     pub sort: Sort,
 }
 
-pub async fn list(c: &mut AnyConnection, ws: WorkspaceId, f: &Filter, page: &Page) -> Result<Vec<Ticket>> {
+pub async fn list(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    f: &Filter,
+    page: &Page,
+) -> Result<Vec<Ticket>> {
     let mut b = Binds::default();
     let mut sql = format!("SELECT {COLS} {FROM} WHERE t.workspace_id = {}", b.text(ws.to_string()));
     if !f.statuses.is_empty() {
@@ -201,12 +229,16 @@ pub async fn list(c: &mut AnyConnection, ws: WorkspaceId, f: &Filter, page: &Pag
             sql.push_str(&format!(" AND t.problem_code = {}", b.text(p.to_string())));
         } else {
             let (exact, prefix) = (b.text(p.to_string()), b.text(format!("{p}-%")));
-            sql.push_str(&format!(" AND (t.problem_code = {exact} OR t.problem_code LIKE {prefix})"));
+            sql.push_str(&format!(
+                " AND (t.problem_code = {exact} OR t.problem_code LIKE {prefix})"
+            ));
         }
     }
     if let Some(tag) = &f.tag {
         let p = b.text(tag.clone());
-        sql.push_str(&format!(" AND t.id IN (SELECT ticket_id FROM ticket_tags WHERE workspace_id = $1 AND tag = {p})"));
+        sql.push_str(&format!(
+            " AND t.id IN (SELECT ticket_id FROM ticket_tags WHERE workspace_id = $1 AND tag = {p})"
+        ));
     }
     if let Some(q) = &f.q {
         for word in q.split_whitespace().take(8) {
@@ -216,7 +248,8 @@ pub async fn list(c: &mut AnyConnection, ws: WorkspaceId, f: &Filter, page: &Pag
         }
     }
     if let Some(teams) = &f.visible_teams {
-        let mut alts: Vec<String> = teams.iter().map(|t| format!("t.team_id = {}", b.text(t.to_string()))).collect();
+        let mut alts: Vec<String> =
+            teams.iter().map(|t| format!("t.team_id = {}", b.text(t.to_string()))).collect();
         if let Some(u) = f.visible_to_user {
             alts.push(format!("t.assignee_id = {}", b.text(u.to_string())));
         }

@@ -23,7 +23,11 @@ fn user(r: &AnyRow) -> Result<User> {
     })
 }
 
-pub async fn insert_user(c: &mut AnyConnection, u: &User, password_hash: Option<&str>) -> Result<()> {
+pub async fn insert_user(
+    c: &mut AnyConnection,
+    u: &User,
+    password_hash: Option<&str>,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO users (id, workspace_id, email, name, role, department, password_hash, active, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -57,7 +61,12 @@ pub async fn update_user(c: &mut AnyConnection, u: &User) -> Result<()> {
     Ok(())
 }
 
-pub async fn set_password(c: &mut AnyConnection, ws: WorkspaceId, id: UserId, hash: &str) -> Result<()> {
+pub async fn set_password(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    id: UserId,
+    hash: &str,
+) -> Result<()> {
     sqlx::query("UPDATE users SET password_hash = $3 WHERE workspace_id = $1 AND id = $2")
         .bind(ws.to_string())
         .bind(id.to_string())
@@ -69,14 +78,28 @@ pub async fn set_password(c: &mut AnyConnection, ws: WorkspaceId, id: UserId, ha
 
 pub async fn get_user(c: &mut AnyConnection, ws: WorkspaceId, id: UserId) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE workspace_id = $1 AND id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(id.to_string()).fetch_optional(c).await?;
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(id.to_string())
+        .fetch_optional(c)
+        .await?;
     r.as_ref().map(user).transpose()
 }
 
 /// The user and their password hash, for login.
-pub async fn user_for_login(c: &mut AnyConnection, ws: WorkspaceId, email: &Email) -> Result<Option<(User, Option<String>)>> {
-    let sql = format!("SELECT {USER_COLS}, password_hash FROM users WHERE workspace_id = $1 AND email = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(email.as_str()).fetch_optional(c).await?;
+pub async fn user_for_login(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    email: &Email,
+) -> Result<Option<(User, Option<String>)>> {
+    let sql = format!(
+        "SELECT {USER_COLS}, password_hash FROM users WHERE workspace_id = $1 AND email = $2"
+    );
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(email.as_str())
+        .fetch_optional(c)
+        .await?;
     match r {
         Some(r) => Ok(Some((user(&r)?, r.try_get("password_hash")?))),
         None => Ok(None),
@@ -84,7 +107,8 @@ pub async fn user_for_login(c: &mut AnyConnection, ws: WorkspaceId, email: &Emai
 }
 
 pub async fn list_users(c: &mut AnyConnection, ws: WorkspaceId) -> Result<Vec<User>> {
-    let sql = format!("SELECT {USER_COLS} FROM users WHERE workspace_id = $1 ORDER BY created_at, id");
+    let sql =
+        format!("SELECT {USER_COLS} FROM users WHERE workspace_id = $1 ORDER BY created_at, id");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).fetch_all(c).await?;
     rows.iter().map(user).collect()
 }
@@ -133,7 +157,10 @@ pub async fn update_team(c: &mut AnyConnection, t: &Team) -> Result<()> {
 }
 
 async fn set_members(c: &mut AnyConnection, t: &Team) -> Result<()> {
-    sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(t.id.to_string()).execute(&mut *c).await?;
+    sqlx::query("DELETE FROM team_members WHERE team_id = $1")
+        .bind(t.id.to_string())
+        .execute(&mut *c)
+        .await?;
     for m in &t.members {
         sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)")
             .bind(t.id.to_string())
@@ -156,7 +183,11 @@ const TEAM_COLS: &str = "id, workspace_id, name, kind, department, skills, creat
 
 pub async fn get_team(c: &mut AnyConnection, ws: WorkspaceId, id: TeamId) -> Result<Option<Team>> {
     let sql = format!("SELECT {TEAM_COLS} FROM teams WHERE workspace_id = $1 AND id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(id.to_string()).fetch_optional(&mut *c).await?;
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(id.to_string())
+        .fetch_optional(&mut *c)
+        .await?;
     match r {
         Some(r) => {
             let m = members(c, id).await?;
@@ -168,7 +199,8 @@ pub async fn get_team(c: &mut AnyConnection, ws: WorkspaceId, id: TeamId) -> Res
 
 pub async fn list_teams(c: &mut AnyConnection, ws: WorkspaceId) -> Result<Vec<Team>> {
     let sql = format!("SELECT {TEAM_COLS} FROM teams WHERE workspace_id = $1 ORDER BY name");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).fetch_all(&mut *c).await?;
+    let rows =
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).fetch_all(&mut *c).await?;
     let pairs = sqlx::query(
         "SELECT m.team_id, m.user_id FROM team_members m JOIN teams t ON t.id = m.team_id
          WHERE t.workspace_id = $1 ORDER BY m.user_id",
@@ -223,7 +255,11 @@ pub async fn insert_session(
 }
 
 /// A live session: its user and CSRF token, if it exists and has not expired.
-pub async fn session(c: &mut AnyConnection, token_hash: &str, now: Timestamp) -> Result<Option<(User, String, Timestamp)>> {
+pub async fn session(
+    c: &mut AnyConnection,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<(User, String, Timestamp)>> {
     let r = sqlx::query(
         "SELECT u.id, u.workspace_id, u.email, u.name, u.role, u.department, u.active, u.created_at,
                 s.csrf_token, s.expires_at
@@ -240,7 +276,11 @@ pub async fn session(c: &mut AnyConnection, token_hash: &str, now: Timestamp) ->
     }
 }
 
-pub async fn extend_session(c: &mut AnyConnection, token_hash: &str, expires: Timestamp) -> Result<()> {
+pub async fn extend_session(
+    c: &mut AnyConnection,
+    token_hash: &str,
+    expires: Timestamp,
+) -> Result<()> {
     sqlx::query("UPDATE sessions SET expires_at = $2 WHERE token_hash = $1")
         .bind(token_hash)
         .bind(expires.millis())
@@ -255,7 +295,10 @@ pub async fn delete_session(c: &mut AnyConnection, token_hash: &str) -> Result<(
 }
 
 pub async fn delete_user_sessions(c: &mut AnyConnection, user: UserId) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.to_string()).execute(c).await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user.to_string())
+        .execute(c)
+        .await?;
     Ok(())
 }
 
@@ -303,24 +346,40 @@ pub async fn insert_token(c: &mut AnyConnection, t: &ApiToken, hash: &str) -> Re
 const TOKEN_COLS: &str = "id, workspace_id, name, role, created_by, created_at, revoked_at";
 
 pub async fn token_by_hash(c: &mut AnyConnection, hash: &str) -> Result<Option<ApiToken>> {
-    let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL");
+    let sql =
+        format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL");
     let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(hash).fetch_optional(c).await?;
     r.as_ref().map(api_token).transpose()
 }
 
-pub async fn get_token(c: &mut AnyConnection, ws: WorkspaceId, id: TokenId) -> Result<Option<ApiToken>> {
+pub async fn get_token(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    id: TokenId,
+) -> Result<Option<ApiToken>> {
     let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE workspace_id = $1 AND id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(id.to_string()).fetch_optional(c).await?;
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(id.to_string())
+        .fetch_optional(c)
+        .await?;
     r.as_ref().map(api_token).transpose()
 }
 
 pub async fn list_tokens(c: &mut AnyConnection, ws: WorkspaceId) -> Result<Vec<ApiToken>> {
-    let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE workspace_id = $1 ORDER BY created_at, id");
+    let sql = format!(
+        "SELECT {TOKEN_COLS} FROM api_tokens WHERE workspace_id = $1 ORDER BY created_at, id"
+    );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).fetch_all(c).await?;
     rows.iter().map(api_token).collect()
 }
 
-pub async fn revoke_token(c: &mut AnyConnection, ws: WorkspaceId, id: TokenId, at: Timestamp) -> Result<()> {
+pub async fn revoke_token(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    id: TokenId,
+    at: Timestamp,
+) -> Result<()> {
     sqlx::query("UPDATE api_tokens SET revoked_at = $3 WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL")
         .bind(ws.to_string())
         .bind(id.to_string())

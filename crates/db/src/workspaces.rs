@@ -1,9 +1,7 @@
 //! Workspaces and their catalogue data: problem codes and customer-visible stages.
 
 use anyhow::anyhow;
-use domain::{
-    Department, ProblemCode, ProblemCodeEntry, Stage, Workspace, WorkspaceId,
-};
+use domain::{Department, ProblemCode, ProblemCodeEntry, Stage, Workspace, WorkspaceId};
 use sqlx::{AnyConnection, any::AnyRow};
 
 use crate::{Result, int, parse_col, parse_opt_col, text, ts};
@@ -55,7 +53,10 @@ fn problem_code(r: &AnyRow) -> Result<ProblemCodeEntry> {
     })
 }
 
-pub async fn problem_codes(c: &mut AnyConnection, ws: WorkspaceId) -> Result<Vec<ProblemCodeEntry>> {
+pub async fn problem_codes(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+) -> Result<Vec<ProblemCodeEntry>> {
     let rows = sqlx::query(
         "SELECT code, name_zh, name_en, review_department, active FROM problem_codes
          WHERE workspace_id = $1 ORDER BY code",
@@ -66,7 +67,11 @@ pub async fn problem_codes(c: &mut AnyConnection, ws: WorkspaceId) -> Result<Vec
     rows.iter().map(problem_code).collect()
 }
 
-pub async fn problem_code_get(c: &mut AnyConnection, ws: WorkspaceId, code: ProblemCode) -> Result<Option<ProblemCodeEntry>> {
+pub async fn problem_code_get(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    code: ProblemCode,
+) -> Result<Option<ProblemCodeEntry>> {
     let r = sqlx::query(
         "SELECT code, name_zh, name_en, review_department, active FROM problem_codes
          WHERE workspace_id = $1 AND code = $2",
@@ -79,7 +84,11 @@ pub async fn problem_code_get(c: &mut AnyConnection, ws: WorkspaceId, code: Prob
 }
 
 /// Inserts or replaces one code-table row.
-pub async fn problem_code_put(c: &mut AnyConnection, ws: WorkspaceId, e: &ProblemCodeEntry) -> Result<()> {
+pub async fn problem_code_put(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    e: &ProblemCodeEntry,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO problem_codes (workspace_id, code, name_zh, name_en, review_department, active)
          VALUES ($1, $2, $3, $4, $5, $6)

@@ -78,7 +78,8 @@ impl Db {
         .bind(GENESIS)
         .execute(&mut *tx)
         .await?;
-        let heads = Heads { event_seq: 0, audit_seq: 0, audit_hash: GENESIS.to_string(), ticket_seq: 0 };
+        let heads =
+            Heads { event_seq: 0, audit_seq: 0, audit_hash: GENESIS.to_string(), ticket_seq: 0 };
         Ok(WriteTx { tx, workspace: w.id, heads, events: Vec::new() })
     }
 }
@@ -95,7 +96,13 @@ impl WriteTx {
     }
 
     /// Appends an event to the outbox.
-    pub async fn emit(&mut self, at: Timestamp, actor: Actor, event: Event, audience: Audience) -> Result<()> {
+    pub async fn emit(
+        &mut self,
+        at: Timestamp,
+        actor: Actor,
+        event: Event,
+        audience: Audience,
+    ) -> Result<()> {
         let seq = self.heads.event_seq + 1;
         sqlx::query(
             "INSERT INTO events (workspace_id, seq, at, actor, kind, payload, aud_customer, aud_team, aud_assignee, aud_internal)
@@ -115,7 +122,14 @@ impl WriteTx {
         .await
         .context("writing an event to the outbox")?;
         self.heads.event_seq = seq;
-        self.events.push(EventRecord { workspace: self.workspace, seq, at, actor, event, audience });
+        self.events.push(EventRecord {
+            workspace: self.workspace,
+            seq,
+            at,
+            actor,
+            event,
+            audience,
+        });
         Ok(())
     }
 
@@ -171,7 +185,13 @@ impl WriteTx {
     }
 
     /// Enqueues a job to run at `run_at`, atomically with the rest of this transaction.
-    pub async fn enqueue(&mut self, id: JobId, job: &Job, run_at: Timestamp, now: Timestamp) -> Result<()> {
+    pub async fn enqueue(
+        &mut self,
+        id: JobId,
+        job: &Job,
+        run_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
         let ws = self.workspace;
         jobs::insert(&mut self.tx, ws, id, job, run_at, now).await
     }

@@ -105,7 +105,12 @@ impl Default for Verifier {
 }
 
 impl Verifier {
-    pub fn check(&mut self, e: &EntryText<'_>, stored_prev: &str, stored_hash: &str) -> Result<(), ChainBreak> {
+    pub fn check(
+        &mut self,
+        e: &EntryText<'_>,
+        stored_prev: &str,
+        stored_hash: &str,
+    ) -> Result<(), ChainBreak> {
         if e.seq != self.next_seq {
             return Err(ChainBreak::Missing { expected: self.next_seq, found: e.seq });
         }
@@ -128,7 +133,16 @@ mod tests {
     use super::*;
 
     fn entry(seq: i64, after: &str) -> EntryText<'_> {
-        EntryText { seq, at_ms: 1, actor: "system", action: "x", object_type: "t", object_id: "1", before: None, after: Some(after) }
+        EntryText {
+            seq,
+            at_ms: 1,
+            actor: "system",
+            action: "x",
+            object_type: "t",
+            object_id: "1",
+            before: None,
+            after: Some(after),
+        }
     }
 
     #[test]

@@ -104,7 +104,10 @@ pub fn parse_body(s: &str, has_attachments: bool) -> Result<String, ParseError> 
         return Err(ParseError::new("body", "must not be empty"));
     }
     if t.chars().count() > MAX_BODY_CHARS {
-        return Err(ParseError::new("body", format!("must be at most {MAX_BODY_CHARS} characters")));
+        return Err(ParseError::new(
+            "body",
+            format!("must be at most {MAX_BODY_CHARS} characters"),
+        ));
     }
     if t.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
         return Err(ParseError::new("body", "must not contain control characters"));
@@ -113,18 +116,33 @@ pub fn parse_body(s: &str, has_attachments: bool) -> Result<String, ParseError> 
 }
 
 impl Attachment {
-    pub fn parse(name: &str, content_type: &str, size: i64, url: &str) -> Result<Attachment, ParseError> {
+    pub fn parse(
+        name: &str,
+        content_type: &str,
+        size: i64,
+        url: &str,
+    ) -> Result<Attachment, ParseError> {
         let name = crate::customer::parse_name("attachment.name", name)?;
         let ct = content_type.trim().to_ascii_lowercase();
         if !ct.contains('/') || ct.len() > 100 || ct.chars().any(|c| c.is_whitespace()) {
-            return Err(ParseError::new("attachment.content_type", format!("{content_type:?} is not a media type like image/png")));
+            return Err(ParseError::new(
+                "attachment.content_type",
+                format!("{content_type:?} is not a media type like image/png"),
+            ));
         }
         if !(0..=100 * 1024 * 1024).contains(&size) {
             return Err(ParseError::new("attachment.size", "must be between 0 and 100 MiB"));
         }
         let url = url.trim();
-        if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with("/files/")) || url.len() > 2000 {
-            return Err(ParseError::new("attachment.url", "must be an http(s) URL or a /files/ path"));
+        if !(url.starts_with("https://")
+            || url.starts_with("http://")
+            || url.starts_with("/files/"))
+            || url.len() > 2000
+        {
+            return Err(ParseError::new(
+                "attachment.url",
+                "must be an http(s) URL or a /files/ path",
+            ));
         }
         Ok(Attachment { name, content_type: ct, size, url: url.to_string() })
     }

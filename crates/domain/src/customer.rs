@@ -29,7 +29,8 @@ pub struct Email(String);
 impl Email {
     pub fn parse(s: &str) -> Result<Email, ParseError> {
         let s = s.trim().to_lowercase();
-        let bad = |why: &str| ParseError::new("email", format!("{s:?} is not an email address: {why}"));
+        let bad =
+            |why: &str| ParseError::new("email", format!("{s:?} is not an email address: {why}"));
         if s.len() > 254 {
             return Err(bad("longer than 254 characters"));
         }
@@ -64,7 +65,8 @@ pub struct Phone(String);
 impl Phone {
     pub fn parse(s: &str) -> Result<Phone, ParseError> {
         let raw = s.trim();
-        let bad = |why: &str| ParseError::new("phone", format!("{raw:?} is not a phone number: {why}"));
+        let bad =
+            |why: &str| ParseError::new("phone", format!("{raw:?} is not a phone number: {why}"));
         let plus = raw.starts_with('+');
         let mut digits = String::new();
         for (i, c) in raw.chars().enumerate() {
@@ -170,13 +172,14 @@ mod tests {
 
     #[test]
     fn phones_normalise_to_e164() {
-        let out: Vec<String> = ["138 0013 8000", "+86 138-0013-8000", "0044 20 7946 0958", "12345", "138a"]
-            .iter()
-            .map(|s| match Phone::parse(s) {
-                Ok(p) => p.to_string(),
-                Err(e) => e.to_string(),
-            })
-            .collect();
+        let out: Vec<String> =
+            ["138 0013 8000", "+86 138-0013-8000", "0044 20 7946 0958", "12345", "138a"]
+                .iter()
+                .map(|s| match Phone::parse(s) {
+                    Ok(p) => p.to_string(),
+                    Err(e) => e.to_string(),
+                })
+                .collect();
         expect_test::expect![[r#"
             [
                 "+8613800138000",

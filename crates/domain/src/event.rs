@@ -50,19 +50,59 @@ impl fmt::Display for Actor {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    CustomerCreated { customer: CustomerId },
-    CustomerUpdated { customer: CustomerId },
-    CustomersMerged { into: CustomerId, from: CustomerId },
-    ConversationCreated { conversation: ConversationId, customer: CustomerId, channel: Channel },
-    ConversationUpdated { conversation: ConversationId, status: ConversationStatus, assignee: Option<UserId> },
-    MessageCreated { conversation: ConversationId, message: MessageId, sender: SenderKind, visibility: Visibility },
-    TicketCreated { ticket: TicketId, conversation: ConversationId },
-    TicketUpdated { ticket: TicketId, fields: Vec<String> },
-    TicketStatusChanged { ticket: TicketId, from: Status, to: Status },
-    TicketAssigned { ticket: TicketId, assignee: Option<UserId>, team: Option<TeamId> },
-    UserChanged { user: UserId },
-    TeamChanged { team: TeamId },
-    ProblemCodeChanged { code: ProblemCode },
+    CustomerCreated {
+        customer: CustomerId,
+    },
+    CustomerUpdated {
+        customer: CustomerId,
+    },
+    CustomersMerged {
+        into: CustomerId,
+        from: CustomerId,
+    },
+    ConversationCreated {
+        conversation: ConversationId,
+        customer: CustomerId,
+        channel: Channel,
+    },
+    ConversationUpdated {
+        conversation: ConversationId,
+        status: ConversationStatus,
+        assignee: Option<UserId>,
+    },
+    MessageCreated {
+        conversation: ConversationId,
+        message: MessageId,
+        sender: SenderKind,
+        visibility: Visibility,
+    },
+    TicketCreated {
+        ticket: TicketId,
+        conversation: ConversationId,
+    },
+    TicketUpdated {
+        ticket: TicketId,
+        fields: Vec<String>,
+    },
+    TicketStatusChanged {
+        ticket: TicketId,
+        from: Status,
+        to: Status,
+    },
+    TicketAssigned {
+        ticket: TicketId,
+        assignee: Option<UserId>,
+        team: Option<TeamId>,
+    },
+    UserChanged {
+        user: UserId,
+    },
+    TeamChanged {
+        team: TeamId,
+    },
+    ProblemCodeChanged {
+        code: ProblemCode,
+    },
 }
 
 impl Event {
@@ -120,7 +160,10 @@ pub enum Viewer {
     /// Staff who may read every case of the workspace.
     AllCases,
     /// A department member: their teams' cases and those assigned to them.
-    Scoped { user: UserId, teams: Vec<TeamId> },
+    Scoped {
+        user: UserId,
+        teams: Vec<TeamId>,
+    },
     Customer(CustomerId),
 }
 

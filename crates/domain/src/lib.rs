@@ -6,8 +6,8 @@
 //! format belongs to `http`, the storage format to `db`.
 
 pub mod audit;
-pub mod customer;
 pub mod conversation;
+pub mod customer;
 pub mod event;
 pub mod ids;
 pub mod job;
@@ -19,11 +19,11 @@ pub mod workspace;
 
 pub use crate::{
     audit::{AuditValue, Snapshot},
-    customer::{Customer, Email, Identity, IdentityKind, Phone, Tier},
     conversation::{
         Attachment, Channel, Conversation, ConversationStatus, Handler, Message, SenderKind,
         Visibility,
     },
+    customer::{Customer, Email, Identity, IdentityKind, Phone, Tier},
     event::{Actor, Audience, Event, EventRecord, Viewer},
     ids::*,
     job::Job,

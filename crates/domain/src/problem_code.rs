@@ -39,7 +39,9 @@ impl ProblemCode {
         let bad = || {
             ParseError::new(
                 "problem_code",
-                format!("{s:?} is not a problem code; write a category (PQ, SP, TD, RL) optionally followed by a two-digit sub-code, e.g. PQ-03"),
+                format!(
+                    "{s:?} is not a problem code; write a category (PQ, SP, TD, RL) optionally followed by a two-digit sub-code, e.g. PQ-03"
+                ),
             )
         };
         let (cat, sub) = match s.split_once('-') {

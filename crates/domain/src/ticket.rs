@@ -88,9 +88,12 @@ impl TicketNo {
     }
     pub fn parse(s: &str) -> Result<TicketNo, ParseError> {
         let s = s.trim().trim_start_matches('#');
-        let bad = || ParseError::new("ticket_no", format!("{s:?} is not a ticket number like HT-1024"));
+        let bad =
+            || ParseError::new("ticket_no", format!("{s:?} is not a ticket number like HT-1024"));
         let (p, n) = s.rsplit_once('-').ok_or_else(bad)?;
-        let valid_prefix = !p.is_empty() && p.len() <= 10 && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        let valid_prefix = !p.is_empty()
+            && p.len() <= 10
+            && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         let seq: i64 = n.parse().map_err(|_| bad())?;
         if !valid_prefix || seq <= 0 || n.starts_with('+') {
             return Err(bad());
@@ -212,9 +215,14 @@ pub fn parse_tags(tags: &[String]) -> Result<Vec<String>, ParseError> {
     let mut out: Vec<String> = Vec::new();
     for t in tags {
         let t = t.trim().to_lowercase();
-        let ok = !t.is_empty() && t.chars().count() <= 40 && t.chars().all(|c| c.is_alphanumeric() || "-_:.".contains(c));
+        let ok = !t.is_empty()
+            && t.chars().count() <= 40
+            && t.chars().all(|c| c.is_alphanumeric() || "-_:.".contains(c));
         if !ok {
-            return Err(ParseError::new("tags", format!("{t:?}: a tag is 1 to 40 letters, digits or - _ : .")));
+            return Err(ParseError::new(
+                "tags",
+                format!("{t:?}: a tag is 1 to 40 letters, digits or - _ : ."),
+            ));
         }
         if !out.contains(&t) {
             out.push(t);
@@ -241,12 +249,19 @@ pub fn parse_subject(s: &str) -> Result<String, ParseError> {
 /// Custom field names are identifiers (`order_no`, `sku`); values are at most 2,000 characters.
 pub fn parse_custom_field(name: &str, value: &str) -> Result<(String, String), ParseError> {
     let n = name.trim();
-    let ok = !n.is_empty() && n.len() <= 60 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let ok =
+        !n.is_empty() && n.len() <= 60 && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if !ok {
-        return Err(ParseError::new("custom_fields", format!("{name:?}: a field name is 1 to 60 letters, digits or _")));
+        return Err(ParseError::new(
+            "custom_fields",
+            format!("{name:?}: a field name is 1 to 60 letters, digits or _"),
+        ));
     }
     if value.chars().count() > 2000 {
-        return Err(ParseError::new("custom_fields", format!("{n}: value longer than 2000 characters")));
+        return Err(ParseError::new(
+            "custom_fields",
+            format!("{n}: value longer than 2000 characters"),
+        ));
     }
     Ok((n.to_string(), value.to_string()))
 }
@@ -259,7 +274,8 @@ mod tests {
     fn transition_table() {
         let mut out = String::new();
         for from in Status::ALL {
-            let to: Vec<&str> = Status::ALL.iter().filter(|to| from.can_become(**to)).map(|s| s.as_str()).collect();
+            let to: Vec<&str> =
+                Status::ALL.iter().filter(|to| from.can_become(**to)).map(|s| s.as_str()).collect();
             out.push_str(&format!("{from} -> {}\n", to.join(" ")));
         }
         expect_test::expect![[r#"

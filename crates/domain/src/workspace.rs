@@ -23,7 +23,11 @@ pub fn parse_slug(s: &str) -> Result<String, ParseError> {
     let ok = (2..=40).contains(&s.len())
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-');
-    if ok { Ok(s) } else { Err(ParseError::new("workspace", "2 to 40 lowercase letters, digits or dashes")) }
+    if ok {
+        Ok(s)
+    } else {
+        Err(ParseError::new("workspace", "2 to 40 lowercase letters, digits or dashes"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,11 +47,14 @@ impl User {
     /// Checks the pairing of role and department.
     pub fn check_role(role: Role, department: Option<Department>) -> Result<(), ParseError> {
         match (role, department) {
-            (Role::DeptMember, None) => {
-                Err(ParseError::new("department", "a dept_member needs a department (tech, finance, logistics, legal, quality)"))
-            }
+            (Role::DeptMember, None) => Err(ParseError::new(
+                "department",
+                "a dept_member needs a department (tech, finance, logistics, legal, quality)",
+            )),
             (Role::DeptMember, Some(_)) | (_, None) => Ok(()),
-            (_, Some(_)) => Err(ParseError::new("department", "only a dept_member has a department")),
+            (_, Some(_)) => {
+                Err(ParseError::new("department", "only a dept_member has a department"))
+            }
         }
     }
 }
@@ -79,7 +86,14 @@ pub fn parse_skill(s: &str) -> Result<String, ParseError> {
     let ok = !t.is_empty()
         && t.chars().count() <= 40
         && t.chars().all(|c| c.is_alphanumeric() || "-_:.".contains(c));
-    if ok { Ok(t.to_string()) } else { Err(ParseError::new("skills", format!("{s:?}: a skill is 1 to 40 letters, digits or - _ : ."))) }
+    if ok {
+        Ok(t.to_string())
+    } else {
+        Err(ParseError::new(
+            "skills",
+            format!("{s:?}: a skill is 1 to 40 letters, digits or - _ : ."),
+        ))
+    }
 }
 
 /// Passwords: at least 10 characters, at most 200.

@@ -24,7 +24,9 @@ pub fn opt_rfc3339(t: Option<Timestamp>) -> Option<String> {
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
-pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+pub fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Ok(Some(Option::deserialize(d)?))
 }
 
@@ -126,7 +128,12 @@ pub struct StageDto {
 
 impl From<&Stage> for StageDto {
     fn from(s: &Stage) -> StageDto {
-        StageDto { key: s.key.clone(), label_zh: s.label_zh.clone(), label_en: s.label_en.clone(), position: s.position }
+        StageDto {
+            key: s.key.clone(),
+            label_zh: s.label_zh.clone(),
+            label_en: s.label_en.clone(),
+            position: s.position,
+        }
     }
 }
 
@@ -191,7 +198,11 @@ impl From<&Customer> for CustomerDto {
             identities: c
                 .identities
                 .iter()
-                .map(|i| IdentityDto { kind: i.kind.to_string(), value: i.value.clone(), verified: i.verified })
+                .map(|i| IdentityDto {
+                    kind: i.kind.to_string(),
+                    value: i.value.clone(),
+                    verified: i.verified,
+                })
                 .collect(),
             attributes: c.attributes.iter().cloned().collect(),
             merged_into: c.merged_into.map(|m| m.to_string()),
@@ -303,7 +314,12 @@ impl From<&Message> for MessageDto {
             attachments: m
                 .attachments
                 .iter()
-                .map(|a| AttachmentDto { name: a.name.clone(), content_type: a.content_type.clone(), size: a.size, url: a.url.clone() })
+                .map(|a| AttachmentDto {
+                    name: a.name.clone(),
+                    content_type: a.content_type.clone(),
+                    size: a.size,
+                    url: a.url.clone(),
+                })
                 .collect(),
             created_at: rfc3339(m.created_at),
         }
@@ -443,7 +459,9 @@ pub struct AuditEntryDto {
 
 impl From<&app::db::audit::Entry> for AuditEntryDto {
     fn from(e: &app::db::audit::Entry) -> AuditEntryDto {
-        let parse = |s: &Option<String>| s.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null);
+        let parse = |s: &Option<String>| {
+            s.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or(Value::Null)
+        };
         AuditEntryDto {
             seq: e.seq,
             at: rfc3339(e.at),

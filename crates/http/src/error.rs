@@ -32,7 +32,9 @@ pub enum Code {
 impl Code {
     pub fn status(self) -> StatusCode {
         match self {
-            Code::MalformedJson | Code::InvalidField | Code::InvalidQuery => StatusCode::BAD_REQUEST,
+            Code::MalformedJson | Code::InvalidField | Code::InvalidQuery => {
+                StatusCode::BAD_REQUEST
+            }
             Code::Unauthenticated => StatusCode::UNAUTHORIZED,
             Code::CsrfFailed | Code::Forbidden => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
@@ -105,7 +107,12 @@ impl ApiError {
         ApiError { code, message: message.into(), field: None, retry_after: None }
     }
     pub fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { code: Code::InvalidField, message: message.into(), field: Some(field), retry_after: None }
+        ApiError {
+            code: Code::InvalidField,
+            message: message.into(),
+            field: Some(field),
+            retry_after: None,
+        }
     }
 }
 
@@ -114,16 +121,22 @@ impl From<app::Error> for ApiError {
         use app::Error as E;
         use domain::ticket::TicketError;
         match e {
-            E::Invalid(p) => ApiError { field: Some(p.field), ..ApiError::new(Code::InvalidField, p.to_string()) },
+            E::Invalid(p) => ApiError {
+                field: Some(p.field),
+                ..ApiError::new(Code::InvalidField, p.to_string())
+            },
             E::Unauthenticated(m) => ApiError::new(Code::Unauthenticated, m),
             E::Forbidden(_) => ApiError::new(Code::Forbidden, e.to_string()),
             E::NotFound(_) => ApiError::new(Code::NotFound, e.to_string()),
             E::Conflict(m) => ApiError::new(Code::Conflict, m),
-            E::Ticket(t @ TicketError::InvalidTransition { .. }) => ApiError::new(Code::InvalidTransition, t.to_string()),
-            E::Ticket(t @ TicketError::Closed) => ApiError::new(Code::TicketClosed, t.to_string()),
-            E::RateLimited { retry_after_secs } => {
-                ApiError { retry_after: Some(retry_after_secs), ..ApiError::new(Code::RateLimited, e.to_string()) }
+            E::Ticket(t @ TicketError::InvalidTransition { .. }) => {
+                ApiError::new(Code::InvalidTransition, t.to_string())
             }
+            E::Ticket(t @ TicketError::Closed) => ApiError::new(Code::TicketClosed, t.to_string()),
+            E::RateLimited { retry_after_secs } => ApiError {
+                retry_after: Some(retry_after_secs),
+                ..ApiError::new(Code::RateLimited, e.to_string())
+            },
             E::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
                 ApiError::new(Code::Internal, "internal error; it has been logged")
@@ -140,7 +153,12 @@ impl From<domain::ParseError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { code: self.code.name(), message: self.message, kind: self.code.kind(), field: self.field };
+        let body = ErrorBody {
+            code: self.code.name(),
+            message: self.message,
+            kind: self.code.kind(),
+            field: self.field,
+        };
         let mut r = (self.code.status(), Json(body)).into_response();
         if let Some(s) = self.retry_after {
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s.max(1)));

@@ -5,7 +5,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use app::auth::{Capability, Principal, Visitor};
 use axum::{
-    extract::{ConnectInfo, FromRequest, FromRequestParts, rejection::{JsonRejection, QueryRejection}},
+    extract::{
+        ConnectInfo, FromRequest, FromRequestParts,
+        rejection::{JsonRejection, QueryRejection},
+    },
     http::{Method, header, request::Parts},
 };
 
@@ -35,18 +38,28 @@ impl From<JsonRejection> for ApiError {
         match r {
             JsonRejection::JsonDataError(e) => {
                 // serde's message names the field and the problem, e.g. "unknown variant `x`".
-                let detail = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_else(|| e.body_text());
+                let detail = std::error::Error::source(&e)
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| e.body_text());
                 ApiError::new(Code::InvalidField, format!("invalid request body: {detail}"))
             }
             JsonRejection::JsonSyntaxError(e) => {
-                let detail = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_else(|| e.body_text());
+                let detail = std::error::Error::source(&e)
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| e.body_text());
                 ApiError::new(Code::MalformedJson, format!("the body is not valid JSON: {detail}"))
             }
-            JsonRejection::MissingJsonContentType(_) => {
-                ApiError::new(Code::UnsupportedMediaType, "send the body as JSON with Content-Type: application/json")
-            }
-            JsonRejection::BytesRejection(b) if b.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::new(Code::PayloadTooLarge, "the request body is larger than the server accepts")
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                Code::UnsupportedMediaType,
+                "send the body as JSON with Content-Type: application/json",
+            ),
+            JsonRejection::BytesRejection(b)
+                if b.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                ApiError::new(
+                    Code::PayloadTooLarge,
+                    "the request body is larger than the server accepts",
+                )
             }
             other => ApiError::new(Code::MalformedJson, other.body_text()),
         }
@@ -84,15 +97,24 @@ fn bearer(parts: &Parts) -> Option<&str> {
 }
 
 pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then_some(v)
-    })
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
 }
 
 /// The client address, for rate limits.
 pub fn client_ip(parts: &Parts) -> IpAddr {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
 }
 
 async fn principal(parts: &mut Parts, state: &AppState) -> Result<Principal, ApiError> {
@@ -101,7 +123,10 @@ async fn principal(parts: &mut Parts, state: &AppState) -> Result<Principal, Api
     }
     let p = if let Some(token) = bearer(parts) {
         if token.starts_with("hv_") {
-            return Err(ApiError::new(Code::Forbidden, "a visitor token cannot call staff endpoints"));
+            return Err(ApiError::new(
+                Code::Forbidden,
+                "a visitor token cannot call staff endpoints",
+            ));
         }
         state.app.authenticate_token(token).await?
     } else if let Some(session) = cookie(parts, SESSION_COOKIE) {
@@ -109,7 +134,10 @@ async fn principal(parts: &mut Parts, state: &AppState) -> Result<Principal, Api
         check_csrf(parts, &p)?;
         p
     } else {
-        return Err(ApiError::new(Code::Unauthenticated, "log in, or send Authorization: Bearer <API token>"));
+        return Err(ApiError::new(
+            Code::Unauthenticated,
+            "log in, or send Authorization: Bearer <API token>",
+        ));
     };
     parts.extensions.insert(p.clone());
     Ok(p)
@@ -129,12 +157,17 @@ fn check_csrf(parts: &Parts, p: &Principal) -> Result<(), ApiError> {
     let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
     match (sent, p.csrf_token.as_deref()) {
         (Some(s), Some(want)) if constant_eq(s.as_bytes(), want.as_bytes()) => Ok(()),
-        _ => Err(ApiError::new(Code::CsrfFailed, "missing or wrong X-CSRF-Token header; use the token returned at login")),
+        _ => Err(ApiError::new(
+            Code::CsrfFailed,
+            "missing or wrong X-CSRF-Token header; use the token returned at login",
+        )),
     }
 }
 
 fn same_origin(parts: &Parts) -> bool {
-    let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    let Some(origin) = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
     let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
     origin.split_once("://").is_some_and(|(_, h)| h == host)
 }
@@ -156,9 +189,17 @@ impl FromRequestParts<AppState> for VisitorAuth {
             q.split('&').find_map(|kv| kv.strip_prefix("token=").map(str::to_string))
         });
         match token {
-            Some(t) if t.starts_with("hv_") => Ok(VisitorAuth(state.app.authenticate_visitor(&t).await?)),
-            Some(_) => Err(ApiError::new(Code::Unauthenticated, "this endpoint takes a visitor token (hv_…)")),
-            None => Err(ApiError::new(Code::Unauthenticated, "send Authorization: Bearer <visitor token> from opening the chat")),
+            Some(t) if t.starts_with("hv_") => {
+                Ok(VisitorAuth(state.app.authenticate_visitor(&t).await?))
+            }
+            Some(_) => Err(ApiError::new(
+                Code::Unauthenticated,
+                "this endpoint takes a visitor token (hv_…)",
+            )),
+            None => Err(ApiError::new(
+                Code::Unauthenticated,
+                "send Authorization: Bearer <visitor token> from opening the chat",
+            )),
         }
     }
 }

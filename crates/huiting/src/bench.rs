@@ -57,7 +57,11 @@ impl Drop for TempDir {
 async fn start(config: &Config) -> anyhow::Result<Server> {
     let mut config = config.clone();
     let dir = if config.database.url.is_empty() {
-        let d = std::env::temp_dir().join(format!("huiting-bench-{}-{}", std::process::id(), rand::random::<u32>()));
+        let d = std::env::temp_dir().join(format!(
+            "huiting-bench-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
         config.storage.data_dir = d.clone();
         Some(TempDir(d))
     } else {
@@ -113,7 +117,12 @@ async fn ingest(a: IngestArgs, config: &Config) -> anyhow::Result<()> {
         let conv = r["conversation"]["id"].as_str().context("no conversation id")?.to_string();
         convs.push((token, conv));
     }
-    let post = |http: reqwest::Client, base: String, token: String, conv: String, n: usize, tag: &'static str| async move {
+    let post = |http: reqwest::Client,
+                base: String,
+                token: String,
+                conv: String,
+                n: usize,
+                tag: &'static str| async move {
         let mut lat = Vec::with_capacity(n);
         let mut failures = 0usize;
         for i in 0..n {
@@ -140,13 +149,22 @@ async fn ingest(a: IngestArgs, config: &Config) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for (tok, conv) in &convs {
-        tasks.push(tokio::spawn(post(http.clone(), server.base.clone(), tok.clone(), conv.clone(), per, "run")));
+        tasks.push(tokio::spawn(post(
+            http.clone(),
+            server.base.clone(),
+            tok.clone(),
+            conv.clone(),
+            per,
+            "run",
+        )));
     }
     let deadline = Duration::from_secs(a.max_seconds);
     let mut all = Vec::new();
     let mut failures = 0;
     for t in tasks {
-        let (lat, f) = tokio::time::timeout(deadline.saturating_sub(started.elapsed()), t).await.context("the benchmark ran out of time")??;
+        let (lat, f) = tokio::time::timeout(deadline.saturating_sub(started.elapsed()), t)
+            .await
+            .context("the benchmark ran out of time")??;
         all.extend(lat);
         failures += f;
     }
@@ -156,7 +174,9 @@ async fn ingest(a: IngestArgs, config: &Config) -> anyhow::Result<()> {
     let rate = ok as f64 / elapsed.as_secs_f64();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let dialect = format!("{:?}", server.app.db().dialect());
-    println!("| backend | clients | messages | failures | throughput (msg/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |");
+    println!(
+        "| backend | clients | messages | failures | throughput (msg/s) | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|");
     println!(
         "| {dialect} | {} | {ok} | {failures} | {rate:.0} | {:.2} | {:.2} | {:.2} | {:.2} |",

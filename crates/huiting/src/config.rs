@@ -139,7 +139,9 @@ impl Config {
             None => f = f.merge(Toml::file("huiting.toml")),
         }
         f = f.merge(Env::prefixed("HUITING__").split("__"));
-        let c: Config = f.extract().context("invalid configuration (see `huiting default-config` for every key)")?;
+        let c: Config = f
+            .extract()
+            .context("invalid configuration (see `huiting default-config` for every key)")?;
         c.check()?;
         Ok(c)
     }
@@ -149,9 +151,15 @@ impl Config {
             matches!(self.database.sqlite_synchronous.as_str(), "normal" | "full"),
             "database.sqlite_synchronous must be \"normal\" or \"full\""
         );
-        anyhow::ensure!(matches!(self.log.format.as_str(), "text" | "json"), "log.format must be \"text\" or \"json\"");
+        anyhow::ensure!(
+            matches!(self.log.format.as_str(), "text" | "json"),
+            "log.format must be \"text\" or \"json\""
+        );
         anyhow::ensure!(self.auth.session_hours > 0, "auth.session_hours must be positive");
-        anyhow::ensure!(self.tickets.auto_close_days > 0, "tickets.auto_close_days must be positive");
+        anyhow::ensure!(
+            self.tickets.auto_close_days > 0,
+            "tickets.auto_close_days must be positive"
+        );
         Ok(())
     }
 
@@ -159,11 +167,17 @@ impl Config {
     pub fn db_options(&self) -> anyhow::Result<db::DbOptions> {
         let mut o = if self.database.url.is_empty() {
             let dir = &self.storage.data_dir;
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data directory {}", dir.display()))?;
-            let dir = dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+            let dir =
+                dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))?;
             db::DbOptions::sqlite_file(&dir.join("huiting.db"))
         } else {
-            db::DbOptions { url: self.database.url.clone(), max_connections: 8, sqlite_synchronous: "normal".into() }
+            db::DbOptions {
+                url: self.database.url.clone(),
+                max_connections: 8,
+                sqlite_synchronous: "normal".into(),
+            }
         };
         o.max_connections = self.database.max_connections;
         o.sqlite_synchronous = self.database.sqlite_synchronous.clone();
@@ -188,12 +202,19 @@ mod tests {
     #[test]
     fn example_config_is_the_defaults() {
         let parsed: Config = toml::from_str(EXAMPLE).expect("the example config parses");
-        assert_eq!(parsed, Config::default(), "config/huiting.example.toml is out of step with Config::default()");
+        assert_eq!(
+            parsed,
+            Config::default(),
+            "config/huiting.example.toml is out of step with Config::default()"
+        );
         // Every key of the defaults appears in the example (deny_unknown_fields covers the reverse).
         let defaults = toml::to_string(&Config::default()).unwrap();
         for line in defaults.lines().filter(|l| l.contains(" = ")) {
             let key = line.split(" = ").next().unwrap();
-            assert!(EXAMPLE.lines().any(|l| l.starts_with(&format!("{key} = "))), "key {key} missing from the example config");
+            assert!(
+                EXAMPLE.lines().any(|l| l.starts_with(&format!("{key} = "))),
+                "key {key} missing from the example config"
+            );
         }
     }
 }

@@ -13,7 +13,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::Config;
 
 #[derive(Debug, Parser)]
-#[command(name = "huiting", version, about = "慧听 Huiting: intelligent customer service and the customer-feedback loop")]
+#[command(
+    name = "huiting",
+    version,
+    about = "慧听 Huiting: intelligent customer service and the customer-feedback loop"
+)]
 struct Cli {
     #[command(flatten)]
     common: Common,
@@ -128,7 +132,8 @@ fn load_config(c: &Common) -> anyhow::Result<Config> {
 }
 
 fn init_logging(c: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&c.log.level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(&c.log.level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if c.log.format == "json" {
         builder.json().init();
@@ -144,6 +149,7 @@ async fn connect(config: &Config) -> anyhow::Result<db::Db> {
     Ok(db)
 }
 
+#[allow(clippy::print_stdout)] // Subcommands report their results on stdout.
 async fn run(command: Command, config: Config) -> anyhow::Result<std::process::ExitCode> {
     use std::process::ExitCode;
     match command {
@@ -167,7 +173,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             let db = connect(&config).await?;
             let app = app::App::new(db, Arc::new(app::SystemClock), config.app_settings());
             let bar = indicatif::ProgressBar::new_spinner();
-            let verdicts = app.verify_all_audit(|slug, n| bar.set_message(format!("{slug}: {n} entries checked"))).await?;
+            let verdicts = app
+                .verify_all_audit(|slug, n| bar.set_message(format!("{slug}: {n} entries checked")))
+                .await?;
             bar.finish_and_clear();
             let mut ok = true;
             for v in &verdicts {
@@ -175,7 +183,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
                     None => println!("{}: ok, {} entries, chain intact", v.slug, v.entries),
                     Some(b) => {
                         ok = false;
-                        println!("{}: BROKEN after {} good entries: {}", v.slug, v.entries, describe(b));
+                        println!(
+                            "{}: BROKEN after {} good entries: {}",
+                            v.slug,
+                            v.entries,
+                            describe(b)
+                        );
                     }
                 }
             }
@@ -185,8 +198,13 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
         Command::CreateWorkspace(c) => {
-            let password = std::env::var(&c.admin_password_env)
-                .with_context(|| format!("set the admin password in the environment variable {}", c.admin_password_env))?;
+            #[allow(clippy::disallowed_methods)] // The binary reads secrets from the environment.
+            let password = std::env::var(&c.admin_password_env).with_context(|| {
+                format!(
+                    "set the admin password in the environment variable {}",
+                    c.admin_password_env
+                )
+            })?;
             let db = connect(&config).await?;
             let app = app::App::new(db, Arc::new(app::SystemClock), config.app_settings());
             let n = app::admin::NewWorkspace {
@@ -198,7 +216,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
                 admin_password: password,
             };
             let (ws, admin) = app.create_workspace(n).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("workspace {} created; admin {} can log in; widget public key {}", ws.slug, admin.email, ws.public_key);
+            println!(
+                "workspace {} created; admin {} can log in; widget public key {}",
+                ws.slug, admin.email, ws.public_key
+            );
         }
         Command::Bench { command } => bench::run(command, &config).await?,
     }
@@ -208,9 +229,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
 fn describe(b: &domain::audit::ChainBreak) -> String {
     use domain::audit::ChainBreak::*;
     match b {
-        Altered { seq } => format!("entry {seq} does not match its hash: it was edited, or an entry was inserted before it"),
-        Missing { expected, found } => format!("entries {expected} to {} are missing: they were deleted", found - 1),
-        Truncated { head, last } => format!("entries {} to {head} are missing at the end: they were deleted", last + 1),
+        Altered { seq } => format!(
+            "entry {seq} does not match its hash: it was edited, or an entry was inserted before it"
+        ),
+        Missing { expected, found } => {
+            format!("entries {expected} to {} are missing: they were deleted", found - 1)
+        }
+        Truncated { head, last } => {
+            format!("entries {} to {head} are missing at the end: they were deleted", last + 1)
+        }
     }
 }
 
@@ -238,11 +265,18 @@ use domain::Clock as _;
 
 async fn serve(config: &Config, db: db::Db, demo: Option<demo::DemoSummary>) -> anyhow::Result<()> {
     let app = app::App::new(db.clone(), Arc::new(app::SystemClock), config.app_settings());
-    let listener = tokio::net::TcpListener::bind(&config.server.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}; is another server using it? pick another with --listen", config.server.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(&config.server.listen).await.with_context(|| {
+            format!(
+                "cannot listen on {}; is another server using it? pick another with --listen",
+                config.server.listen
+            )
+        })?;
     let addr: SocketAddr = listener.local_addr()?;
-    let worker = tokio::spawn(app.clone().run_worker(format!("worker-{}", std::process::id()), Duration::from_millis(config.jobs.poll_interval_ms)));
+    let worker = tokio::spawn(app.clone().run_worker(
+        format!("worker-{}", std::process::id()),
+        Duration::from_millis(config.jobs.poll_interval_ms),
+    ));
     announce(addr, demo.as_ref());
     let state = http_api::AppState { app, secure_cookies: config.server.secure_cookies };
     http_api::serve(listener, state, shutdown_signal()).await.context("serving")?;
@@ -261,17 +295,22 @@ fn announce(addr: SocketAddr, demo: Option<&demo::DemoSummary>) {
     println!("  慧听 Huiting demo is running at {url}");
     println!("  API reference: {url}/api/v1/docs");
     println!("  Workspace: {}   widget public key: {}", d.workspace_slug, d.public_key);
-    println!("  {} customers, {} conversations, {} tickets", d.customers, d.conversations, d.tickets);
+    println!(
+        "  {} customers, {} conversations, {} tickets",
+        d.customers, d.conversations, d.tickets
+    );
     println!("  Logins (workspace \"{}\"):", d.workspace_slug);
     for l in &d.logins {
         println!("    {:<12} {:<32} {}", l.role, l.email, l.password);
     }
     println!();
     println!("  Try: curl -s -c jar -H 'content-type: application/json' \\");
-    println!("         -d '{{\"workspace\":\"{}\",\"email\":\"{}\",\"password\":\"{}\"}}' {url}/api/v1/auth/login",
+    println!(
+        "         -d '{{\"workspace\":\"{}\",\"email\":\"{}\",\"password\":\"{}\"}}' {url}/api/v1/auth/login",
         d.workspace_slug,
         d.logins.iter().find(|l| l.role == "agent").map_or("", |l| l.email.as_str()),
-        d.logins.first().map_or("", |l| l.password.as_str()));
+        d.logins.first().map_or("", |l| l.password.as_str())
+    );
     println!("       curl -s -b jar '{url}/api/v1/tickets?limit=5'");
     println!();
 }

@@ -63,7 +63,8 @@ impl Drop for TestApp {
 /// Creates a fresh database on the PostgreSQL server at `url` and returns its URL.
 pub async fn fresh_pg_database(url: &str) -> anyhow::Result<String> {
     let name = format!("huiting_t_{}", rand::random::<u64>());
-    let mut c = sqlx::PgConnection::connect(url).await.with_context(|| format!("connecting to {url}"))?;
+    let mut c =
+        sqlx::PgConnection::connect(url).await.with_context(|| format!("connecting to {url}"))?;
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut c).await?;
     let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
     Ok(format!("{base}/{name}"))
@@ -81,7 +82,10 @@ pub async fn spawn_app_with(backend: Backend, settings: Settings) -> TestApp {
         }
         Backend::Postgres(url) => {
             let u = fresh_pg_database(url).await.expect("create a test database");
-            (db::DbOptions { url: u, max_connections: 8, sqlite_synchronous: "normal".into() }, None)
+            (
+                db::DbOptions { url: u, max_connections: 8, sqlite_synchronous: "normal".into() },
+                None,
+            )
         }
     };
     let db = db::Db::connect(&opts).await.expect("connect");
@@ -114,7 +118,11 @@ pub async fn spawn_app_with(backend: Backend, settings: Settings) -> TestApp {
         (Role::DeptMember, Some(Department::Tech), "tech@acme.test"),
         (Role::Auditor, None, "audit@acme.test"),
     ] {
-        users.push(app.seed_user(ws.id, Email::parse(email).unwrap(), email, role, dept, PASSWORD).await.expect("user"));
+        users.push(
+            app.seed_user(ws.id, Email::parse(email).unwrap(), email, role, dept, PASSWORD)
+                .await
+                .expect("user"),
+        );
     }
     let (other_ws, other_admin) = app
         .create_workspace(app::admin::NewWorkspace {
@@ -162,7 +170,13 @@ pub struct Resp {
 }
 
 impl Client {
-    pub async fn send(&self, method: &str, path: &str, body: Option<Value>, extra: &[(&str, &str)]) -> Resp {
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> Resp {
         let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut rb = self.http.request(m, format!("{}{path}", self.base));
         if let Some(c) = &self.cookie {
@@ -206,21 +220,41 @@ impl Client {
 impl TestApp {
     /// An anonymous client.
     pub fn anon(&self) -> Client {
-        Client { base: self.base.clone(), http: self.http.clone(), cookie: None, csrf: None, bearer: None }
+        Client {
+            base: self.base.clone(),
+            http: self.http.clone(),
+            cookie: None,
+            csrf: None,
+            bearer: None,
+        }
     }
 
     /// The seeded user with this email (e.g. `agent@acme.test`).
     pub fn user(&self, email: &str) -> &User {
-        self.users.iter().find(|u| u.email.as_str() == email).unwrap_or_else(|| panic!("no test user {email}"))
+        self.users
+            .iter()
+            .find(|u| u.email.as_str() == email)
+            .unwrap_or_else(|| panic!("no test user {email}"))
     }
 
     /// Logs in through the API and returns a client carrying the session.
     pub async fn login(&self, workspace: &str, email: &str) -> Client {
-        let r = self.anon().post("/api/v1/auth/login", json!({"workspace": workspace, "email": email, "password": PASSWORD})).await;
+        let r = self
+            .anon()
+            .post(
+                "/api/v1/auth/login",
+                json!({"workspace": workspace, "email": email, "password": PASSWORD}),
+            )
+            .await;
         assert_eq!(r.status, 200, "login {email}: {:?}", r.body);
-        let set = r.headers.get("set-cookie").expect("session cookie").to_str().unwrap().to_string();
+        let set =
+            r.headers.get("set-cookie").expect("session cookie").to_str().unwrap().to_string();
         let cookie = set.split(';').next().unwrap().to_string();
-        Client { cookie: Some(cookie), csrf: r.body["csrf_token"].as_str().map(str::to_string), ..self.anon() }
+        Client {
+            cookie: Some(cookie),
+            csrf: r.body["csrf_token"].as_str().map(str::to_string),
+            ..self.anon()
+        }
     }
 
     pub async fn as_role(&self, email: &str) -> Client {
@@ -229,7 +263,13 @@ impl TestApp {
 
     /// Opens a widget chat; returns the visitor client and the conversation id.
     pub async fn visitor(&self, name: &str, message: &str) -> (Client, String) {
-        let r = self.anon().post("/api/v1/public/conversations", json!({"public_key": self.ws.public_key, "name": name, "message": message})).await;
+        let r = self
+            .anon()
+            .post(
+                "/api/v1/public/conversations",
+                json!({"public_key": self.ws.public_key, "name": name, "message": message}),
+            )
+            .await;
         assert_eq!(r.status, 201, "open chat: {:?}", r.body);
         let token = r.body["visitor_token"].as_str().expect("token").to_string();
         let conv = r.body["conversation"]["id"].as_str().expect("conv").to_string();
@@ -244,7 +284,9 @@ impl TestApp {
     /// Runs every job due now.
     pub async fn run_pending_jobs(&self) -> usize {
         let mut n = 0;
-        while let app::jobs::Outcome::Ran(k) = self.app.run_jobs_once("test-worker", self.app.now()).await.expect("jobs") {
+        while let app::jobs::Outcome::Ran(k) =
+            self.app.run_jobs_once("test-worker", self.app.now()).await.expect("jobs")
+        {
             n += k;
         }
         n

@@ -4,7 +4,8 @@
 use domain::{
     Actor, Attachment, Audience, Channel, Conversation, ConversationId, ConversationStatus,
     CustomerId, Event, Handler, Message, MessageId, Permission, SenderKind, Status, TeamId,
-    Timestamp, UserId, Visibility, conversation::parse_body, customer::parse_name, ticket::transition,
+    Timestamp, UserId, Visibility, conversation::parse_body, customer::parse_name,
+    ticket::transition,
 };
 
 use crate::{
@@ -49,7 +50,11 @@ pub(crate) struct From {
 
 pub(crate) fn check_idempotency_key(k: &str) -> Result<()> {
     let ok = !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic());
-    if ok { Ok(()) } else { Err(domain::ParseError::new("Idempotency-Key", "1 to 200 visible ASCII characters").into()) }
+    if ok {
+        Ok(())
+    } else {
+        Err(domain::ParseError::new("Idempotency-Key", "1 to 200 visible ASCII characters").into())
+    }
 }
 
 impl App {
@@ -77,7 +82,8 @@ impl App {
         let visibility = m.visibility.unwrap_or(Visibility::Public);
         let now = self.now();
         let mut tx = self.db.write(ws).await?;
-        let mut c = db::conversations::get(&mut tx, ws, conv).await?.or_not_found("conversation")?;
+        let mut c =
+            db::conversations::get(&mut tx, ws, conv).await?.or_not_found("conversation")?;
         let msg = Message {
             id: self.ids.next(now, MessageId::new),
             workspace: ws,
@@ -93,22 +99,44 @@ impl App {
             drop(tx);
             let key = key.unwrap_or_default();
             let mut r = self.db.read().await?;
-            let first = db::conversations::message_by_idempotency_key(&mut r, ws, &key).await?.or_not_found("message")?;
+            let first = db::conversations::message_by_idempotency_key(&mut r, ws, &key)
+                .await?
+                .or_not_found("message")?;
             if first.conversation != conv {
-                return Err(Error::Conflict("this Idempotency-Key was already used for another conversation".into()));
+                return Err(Error::Conflict(
+                    "this Idempotency-Key was already used for another conversation".into(),
+                ));
             }
             return Ok((first, false));
         }
-        tx.audit(now, from.actor, "message.create", "message", &msg.id.to_string(), None, Some(&snapshot::message(&msg)))
-            .await?;
+        tx.audit(
+            now,
+            from.actor,
+            "message.create",
+            "message",
+            &msg.id.to_string(),
+            None,
+            Some(&snapshot::message(&msg)),
+        )
+        .await?;
         let audience = Audience {
             customer: visible_to_customer.then_some(c.customer),
             team: c.team,
             assignee: c.assignee,
             internal: visibility == Visibility::Internal,
         };
-        tx.emit(now, from.actor, Event::MessageCreated { conversation: conv, message: msg.id, sender: from.sender, visibility }, audience)
-            .await?;
+        tx.emit(
+            now,
+            from.actor,
+            Event::MessageCreated {
+                conversation: conv,
+                message: msg.id,
+                sender: from.sender,
+                visibility,
+            },
+            audience,
+        )
+        .await?;
 
         let before = c.clone();
         c.last_message_at = now;
@@ -119,10 +147,27 @@ impl App {
         db::conversations::update(&mut tx, &c).await?;
         if c.status != before.status {
             let b = snapshot::conversation(&before);
-            tx.audit(now, from.actor, "conversation.update", "conversation", &c.id.to_string(), Some(&b), Some(&snapshot::conversation(&c)))
-                .await?;
-            tx.emit(now, from.actor, Event::ConversationUpdated { conversation: c.id, status: c.status, assignee: c.assignee }, audience_of(&c))
-                .await?;
+            tx.audit(
+                now,
+                from.actor,
+                "conversation.update",
+                "conversation",
+                &c.id.to_string(),
+                Some(&b),
+                Some(&snapshot::conversation(&c)),
+            )
+            .await?;
+            tx.emit(
+                now,
+                from.actor,
+                Event::ConversationUpdated {
+                    conversation: c.id,
+                    status: c.status,
+                    assignee: c.assignee,
+                },
+                audience_of(&c),
+            )
+            .await?;
         }
         self.follow_up_tickets(&mut tx, &c, &from, visibility, now).await?;
         self.commit(tx).await?;
@@ -131,7 +176,14 @@ impl App {
 
     /// A customer writing reopens their solved ticket and takes a pending one back to open; an
     /// agent's public reply opens a new ticket.
-    async fn follow_up_tickets(&self, tx: &mut db::WriteTx, c: &Conversation, from: &From, vis: Visibility, now: Timestamp) -> Result<()> {
+    async fn follow_up_tickets(
+        &self,
+        tx: &mut db::WriteTx,
+        c: &Conversation,
+        from: &From,
+        vis: Visibility,
+        now: Timestamp,
+    ) -> Result<()> {
         if vis == Visibility::Internal {
             return Ok(());
         }
@@ -151,7 +203,11 @@ impl App {
         Ok(())
     }
 
-    pub async fn create_conversation(&self, a: &Agent, n: NewConversation) -> Result<(Conversation, Option<Message>)> {
+    pub async fn create_conversation(
+        &self,
+        a: &Agent,
+        n: NewConversation,
+    ) -> Result<(Conversation, Option<Message>)> {
         let subject = n.subject.as_deref().map(|s| parse_name("subject", s)).transpose()?;
         let now = self.now();
         let mut tx = self.db.write(a.workspace).await?;
@@ -175,52 +231,109 @@ impl App {
         let first = match n.body {
             Some(body) => {
                 let from = From { actor: a.actor, sender: SenderKind::Agent, author: a.user };
-                Some(self.ingest(a.workspace, c.id, from, NewMessage { body, ..NewMessage::default() }, true).await?.0)
+                Some(
+                    self.ingest(
+                        a.workspace,
+                        c.id,
+                        from,
+                        NewMessage { body, ..NewMessage::default() },
+                        true,
+                    )
+                    .await?
+                    .0,
+                )
             }
             None => None,
         };
         Ok((c, first))
     }
 
-    pub(crate) async fn insert_conversation(&self, tx: &mut db::WriteTx, actor: Actor, c: &Conversation) -> Result<()> {
+    pub(crate) async fn insert_conversation(
+        &self,
+        tx: &mut db::WriteTx,
+        actor: Actor,
+        c: &Conversation,
+    ) -> Result<()> {
         db::conversations::insert(tx, c).await?;
-        tx.audit(c.created_at, actor, "conversation.create", "conversation", &c.id.to_string(), None, Some(&snapshot::conversation(c)))
-            .await?;
-        tx.emit(c.created_at, actor, Event::ConversationCreated { conversation: c.id, customer: c.customer, channel: c.channel }, audience_of(c))
-            .await?;
+        tx.audit(
+            c.created_at,
+            actor,
+            "conversation.create",
+            "conversation",
+            &c.id.to_string(),
+            None,
+            Some(&snapshot::conversation(c)),
+        )
+        .await?;
+        tx.emit(
+            c.created_at,
+            actor,
+            Event::ConversationCreated {
+                conversation: c.id,
+                customer: c.customer,
+                channel: c.channel,
+            },
+            audience_of(c),
+        )
+        .await?;
         Ok(())
     }
 
     /// A conversation the principal may read: everyone who reads all cases, and department
     /// members when one of its tickets is theirs.
-    pub(crate) async fn readable_conversation(&self, p: &Principal, id: ConversationId) -> Result<Conversation> {
+    pub(crate) async fn readable_conversation(
+        &self,
+        p: &Principal,
+        id: ConversationId,
+    ) -> Result<Conversation> {
         let mut c = self.db.read().await?;
-        let conv = db::conversations::get(&mut c, p.workspace, id).await?.or_not_found("conversation")?;
+        let conv =
+            db::conversations::get(&mut c, p.workspace, id).await?.or_not_found("conversation")?;
         if p.allows(Permission::ReadAllCases) {
             return Ok(conv);
         }
         let tickets = db::tickets::of_conversation(&mut c, p.workspace, id).await?;
-        if tickets.iter().any(|t| crate::tickets::scoped_can_see(p, t)) { Ok(conv) } else { Err(Error::NotFound("conversation")) }
+        if tickets.iter().any(|t| crate::tickets::scoped_can_see(p, t)) {
+            Ok(conv)
+        } else {
+            Err(Error::NotFound("conversation"))
+        }
     }
 
     pub async fn get_conversation(&self, s: &Staff, id: ConversationId) -> Result<Conversation> {
         self.readable_conversation(s, id).await
     }
 
-    pub async fn list_conversations(&self, s: &Staff, f: &db::conversations::Filter, page: &db::Page) -> Result<Vec<Conversation>> {
+    pub async fn list_conversations(
+        &self,
+        s: &Staff,
+        f: &db::conversations::Filter,
+        page: &db::Page,
+    ) -> Result<Vec<Conversation>> {
         require_all_cases(s)?;
         let mut c = self.db.read().await?;
         Ok(db::conversations::list(&mut c, s.workspace, f, page).await?)
     }
 
-    pub async fn conversation_messages(&self, s: &Staff, id: ConversationId, after: Option<MessageId>, limit: i64) -> Result<Vec<Message>> {
+    pub async fn conversation_messages(
+        &self,
+        s: &Staff,
+        id: ConversationId,
+        after: Option<MessageId>,
+        limit: i64,
+    ) -> Result<Vec<Message>> {
         self.readable_conversation(s, id).await?;
         let mut c = self.db.read().await?;
         Ok(db::conversations::messages(&mut c, s.workspace, id, after, limit, false).await?)
     }
 
     /// A staff message: a public reply (agents) or an internal note (anyone who adds notes).
-    pub async fn post_staff_message(&self, n: &Noter, id: ConversationId, m: NewMessage) -> Result<(Message, bool)> {
+    pub async fn post_staff_message(
+        &self,
+        n: &Noter,
+        id: ConversationId,
+        m: NewMessage,
+    ) -> Result<(Message, bool)> {
         let vis = m.visibility.unwrap_or(Visibility::Public);
         if vis == Visibility::Public && !n.allows(Permission::WriteCases) {
             return Err(Error::Forbidden("reply to customers"));
@@ -230,10 +343,16 @@ impl App {
         self.ingest(n.workspace, id, from, m, vis == Visibility::Public).await
     }
 
-    pub async fn update_conversation(&self, a: &Agent, id: ConversationId, p: ConversationPatch) -> Result<Conversation> {
+    pub async fn update_conversation(
+        &self,
+        a: &Agent,
+        id: ConversationId,
+        p: ConversationPatch,
+    ) -> Result<Conversation> {
         let now = self.now();
         let mut tx = self.db.write(a.workspace).await?;
-        let before = db::conversations::get(&mut tx, a.workspace, id).await?.or_not_found("conversation")?;
+        let before =
+            db::conversations::get(&mut tx, a.workspace, id).await?.or_not_found("conversation")?;
         let mut c = before.clone();
         if let Some(s) = p.status {
             c.status = s;
@@ -259,22 +378,47 @@ impl App {
         c.updated_at = now;
         db::conversations::update(&mut tx, &c).await?;
         let b = snapshot::conversation(&before);
-        tx.audit(now, a.actor, "conversation.update", "conversation", &c.id.to_string(), Some(&b), Some(&snapshot::conversation(&c)))
-            .await?;
-        tx.emit(now, a.actor, Event::ConversationUpdated { conversation: c.id, status: c.status, assignee: c.assignee }, audience_of(&c))
-            .await?;
+        tx.audit(
+            now,
+            a.actor,
+            "conversation.update",
+            "conversation",
+            &c.id.to_string(),
+            Some(&b),
+            Some(&snapshot::conversation(&c)),
+        )
+        .await?;
+        tx.emit(
+            now,
+            a.actor,
+            Event::ConversationUpdated {
+                conversation: c.id,
+                status: c.status,
+                assignee: c.assignee,
+            },
+            audience_of(&c),
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(c)
     }
 
     /// An assignee must be an active user of the workspace who can work or collaborate on cases.
-    pub(crate) async fn check_assignee(&self, tx: &mut db::WriteTx, ws: domain::WorkspaceId, u: UserId) -> Result<()> {
+    pub(crate) async fn check_assignee(
+        &self,
+        tx: &mut db::WriteTx,
+        ws: domain::WorkspaceId,
+        u: UserId,
+    ) -> Result<()> {
         let user = db::users::get_user(tx, ws, u).await?.or_not_found("assignee")?;
         if !user.active {
             return Err(Error::Conflict("that user is deactivated".into()));
         }
         if !user.role.allows(Permission::AddNotes) {
-            return Err(Error::Conflict(format!("a user with role {} cannot be assigned cases", user.role)));
+            return Err(Error::Conflict(format!(
+                "a user with role {} cannot be assigned cases",
+                user.role
+            )));
         }
         Ok(())
     }

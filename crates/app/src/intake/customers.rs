@@ -32,16 +32,25 @@ pub(crate) fn check_attributes(attrs: &[(String, String)]) -> Result<()> {
         return Err(domain::ParseError::new("attributes", "at most 50 attributes").into());
     }
     for (k, v) in attrs {
-        domain::ticket::parse_custom_field(k, v).map_err(|e| domain::ParseError::new("attributes", e.reason))?;
+        domain::ticket::parse_custom_field(k, v)
+            .map_err(|e| domain::ParseError::new("attributes", e.reason))?;
         if v.chars().count() > 1000 {
-            return Err(domain::ParseError::new("attributes", format!("{k}: at most 1000 characters")).into());
+            return Err(domain::ParseError::new(
+                "attributes",
+                format!("{k}: at most 1000 characters"),
+            )
+            .into());
         }
     }
     Ok(())
 }
 
 pub(crate) fn require_all_cases(s: &Staff) -> Result<()> {
-    if s.allows(Permission::ReadAllCases) { Ok(()) } else { Err(Error::Forbidden("read all customers and conversations")) }
+    if s.allows(Permission::ReadAllCases) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("read all customers and conversations"))
+    }
 }
 
 impl App {
@@ -52,7 +61,10 @@ impl App {
         let mut tx = self.db.write(a.workspace).await?;
         for i in &n.identities {
             if db::customers::find_by_identity(&mut tx, a.workspace, i).await?.is_some() {
-                return Err(Error::Conflict(format!("{} {} already belongs to another customer; merge instead", i.kind, i.value)));
+                return Err(Error::Conflict(format!(
+                    "{} {} already belongs to another customer; merge instead",
+                    i.kind, i.value
+                )));
             }
         }
         let c = Customer {
@@ -68,7 +80,8 @@ impl App {
         };
         db::customers::insert(&mut tx, &c).await?;
         self.record_customer(&mut tx, a.actor, "customer.create", None, &c).await?;
-        tx.emit(now, a.actor, Event::CustomerCreated { customer: c.id }, Audience::staff_only()).await?;
+        tx.emit(now, a.actor, Event::CustomerCreated { customer: c.id }, Audience::staff_only())
+            .await?;
         self.commit(tx).await?;
         Ok(c)
     }
@@ -82,8 +95,16 @@ impl App {
         after: &Customer,
     ) -> Result<()> {
         let b = before.map(snapshot::customer);
-        tx.audit(self.now(), actor, action, "customer", &after.id.to_string(), b.as_ref(), Some(&snapshot::customer(after)))
-            .await?;
+        tx.audit(
+            self.now(),
+            actor,
+            action,
+            "customer",
+            &after.id.to_string(),
+            b.as_ref(),
+            Some(&snapshot::customer(after)),
+        )
+        .await?;
         Ok(())
     }
 
@@ -93,22 +114,35 @@ impl App {
         db::customers::get(&mut c, s.workspace, id).await?.or_not_found("customer")
     }
 
-    pub async fn list_customers(&self, s: &Staff, f: &db::customers::Filter, page: &db::Page) -> Result<Vec<Customer>> {
+    pub async fn list_customers(
+        &self,
+        s: &Staff,
+        f: &db::customers::Filter,
+        page: &db::Page,
+    ) -> Result<Vec<Customer>> {
         require_all_cases(s)?;
         let mut c = self.db.read().await?;
         Ok(db::customers::list(&mut c, s.workspace, f, page).await?)
     }
 
-    pub async fn update_customer(&self, a: &Agent, id: CustomerId, p: CustomerPatch) -> Result<Customer> {
+    pub async fn update_customer(
+        &self,
+        a: &Agent,
+        id: CustomerId,
+        p: CustomerPatch,
+    ) -> Result<Customer> {
         let name = p.name.as_deref().map(|n| parse_name("name", n)).transpose()?;
         if let Some(attrs) = &p.attributes {
             check_attributes(attrs)?;
         }
         let now = self.now();
         let mut tx = self.db.write(a.workspace).await?;
-        let before = db::customers::get(&mut tx, a.workspace, id).await?.or_not_found("customer")?;
+        let before =
+            db::customers::get(&mut tx, a.workspace, id).await?.or_not_found("customer")?;
         if before.merged_into.is_some() {
-            return Err(Error::Conflict("this customer was merged into another; edit that one".into()));
+            return Err(Error::Conflict(
+                "this customer was merged into another; edit that one".into(),
+            ));
         }
         let mut c = before.clone();
         if let Some(n) = name {
@@ -126,7 +160,8 @@ impl App {
         c.updated_at = now;
         db::customers::update(&mut tx, &c).await?;
         self.record_customer(&mut tx, a.actor, "customer.update", Some(&before), &c).await?;
-        tx.emit(now, a.actor, Event::CustomerUpdated { customer: c.id }, Audience::staff_only()).await?;
+        tx.emit(now, a.actor, Event::CustomerUpdated { customer: c.id }, Audience::staff_only())
+            .await?;
         self.commit(tx).await?;
         Ok(c)
     }
@@ -134,11 +169,15 @@ impl App {
     pub async fn add_identity(&self, a: &Agent, id: CustomerId, i: Identity) -> Result<Customer> {
         let now = self.now();
         let mut tx = self.db.write(a.workspace).await?;
-        let before = db::customers::get(&mut tx, a.workspace, id).await?.or_not_found("customer")?;
+        let before =
+            db::customers::get(&mut tx, a.workspace, id).await?.or_not_found("customer")?;
         match db::customers::find_by_identity(&mut tx, a.workspace, &i).await? {
             Some(owner) if owner == id => return Ok(before),
             Some(_) => {
-                return Err(Error::Conflict(format!("{} {} already belongs to another customer; merge instead", i.kind, i.value)));
+                return Err(Error::Conflict(format!(
+                    "{} {} already belongs to another customer; merge instead",
+                    i.kind, i.value
+                )));
             }
             None => {}
         }
@@ -148,21 +187,29 @@ impl App {
         c.updated_at = now;
         db::customers::update(&mut tx, &c).await?;
         self.record_customer(&mut tx, a.actor, "customer.add_identity", Some(&before), &c).await?;
-        tx.emit(now, a.actor, Event::CustomerUpdated { customer: c.id }, Audience::staff_only()).await?;
+        tx.emit(now, a.actor, Event::CustomerUpdated { customer: c.id }, Audience::staff_only())
+            .await?;
         self.commit(tx).await?;
         Ok(c)
     }
 
     /// Merges `from` into `into` (IN-2): identities, conversations and tickets move; `from`
     /// remains as a read-only pointer so old links resolve.
-    pub async fn merge_customers(&self, s: &Supervisor, into: CustomerId, from: CustomerId) -> Result<Customer> {
+    pub async fn merge_customers(
+        &self,
+        s: &Supervisor,
+        into: CustomerId,
+        from: CustomerId,
+    ) -> Result<Customer> {
         if into == from {
             return Err(Error::Conflict("cannot merge a customer into itself".into()));
         }
         let now = self.now();
         let mut tx = self.db.write(s.workspace).await?;
-        let target = db::customers::get(&mut tx, s.workspace, into).await?.or_not_found("customer")?;
-        let source = db::customers::get(&mut tx, s.workspace, from).await?.or_not_found("customer")?;
+        let target =
+            db::customers::get(&mut tx, s.workspace, into).await?.or_not_found("customer")?;
+        let source =
+            db::customers::get(&mut tx, s.workspace, from).await?.or_not_found("customer")?;
         if target.merged_into.is_some() || source.merged_into.is_some() {
             return Err(Error::Conflict("one of these customers was already merged".into()));
         }
@@ -184,9 +231,17 @@ impl App {
         }
         t.updated_at = now;
         db::customers::update(&mut tx, &t).await?;
-        self.record_customer(&mut tx, s.actor, "customer.merge_away", Some(&source), &merged_source).await?;
+        self.record_customer(
+            &mut tx,
+            s.actor,
+            "customer.merge_away",
+            Some(&source),
+            &merged_source,
+        )
+        .await?;
         self.record_customer(&mut tx, s.actor, "customer.merge", Some(&target), &t).await?;
-        tx.emit(now, s.actor, Event::CustomersMerged { into, from }, Audience::staff_only()).await?;
+        tx.emit(now, s.actor, Event::CustomersMerged { into, from }, Audience::staff_only())
+            .await?;
         self.commit(tx).await?;
         Ok(t)
     }

@@ -53,7 +53,13 @@ impl App {
 
     /// Opens a conversation for a new visitor (creating the customer and a token) or for a
     /// returning one, with an optional first message.
-    pub async fn open_chat(&self, public_key: &str, returning: Option<Visitor>, hello: Hello, first: Option<NewMessage>) -> Result<Chat> {
+    pub async fn open_chat(
+        &self,
+        public_key: &str,
+        returning: Option<Visitor>,
+        hello: Hello,
+        first: Option<NewMessage>,
+    ) -> Result<Chat> {
         let ws = self.workspace_by_public_key(public_key).await?;
         if let Some(v) = returning
             && v.workspace != ws.id
@@ -66,7 +72,11 @@ impl App {
         };
         let channel = hello.channel.unwrap_or(Channel::WebChat);
         if !matches!(channel, Channel::WebChat | Channel::App | Channel::WebForm | Channel::Api) {
-            return Err(domain::ParseError::new("channel", "the public API opens web_chat, app, web_form or api conversations").into());
+            return Err(domain::ParseError::new(
+                "channel",
+                "the public API opens web_chat, app, web_form or api conversations",
+            )
+            .into());
         }
         if let Some(m) = &first {
             domain::conversation::parse_body(&m.body, !m.attachments.is_empty())?;
@@ -112,10 +122,24 @@ impl App {
                 db::customers::insert(&mut tx, &cu).await?;
                 let actor = Actor::Customer(cu.id);
                 self.record_customer(&mut tx, actor, "customer.create", None, &cu).await?;
-                tx.emit(now, actor, domain::Event::CustomerCreated { customer: cu.id }, domain::Audience::staff_only()).await?;
+                tx.emit(
+                    now,
+                    actor,
+                    domain::Event::CustomerCreated { customer: cu.id },
+                    domain::Audience::staff_only(),
+                )
+                .await?;
                 let token = self.ids.secret("hv_");
                 let expires = now.plus_days(self.settings.visitor_token_days);
-                db::customers::insert_token(&mut tx, ws.id, cu.id, &hash_secret(&token), now, expires).await?;
+                db::customers::insert_token(
+                    &mut tx,
+                    ws.id,
+                    cu.id,
+                    &hash_secret(&token),
+                    now,
+                    expires,
+                )
+                .await?;
                 (Visitor { workspace: ws.id, customer: cu.id }, Some(token))
             }
         };
@@ -144,7 +168,8 @@ impl App {
 
     async fn visitor_conversation(&self, v: &Visitor, id: ConversationId) -> Result<Conversation> {
         let mut c = self.db.read().await?;
-        let conv = db::conversations::get(&mut c, v.workspace, id).await?.or_not_found("conversation")?;
+        let conv =
+            db::conversations::get(&mut c, v.workspace, id).await?.or_not_found("conversation")?;
         // Another customer's conversation is indistinguishable from a missing one.
         if conv.customer != v.customer { Err(Error::NotFound("conversation")) } else { Ok(conv) }
     }
@@ -152,24 +177,41 @@ impl App {
     pub async fn visitor_conversations(&self, v: &Visitor) -> Result<Vec<Conversation>> {
         let mut c = self.db.read().await?;
         let f = db::conversations::Filter { customer: Some(v.customer), ..Default::default() };
-        Ok(db::conversations::list(&mut c, v.workspace, &f, &db::Page { limit: 100, before: None }).await?)
+        Ok(db::conversations::list(&mut c, v.workspace, &f, &db::Page { limit: 100, before: None })
+            .await?)
     }
 
-    pub async fn visitor_get_conversation(&self, v: &Visitor, id: ConversationId) -> Result<Conversation> {
+    pub async fn visitor_get_conversation(
+        &self,
+        v: &Visitor,
+        id: ConversationId,
+    ) -> Result<Conversation> {
         self.visitor_conversation(v, id).await
     }
 
     /// Public messages of the visitor's conversation (internal notes never).
-    pub async fn visitor_messages(&self, v: &Visitor, id: ConversationId, after: Option<MessageId>, limit: i64) -> Result<Vec<Message>> {
+    pub async fn visitor_messages(
+        &self,
+        v: &Visitor,
+        id: ConversationId,
+        after: Option<MessageId>,
+        limit: i64,
+    ) -> Result<Vec<Message>> {
         self.visitor_conversation(v, id).await?;
         let mut c = self.db.read().await?;
         Ok(db::conversations::messages(&mut c, v.workspace, id, after, limit, true).await?)
     }
 
-    pub async fn post_visitor_message(&self, v: &Visitor, id: ConversationId, mut m: NewMessage) -> Result<(Message, bool)> {
+    pub async fn post_visitor_message(
+        &self,
+        v: &Visitor,
+        id: ConversationId,
+        mut m: NewMessage,
+    ) -> Result<(Message, bool)> {
         self.visitor_conversation(v, id).await?;
         m.visibility = None;
-        let from = From { actor: Actor::Customer(v.customer), sender: SenderKind::Customer, author: None };
+        let from =
+            From { actor: Actor::Customer(v.customer), sender: SenderKind::Customer, author: None };
         self.ingest(v.workspace, id, from, m, true).await
     }
 
@@ -181,7 +223,8 @@ impl App {
         }
         let mut c = self.db.read().await?;
         let ticket = db::tickets::by_tracking_token(&mut c, token).await?.or_not_found("ticket")?;
-        let ws = db::workspaces::by_id(&mut c, ticket.workspace).await?.or_not_found("workspace")?;
+        let ws =
+            db::workspaces::by_id(&mut c, ticket.workspace).await?.or_not_found("workspace")?;
         let stages = db::workspaces::stages(&mut c, ticket.workspace).await?;
         Ok(Tracking { workspace_name: ws.name, ticket, stages })
     }
@@ -190,6 +233,7 @@ impl App {
     pub async fn visitor_tickets(&self, v: &Visitor) -> Result<Vec<Ticket>> {
         let mut c = self.db.read().await?;
         let f = db::tickets::Filter { customer: Some(v.customer), ..Default::default() };
-        Ok(db::tickets::list(&mut c, v.workspace, &f, &db::Page { limit: 100, before: None }).await?)
+        Ok(db::tickets::list(&mut c, v.workspace, &f, &db::Page { limit: 100, before: None })
+            .await?)
     }
 }

@@ -10,8 +10,14 @@ pub(crate) fn customer(c: &Customer) -> Snapshot {
     Snapshot::default()
         .with("name", c.name.as_str())
         .with("tier", c.tier.as_str())
-        .list("identities", &c.identities.iter().map(|i| format!("{}:{}", i.kind, i.value)).collect::<Vec<_>>())
-        .list("attributes", &c.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>())
+        .list(
+            "identities",
+            &c.identities.iter().map(|i| format!("{}:{}", i.kind, i.value)).collect::<Vec<_>>(),
+        )
+        .list(
+            "attributes",
+            &c.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+        )
         .with("merged_into", c.merged_into.map(|m| m.to_string()))
 }
 
@@ -49,7 +55,10 @@ pub(crate) fn ticket(t: &Ticket) -> Snapshot {
         .with("assignee", t.assignee.map(|a| a.to_string()))
         .with("team", t.team.map(|a| a.to_string()))
         .list("tags", &t.tags)
-        .list("custom_fields", &t.custom_fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>())
+        .list(
+            "custom_fields",
+            &t.custom_fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+        )
 }
 
 pub(crate) fn user(u: &User) -> Snapshot {

@@ -26,12 +26,21 @@ pub struct AuditQuery {
 
 /// Audit entries, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = [AuditEntryDto]), Errors))]
-pub async fn list(State(s): State<AppState>, Cap(who): Cap<Auditor>, Query(q): Query<AuditQuery>) -> ApiResult<axum::Json<Vec<AuditEntryDto>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Cap(who): Cap<Auditor>,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<axum::Json<Vec<AuditEntryDto>>> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::new(Code::InvalidQuery, "limit must be between 1 and 500"));
     }
-    let f = app::db::audit::Filter { object_type: q.object_type, object_id: q.object_id, before: q.before, limit };
+    let f = app::db::audit::Filter {
+        object_type: q.object_type,
+        object_id: q.object_id,
+        before: q.before,
+        limit,
+    };
     Ok(axum::Json(s.app.audit_log(&who, &f).await?.iter().map(AuditEntryDto::from).collect()))
 }
 
@@ -46,9 +55,16 @@ pub struct VerifyResponse {
 /// Recomputes the workspace's hash chain and reports the first altered, missing or truncated
 /// entry.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200, body = VerifyResponse), Errors))]
-pub async fn verify(State(s): State<AppState>, Cap(who): Cap<Auditor>) -> ApiResult<axum::Json<VerifyResponse>> {
+pub async fn verify(
+    State(s): State<AppState>,
+    Cap(who): Cap<Auditor>,
+) -> ApiResult<axum::Json<VerifyResponse>> {
     let v = s.app.verify_audit(&who).await?;
-    Ok(axum::Json(VerifyResponse { ok: v.broken.is_none(), entries: v.entries, problem: v.broken.map(|b| describe(&b)) }))
+    Ok(axum::Json(VerifyResponse {
+        ok: v.broken.is_none(),
+        entries: v.entries,
+        problem: v.broken.map(|b| describe(&b)),
+    }))
 }
 
 pub fn describe(b: &domain::audit::ChainBreak) -> String {
@@ -56,6 +72,8 @@ pub fn describe(b: &domain::audit::ChainBreak) -> String {
     match b {
         Altered { seq } => format!("entry {seq} was edited, or an entry was inserted before it"),
         Missing { expected, found } => format!("entries {expected} to {} were deleted", found - 1),
-        Truncated { head, last } => format!("entries {} to {head} were deleted from the end", last + 1),
+        Truncated { head, last } => {
+            format!("entries {} to {head} were deleted from the end", last + 1)
+        }
     }
 }

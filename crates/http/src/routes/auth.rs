@@ -46,24 +46,39 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
 /// Logs in with a password and sets the session cookie (HttpOnly, SameSite=Lax).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), Errors))]
-pub async fn login(State(s): State<AppState>, Meta(parts): Meta, Json(req): Json<LoginRequest>) -> ApiResult<Response> {
+pub async fn login(
+    State(s): State<AppState>,
+    Meta(parts): Meta,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Response> {
     let session = s.app.login(&req.workspace, &req.email, &req.password, client_ip(&parts)).await?;
     let secure = if s.secure_cookies { "; Secure" } else { "" };
     let max_age = (session.expires_at.millis() - s.app.now().millis()) / 1000;
-    let cookie = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}", session.token);
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        session.token
+    );
     let body = LoginResponse {
         user: UserDto::from(&session.user),
         csrf_token: session.csrf_token,
         expires_at: rfc3339(session.expires_at),
     };
     let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| ApiError::from(app::Error::Internal(e.into())))?);
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie)
+            .map_err(|e| ApiError::from(app::Error::Internal(e.into())))?,
+    );
     Ok((StatusCode::OK, headers, axum::Json(body)).into_response())
 }
 
 /// Ends the session and clears the cookie.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204), Errors))]
-pub async fn logout(State(s): State<AppState>, _who: Cap<Staff>, Meta(parts): Meta) -> ApiResult<Response> {
+pub async fn logout(
+    State(s): State<AppState>,
+    _who: Cap<Staff>,
+    Meta(parts): Meta,
+) -> ApiResult<Response> {
     if let Some(token) = cookie(&parts, SESSION_COOKIE) {
         s.app.logout(token).await?;
     }
@@ -93,7 +108,10 @@ pub struct WorkspaceDto {
 
 /// The caller: user, role, workspace and permissions.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = MeResponse), Errors))]
-pub async fn me(State(s): State<AppState>, Cap(who): Cap<Staff>) -> ApiResult<axum::Json<MeResponse>> {
+pub async fn me(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+) -> ApiResult<axum::Json<MeResponse>> {
     use domain::Permission::*;
     let user = s.app.me(&who).await?;
     let ws = s.app.workspace(&who).await?;
@@ -116,6 +134,10 @@ pub async fn me(State(s): State<AppState>, Cap(who): Cap<Staff>) -> ApiResult<ax
             ticket_prefix: ws.ticket_prefix,
             public_key: ws.public_key,
         },
-        permissions: perms.iter().filter(|(p, _)| who.allows(*p)).map(|(_, n)| n.to_string()).collect(),
+        permissions: perms
+            .iter()
+            .filter(|(p, _)| who.allows(*p))
+            .map(|(_, n)| n.to_string())
+            .collect(),
     }))
 }

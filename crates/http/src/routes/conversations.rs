@@ -9,8 +9,8 @@ use axum::{
     http::StatusCode,
 };
 use domain::{
-    Attachment, Channel, ConversationId, ConversationStatus, CustomerId, Handler, MessageId, TeamId,
-    UserId, Visibility,
+    Attachment, Channel, ConversationId, ConversationStatus, CustomerId, Handler, MessageId,
+    TeamId, UserId, Visibility,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -43,7 +43,11 @@ pub struct ConversationQuery {
 
 /// Conversations across channels, most recently active first.
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ConversationQuery), responses((status = 200, body = Page<ConversationDto>), Errors))]
-pub async fn list(State(s): State<AppState>, Cap(who): Cap<Staff>, Query(q): Query<ConversationQuery>) -> ApiResult<J<Page<ConversationDto>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Query(q): Query<ConversationQuery>,
+) -> ApiResult<J<Page<ConversationDto>>> {
     let page = page_of(q.limit, q.cursor.as_deref())?;
     let f = app::db::conversations::Filter {
         status: q.status.as_deref().map(ConversationStatus::parse).transpose()?,
@@ -54,7 +58,12 @@ pub async fn list(State(s): State<AppState>, Cap(who): Cap<Staff>, Query(q): Que
         handler: q.handler.as_deref().map(Handler::parse).transpose()?,
     };
     let rows = s.app.list_conversations(&who, &f, &page).await?;
-    Ok(J(paginate(rows, &page, |c| (c.last_message_at.millis(), c.id.to_string()), |c| ConversationDto::from(c))))
+    Ok(J(paginate(
+        rows,
+        &page,
+        |c| (c.last_message_at.millis(), c.id.to_string()),
+        |c| ConversationDto::from(c),
+    )))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -74,14 +83,33 @@ pub struct NewConversationResponse {
 
 /// Opens a conversation with a customer (e.g. logging a phone call or writing first).
 #[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", request_body = NewConversationRequest, responses((status = 201, body = NewConversationResponse), Errors))]
-pub async fn create(State(s): State<AppState>, Cap(who): Cap<Agent>, Json(r): Json<NewConversationRequest>) -> ApiResult<(StatusCode, J<NewConversationResponse>)> {
-    let n = NewConversation { customer: CustomerId::parse(&r.customer_id)?, channel: Channel::parse(&r.channel)?, subject: r.subject, body: r.body };
+pub async fn create(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Json(r): Json<NewConversationRequest>,
+) -> ApiResult<(StatusCode, J<NewConversationResponse>)> {
+    let n = NewConversation {
+        customer: CustomerId::parse(&r.customer_id)?,
+        channel: Channel::parse(&r.channel)?,
+        subject: r.subject,
+        body: r.body,
+    };
     let (c, m) = s.app.create_conversation(&who, n).await?;
-    Ok((StatusCode::CREATED, J(NewConversationResponse { conversation: ConversationDto::from(&c), message: m.as_ref().map(MessageDto::from) })))
+    Ok((
+        StatusCode::CREATED,
+        J(NewConversationResponse {
+            conversation: ConversationDto::from(&c),
+            message: m.as_ref().map(MessageDto::from),
+        }),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", params(("id" = String, Path)), responses((status = 200, body = ConversationDto), Errors))]
-pub async fn get(State(s): State<AppState>, Cap(who): Cap<Staff>, Path(id): Path<String>) -> ApiResult<J<ConversationDto>> {
+pub async fn get(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Path(id): Path<String>,
+) -> ApiResult<J<ConversationDto>> {
     let id = path_id(&id, ConversationId::parse, "conversation")?;
     Ok(J(ConversationDto::from(&s.app.get_conversation(&who, id).await?)))
 }
@@ -98,7 +126,12 @@ pub struct ConversationPatchRequest {
 }
 
 #[utoipa::path(patch, path = "/api/v1/conversations/{id}", tag = "conversations", params(("id" = String, Path)), request_body = ConversationPatchRequest, responses((status = 200, body = ConversationDto), Errors))]
-pub async fn update(State(s): State<AppState>, Cap(who): Cap<Agent>, Path(id): Path<String>, Json(r): Json<ConversationPatchRequest>) -> ApiResult<J<ConversationDto>> {
+pub async fn update(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Path(id): Path<String>,
+    Json(r): Json<ConversationPatchRequest>,
+) -> ApiResult<J<ConversationDto>> {
     let id = path_id(&id, ConversationId::parse, "conversation")?;
     let p = ConversationPatch {
         status: r.status.as_deref().map(ConversationStatus::parse).transpose()?,
@@ -122,7 +155,10 @@ impl MessagesQuery {
         let after = self.after.as_deref().map(MessageId::parse).transpose()?;
         let limit = self.limit.unwrap_or(100);
         if !(1..=500).contains(&limit) {
-            return Err(crate::error::ApiError::new(crate::error::Code::InvalidQuery, "limit must be between 1 and 500"));
+            return Err(crate::error::ApiError::new(
+                crate::error::Code::InvalidQuery,
+                "limit must be between 1 and 500",
+            ));
         }
         Ok((after, limit))
     }
@@ -130,10 +166,21 @@ impl MessagesQuery {
 
 /// Messages in order, internal notes included.
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "conversations", params(("id" = String, Path), MessagesQuery), responses((status = 200, body = [MessageDto]), Errors))]
-pub async fn messages(State(s): State<AppState>, Cap(who): Cap<Staff>, Path(id): Path<String>, Query(q): Query<MessagesQuery>) -> ApiResult<J<Vec<MessageDto>>> {
+pub async fn messages(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Path(id): Path<String>,
+    Query(q): Query<MessagesQuery>,
+) -> ApiResult<J<Vec<MessageDto>>> {
     let id = path_id(&id, ConversationId::parse, "conversation")?;
     let (after, limit) = q.parts()?;
-    Ok(J(s.app.conversation_messages(&who, id, after, limit).await?.iter().map(MessageDto::from).collect()))
+    Ok(J(s
+        .app
+        .conversation_messages(&who, id, after, limit)
+        .await?
+        .iter()
+        .map(MessageDto::from)
+        .collect()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -153,7 +200,8 @@ impl MessageRequest {
             .iter()
             .map(|a| Attachment::parse(&a.name, &a.content_type, a.size, &a.url))
             .collect::<Result<Vec<_>, _>>()?;
-        let visibility = Some(if self.internal { Visibility::Internal } else { Visibility::Public });
+        let visibility =
+            Some(if self.internal { Visibility::Internal } else { Visibility::Public });
         Ok(NewMessage { body: self.body, attachments, visibility, idempotency_key: key.0 })
     }
 }

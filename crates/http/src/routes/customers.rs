@@ -38,9 +38,16 @@ pub struct CustomerQuery {
 
 /// Customers, newest first.
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(CustomerQuery), responses((status = 200, body = Page<CustomerDto>), Errors))]
-pub async fn list(State(s): State<AppState>, Cap(who): Cap<Staff>, Query(q): Query<CustomerQuery>) -> ApiResult<J<Page<CustomerDto>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Query(q): Query<CustomerQuery>,
+) -> ApiResult<J<Page<CustomerDto>>> {
     let page = page_of(q.limit, q.cursor.as_deref())?;
-    let mut f = app::db::customers::Filter { q: q.q.filter(|s| !s.trim().is_empty()), ..Default::default() };
+    let mut f = app::db::customers::Filter {
+        q: q.q.filter(|s| !s.trim().is_empty()),
+        ..Default::default()
+    };
     f.tier = q.tier.as_deref().map(Tier::parse).transpose()?;
     if let Some(v) = &f.q {
         // Search by a phone number however it was typed.
@@ -49,7 +56,12 @@ pub async fn list(State(s): State<AppState>, Cap(who): Cap<Staff>, Query(q): Que
         }
     }
     let rows = s.app.list_customers(&who, &f, &page).await?;
-    Ok(J(paginate(rows, &page, |c| (c.created_at.millis(), c.id.to_string()), |c| CustomerDto::from(c))))
+    Ok(J(paginate(
+        rows,
+        &page,
+        |c| (c.created_at.millis(), c.id.to_string()),
+        |c| CustomerDto::from(c),
+    )))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,7 +77,11 @@ pub struct NewCustomerRequest {
     pub attributes: BTreeMap<String, String>,
 }
 
-fn identities(phone: Option<&str>, email: Option<&str>, ext: Option<&str>) -> ApiResult<Vec<Identity>> {
+fn identities(
+    phone: Option<&str>,
+    email: Option<&str>,
+    ext: Option<&str>,
+) -> ApiResult<Vec<Identity>> {
     let mut out = Vec::new();
     if let Some(p) = phone {
         out.push(Identity::phone(&Phone::parse(p)?));
@@ -80,7 +96,11 @@ fn identities(phone: Option<&str>, email: Option<&str>, ext: Option<&str>) -> Ap
 }
 
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = NewCustomerRequest, responses((status = 201, body = CustomerDto), Errors))]
-pub async fn create(State(s): State<AppState>, Cap(who): Cap<Agent>, Json(r): Json<NewCustomerRequest>) -> ApiResult<(StatusCode, J<CustomerDto>)> {
+pub async fn create(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Json(r): Json<NewCustomerRequest>,
+) -> ApiResult<(StatusCode, J<CustomerDto>)> {
     let n = NewCustomer {
         name: r.name,
         tier: r.tier.as_deref().map(Tier::parse).transpose()?,
@@ -91,7 +111,11 @@ pub async fn create(State(s): State<AppState>, Cap(who): Cap<Agent>, Json(r): Js
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = String, Path)), responses((status = 200, body = CustomerDto), Errors))]
-pub async fn get(State(s): State<AppState>, Cap(who): Cap<Staff>, Path(id): Path<String>) -> ApiResult<J<CustomerDto>> {
+pub async fn get(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Path(id): Path<String>,
+) -> ApiResult<J<CustomerDto>> {
     let id = path_id(&id, CustomerId::parse, "customer")?;
     Ok(J(CustomerDto::from(&s.app.get_customer(&who, id).await?)))
 }
@@ -105,7 +129,12 @@ pub struct CustomerPatchRequest {
 }
 
 #[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = String, Path)), request_body = CustomerPatchRequest, responses((status = 200, body = CustomerDto), Errors))]
-pub async fn update(State(s): State<AppState>, Cap(who): Cap<Agent>, Path(id): Path<String>, Json(r): Json<CustomerPatchRequest>) -> ApiResult<J<CustomerDto>> {
+pub async fn update(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Path(id): Path<String>,
+    Json(r): Json<CustomerPatchRequest>,
+) -> ApiResult<J<CustomerDto>> {
     let id = path_id(&id, CustomerId::parse, "customer")?;
     let p = CustomerPatch {
         name: r.name,
@@ -124,7 +153,12 @@ pub struct IdentityRequest {
 
 /// Links another phone, email or external id to the customer (IN-2).
 #[utoipa::path(post, path = "/api/v1/customers/{id}/identities", tag = "customers", params(("id" = String, Path)), request_body = IdentityRequest, responses((status = 200, body = CustomerDto), Errors))]
-pub async fn add_identity(State(s): State<AppState>, Cap(who): Cap<Agent>, Path(id): Path<String>, Json(r): Json<IdentityRequest>) -> ApiResult<J<CustomerDto>> {
+pub async fn add_identity(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Path(id): Path<String>,
+    Json(r): Json<IdentityRequest>,
+) -> ApiResult<J<CustomerDto>> {
     let id = path_id(&id, CustomerId::parse, "customer")?;
     let i = Identity::parse(IdentityKind::parse(&r.kind)?, &r.value)?;
     Ok(J(CustomerDto::from(&s.app.add_identity(&who, id, i).await?)))
@@ -138,7 +172,12 @@ pub struct MergeRequest {
 
 /// Merges a duplicate into this customer (supervisors).
 #[utoipa::path(post, path = "/api/v1/customers/{id}/merge", tag = "customers", params(("id" = String, Path)), request_body = MergeRequest, responses((status = 200, body = CustomerDto), Errors))]
-pub async fn merge(State(s): State<AppState>, Cap(who): Cap<Supervisor>, Path(id): Path<String>, Json(r): Json<MergeRequest>) -> ApiResult<J<CustomerDto>> {
+pub async fn merge(
+    State(s): State<AppState>,
+    Cap(who): Cap<Supervisor>,
+    Path(id): Path<String>,
+    Json(r): Json<MergeRequest>,
+) -> ApiResult<J<CustomerDto>> {
     let into = path_id(&id, CustomerId::parse, "customer")?;
     let from = CustomerId::parse(&r.from)?;
     Ok(J(CustomerDto::from(&s.app.merge_customers(&who, into, from).await?)))

@@ -28,12 +28,19 @@ use axum::Json as J;
 
 /// All users of the workspace.
 #[utoipa::path(get, path = "/api/v1/users", tag = "directory", responses((status = 200, body = [UserDto]), Errors))]
-pub async fn list_users(State(s): State<AppState>, Cap(who): Cap<Staff>) -> ApiResult<J<Vec<UserDto>>> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+) -> ApiResult<J<Vec<UserDto>>> {
     Ok(J(s.app.list_users(&who).await?.iter().map(UserDto::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "directory", params(("id" = String, Path)), responses((status = 200, body = UserDto), Errors))]
-pub async fn get_user(State(s): State<AppState>, Cap(who): Cap<Staff>, Path(id): Path<String>) -> ApiResult<J<UserDto>> {
+pub async fn get_user(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Path(id): Path<String>,
+) -> ApiResult<J<UserDto>> {
     let id = path_id(&id, UserId::parse, "user")?;
     Ok(J(UserDto::from(&s.app.get_user(&who, id).await?)))
 }
@@ -52,7 +59,11 @@ pub struct NewUserRequest {
 
 /// Creates a user (admin only).
 #[utoipa::path(post, path = "/api/v1/users", tag = "directory", request_body = NewUserRequest, responses((status = 201, body = UserDto), Errors))]
-pub async fn create_user(State(s): State<AppState>, Cap(who): Cap<Admin>, Json(r): Json<NewUserRequest>) -> ApiResult<(StatusCode, J<UserDto>)> {
+pub async fn create_user(
+    State(s): State<AppState>,
+    Cap(who): Cap<Admin>,
+    Json(r): Json<NewUserRequest>,
+) -> ApiResult<(StatusCode, J<UserDto>)> {
     let n = NewUser {
         email: Email::parse(&r.email)?,
         name: r.name,
@@ -76,12 +87,20 @@ pub struct UserPatchRequest {
 /// Changes a user's name, role, department, status or password (admin only). Role, status and
 /// password changes end the user's sessions.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "directory", params(("id" = String, Path)), request_body = UserPatchRequest, responses((status = 200, body = UserDto), Errors))]
-pub async fn update_user(State(s): State<AppState>, Cap(who): Cap<Admin>, Path(id): Path<String>, Json(r): Json<UserPatchRequest>) -> ApiResult<J<UserDto>> {
+pub async fn update_user(
+    State(s): State<AppState>,
+    Cap(who): Cap<Admin>,
+    Path(id): Path<String>,
+    Json(r): Json<UserPatchRequest>,
+) -> ApiResult<J<UserDto>> {
     let id = path_id(&id, UserId::parse, "user")?;
     let p = UserPatch {
         name: r.name,
         role: r.role.as_deref().map(Role::parse).transpose()?,
-        department: r.department.map(|d| d.as_deref().map(Department::parse).transpose()).transpose()?,
+        department: r
+            .department
+            .map(|d| d.as_deref().map(Department::parse).transpose())
+            .transpose()?,
         active: r.active,
         password: r.password,
     };
@@ -89,12 +108,19 @@ pub async fn update_user(State(s): State<AppState>, Cap(who): Cap<Admin>, Path(i
 }
 
 #[utoipa::path(get, path = "/api/v1/teams", tag = "directory", responses((status = 200, body = [TeamDto]), Errors))]
-pub async fn list_teams(State(s): State<AppState>, Cap(who): Cap<Staff>) -> ApiResult<J<Vec<TeamDto>>> {
+pub async fn list_teams(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+) -> ApiResult<J<Vec<TeamDto>>> {
     Ok(J(s.app.list_teams(&who).await?.iter().map(TeamDto::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "directory", params(("id" = String, Path)), responses((status = 200, body = TeamDto), Errors))]
-pub async fn get_team(State(s): State<AppState>, Cap(who): Cap<Staff>, Path(id): Path<String>) -> ApiResult<J<TeamDto>> {
+pub async fn get_team(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Path(id): Path<String>,
+) -> ApiResult<J<TeamDto>> {
     let id = path_id(&id, TeamId::parse, "team")?;
     Ok(J(TeamDto::from(&s.app.get_team(&who, id).await?)))
 }
@@ -119,7 +145,11 @@ fn user_ids(ids: &[String]) -> ApiResult<Vec<UserId>> {
 
 /// Creates a team (admin or cs_head).
 #[utoipa::path(post, path = "/api/v1/teams", tag = "directory", request_body = NewTeamRequest, responses((status = 201, body = TeamDto), Errors))]
-pub async fn create_team(State(s): State<AppState>, Cap(who): Cap<Manager>, Json(r): Json<NewTeamRequest>) -> ApiResult<(StatusCode, J<TeamDto>)> {
+pub async fn create_team(
+    State(s): State<AppState>,
+    Cap(who): Cap<Manager>,
+    Json(r): Json<NewTeamRequest>,
+) -> ApiResult<(StatusCode, J<TeamDto>)> {
     let n = NewTeam {
         name: r.name,
         kind: r.kind.as_deref().map(TeamKind::parse).transpose()?.unwrap_or(TeamKind::Frontline),
@@ -138,15 +168,27 @@ pub struct TeamPatchRequest {
 }
 
 #[utoipa::path(patch, path = "/api/v1/teams/{id}", tag = "directory", params(("id" = String, Path)), request_body = TeamPatchRequest, responses((status = 200, body = TeamDto), Errors))]
-pub async fn update_team(State(s): State<AppState>, Cap(who): Cap<Manager>, Path(id): Path<String>, Json(r): Json<TeamPatchRequest>) -> ApiResult<J<TeamDto>> {
+pub async fn update_team(
+    State(s): State<AppState>,
+    Cap(who): Cap<Manager>,
+    Path(id): Path<String>,
+    Json(r): Json<TeamPatchRequest>,
+) -> ApiResult<J<TeamDto>> {
     let id = path_id(&id, TeamId::parse, "team")?;
-    let p = TeamPatch { name: r.name, skills: r.skills, members: r.members.as_deref().map(user_ids).transpose()? };
+    let p = TeamPatch {
+        name: r.name,
+        skills: r.skills,
+        members: r.members.as_deref().map(user_ids).transpose()?,
+    };
     Ok(J(TeamDto::from(&s.app.update_team(&who, id, p).await?)))
 }
 
 /// The problem-code table (TK-3).
 #[utoipa::path(get, path = "/api/v1/problem-codes", tag = "directory", responses((status = 200, body = [ProblemCodeDto]), Errors))]
-pub async fn list_problem_codes(State(s): State<AppState>, Cap(who): Cap<Staff>) -> ApiResult<J<Vec<ProblemCodeDto>>> {
+pub async fn list_problem_codes(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+) -> ApiResult<J<Vec<ProblemCodeDto>>> {
     Ok(J(s.app.list_problem_codes(&who).await?.iter().map(ProblemCodeDto::from).collect()))
 }
 
@@ -167,7 +209,12 @@ fn yes() -> bool {
 /// Adds or changes a problem code (admin or cs_head).
 #[utoipa::path(put, path = "/api/v1/problem-codes/{code}", tag = "directory", params(("code" = String, Path, example = "PQ-07")),
     request_body = ProblemCodeRequest, responses((status = 200, body = ProblemCodeDto), (status = 201, body = ProblemCodeDto), Errors))]
-pub async fn put_problem_code(State(s): State<AppState>, Cap(who): Cap<Manager>, Path(code): Path<String>, Json(r): Json<ProblemCodeRequest>) -> ApiResult<(StatusCode, J<ProblemCodeDto>)> {
+pub async fn put_problem_code(
+    State(s): State<AppState>,
+    Cap(who): Cap<Manager>,
+    Path(code): Path<String>,
+    Json(r): Json<ProblemCodeRequest>,
+) -> ApiResult<(StatusCode, J<ProblemCodeDto>)> {
     let e = ProblemCodeEntry {
         code: ProblemCode::parse(&code)?,
         name_zh: r.name_zh,
@@ -181,12 +228,18 @@ pub async fn put_problem_code(State(s): State<AppState>, Cap(who): Cap<Manager>,
 
 /// The customer-visible ticket stages (TK-8).
 #[utoipa::path(get, path = "/api/v1/stages", tag = "directory", responses((status = 200, body = [StageDto]), Errors))]
-pub async fn list_stages(State(s): State<AppState>, Cap(who): Cap<Staff>) -> ApiResult<J<Vec<StageDto>>> {
+pub async fn list_stages(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+) -> ApiResult<J<Vec<StageDto>>> {
     Ok(J(s.app.list_stages(&who).await?.iter().map(StageDto::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "directory", responses((status = 200, body = [TokenDto]), Errors))]
-pub async fn list_tokens(State(s): State<AppState>, Cap(who): Cap<Admin>) -> ApiResult<J<Vec<TokenDto>>> {
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    Cap(who): Cap<Admin>,
+) -> ApiResult<J<Vec<TokenDto>>> {
     Ok(J(s.app.list_tokens(&who).await?.iter().map(TokenDto::from).collect()))
 }
 
@@ -199,14 +252,22 @@ pub struct NewTokenRequest {
 
 /// Creates an API token for an integration (admin only). The secret is shown once.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "directory", request_body = NewTokenRequest, responses((status = 201, body = NewTokenResponse), Errors))]
-pub async fn create_token(State(s): State<AppState>, Cap(who): Cap<Admin>, Json(r): Json<NewTokenRequest>) -> ApiResult<(StatusCode, J<NewTokenResponse>)> {
+pub async fn create_token(
+    State(s): State<AppState>,
+    Cap(who): Cap<Admin>,
+    Json(r): Json<NewTokenRequest>,
+) -> ApiResult<(StatusCode, J<NewTokenResponse>)> {
     let (t, secret) = s.app.create_token(&who, &r.name, Role::parse(&r.role)?).await?;
     Ok((StatusCode::CREATED, J(NewTokenResponse { token: TokenDto::from(&t), secret })))
 }
 
 /// Revokes an API token (admin only).
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "directory", params(("id" = String, Path)), responses((status = 204), Errors))]
-pub async fn revoke_token(State(s): State<AppState>, Cap(who): Cap<Admin>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    Cap(who): Cap<Admin>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let id = path_id(&id, TokenId::parse, "API token")?;
     s.app.revoke_token(&who, id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -34,21 +34,30 @@ pub fn event_dto(d: &Dispatched, for_customer: bool) -> EventDto {
     let s = |v: &dyn ToString| Value::from(v.to_string());
     let o = |v: Option<String>| v.map_or(Value::Null, Value::from);
     let data = match &r.event {
-        Event::CustomerCreated { customer } | Event::CustomerUpdated { customer } => json!({"customer_id": s(customer)}),
+        Event::CustomerCreated { customer } | Event::CustomerUpdated { customer } => {
+            json!({"customer_id": s(customer)})
+        }
         Event::CustomersMerged { into, from } => json!({"into": s(into), "from": s(from)}),
         Event::ConversationCreated { conversation, customer, channel } => {
             json!({"conversation_id": s(conversation), "customer_id": s(customer), "channel": channel.as_str()})
         }
         Event::ConversationUpdated { conversation, status, assignee } => {
-            let assignee = if for_customer { Value::Null } else { o(assignee.map(|a| a.to_string())) };
+            let assignee =
+                if for_customer { Value::Null } else { o(assignee.map(|a| a.to_string())) };
             json!({"conversation_id": s(conversation), "status": status.as_str(), "assignee_id": assignee})
         }
         Event::MessageCreated { conversation, message, sender, visibility } => json!({
             "conversation_id": s(conversation), "message_id": s(message), "sender": sender.as_str(), "visibility": visibility.as_str()
         }),
-        Event::TicketCreated { ticket, conversation } => json!({"ticket_id": s(ticket), "conversation_id": s(conversation)}),
-        Event::TicketUpdated { ticket, fields } => json!({"ticket_id": s(ticket), "fields": fields}),
-        Event::TicketStatusChanged { ticket, from, to } => json!({"ticket_id": s(ticket), "from": from.as_str(), "to": to.as_str()}),
+        Event::TicketCreated { ticket, conversation } => {
+            json!({"ticket_id": s(ticket), "conversation_id": s(conversation)})
+        }
+        Event::TicketUpdated { ticket, fields } => {
+            json!({"ticket_id": s(ticket), "fields": fields})
+        }
+        Event::TicketStatusChanged { ticket, from, to } => {
+            json!({"ticket_id": s(ticket), "from": from.as_str(), "to": to.as_str()})
+        }
         Event::TicketAssigned { ticket, assignee, team } => json!({
             "ticket_id": s(ticket), "assignee_id": o(assignee.map(|a| a.to_string())), "team_id": o(team.map(|t| t.to_string()))
         }),
@@ -56,7 +65,10 @@ pub fn event_dto(d: &Dispatched, for_customer: bool) -> EventDto {
         Event::TeamChanged { team } => json!({"team_id": s(team)}),
         Event::ProblemCodeChanged { code } => json!({"code": s(code)}),
     };
-    let message = d.message.as_ref().map(|m| if for_customer { MessageDto::public(m) } else { MessageDto::from(m) });
+    let message = d
+        .message
+        .as_ref()
+        .map(|m| if for_customer { MessageDto::public(m) } else { MessageDto::from(m) });
     EventDto {
         seq: r.seq,
         kind: r.event.name().to_string(),
@@ -77,12 +89,20 @@ pub struct EventsQuery {
 
 fn limit(q: &EventsQuery) -> ApiResult<i64> {
     let l = q.limit.unwrap_or(200);
-    if (1..=1000).contains(&l) { Ok(l) } else { Err(ApiError::new(Code::InvalidQuery, "limit must be between 1 and 1000")) }
+    if (1..=1000).contains(&l) {
+        Ok(l)
+    } else {
+        Err(ApiError::new(Code::InvalidQuery, "limit must be between 1 and 1000"))
+    }
 }
 
 /// Events after `since` that the caller may see (polling fallback for the WebSocket).
 #[utoipa::path(get, path = "/api/v1/events", tag = "realtime", params(EventsQuery), responses((status = 200, body = [EventDto]), Errors))]
-pub async fn staff_events(State(s): State<AppState>, Cap(who): Cap<Staff>, Query(q): Query<EventsQuery>) -> ApiResult<axum::Json<Vec<EventDto>>> {
+pub async fn staff_events(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<axum::Json<Vec<EventDto>>> {
     let l = limit(&q)?;
     let events = s.app.staff_events(&who, q.since.unwrap_or(0), l).await?;
     Ok(axum::Json(events.iter().map(|d| event_dto(d, false)).collect()))
@@ -91,14 +111,23 @@ pub async fn staff_events(State(s): State<AppState>, Cap(who): Cap<Staff>, Query
 /// WebSocket of the caller's events. Send `?since=<seq>` to resume without gaps. Each text
 /// frame is one event as JSON; the server pings every 20 s.
 #[utoipa::path(get, path = "/api/v1/ws", tag = "realtime", params(EventsQuery), responses((status = 101, description = "switching to WebSocket"), Errors))]
-pub async fn staff_ws(State(s): State<AppState>, Cap(who): Cap<Staff>, Query(q): Query<EventsQuery>, ws: WebSocketUpgrade) -> ApiResult<Response> {
+pub async fn staff_ws(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Query(q): Query<EventsQuery>,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
     let stream = s.app.staff_stream(&who, q.since).await?;
     Ok(ws.on_upgrade(move |socket| pump(socket, stream, false)))
 }
 
 /// The visitor's events after `since` (polling).
 #[utoipa::path(get, path = "/api/v1/public/events", tag = "public", params(EventsQuery), responses((status = 200, body = [EventDto]), Errors))]
-pub async fn visitor_events(State(s): State<AppState>, VisitorAuth(v): VisitorAuth, Query(q): Query<EventsQuery>) -> ApiResult<axum::Json<Vec<EventDto>>> {
+pub async fn visitor_events(
+    State(s): State<AppState>,
+    VisitorAuth(v): VisitorAuth,
+    Query(q): Query<EventsQuery>,
+) -> ApiResult<axum::Json<Vec<EventDto>>> {
     let l = limit(&q)?;
     let events = s.app.visitor_events(&v, q.since.unwrap_or(0), l).await?;
     Ok(axum::Json(events.iter().map(|d| event_dto(d, true)).collect()))
@@ -107,7 +136,12 @@ pub async fn visitor_events(State(s): State<AppState>, VisitorAuth(v): VisitorAu
 /// The visitor's WebSocket; authenticate with `?token=hv_…` (browsers cannot set headers on
 /// WebSockets) or the Authorization header.
 #[utoipa::path(get, path = "/api/v1/public/ws", tag = "public", params(EventsQuery, ("token" = Option<String>, Query)), responses((status = 101, description = "switching to WebSocket"), Errors))]
-pub async fn visitor_ws(State(s): State<AppState>, VisitorAuth(v): VisitorAuth, Query(q): Query<EventsQuery>, ws: WebSocketUpgrade) -> ApiResult<Response> {
+pub async fn visitor_ws(
+    State(s): State<AppState>,
+    VisitorAuth(v): VisitorAuth,
+    Query(q): Query<EventsQuery>,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
     let stream = s.app.visitor_stream(&v, q.since).await?;
     Ok(ws.on_upgrade(move |socket| pump(socket, stream, true)))
 }

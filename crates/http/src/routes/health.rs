@@ -16,6 +16,9 @@ pub async fn healthz() -> &'static str {
 /// The database answers.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = String), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn readyz(State(s): State<AppState>) -> ApiResult<(StatusCode, &'static str)> {
-    s.app.ready().await.map_err(|e| ApiError::new(Code::Unavailable, format!("database unreachable: {e}")))?;
+    s.app
+        .ready()
+        .await
+        .map_err(|e| ApiError::new(Code::Unavailable, format!("database unreachable: {e}")))?;
     Ok((StatusCode::OK, "ready"))
 }

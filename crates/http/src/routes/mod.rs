@@ -48,7 +48,9 @@ pub fn page_of(limit: Option<i64>, cursor: Option<&str>) -> Result<app::db::Page
     }
     let before = match cursor {
         None => None,
-        Some(c) => Some(decode_cursor(c).ok_or_else(|| ApiError::new(Code::InvalidQuery, "cursor is not one this server issued"))?),
+        Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+            ApiError::new(Code::InvalidQuery, "cursor is not one this server issued")
+        })?),
     };
     // One extra row tells whether another page follows.
     Ok(app::db::Page { limit: limit + 1, before })
@@ -87,6 +89,10 @@ pub fn paginate<T, D: utoipa::ToSchema>(
 }
 
 /// Parses an id from the path; a malformed one is a 404 like any unknown id.
-pub fn path_id<T>(s: &str, parse: fn(&str) -> Result<T, domain::ParseError>, what: &str) -> Result<T, ApiError> {
+pub fn path_id<T>(
+    s: &str,
+    parse: fn(&str) -> Result<T, domain::ParseError>,
+    what: &str,
+) -> Result<T, ApiError> {
     parse(s).map_err(|_| ApiError::new(Code::NotFound, format!("{what} not found")))
 }

@@ -13,7 +13,9 @@ use utoipa::ToSchema;
 
 use crate::{
     AppState,
-    dto::{AttachmentDto, MessageDto, PublicConversationDto, PublicTicketDto, StageDto, TrackingDto},
+    dto::{
+        AttachmentDto, MessageDto, PublicConversationDto, PublicTicketDto, StageDto, TrackingDto,
+    },
     error::{ApiError, ApiResult},
     extract::{IdempotencyKey, Json, Query, VisitorAuth},
     routes::{Errors, auth::Meta, conversations::MessagesQuery, path_id},
@@ -54,7 +56,12 @@ fn visitor_bearer(parts: &Parts) -> Option<String> {
 /// Opens a chat. A returning visitor sends their token to keep one identity.
 #[utoipa::path(post, path = "/api/v1/public/conversations", tag = "public", request_body = OpenChatRequest,
     params(("Idempotency-Key" = Option<String>, Header)), responses((status = 201, body = OpenChatResponse), Errors))]
-pub async fn open(State(s): State<AppState>, Meta(parts): Meta, key: IdempotencyKey, Json(r): Json<OpenChatRequest>) -> ApiResult<(StatusCode, J<OpenChatResponse>)> {
+pub async fn open(
+    State(s): State<AppState>,
+    Meta(parts): Meta,
+    key: IdempotencyKey,
+    Json(r): Json<OpenChatRequest>,
+) -> ApiResult<(StatusCode, J<OpenChatResponse>)> {
     let returning = match visitor_bearer(&parts) {
         Some(t) => Some(s.app.authenticate_visitor(&t).await?),
         None => None,
@@ -90,22 +97,40 @@ pub async fn open(State(s): State<AppState>, Meta(parts): Meta, key: Idempotency
 
 /// The visitor's conversations.
 #[utoipa::path(get, path = "/api/v1/public/conversations", tag = "public", responses((status = 200, body = [PublicConversationDto]), Errors))]
-pub async fn list(State(s): State<AppState>, VisitorAuth(v): VisitorAuth) -> ApiResult<J<Vec<PublicConversationDto>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    VisitorAuth(v): VisitorAuth,
+) -> ApiResult<J<Vec<PublicConversationDto>>> {
     Ok(J(s.app.visitor_conversations(&v).await?.iter().map(PublicConversationDto::from).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/public/conversations/{id}", tag = "public", params(("id" = String, Path)), responses((status = 200, body = PublicConversationDto), Errors))]
-pub async fn get(State(s): State<AppState>, VisitorAuth(v): VisitorAuth, Path(id): Path<String>) -> ApiResult<J<PublicConversationDto>> {
+pub async fn get(
+    State(s): State<AppState>,
+    VisitorAuth(v): VisitorAuth,
+    Path(id): Path<String>,
+) -> ApiResult<J<PublicConversationDto>> {
     let id = path_id(&id, ConversationId::parse, "conversation")?;
     Ok(J(PublicConversationDto::from(&s.app.visitor_get_conversation(&v, id).await?)))
 }
 
 /// Public messages of the visitor's conversation, in order (poll with `after`).
 #[utoipa::path(get, path = "/api/v1/public/conversations/{id}/messages", tag = "public", params(("id" = String, Path), MessagesQuery), responses((status = 200, body = [MessageDto]), Errors))]
-pub async fn messages(State(s): State<AppState>, VisitorAuth(v): VisitorAuth, Path(id): Path<String>, Query(q): Query<MessagesQuery>) -> ApiResult<J<Vec<MessageDto>>> {
+pub async fn messages(
+    State(s): State<AppState>,
+    VisitorAuth(v): VisitorAuth,
+    Path(id): Path<String>,
+    Query(q): Query<MessagesQuery>,
+) -> ApiResult<J<Vec<MessageDto>>> {
     let id = path_id(&id, ConversationId::parse, "conversation")?;
     let (after, limit) = q.parts()?;
-    Ok(J(s.app.visitor_messages(&v, id, after, limit).await?.iter().map(MessageDto::public).collect()))
+    Ok(J(s
+        .app
+        .visitor_messages(&v, id, after, limit)
+        .await?
+        .iter()
+        .map(MessageDto::public)
+        .collect()))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -127,7 +152,11 @@ pub async fn post_message(
     Json(r): Json<VisitorMessageRequest>,
 ) -> ApiResult<(StatusCode, J<MessageDto>)> {
     let id = path_id(&id, ConversationId::parse, "conversation")?;
-    let attachments = r.attachments.iter().map(|a| domain::Attachment::parse(&a.name, &a.content_type, a.size, &a.url)).collect::<Result<Vec<_>, _>>()?;
+    let attachments = r
+        .attachments
+        .iter()
+        .map(|a| domain::Attachment::parse(&a.name, &a.content_type, a.size, &a.url))
+        .collect::<Result<Vec<_>, _>>()?;
     let m = NewMessage { body: r.body, attachments, visibility: None, idempotency_key: key.0 };
     let (msg, created) = s.app.post_visitor_message(&v, id, m).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, J(MessageDto::public(&msg))))
@@ -135,7 +164,10 @@ pub async fn post_message(
 
 /// The visitor's tickets with their stages.
 #[utoipa::path(get, path = "/api/v1/public/tickets", tag = "public", responses((status = 200, body = [PublicTicketDto]), Errors))]
-pub async fn tickets(State(s): State<AppState>, VisitorAuth(v): VisitorAuth) -> ApiResult<J<Vec<PublicTicketDto>>> {
+pub async fn tickets(
+    State(s): State<AppState>,
+    VisitorAuth(v): VisitorAuth,
+) -> ApiResult<J<Vec<PublicTicketDto>>> {
     let tickets = s.app.visitor_tickets(&v).await?;
     let stages = match tickets.first() {
         Some(t) => s.app.track_ticket(&t.tracking_token).await?.stages,
@@ -146,7 +178,10 @@ pub async fn tickets(State(s): State<AppState>, VisitorAuth(v): VisitorAuth) -> 
 
 /// A ticket's progress by its tracking link (TK-8); no login.
 #[utoipa::path(get, path = "/api/v1/public/track/{token}", tag = "public", params(("token" = String, Path)), responses((status = 200, body = TrackingDto), Errors))]
-pub async fn track(State(s): State<AppState>, Path(token): Path<String>) -> ApiResult<J<TrackingDto>> {
+pub async fn track(
+    State(s): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<J<TrackingDto>> {
     let t = s.app.track_ticket(&token).await.map_err(ApiError::from)?;
     Ok(J(TrackingDto {
         company: t.workspace_name,

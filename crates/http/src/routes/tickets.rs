@@ -23,7 +23,11 @@ use crate::{
     dto::{AttachmentDto, AuditEntryDto, MessageDto, Page, TicketDto, double_option},
     error::{ApiError, ApiResult, Code},
     extract::{Cap, IdempotencyKey, Json, Query},
-    routes::{Errors, page_of, conversations::{MessageRequest, MessagesQuery}, paginate},
+    routes::{
+        Errors,
+        conversations::{MessageRequest, MessagesQuery},
+        page_of, paginate,
+    },
 };
 
 use axum::Json as J;
@@ -53,12 +57,20 @@ pub struct TicketQuery {
 
 /// Tickets the caller may see, newest first, with filters and cursor pagination.
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(TicketQuery), responses((status = 200, body = Page<TicketDto>), Errors))]
-pub async fn list(State(s): State<AppState>, Cap(who): Cap<Staff>, Query(q): Query<TicketQuery>) -> ApiResult<J<Page<TicketDto>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Query(q): Query<TicketQuery>,
+) -> ApiResult<J<Page<TicketDto>>> {
     use app::db::tickets::{Filter, Sort};
     let page = page_of(q.limit, q.cursor.as_deref())?;
     let mut f = Filter::default();
     if let Some(st) = &q.status {
-        f.statuses = st.split(',').filter(|s| !s.trim().is_empty()).map(Status::parse).collect::<Result<_, _>>()?;
+        f.statuses = st
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(Status::parse)
+            .collect::<Result<_, _>>()?;
     }
     match q.assignee_id.as_deref() {
         Some("none") => f.unassigned = true,
@@ -75,7 +87,12 @@ pub async fn list(State(s): State<AppState>, Cap(who): Cap<Staff>, Query(q): Que
     f.sort = match q.sort.as_deref() {
         None | Some("created") => Sort::Created,
         Some("updated") => Sort::Updated,
-        Some(other) => return Err(ApiError::new(Code::InvalidQuery, format!("sort must be created or updated, not {other:?}"))),
+        Some(other) => {
+            return Err(ApiError::new(
+                Code::InvalidQuery,
+                format!("sort must be created or updated, not {other:?}"),
+            ));
+        }
     };
     let sort = f.sort;
     let rows = s.app.list_tickets(&who, f, &page).await?;
@@ -112,14 +129,22 @@ pub struct NewTicketRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = NewTicketRequest, responses((status = 201, body = TicketDto), Errors))]
-pub async fn create(State(s): State<AppState>, Cap(who): Cap<Agent>, Json(r): Json<NewTicketRequest>) -> ApiResult<(StatusCode, J<TicketDto>)> {
+pub async fn create(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Json(r): Json<NewTicketRequest>,
+) -> ApiResult<(StatusCode, J<TicketDto>)> {
     let n = NewTicket {
         subject: r.subject,
         customer: CustomerId::parse(&r.customer_id)?,
         conversation: r.conversation_id.as_deref().map(ConversationId::parse).transpose()?,
         channel: r.channel.as_deref().map(Channel::parse).transpose()?.unwrap_or(Channel::Api),
         description: r.description,
-        attachments: r.attachments.iter().map(|a| Attachment::parse(&a.name, &a.content_type, a.size, &a.url)).collect::<Result<_, _>>()?,
+        attachments: r
+            .attachments
+            .iter()
+            .map(|a| Attachment::parse(&a.name, &a.content_type, a.size, &a.url))
+            .collect::<Result<_, _>>()?,
         problem_code: r.problem_code.as_deref().map(ProblemCode::parse).transpose()?,
         severity: r.severity.as_deref().map(Severity::parse).transpose()?,
         urgency: r.urgency.as_deref().map(Urgency::parse).transpose()?,
@@ -146,12 +171,20 @@ fn staff_of<C: app::auth::Capability>(c: &C) -> ApiResult<Staff> {
     Ok(<Staff as app::auth::Capability>::from_principal(c.principal().clone())?)
 }
 
-async fn resolve_id<C: app::auth::Capability>(s: &AppState, who: &C, key: &str) -> ApiResult<TicketId> {
+async fn resolve_id<C: app::auth::Capability>(
+    s: &AppState,
+    who: &C,
+    key: &str,
+) -> ApiResult<TicketId> {
     Ok(resolve(s, &staff_of(who)?, key).await?.id)
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = String, Path, description = "ticket id or number, e.g. HT-1024")), responses((status = 200, body = TicketDto), Errors))]
-pub async fn get(State(s): State<AppState>, Cap(who): Cap<Staff>, Path(id): Path<String>) -> ApiResult<J<TicketDto>> {
+pub async fn get(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Path(id): Path<String>,
+) -> ApiResult<J<TicketDto>> {
     Ok(J(TicketDto::from(&resolve(&s, &who, &id).await?)))
 }
 
@@ -174,11 +207,19 @@ pub struct TicketPatchRequest {
 
 /// Changes ticket fields; each change is audited and announced.
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = String, Path)), request_body = TicketPatchRequest, responses((status = 200, body = TicketDto), Errors))]
-pub async fn update(State(s): State<AppState>, Cap(who): Cap<Agent>, Path(id): Path<String>, Json(r): Json<TicketPatchRequest>) -> ApiResult<J<TicketDto>> {
+pub async fn update(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Path(id): Path<String>,
+    Json(r): Json<TicketPatchRequest>,
+) -> ApiResult<J<TicketDto>> {
     let id = resolve_id(&s, &who, &id).await?;
     let p = TicketPatch {
         subject: r.subject,
-        problem_code: r.problem_code.map(|c| c.as_deref().map(ProblemCode::parse).transpose()).transpose()?,
+        problem_code: r
+            .problem_code
+            .map(|c| c.as_deref().map(ProblemCode::parse).transpose())
+            .transpose()?,
         severity: r.severity.as_deref().map(Severity::parse).transpose()?,
         urgency: r.urgency.as_deref().map(Urgency::parse).transpose()?,
         stage: r.stage,
@@ -196,7 +237,12 @@ pub struct StatusRequest {
 
 /// Moves the ticket through its lifecycle; an impossible move is 409 `invalid_transition`.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/status", tag = "tickets", params(("id" = String, Path)), request_body = StatusRequest, responses((status = 200, body = TicketDto), Errors))]
-pub async fn set_status(State(s): State<AppState>, Cap(who): Cap<Agent>, Path(id): Path<String>, Json(r): Json<StatusRequest>) -> ApiResult<J<TicketDto>> {
+pub async fn set_status(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Path(id): Path<String>,
+    Json(r): Json<StatusRequest>,
+) -> ApiResult<J<TicketDto>> {
     let id = resolve_id(&s, &who, &id).await?;
     Ok(J(TicketDto::from(&s.app.set_ticket_status(&who, id, Status::parse(&r.status)?).await?)))
 }
@@ -212,7 +258,12 @@ pub struct AssignRequest {
 
 /// Assigns the ticket. Taking a ticket another agent holds needs a supervisor.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/assign", tag = "tickets", params(("id" = String, Path)), request_body = AssignRequest, responses((status = 200, body = TicketDto), Errors))]
-pub async fn assign(State(s): State<AppState>, Cap(who): Cap<Agent>, Path(id): Path<String>, Json(r): Json<AssignRequest>) -> ApiResult<J<TicketDto>> {
+pub async fn assign(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Path(id): Path<String>,
+    Json(r): Json<AssignRequest>,
+) -> ApiResult<J<TicketDto>> {
     let id = resolve_id(&s, &who, &id).await?;
     let assignee = r.assignee_id.as_deref().map(UserId::parse).transpose()?;
     let team = r.team_id.map(|t| t.as_deref().map(TeamId::parse).transpose()).transpose()?;
@@ -222,7 +273,13 @@ pub async fn assign(State(s): State<AppState>, Cap(who): Cap<Agent>, Path(id): P
 /// Replies to the customer in the ticket's conversation. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/replies", tag = "tickets", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = MessageRequest, responses((status = 201, body = MessageDto), (status = 200, body = MessageDto), Errors))]
-pub async fn reply(State(s): State<AppState>, Cap(who): Cap<Agent>, Path(id): Path<String>, key: IdempotencyKey, Json(r): Json<MessageRequest>) -> ApiResult<(StatusCode, J<MessageDto>)> {
+pub async fn reply(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Path(id): Path<String>,
+    key: IdempotencyKey,
+    Json(r): Json<MessageRequest>,
+) -> ApiResult<(StatusCode, J<MessageDto>)> {
     let id = resolve_id(&s, &who, &id).await?;
     let (m, created) = s.app.reply_to_ticket(&who, id, r.into_new(key)?).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, J(MessageDto::from(&m))))
@@ -231,7 +288,13 @@ pub async fn reply(State(s): State<AppState>, Cap(who): Cap<Agent>, Path(id): Pa
 /// Adds an internal note (agents and the departments pulled into the case).
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/notes", tag = "tickets", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = MessageRequest, responses((status = 201, body = MessageDto), (status = 200, body = MessageDto), Errors))]
-pub async fn note(State(s): State<AppState>, Cap(who): Cap<Noter>, Path(id): Path<String>, key: IdempotencyKey, Json(r): Json<MessageRequest>) -> ApiResult<(StatusCode, J<MessageDto>)> {
+pub async fn note(
+    State(s): State<AppState>,
+    Cap(who): Cap<Noter>,
+    Path(id): Path<String>,
+    key: IdempotencyKey,
+    Json(r): Json<MessageRequest>,
+) -> ApiResult<(StatusCode, J<MessageDto>)> {
     let id = resolve_id(&s, &who, &id).await?;
     let (m, created) = s.app.note_on_ticket(&who, id, r.into_new(key)?).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, J(MessageDto::from(&m))))
@@ -239,15 +302,30 @@ pub async fn note(State(s): State<AppState>, Cap(who): Cap<Noter>, Path(id): Pat
 
 /// The ticket's conversation, internal notes included.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/messages", tag = "tickets", params(("id" = String, Path), MessagesQuery), responses((status = 200, body = [MessageDto]), Errors))]
-pub async fn messages(State(s): State<AppState>, Cap(who): Cap<Staff>, Path(id): Path<String>, Query(q): Query<MessagesQuery>) -> ApiResult<J<Vec<MessageDto>>> {
+pub async fn messages(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Path(id): Path<String>,
+    Query(q): Query<MessagesQuery>,
+) -> ApiResult<J<Vec<MessageDto>>> {
     let id = resolve(&s, &who, &id).await?.id;
     let (after, limit) = q.parts()?;
-    Ok(J(s.app.ticket_messages(&who, id, after, limit).await?.iter().map(MessageDto::from).collect()))
+    Ok(J(s
+        .app
+        .ticket_messages(&who, id, after, limit)
+        .await?
+        .iter()
+        .map(MessageDto::from)
+        .collect()))
 }
 
 /// Every audited change to the ticket, newest first (TK-10).
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/history", tag = "tickets", params(("id" = String, Path)), responses((status = 200, body = [AuditEntryDto]), Errors))]
-pub async fn history(State(s): State<AppState>, Cap(who): Cap<Staff>, Path(id): Path<String>) -> ApiResult<J<Vec<AuditEntryDto>>> {
+pub async fn history(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+    Path(id): Path<String>,
+) -> ApiResult<J<Vec<AuditEntryDto>>> {
     let id = resolve(&s, &who, &id).await?.id;
     Ok(J(s.app.ticket_history(&who, id).await?.iter().map(AuditEntryDto::from).collect()))
 }

@@ -12,7 +12,9 @@ async fn ticket_lifecycle(t: TestApp) {
     assert_eq!(c.body["identities"][0]["value"], "+8613800138000");
     let cust = s(&c.body["id"]);
 
-    let dup = agent.post("/api/v1/customers", json!({"name": "另一个", "phone": "+86 13800138000"})).await;
+    let dup = agent
+        .post("/api/v1/customers", json!({"name": "另一个", "phone": "+86 13800138000"}))
+        .await;
     assert_eq!(dup.status, 409, "same phone is the same customer: {:?}", dup.body);
 
     let tk = agent
@@ -39,36 +41,66 @@ async fn ticket_lifecycle(t: TestApp) {
     assert_eq!(a.status, 200, "{:?}", a.body);
     assert_eq!(a.body["status"], "open", "assigning a new ticket opens it");
 
-    let p = agent.patch(&format!("/api/v1/tickets/{id}"), json!({"stage": "investigating", "problem_code": "PQ-02"})).await;
+    let p = agent
+        .patch(
+            &format!("/api/v1/tickets/{id}"),
+            json!({"stage": "investigating", "problem_code": "PQ-02"}),
+        )
+        .await;
     assert_eq!(p.status, 200, "{:?}", p.body);
     assert_eq!(p.body["stage"], "investigating");
 
-    let bad_stage = agent.patch(&format!("/api/v1/tickets/{id}"), json!({"stage": "teleporting"})).await;
+    let bad_stage =
+        agent.patch(&format!("/api/v1/tickets/{id}"), json!({"stage": "teleporting"})).await;
     assert_eq!(bad_stage.status, 400);
     assert_eq!(bad_stage.body["field"], "stage");
 
-    let r = agent.send("POST", &format!("/api/v1/tickets/{id}/replies"), Some(json!({"body": "您好，工程师明天上门检测。"})), &[("idempotency-key", "reply-1")]).await;
+    let r = agent
+        .send(
+            "POST",
+            &format!("/api/v1/tickets/{id}/replies"),
+            Some(json!({"body": "您好，工程师明天上门检测。"})),
+            &[("idempotency-key", "reply-1")],
+        )
+        .await;
     assert_eq!(r.status, 201);
-    let again = agent.send("POST", &format!("/api/v1/tickets/{id}/replies"), Some(json!({"body": "您好，工程师明天上门检测。"})), &[("idempotency-key", "reply-1")]).await;
+    let again = agent
+        .send(
+            "POST",
+            &format!("/api/v1/tickets/{id}/replies"),
+            Some(json!({"body": "您好，工程师明天上门检测。"})),
+            &[("idempotency-key", "reply-1")],
+        )
+        .await;
     assert_eq!(again.status, 200, "a retry returns the first message");
     assert_eq!(again.body["id"], r.body["id"]);
 
     let tech = t.as_role("tech@acme.test").await;
-    assert_eq!(tech.get(&format!("/api/v1/tickets/{id}")).await.status, 404, "not the tech team's ticket yet");
+    assert_eq!(
+        tech.get(&format!("/api/v1/tickets/{id}")).await.status,
+        404,
+        "not the tech team's ticket yet"
+    );
 
-    let n = agent.post(&format!("/api/v1/tickets/{id}/notes"), json!({"body": "@技术部 请确认是否批次问题"})).await;
+    let n = agent
+        .post(&format!("/api/v1/tickets/{id}/notes"), json!({"body": "@技术部 请确认是否批次问题"}))
+        .await;
     assert_eq!(n.status, 201);
     assert_eq!(n.body["visibility"], "internal");
 
     let msgs = agent.get(&format!("/api/v1/tickets/{id}/messages")).await;
     let bodies: Vec<String> = items(&msgs.body).iter().map(|m| s(&m["body"])).collect();
-    assert_eq!(bodies, ["昨天安装的空调今天开不了机", "您好，工程师明天上门检测。", "@技术部 请确认是否批次问题"]);
+    assert_eq!(
+        bodies,
+        ["昨天安装的空调今天开不了机", "您好，工程师明天上门检测。", "@技术部 请确认是否批次问题"]
+    );
 
     let bad = agent.post(&format!("/api/v1/tickets/{id}/status"), json!({"status": "new"})).await;
     assert_eq!(bad.status, 409);
     assert_eq!(bad.body["code"], "invalid_transition");
 
-    let solved = agent.post(&format!("/api/v1/tickets/{id}/status"), json!({"status": "solved"})).await;
+    let solved =
+        agent.post(&format!("/api/v1/tickets/{id}/status"), json!({"status": "solved"})).await;
     assert_eq!(solved.status, 200);
     assert_eq!(solved.body["stage"], "resolved");
 
@@ -94,7 +126,11 @@ async fn ticket_lifecycle(t: TestApp) {
 
     let hist = agent.get(&format!("/api/v1/tickets/{id}/history")).await;
     let actions: Vec<String> = items(&hist.body).iter().map(|e| s(&e["action"])).collect();
-    assert_eq!(actions, ["ticket.status", "ticket.status", "ticket.update", "ticket.status", "ticket.create"], "closed, solved, stage, assigned (new→open), created");
+    assert_eq!(
+        actions,
+        ["ticket.status", "ticket.status", "ticket.update", "ticket.status", "ticket.create"],
+        "closed, solved, stage, assigned (new→open), created"
+    );
     assert_eq!(items(&hist.body)[0]["actor"], "system");
     assert_eq!(items(&hist.body)[0]["after"]["status"], "closed");
 
@@ -107,10 +143,16 @@ async fn ticket_lifecycle(t: TestApp) {
     assert_eq!(items(&p1.body).len(), 2);
     let cursor = s(&p1.body["next_cursor"]);
     let p2 = agent.get(&format!("/api/v1/tickets?limit=2&problem_code=TD&cursor={cursor}")).await;
-    let p3 = agent.get(&format!("/api/v1/tickets?limit=2&problem_code=TD&cursor={}", s(&p2.body["next_cursor"]))).await;
+    let p3 = agent
+        .get(&format!(
+            "/api/v1/tickets?limit=2&problem_code=TD&cursor={}",
+            s(&p2.body["next_cursor"])
+        ))
+        .await;
     assert_eq!(items(&p3.body).len(), 1);
     assert!(p3.body["next_cursor"].is_null());
-    let mut seen: Vec<String> = [&p1, &p2, &p3].iter().flat_map(|p| items(&p.body)).map(|t| s(&t["number"])).collect();
+    let mut seen: Vec<String> =
+        [&p1, &p2, &p3].iter().flat_map(|p| items(&p.body)).map(|t| s(&t["number"])).collect();
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 5, "pages neither repeat nor skip");
@@ -129,9 +171,14 @@ async fn bad_input(t: TestApp) {
 
     let r = anon.get("/api/v1/tickets").await;
     assert_eq!(r.status, 401);
-    assert_eq!(r.body, json!({"code": "unauthenticated", "message": "log in, or send Authorization: Bearer <API token>", "type": "auth"}));
+    assert_eq!(
+        r.body,
+        json!({"code": "unauthenticated", "message": "log in, or send Authorization: Bearer <API token>", "type": "auth"})
+    );
 
-    let r = agent.send("POST", "/api/v1/customers", None, &[("content-type", "application/json")]).await;
+    let r = agent
+        .send("POST", "/api/v1/customers", None, &[("content-type", "application/json")])
+        .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["code"], "malformed_json");
 
@@ -210,31 +257,71 @@ on_backends!(bad_input_gets_a_clear_error_and_changes_nothing, bad_input);
 
 async fn visitor_and_customer(t: TestApp) {
     let (v, conv) = t.visitor("访客小李", "你好，我想问一下退货流程").await;
-    let r = v.send("POST", &format!("/api/v1/public/conversations/{conv}/messages"), Some(json!({"body": "订单号 DD123"})), &[("idempotency-key", "k1")]).await;
+    let r = v
+        .send(
+            "POST",
+            &format!("/api/v1/public/conversations/{conv}/messages"),
+            Some(json!({"body": "订单号 DD123"})),
+            &[("idempotency-key", "k1")],
+        )
+        .await;
     assert_eq!(r.status, 201);
-    let r2 = v.send("POST", &format!("/api/v1/public/conversations/{conv}/messages"), Some(json!({"body": "订单号 DD123"})), &[("idempotency-key", "k1")]).await;
+    let r2 = v
+        .send(
+            "POST",
+            &format!("/api/v1/public/conversations/{conv}/messages"),
+            Some(json!({"body": "订单号 DD123"})),
+            &[("idempotency-key", "k1")],
+        )
+        .await;
     assert_eq!(r2.status, 200);
     assert_eq!(r.body["id"], r2.body["id"]);
 
     let agent = t.as_role("agent@acme.test").await;
-    agent.post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "内部：疑似重复下单", "internal": true})).await;
-    agent.post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "您好，已为您查询"})).await;
+    agent
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            json!({"body": "内部：疑似重复下单", "internal": true}),
+        )
+        .await;
+    agent
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            json!({"body": "您好，已为您查询"}),
+        )
+        .await;
 
     let mine = v.get(&format!("/api/v1/public/conversations/{conv}/messages")).await;
     let bodies: Vec<String> = items(&mine.body).iter().map(|m| s(&m["body"])).collect();
-    assert_eq!(bodies, ["你好，我想问一下退货流程", "订单号 DD123", "您好，已为您查询"], "no internal note, no duplicate");
+    assert_eq!(
+        bodies,
+        ["你好，我想问一下退货流程", "订单号 DD123", "您好，已为您查询"],
+        "no internal note, no duplicate"
+    );
     assert!(items(&mine.body).iter().all(|m| m["author_id"].is_null()));
 
     // Another visitor sees nothing of it.
     let (other, _) = t.visitor("另一位", "hi").await;
-    assert_eq!(other.get(&format!("/api/v1/public/conversations/{conv}/messages")).await.status, 404);
-    let r = other.post(&format!("/api/v1/public/conversations/{conv}/messages"), json!({"body": "x"})).await;
+    assert_eq!(
+        other.get(&format!("/api/v1/public/conversations/{conv}/messages")).await.status,
+        404
+    );
+    let r = other
+        .post(&format!("/api/v1/public/conversations/{conv}/messages"), json!({"body": "x"}))
+        .await;
     assert_eq!(r.status, 404);
 
     // A claimed email that already belongs to someone never links to them.
-    let ag = agent.post("/api/v1/customers", json!({"name": "王芳", "email": "wang@example.com"})).await;
+    let ag =
+        agent.post("/api/v1/customers", json!({"name": "王芳", "email": "wang@example.com"})).await;
     assert_eq!(ag.status, 201);
-    let claim = t.anon().post("/api/v1/public/conversations", json!({"public_key": t.ws.public_key, "email": "wang@example.com", "message": "hi"})).await;
+    let claim = t
+        .anon()
+        .post(
+            "/api/v1/public/conversations",
+            json!({"public_key": t.ws.public_key, "email": "wang@example.com", "message": "hi"}),
+        )
+        .await;
     assert_eq!(claim.status, 201);
     let tok = s(&claim.body["visitor_token"]);
     let imposter = test_support::Client { bearer: Some(tok), ..t.anon() };
@@ -242,19 +329,35 @@ async fn visitor_and_customer(t: TestApp) {
     assert_eq!(items(&convs.body).len(), 1, "only the conversation just opened");
 
     // The customer writing on a solved ticket's conversation reopens the ticket.
-    let cust = agent.get(&format!("/api/v1/conversations/{conv}")).await.body["customer_id"].clone();
-    let tk = agent.post("/api/v1/tickets", json!({"subject": "退货流程", "customer_id": cust, "conversation_id": conv})).await;
+    let cust =
+        agent.get(&format!("/api/v1/conversations/{conv}")).await.body["customer_id"].clone();
+    let tk = agent
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "退货流程", "customer_id": cust, "conversation_id": conv}),
+        )
+        .await;
     assert_eq!(tk.status, 201, "{:?}", tk.body);
     let tid = s(&tk.body["id"]);
     agent.post(&format!("/api/v1/tickets/{tid}/status"), json!({"status": "solved"})).await;
     let mine = v.get("/api/v1/public/tickets").await;
     assert_eq!(items(&mine.body)[0]["stage_label_zh"], "已解决");
-    v.post(&format!("/api/v1/public/conversations/{conv}/messages"), json!({"body": "还是不行"})).await;
+    v.post(&format!("/api/v1/public/conversations/{conv}/messages"), json!({"body": "还是不行"}))
+        .await;
     assert_eq!(agent.get(&format!("/api/v1/tickets/{tid}")).await.body["status"], "reopen");
 
-    let bad_key = t.anon().post("/api/v1/public/conversations", json!({"public_key": "pk_nope", "message": "hi"})).await;
+    let bad_key = t
+        .anon()
+        .post("/api/v1/public/conversations", json!({"public_key": "pk_nope", "message": "hi"}))
+        .await;
     assert_eq!(bad_key.status, 404);
-    let empty = t.anon().post("/api/v1/public/conversations", json!({"public_key": t.ws.public_key, "message": "   "})).await;
+    let empty = t
+        .anon()
+        .post(
+            "/api/v1/public/conversations",
+            json!({"public_key": t.ws.public_key, "message": "   "}),
+        )
+        .await;
     assert_eq!(empty.status, 400);
     assert_eq!(empty.body["field"], "body");
 }

@@ -29,7 +29,8 @@ const USERS: &[&str] = &[ADMIN];
 const AUDIT: &[&str] = &[ADMIN, HEAD, AUDITOR];
 const VISITORS: &[&str] = &[OWNER, VISITOR];
 const OWNER_ONLY: &[&str] = &[OWNER];
-const EVERYONE: &[&str] = &[ADMIN, HEAD, SUPER, AGENT, DEPT, AUDITOR, OUTSIDER, OWNER, VISITOR, NOBODY];
+const EVERYONE: &[&str] =
+    &[ADMIN, HEAD, SUPER, AGENT, DEPT, AUDITOR, OUTSIDER, OWNER, VISITOR, NOBODY];
 
 /// The objects of workspace `acme` that requests point at.
 struct Fx {
@@ -54,7 +55,12 @@ struct Row {
     body: Option<Body>,
 }
 
-const fn row(method: &'static str, path: &'static str, allowed: &'static [&'static str], body: Option<Body>) -> Row {
+const fn row(
+    method: &'static str,
+    path: &'static str,
+    allowed: &'static [&'static str],
+    body: Option<Body>,
+) -> Row {
     Row { method, path, allowed, body }
 }
 
@@ -62,18 +68,52 @@ fn rows() -> Vec<Row> {
     vec![
         row("GET", "/healthz", EVERYONE, None),
         row("GET", "/readyz", EVERYONE, None),
-        row("POST", "/api/v1/auth/login", EVERYONE, Some(|_, _| json!({"workspace": "acme", "email": "agent2@acme.test", "password": test_support::PASSWORD}))),
+        row(
+            "POST",
+            "/api/v1/auth/login",
+            EVERYONE,
+            Some(
+                |_, _| json!({"workspace": "acme", "email": "agent2@acme.test", "password": test_support::PASSWORD}),
+            ),
+        ),
         row("GET", "/api/v1/me", ALL_STAFF, None),
         row("GET", "/api/v1/users", ALL_STAFF, None),
-        row("POST", "/api/v1/users", USERS, Some(|_, i| json!({"email": format!("new{i}@acme.test"), "name": "新人", "role": "agent", "password": "a-long-password"}))),
+        row(
+            "POST",
+            "/api/v1/users",
+            USERS,
+            Some(
+                |_, i| json!({"email": format!("new{i}@acme.test"), "name": "新人", "role": "agent", "password": "a-long-password"}),
+            ),
+        ),
         row("GET", "/api/v1/users/{id}", ALL_STAFF, None),
-        row("PATCH", "/api/v1/users/{id}", USERS, Some(|_, i| json!({"name": format!("改名 {i}")}))),
+        row(
+            "PATCH",
+            "/api/v1/users/{id}",
+            USERS,
+            Some(|_, i| json!({"name": format!("改名 {i}")})),
+        ),
         row("GET", "/api/v1/teams", ALL_STAFF, None),
-        row("POST", "/api/v1/teams", CATALOG, Some(|_, i| json!({"name": format!("团队 {i}"), "skills": ["PQ"]}))),
+        row(
+            "POST",
+            "/api/v1/teams",
+            CATALOG,
+            Some(|_, i| json!({"name": format!("团队 {i}"), "skills": ["PQ"]})),
+        ),
         row("GET", "/api/v1/teams/{id}", ALL_STAFF, None),
-        row("PATCH", "/api/v1/teams/{id}", CATALOG, Some(|_, i| json!({"skills": ["PQ", format!("lang:x{i}")]}))),
+        row(
+            "PATCH",
+            "/api/v1/teams/{id}",
+            CATALOG,
+            Some(|_, i| json!({"skills": ["PQ", format!("lang:x{i}")]})),
+        ),
         row("GET", "/api/v1/problem-codes", ALL_STAFF, None),
-        row("PUT", "/api/v1/problem-codes/{code}", CATALOG, Some(|_, i| json!({"name_zh": format!("屏幕问题 {i}"), "name_en": "Screen"}))),
+        row(
+            "PUT",
+            "/api/v1/problem-codes/{code}",
+            CATALOG,
+            Some(|_, i| json!({"name_zh": format!("屏幕问题 {i}"), "name_en": "Screen"})),
+        ),
         row("GET", "/api/v1/stages", ALL_STAFF, None),
         row("GET", "/api/v1/tokens", USERS, None),
         row("POST", "/api/v1/tokens", USERS, Some(|_, _| json!({"name": "CRM", "role": "agent"}))),
@@ -81,21 +121,71 @@ fn rows() -> Vec<Row> {
         row("GET", "/api/v1/customers", READ_ALL, None),
         row("POST", "/api/v1/customers", WRITE, Some(|_, i| json!({"name": format!("客户 {i}")}))),
         row("GET", "/api/v1/customers/{id}", READ_ALL, None),
-        row("PATCH", "/api/v1/customers/{id}", WRITE, Some(|_, i| json!({"attributes": {"note": format!("n{i}")}}))),
-        row("POST", "/api/v1/customers/{id}/identities", WRITE, Some(|_, i| json!({"kind": "external", "value": format!("shop:{i}")}))),
-        row("POST", "/api/v1/customers/{id}/merge", SUPERVISE, Some(|f, i| json!({"from": f.spares[i]}))),
+        row(
+            "PATCH",
+            "/api/v1/customers/{id}",
+            WRITE,
+            Some(|_, i| json!({"attributes": {"note": format!("n{i}")}})),
+        ),
+        row(
+            "POST",
+            "/api/v1/customers/{id}/identities",
+            WRITE,
+            Some(|_, i| json!({"kind": "external", "value": format!("shop:{i}")})),
+        ),
+        row(
+            "POST",
+            "/api/v1/customers/{id}/merge",
+            SUPERVISE,
+            Some(|f, i| json!({"from": f.spares[i]})),
+        ),
         row("GET", "/api/v1/conversations", READ_ALL, None),
-        row("POST", "/api/v1/conversations", WRITE, Some(|f, _| json!({"customer_id": f.customer, "channel": "phone"}))),
+        row(
+            "POST",
+            "/api/v1/conversations",
+            WRITE,
+            Some(|f, _| json!({"customer_id": f.customer, "channel": "phone"})),
+        ),
         row("GET", "/api/v1/conversations/{id}", READ_ALL, None),
-        row("PATCH", "/api/v1/conversations/{id}", WRITE, Some(|_, i| json!({"status": if i % 2 == 0 { "pending" } else { "open" }}))),
+        row(
+            "PATCH",
+            "/api/v1/conversations/{id}",
+            WRITE,
+            Some(|_, i| json!({"status": if i % 2 == 0 { "pending" } else { "open" }})),
+        ),
         row("GET", "/api/v1/conversations/{id}/messages", READ_ALL, None),
-        row("POST", "/api/v1/conversations/{id}/messages", WRITE, Some(|_, _| json!({"body": "您好"}))),
+        row(
+            "POST",
+            "/api/v1/conversations/{id}/messages",
+            WRITE,
+            Some(|_, _| json!({"body": "您好"})),
+        ),
         row("GET", "/api/v1/tickets", ALL_STAFF, None),
-        row("POST", "/api/v1/tickets", WRITE, Some(|f, _| json!({"subject": "新工单", "customer_id": f.customer}))),
+        row(
+            "POST",
+            "/api/v1/tickets",
+            WRITE,
+            Some(|f, _| json!({"subject": "新工单", "customer_id": f.customer})),
+        ),
         row("GET", "/api/v1/tickets/{id}", READ_ALL, None),
-        row("PATCH", "/api/v1/tickets/{id}", WRITE, Some(|_, i| json!({"tags": [format!("t{i}")]}))),
-        row("POST", "/api/v1/tickets/{id}/status", WRITE, Some(|_, i| json!({"status": if i % 2 == 0 { "pending" } else { "open" }}))),
-        row("POST", "/api/v1/tickets/{id}/assign", WRITE, Some(|_, _| json!({"assignee_id": null}))),
+        row(
+            "PATCH",
+            "/api/v1/tickets/{id}",
+            WRITE,
+            Some(|_, i| json!({"tags": [format!("t{i}")]})),
+        ),
+        row(
+            "POST",
+            "/api/v1/tickets/{id}/status",
+            WRITE,
+            Some(|_, i| json!({"status": if i % 2 == 0 { "pending" } else { "open" }})),
+        ),
+        row(
+            "POST",
+            "/api/v1/tickets/{id}/assign",
+            WRITE,
+            Some(|_, _| json!({"assignee_id": null})),
+        ),
         row("POST", "/api/v1/tickets/{id}/replies", WRITE, Some(|_, _| json!({"body": "处理中"}))),
         row("POST", "/api/v1/tickets/{id}/notes", WRITE, Some(|_, _| json!({"body": "备注"}))),
         row("GET", "/api/v1/tickets/{id}/messages", READ_ALL, None),
@@ -104,11 +194,21 @@ fn rows() -> Vec<Row> {
         row("GET", "/api/v1/ws", ALL_STAFF, None),
         row("GET", "/api/v1/audit", AUDIT, None),
         row("GET", "/api/v1/audit/verify", AUDIT, None),
-        row("POST", "/api/v1/public/conversations", EVERYONE, Some(|f, _| json!({"public_key": f.public_key, "message": "你好"}))),
+        row(
+            "POST",
+            "/api/v1/public/conversations",
+            EVERYONE,
+            Some(|f, _| json!({"public_key": f.public_key, "message": "你好"})),
+        ),
         row("GET", "/api/v1/public/conversations", VISITORS, None),
         row("GET", "/api/v1/public/conversations/{id}", OWNER_ONLY, None),
         row("GET", "/api/v1/public/conversations/{id}/messages", OWNER_ONLY, None),
-        row("POST", "/api/v1/public/conversations/{id}/messages", OWNER_ONLY, Some(|_, _| json!({"body": "还在吗"}))),
+        row(
+            "POST",
+            "/api/v1/public/conversations/{id}/messages",
+            OWNER_ONLY,
+            Some(|_, _| json!({"body": "还在吗"})),
+        ),
         row("GET", "/api/v1/public/tickets", VISITORS, None),
         row("GET", "/api/v1/public/track/{token}", EVERYONE, None),
         row("GET", "/api/v1/public/events", VISITORS, None),
@@ -140,14 +240,23 @@ fn concrete(path: &str, f: &Fx) -> String {
 async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
     let agent = t.as_role("agent@acme.test").await;
     let admin = t.as_role("admin@acme.test").await;
-    let c = agent.post("/api/v1/customers", json!({"name": "矩阵客户", "phone": "13912345678"})).await;
+    let c =
+        agent.post("/api/v1/customers", json!({"name": "矩阵客户", "phone": "13912345678"})).await;
     let customer = s(&c.body["id"]);
-    let tk = agent.post("/api/v1/tickets", json!({"subject": "矩阵工单", "customer_id": customer, "description": "原始问题"})).await;
+    let tk = agent
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "矩阵工单", "customer_id": customer, "description": "原始问题"}),
+        )
+        .await;
     let team = admin.post("/api/v1/teams", json!({"name": "售后服务", "skills": ["PQ"]})).await;
     let token = admin.post("/api/v1/tokens", json!({"name": "ERP", "role": "agent"})).await;
     let mut spares = Vec::new();
     for i in 0..EVERYONE.len() {
-        spares.push(s(&agent.post("/api/v1/customers", json!({"name": format!("重复客户 {i}")})).await.body["id"]));
+        spares.push(s(&agent
+            .post("/api/v1/customers", json!({"name": format!("重复客户 {i}")}))
+            .await
+            .body["id"]));
     }
     let _ = owner;
     Fx {
@@ -175,8 +284,12 @@ async fn matrix(t: TestApp) {
             }
         }
     }
-    let table: BTreeSet<String> = rows().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
-    assert_eq!(documented, table, "every endpoint needs a row in the authorization matrix (and no stale rows)");
+    let table: BTreeSet<String> =
+        rows().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(
+        documented, table,
+        "every endpoint needs a row in the authorization matrix (and no stale rows)"
+    );
 
     let (owner, owner_conv) = t.visitor("矩阵访客", "我的问题").await;
     let (other_visitor, _) = t.visitor("另一位访客", "别人的问题").await;
@@ -196,7 +309,8 @@ async fn matrix(t: TestApp) {
     principals.push((OWNER, owner));
     principals.push((VISITOR, other_visitor));
     principals.push((NOBODY, t.anon()));
-    let secrets = [&f.customer, &f.ticket, &f.conversation, &f.visitor_conversation, &f.team, &f.tracking];
+    let secrets =
+        [&f.customer, &f.ticket, &f.conversation, &f.visitor_conversation, &f.team, &f.tracking];
 
     let mut failures = Vec::new();
     for r in rows() {
@@ -217,9 +331,12 @@ async fn matrix(t: TestApp) {
                 // Outsiders and other visitors may use their own collections, as long as
                 // nothing of this workspace's shows.
                 // `{code}` names an entry of the caller's own code table, not an object of ours.
-                let foreign = [OUTSIDER, VISITOR, NOBODY].contains(name) && !r.path.contains("{id}");
+                let foreign =
+                    [OUTSIDER, VISITOR, NOBODY].contains(name) && !r.path.contains("{id}");
                 let text = resp.body.to_string();
-                foreign && (200..300).contains(&st) && !secrets.iter().any(|s| text.contains(s.as_str()))
+                foreign
+                    && (200..300).contains(&st)
+                    && !secrets.iter().any(|s| text.contains(s.as_str()))
                     || (foreign && is_ws && (st == 400 || st == 426))
             };
             if !ok {

@@ -65,7 +65,13 @@ async fn demo_serves_and_audit_verify_catches_tampering() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = bin()
-        .args(["demo", "--data-dir", dir.path().to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "demo",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -84,22 +90,58 @@ async fn demo_serves_and_audit_verify_catches_tampering() {
     }
     let banner = lines.concat();
     assert!(banner.contains(&base), "{banner}");
-    let agent_line = lines.iter().find(|l| l.trim_start().starts_with("agent ")).expect("an agent login is printed");
+    let agent_line = lines
+        .iter()
+        .find(|l| l.trim_start().starts_with("agent "))
+        .expect("an agent login is printed");
     let parts: Vec<&str> = agent_line.split_whitespace().collect();
     let (email, password) = (parts[1], parts[2]);
 
     let http = reqwest::Client::new();
-    let login = http.post(format!("{base}/api/v1/auth/login")).json(&json!({"workspace": "demo", "email": email, "password": password})).send().await.unwrap();
+    let login = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"workspace": "demo", "email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(login.status(), 200);
-    let cookie = login.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_string();
-    let tickets: serde_json::Value = http.get(format!("{base}/api/v1/tickets?limit=100")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let tickets: serde_json::Value = http
+        .get(format!("{base}/api/v1/tickets?limit=100"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(tickets["items"].as_array().unwrap().len() >= 50, "the demo has a month of tickets");
-    let customers: serde_json::Value = http.get(format!("{base}/api/v1/customers?tier=vip")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    let customers: serde_json::Value = http
+        .get(format!("{base}/api/v1/customers?tier=vip"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(!customers["items"].as_array().unwrap().is_empty(), "some customers are VIP");
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let verify = bin().args(["audit", "verify", "--data-dir", dir.path().to_str().unwrap()]).output().unwrap();
+    let verify = bin()
+        .args(["audit", "verify", "--data-dir", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
     let out = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success(), "{out}");
     assert!(out.contains("demo: ok"), "{out}");
@@ -111,22 +153,41 @@ async fn demo_serves_and_audit_verify_catches_tampering() {
         .execute(&mut c)
         .await
         .unwrap();
-    let seq: i64 = sqlx::query_scalar("SELECT MIN(seq) FROM audit_log WHERE action = 'ticket.create' AND after_state LIKE '%L4%'").fetch_one(&mut c).await.unwrap();
+    let seq: i64 = sqlx::query_scalar(
+        "SELECT MIN(seq) FROM audit_log WHERE action = 'ticket.create' AND after_state LIKE '%L4%'",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
     c.close().await.unwrap();
-    let verify = bin().args(["audit", "verify", "--data-dir", dir.path().to_str().unwrap()]).output().unwrap();
+    let verify = bin()
+        .args(["audit", "verify", "--data-dir", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
     let out = String::from_utf8_lossy(&verify.stdout);
     assert_eq!(verify.status.code(), Some(1), "{out}");
     assert!(out.contains(&format!("entry {seq} does not match")), "{out}");
 
     // A second run reuses the data instead of seeding again.
     let mut child = bin()
-        .args(["demo", "--data-dir", dir.path().to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "demo",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     wait_ready(&base, &mut child).await;
-    let login = http.post(format!("{base}/api/v1/auth/login")).json(&json!({"workspace": "demo", "email": email, "password": password})).send().await.unwrap();
+    let login = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"workspace": "demo", "email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(login.status(), 200);
     child.kill().unwrap();
     child.wait().unwrap();
@@ -135,13 +196,24 @@ async fn demo_serves_and_audit_verify_catches_tampering() {
 /// On PostgreSQL: `audit verify` passes, then catches a deleted entry.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_verify_on_postgres_catches_deletion() {
-    let Some(test_support::Backend::Postgres(server)) = test_support::backends().into_iter().nth(1) else {
+    let Some(test_support::Backend::Postgres(server)) = test_support::backends().into_iter().nth(1)
+    else {
         eprintln!("HUITING_TEST_PG not set: PostgreSQL part skipped");
         return;
     };
     let url = test_support::fresh_pg_database(&server).await.unwrap();
     let out = bin()
-        .args(["create-workspace", "--slug", "pgco", "--name", "PG Co", "--admin-email", "a@pg.test", "--database-url", &url])
+        .args([
+            "create-workspace",
+            "--slug",
+            "pgco",
+            "--name",
+            "PG Co",
+            "--admin-email",
+            "a@pg.test",
+            "--database-url",
+            &url,
+        ])
         .env("HUITING_ADMIN_PASSWORD", "pg-password-123")
         .output()
         .unwrap();

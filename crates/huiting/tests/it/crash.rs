@@ -24,10 +24,25 @@ struct Target {
 }
 
 fn serve(t: &Target, port: u16) -> Child {
-    bin().arg("serve").args(&t.args).args(["--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+    bin()
+        .arg("serve")
+        .args(&t.args)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
-async fn post_all(http: &reqwest::Client, base: &str, token: &str, conv: &str, c: usize, which: &[usize], acked: Option<&AtomicUsize>) -> Vec<usize> {
+async fn post_all(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    conv: &str,
+    c: usize,
+    which: &[usize],
+    acked: Option<&AtomicUsize>,
+) -> Vec<usize> {
     let mut ok = Vec::new();
     for &i in which {
         let r = http
@@ -51,7 +66,12 @@ async fn post_all(http: &reqwest::Client, base: &str, token: &str, conv: &str, c
     ok
 }
 
-async fn stored(http: &reqwest::Client, base: &str, token: &str, conv: &str) -> HashMap<String, usize> {
+async fn stored(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    conv: &str,
+) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     let mut after: Option<String> = None;
     loop {
@@ -59,7 +79,8 @@ async fn stored(http: &reqwest::Client, base: &str, token: &str, conv: &str) -> 
         if let Some(a) = &after {
             url.push_str(&format!("&after={a}"));
         }
-        let page: Vec<Value> = http.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        let page: Vec<Value> =
+            http.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
         if page.is_empty() {
             return counts;
         }
@@ -98,7 +119,10 @@ async fn crash_once(t: Target) {
             .json()
             .await
             .unwrap();
-        chats.push((r["visitor_token"].as_str().unwrap().to_string(), r["conversation"]["id"].as_str().unwrap().to_string()));
+        chats.push((
+            r["visitor_token"].as_str().unwrap().to_string(),
+            r["conversation"]["id"].as_str().unwrap().to_string(),
+        ));
     }
 
     let acked = Arc::new(AtomicUsize::new(0));
@@ -130,11 +154,16 @@ async fn crash_once(t: Target) {
         let counts = stored(&http, &base, token, conv).await;
         for i in &acked_by_client[c] {
             let body = format!("crash test client {c} message {i}");
-            assert_eq!(counts.get(&body), Some(&1), "acknowledged message {body:?} must be stored exactly once");
+            assert_eq!(
+                counts.get(&body),
+                Some(&1),
+                "acknowledged message {body:?} must be stored exactly once"
+            );
         }
         assert!(counts.values().all(|&n| n == 1), "no message is stored twice");
         // Retry everything that was not acknowledged, with the same keys.
-        let rest: Vec<usize> = (0..PER_CLIENT).filter(|i| !acked_by_client[c].contains(i)).collect();
+        let rest: Vec<usize> =
+            (0..PER_CLIENT).filter(|i| !acked_by_client[c].contains(i)).collect();
         let ok = post_all(&http, &base, token, conv, c, &rest, None).await;
         assert_eq!(ok.len(), rest.len());
         let counts = stored(&http, &base, token, conv).await;
@@ -152,7 +181,10 @@ async fn sigkill_during_a_burst_loses_and_duplicates_nothing() {
         let t = match backend {
             test_support::Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
-                Target { args: vec!["--data-dir".into(), dir.path().to_str().unwrap().into()], _dir: Some(dir) }
+                Target {
+                    args: vec!["--data-dir".into(), dir.path().to_str().unwrap().into()],
+                    _dir: Some(dir),
+                }
             }
             test_support::Backend::Postgres(server) => {
                 let url = test_support::fresh_pg_database(&server).await.unwrap();

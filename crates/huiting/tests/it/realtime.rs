@@ -10,7 +10,8 @@ use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 use crate::{on_backends, s};
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(t: &TestApp, path: &str, c: &Client) -> Ws {
     let url = format!("{}{path}", t.base.replace("http://", "ws://"));
@@ -25,7 +26,11 @@ async fn connect(t: &TestApp, path: &str, c: &Client) -> Ws {
 
 async fn next_event(ws: &mut Ws) -> Value {
     loop {
-        let m = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("an event within 10 s").expect("open").expect("frame");
+        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("an event within 10 s")
+            .expect("open")
+            .expect("frame");
         if let Message::Text(t) = m {
             return serde_json::from_str(&t).unwrap();
         }
@@ -52,7 +57,12 @@ async fn realtime(t: TestApp) {
 
     // While the agent is away, three more messages arrive.
     for i in 0..3 {
-        let r = visitor.post(&format!("/api/v1/public/conversations/{conv}/messages"), json!({"body": format!("补充 {i}")})).await;
+        let r = visitor
+            .post(
+                &format!("/api/v1/public/conversations/{conv}/messages"),
+                json!({"body": format!("补充 {i}")}),
+            )
+            .await;
         assert_eq!(r.status, 201);
     }
     let mut ws = connect(&t, &format!("/api/v1/ws?since={last}"), &agent).await;
@@ -61,9 +71,14 @@ async fn realtime(t: TestApp) {
         let e = next_event(&mut ws).await;
         got.push((e["seq"].as_i64().unwrap(), s(&e["message"]["body"])));
     }
-    assert_eq!(got, [(last + 1, "补充 0".into()), (last + 2, "补充 1".into()), (last + 3, "补充 2".into())]);
+    assert_eq!(
+        got,
+        [(last + 1, "补充 0".into()), (last + 2, "补充 1".into()), (last + 3, "补充 2".into())]
+    );
     // And live events continue after the backlog, once each.
-    visitor.post(&format!("/api/v1/public/conversations/{conv}/messages"), json!({"body": "live"})).await;
+    visitor
+        .post(&format!("/api/v1/public/conversations/{conv}/messages"), json!({"body": "live"}))
+        .await;
     let e = next_event(&mut ws).await;
     assert_eq!((e["seq"].as_i64().unwrap(), s(&e["message"]["body"])), (last + 4, "live".into()));
 
@@ -71,8 +86,18 @@ async fn realtime(t: TestApp) {
     let token = visitor.bearer.clone().unwrap();
     let url = format!("{}/api/v1/public/ws?token={token}", t.base.replace("http://", "ws://"));
     let (mut cws, _) = tokio_tungstenite::connect_async(url).await.expect("visitor websocket");
-    agent.post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "内部备注", "internal": true})).await;
-    agent.post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "您好，请拍一张漏水位置的照片"})).await;
+    agent
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            json!({"body": "内部备注", "internal": true}),
+        )
+        .await;
+    agent
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            json!({"body": "您好，请拍一张漏水位置的照片"}),
+        )
+        .await;
     let ce = next_event(&mut cws).await;
     assert_eq!(ce["type"], "message.created");
     assert_eq!(ce["message"]["body"], "您好，请拍一张漏水位置的照片");
@@ -82,7 +107,9 @@ async fn realtime(t: TestApp) {
     // Other workspaces' sockets hear nothing of this workspace.
     let other = t.login("other", "admin@other.test").await;
     let mut ows = connect(&t, "/api/v1/ws?since=0", &other).await;
-    agent.post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "只给本工作区"})).await;
+    agent
+        .post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "只给本工作区"}))
+        .await;
     let quiet = tokio::time::timeout(Duration::from_millis(300), async {
         loop {
             let e = next_event(&mut ows).await;

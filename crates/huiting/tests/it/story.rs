@@ -10,8 +10,14 @@ use crate::{items, on_backends, s};
 async fn story(t: TestApp) {
     let agent = t.as_role("agent@acme.test").await;
     let sup = t.as_role("super@acme.test").await;
-    let a = agent.post("/api/v1/customers", json!({"name": "陈静", "email": "chen@example.com"})).await;
-    let b = agent.post("/api/v1/customers", json!({"name": "陈静 (微信)", "external_id": "wechat:oAbc123", "tier": "vip"})).await;
+    let a =
+        agent.post("/api/v1/customers", json!({"name": "陈静", "email": "chen@example.com"})).await;
+    let b = agent
+        .post(
+            "/api/v1/customers",
+            json!({"name": "陈静 (微信)", "external_id": "wechat:oAbc123", "tier": "vip"}),
+        )
+        .await;
     let (a, b) = (s(&a.body["id"]), s(&b.body["id"]));
     let tk = agent.post("/api/v1/tickets", json!({"subject": "退款未到账", "customer_id": b, "problem_code": "TD-01", "description": "退款一周了还没到"})).await;
     assert_eq!(tk.status, 201);
@@ -37,7 +43,12 @@ async fn story(t: TestApp) {
     let conv = s(&tk.body["conversation_id"]);
     let c = agent.get(&format!("/api/v1/conversations/{conv}")).await;
     assert_eq!(c.body["status"], "resolved");
-    let reply = agent.post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "已核实，退款已重新发起"})).await;
+    let reply = agent
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            json!({"body": "已核实，退款已重新发起"}),
+        )
+        .await;
     assert_eq!(reply.status, 201);
 
     // Events: gapless, ordered, and the outbox matches what happened.
@@ -75,7 +86,12 @@ async fn jobs_run_once(t: TestApp) {
     let c = agent.post("/api/v1/customers", json!({"name": "赵敏"})).await;
     let mut ids = Vec::new();
     for i in 0..3 {
-        let r = agent.post("/api/v1/tickets", json!({"subject": format!("问题 {i}"), "customer_id": s(&c.body["id"])})).await;
+        let r = agent
+            .post(
+                "/api/v1/tickets",
+                json!({"subject": format!("问题 {i}"), "customer_id": s(&c.body["id"])}),
+            )
+            .await;
         let id = s(&r.body["id"]);
         agent.post(&format!("/api/v1/tickets/{id}/status"), json!({"status": "solved"})).await;
         ids.push(id);
@@ -88,7 +104,10 @@ async fn jobs_run_once(t: TestApp) {
     // Sessions expire in 12 hours; four days later the agent logs in again.
     let agent = t.as_role("agent@acme.test").await;
     // Two workers race for the same due jobs.
-    let (a, b) = tokio::join!(t.app.run_jobs_once("w1", t.app.now()), t.app.run_jobs_once("w2", t.app.now()));
+    let (a, b) = tokio::join!(
+        t.app.run_jobs_once("w1", t.app.now()),
+        t.app.run_jobs_once("w2", t.app.now())
+    );
     let ran = |o: app::jobs::Outcome| match o {
         app::jobs::Outcome::Ran(n) => n,
         app::jobs::Outcome::Empty => 0,
@@ -104,7 +123,10 @@ async fn jobs_run_once(t: TestApp) {
     assert_eq!(statuses, ["closed", "closed", "solved"]);
     t.advance(std::time::Duration::from_secs(3600));
     assert_eq!(t.run_pending_jobs().await, 1);
-    assert_eq!(s(&agent.get(&format!("/api/v1/tickets/{}", ids[2])).await.body["status"]), "closed");
+    assert_eq!(
+        s(&agent.get(&format!("/api/v1/tickets/{}", ids[2])).await.body["status"]),
+        "closed"
+    );
     let hist = agent.get(&format!("/api/v1/tickets/{}/history", ids[0])).await;
     let closes = items(&hist.body).iter().filter(|e| e["after"]["status"] == "closed").count();
     assert_eq!(closes, 1, "closed exactly once");
