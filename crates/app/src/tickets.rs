@@ -410,30 +410,7 @@ impl App {
         let mut c = before.clone();
         c.status = want;
         c.updated_at = now;
-        db::conversations::update(tx, &c).await?;
-        let b = snapshot::conversation(&before);
-        tx.audit(
-            now,
-            actor,
-            "conversation.update",
-            "conversation",
-            &c.id.to_string(),
-            Some(&b),
-            Some(&snapshot::conversation(&c)),
-        )
-        .await?;
-        let aud = crate::intake::conversations::audience_of(&c);
-        tx.emit(
-            now,
-            actor,
-            Event::ConversationUpdated {
-                conversation: c.id,
-                status: c.status,
-                assignee: c.assignee,
-            },
-            aud,
-        )
-        .await?;
+        self.save_conversation_change(tx, actor, &before, &c, now).await?;
         Ok(())
     }
 

@@ -281,6 +281,11 @@ pub struct AttachmentDto {
     pub url: String,
 }
 
+/// Parses the attachments of a request, naming the first bad one.
+pub fn parse_attachments(a: &[AttachmentDto]) -> Result<Vec<domain::Attachment>, domain::ParseError> {
+    a.iter().map(|a| domain::Attachment::parse(&a.name, &a.content_type, a.size, &a.url)).collect()
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageDto {
     pub id: String,

@@ -17,6 +17,16 @@ pub enum BenchCommand {
     /// Message ingestion through the public API: N concurrent clients, each posting to its own
     /// conversation; every 2xx means the message was committed.
     Ingest(IngestArgs),
+    /// Realtime delivery: a customer opens a chat through the public API; time until the
+    /// message arrives on a logged-in agent's WebSocket.
+    Realtime(RealtimeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RealtimeArgs {
+    /// Chats to open, one after another.
+    #[arg(long, default_value_t = 300)]
+    samples: usize,
 }
 
 #[derive(Debug, Args)]
@@ -35,6 +45,7 @@ pub struct IngestArgs {
 pub async fn run(cmd: BenchCommand, config: &Config) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Ingest(a) => ingest(a, config).await,
+        BenchCommand::Realtime(a) => realtime(a, config).await,
     }
 }
 
@@ -84,11 +95,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-#[allow(clippy::print_stdout)] // The report is the command's output.
-async fn ingest(a: IngestArgs, config: &Config) -> anyhow::Result<()> {
-    anyhow::ensure!(a.clients >= 1 && a.clients <= 256, "--clients must be 1 to 256");
-    anyhow::ensure!(a.messages >= a.clients, "--messages must be at least --clients");
-    let server = start(config).await?;
+async fn workspace(server: &Server) -> anyhow::Result<domain::Workspace> {
     let slug = format!("bench-{}", rand::random::<u32>());
     let (ws, _) = server
         .app
@@ -102,6 +109,80 @@ async fn ingest(a: IngestArgs, config: &Config) -> anyhow::Result<()> {
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(ws)
+}
+
+#[allow(clippy::print_stdout)] // The report is the command's output.
+async fn realtime(a: RealtimeArgs, config: &Config) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    anyhow::ensure!((1..=10_000).contains(&a.samples), "--samples must be 1 to 10000");
+    let server = start(config).await?;
+    let ws = workspace(&server).await?;
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"workspace": ws.slug, "email": "bench@example.com", "password": "bench-password-123"}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("no session cookie")?
+        .to_string();
+    let mut req = format!("{}/api/v1/ws", server.base.replace("http://", "ws://")).into_client_request()?;
+    req.headers_mut().insert("cookie", cookie.parse()?);
+    let (mut socket, _) = tokio_tungstenite::connect_async(req).await?;
+    let mut lat = Vec::with_capacity(a.samples);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    for i in 0..a.samples {
+        let t = Instant::now();
+        let r: Value = http
+            .post(format!("{}/api/v1/public/conversations", server.base))
+            .json(&json!({"public_key": ws.public_key, "message": format!("实时测试 {i}")}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let conv = r["conversation"]["id"].as_str().context("no conversation")?.to_string();
+        loop {
+            anyhow::ensure!(Instant::now() < deadline, "the benchmark ran out of time");
+            let m = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.context("no event within 10 s")?;
+            if let Some(Ok(Message::Text(text))) = m {
+                let e: Value = serde_json::from_str(&text)?;
+                if e["type"] == "message.created" && e["data"]["conversation_id"] == conv.as_str() {
+                    lat.push(t.elapsed());
+                    break;
+                }
+            }
+        }
+    }
+    lat.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("| backend | samples | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| {:?} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        server.app.db().dialect(),
+        lat.len(),
+        ms(percentile(&lat, 0.5)),
+        ms(percentile(&lat, 0.95)),
+        ms(percentile(&lat, 0.99)),
+        ms(*lat.last().unwrap_or(&Duration::ZERO))
+    );
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)] // The report is the command's output.
+async fn ingest(a: IngestArgs, config: &Config) -> anyhow::Result<()> {
+    anyhow::ensure!(a.clients >= 1 && a.clients <= 256, "--clients must be 1 to 256");
+    anyhow::ensure!(a.messages >= a.clients, "--messages must be at least --clients");
+    let server = start(config).await?;
+    let ws = workspace(&server).await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(a.clients * 2).build()?;
     let mut convs = Vec::new();
     for i in 0..a.clients {

@@ -144,30 +144,11 @@ impl App {
             c.status = ConversationStatus::Open;
         }
         c.updated_at = now;
-        db::conversations::update(&mut tx, &c).await?;
-        if c.status != before.status {
-            let b = snapshot::conversation(&before);
-            tx.audit(
-                now,
-                from.actor,
-                "conversation.update",
-                "conversation",
-                &c.id.to_string(),
-                Some(&b),
-                Some(&snapshot::conversation(&c)),
-            )
-            .await?;
-            tx.emit(
-                now,
-                from.actor,
-                Event::ConversationUpdated {
-                    conversation: c.id,
-                    status: c.status,
-                    assignee: c.assignee,
-                },
-                audience_of(&c),
-            )
-            .await?;
+        if c.status == before.status {
+            // Only the activity time moved: bookkeeping, not an audited change.
+            db::conversations::update(&mut tx, &c).await?;
+        } else {
+            self.save_conversation_change(&mut tx, from.actor, &before, &c, now).await?;
         }
         self.follow_up_tickets(&mut tx, &c, &from, visibility, now).await?;
         self.commit(tx).await?;
@@ -376,31 +357,31 @@ impl App {
             return Ok(c);
         }
         c.updated_at = now;
-        db::conversations::update(&mut tx, &c).await?;
-        let b = snapshot::conversation(&before);
-        tx.audit(
-            now,
-            a.actor,
-            "conversation.update",
-            "conversation",
-            &c.id.to_string(),
-            Some(&b),
-            Some(&snapshot::conversation(&c)),
-        )
-        .await?;
-        tx.emit(
-            now,
-            a.actor,
-            Event::ConversationUpdated {
-                conversation: c.id,
-                status: c.status,
-                assignee: c.assignee,
-            },
-            audience_of(&c),
-        )
-        .await?;
+        self.save_conversation_change(&mut tx, a.actor, &before, &c, now).await?;
         self.commit(tx).await?;
         Ok(c)
+    }
+
+    /// Writes a changed conversation with its audit entry and event.
+    pub(crate) async fn save_conversation_change(
+        &self,
+        tx: &mut db::WriteTx,
+        actor: Actor,
+        before: &Conversation,
+        after: &Conversation,
+        now: Timestamp,
+    ) -> Result<()> {
+        db::conversations::update(tx, after).await?;
+        let (b, a) = (snapshot::conversation(before), snapshot::conversation(after));
+        let id = after.id.to_string();
+        tx.audit(now, actor, "conversation.update", "conversation", &id, Some(&b), Some(&a)).await?;
+        let e = Event::ConversationUpdated {
+            conversation: after.id,
+            status: after.status,
+            assignee: after.assignee,
+        };
+        tx.emit(now, actor, e, audience_of(after)).await?;
+        Ok(())
     }
 
     /// An assignee must be an active user of the workspace who can work or collaborate on cases.

@@ -9,7 +9,7 @@ use axum::{
     http::StatusCode,
 };
 use domain::{
-    Attachment, Channel, ConversationId, ConversationStatus, CustomerId, Handler, MessageId,
+    Channel, ConversationId, ConversationStatus, CustomerId, Handler, MessageId,
     TeamId, UserId, Visibility,
 };
 use serde::{Deserialize, Serialize};
@@ -195,11 +195,7 @@ pub struct MessageRequest {
 
 impl MessageRequest {
     pub fn into_new(self, key: IdempotencyKey) -> ApiResult<NewMessage> {
-        let attachments = self
-            .attachments
-            .iter()
-            .map(|a| Attachment::parse(&a.name, &a.content_type, a.size, &a.url))
-            .collect::<Result<Vec<_>, _>>()?;
+        let attachments = crate::dto::parse_attachments(&self.attachments)?;
         let visibility =
             Some(if self.internal { Visibility::Internal } else { Visibility::Public });
         Ok(NewMessage { body: self.body, attachments, visibility, idempotency_key: key.0 })

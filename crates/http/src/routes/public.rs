@@ -75,11 +75,7 @@ pub async fn open(
     };
     let first = match r.message {
         Some(body) => {
-            let attachments = r
-                .attachments
-                .iter()
-                .map(|a| domain::Attachment::parse(&a.name, &a.content_type, a.size, &a.url))
-                .collect::<Result<Vec<_>, _>>()?;
+            let attachments = crate::dto::parse_attachments(&r.attachments)?;
             Some(NewMessage { body, attachments, visibility: None, idempotency_key: key.0 })
         }
         None => None,
@@ -152,11 +148,7 @@ pub async fn post_message(
     Json(r): Json<VisitorMessageRequest>,
 ) -> ApiResult<(StatusCode, J<MessageDto>)> {
     let id = path_id(&id, ConversationId::parse, "conversation")?;
-    let attachments = r
-        .attachments
-        .iter()
-        .map(|a| domain::Attachment::parse(&a.name, &a.content_type, a.size, &a.url))
-        .collect::<Result<Vec<_>, _>>()?;
+    let attachments = crate::dto::parse_attachments(&r.attachments)?;
     let m = NewMessage { body: r.body, attachments, visibility: None, idempotency_key: key.0 };
     let (msg, created) = s.app.post_visitor_message(&v, id, m).await?;
     Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, J(MessageDto::public(&msg))))

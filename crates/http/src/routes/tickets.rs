@@ -12,7 +12,7 @@ use axum::{
     http::StatusCode,
 };
 use domain::{
-    Attachment, Channel, ConversationId, CustomerId, ProblemCode, Severity, Status, TeamId, Ticket,
+    Channel, ConversationId, CustomerId, ProblemCode, Severity, Status, TeamId, Ticket,
     TicketId, TicketNo, Urgency, UserId,
 };
 use serde::Deserialize;
@@ -140,11 +140,7 @@ pub async fn create(
         conversation: r.conversation_id.as_deref().map(ConversationId::parse).transpose()?,
         channel: r.channel.as_deref().map(Channel::parse).transpose()?.unwrap_or(Channel::Api),
         description: r.description,
-        attachments: r
-            .attachments
-            .iter()
-            .map(|a| Attachment::parse(&a.name, &a.content_type, a.size, &a.url))
-            .collect::<Result<_, _>>()?,
+        attachments: crate::dto::parse_attachments(&r.attachments)?,
         problem_code: r.problem_code.as_deref().map(ProblemCode::parse).transpose()?,
         severity: r.severity.as_deref().map(Severity::parse).transpose()?,
         urgency: r.urgency.as_deref().map(Urgency::parse).transpose()?,
