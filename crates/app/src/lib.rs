@@ -99,6 +99,9 @@ pub struct App {
     pub(crate) settings: Arc<Settings>,
     pub(crate) ids: IdGen,
     pub(crate) limiter: Arc<auth::LoginLimiter>,
+    /// The group-committing message writer, started on first use.
+    pub(crate) ingest:
+        Arc<std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<intake::ingest::IngestReq>>>,
 }
 
 impl std::fmt::Debug for App {
@@ -111,7 +114,15 @@ impl App {
     pub fn new(db: db::Db, clock: Arc<dyn Clock>, settings: Settings) -> App {
         let hub = Hub::new(db.clone());
         let limiter = Arc::new(auth::LoginLimiter::new(settings.login_attempts_per_minute));
-        App { db, clock, hub, settings: Arc::new(settings), ids: IdGen::default(), limiter }
+        App {
+            db,
+            clock,
+            hub,
+            settings: Arc::new(settings),
+            ids: IdGen::default(),
+            limiter,
+            ingest: Arc::default(),
+        }
     }
 
     pub fn now(&self) -> Timestamp {

@@ -233,3 +233,83 @@ pub async fn count_messages(
     .await?;
     crate::int(&r, "n")
 }
+
+/// The conversations with these ids (any order; missing ones are absent).
+pub async fn get_many(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    ids: &[ConversationId],
+) -> Result<Vec<Conversation>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = Binds::default();
+    let w = b.text(ws.to_string());
+    let ps: Vec<String> = ids.iter().map(|i| b.text(i.to_string())).collect();
+    let sql = format!(
+        "SELECT {COLS} FROM conversations WHERE workspace_id = {w} AND id IN ({})",
+        ps.join(", ")
+    );
+    let rows = b.query(sql).fetch_all(c).await?;
+    rows.iter().map(conversation).collect()
+}
+
+/// Inserts many messages in one statement; rows whose idempotency key already exists are
+/// skipped. Returns the ids actually inserted.
+pub async fn insert_messages(
+    c: &mut AnyConnection,
+    msgs: &[(Message, Option<String>)],
+) -> Result<Vec<MessageId>> {
+    let mut out = Vec::new();
+    for chunk in msgs.chunks(200) {
+        let mut b = Binds::default();
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(m, key)| {
+                let vals = [
+                    b.text(m.id.to_string()),
+                    b.text(m.workspace.to_string()),
+                    b.text(m.conversation.to_string()),
+                    b.text(m.sender.as_str()),
+                    b.opt_text(m.author.map(|a| a.to_string())),
+                    b.text(m.visibility.as_str()),
+                    b.text(m.body.clone()),
+                    b.text(codec::attachments_to_json(&m.attachments)),
+                    b.opt_text(key.clone()),
+                    b.int(m.created_at.millis()),
+                ];
+                format!("({})", vals.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO messages (id, workspace_id, conversation_id, sender, author_id, visibility, body, attachments, idempotency_key, created_at)
+             VALUES {} ON CONFLICT (workspace_id, idempotency_key) DO NOTHING RETURNING id",
+            rows.join(", ")
+        );
+        for r in b.query(sql).fetch_all(&mut *c).await? {
+            out.push(parse_col(&r, "id", MessageId::parse)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Moves the activity time of these conversations forward to `at` (never backwards).
+pub async fn touch(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    ids: &[ConversationId],
+    at: domain::Timestamp,
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut b = Binds::default();
+    let (w, t) = (b.text(ws.to_string()), b.int(at.millis()));
+    let ps: Vec<String> = ids.iter().map(|i| b.text(i.to_string())).collect();
+    let sql = format!(
+        "UPDATE conversations SET last_message_at = {t}, updated_at = {t} WHERE workspace_id = {w} AND id IN ({}) AND last_message_at <= {t}",
+        ps.join(", ")
+    );
+    b.query(sql).execute(c).await?;
+    Ok(())
+}

@@ -282,6 +282,12 @@ impl Binds {
     pub(crate) fn int(&mut self, v: i64) -> String {
         self.push(Bind::Int(v))
     }
+    pub(crate) fn opt_text(&mut self, s: Option<String>) -> String {
+        match s {
+            Some(s) => self.text(s),
+            None => "NULL".to_string(),
+        }
+    }
     /// A query over `sql` (built from trusted fragments and `$N` placeholders only) with the
     /// values bound in order.
     pub(crate) fn query<'q>(

@@ -266,3 +266,23 @@ pub async fn list(
     let rows = b.query(sql).fetch_all(c).await?;
     rows.iter().map(ticket).collect()
 }
+
+/// Tickets of these conversations in a status a new message may move (new, pending, solved).
+pub async fn follow_up_candidates(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    convs: &[ConversationId],
+) -> Result<Vec<Ticket>> {
+    if convs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = Binds::default();
+    let w = b.text(ws.to_string());
+    let ps: Vec<String> = convs.iter().map(|i| b.text(i.to_string())).collect();
+    let sql = format!(
+        "SELECT {COLS} {FROM} WHERE t.workspace_id = {w} AND t.conversation_id IN ({}) AND t.status IN ('new', 'pending', 'solved')",
+        ps.join(", ")
+    );
+    let rows = b.query(sql).fetch_all(c).await?;
+    rows.iter().map(ticket).collect()
+}

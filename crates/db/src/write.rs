@@ -29,7 +29,28 @@ pub struct WriteTx {
     workspace: WorkspaceId,
     heads: Heads,
     events: Vec<EventRecord>,
+    /// Audit rows and events are buffered and written as multi-row INSERTs at commit: one
+    /// round trip each per transaction instead of one per entry.
+    audits: Vec<AuditRow>,
+    flushed_events: usize,
 }
+
+#[derive(Debug)]
+struct AuditRow {
+    seq: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    object_type: String,
+    object_id: String,
+    before: Option<String>,
+    after: Option<String>,
+    prev: String,
+    hash: String,
+}
+
+/// Rows per multi-row INSERT, well under both dialects' bind-parameter limits.
+const CHUNK: usize = 200;
 
 impl Db {
     /// Begins a write on `ws`, taking its head-row lock. Fails if the workspace does not exist.
@@ -51,7 +72,14 @@ impl Db {
             audit_hash: row.try_get("audit_hash")?,
             ticket_seq: row.try_get("ticket_seq")?,
         };
-        Ok(WriteTx { tx, workspace: ws, heads, events: Vec::new() })
+        Ok(WriteTx {
+            tx,
+            workspace: ws,
+            heads,
+            events: Vec::new(),
+            audits: Vec::new(),
+            flushed_events: 0,
+        })
     }
 
     /// Inserts a new workspace and returns a write on it, so its seed data lands atomically.
@@ -80,7 +108,14 @@ impl Db {
         .await?;
         let heads =
             Heads { event_seq: 0, audit_seq: 0, audit_hash: GENESIS.to_string(), ticket_seq: 0 };
-        Ok(WriteTx { tx, workspace: w.id, heads, events: Vec::new() })
+        Ok(WriteTx {
+            tx,
+            workspace: w.id,
+            heads,
+            events: Vec::new(),
+            audits: Vec::new(),
+            flushed_events: 0,
+        })
     }
 }
 
@@ -95,7 +130,7 @@ impl WriteTx {
         self.heads.ticket_seq
     }
 
-    /// Appends an event to the outbox.
+    /// Appends an event to the outbox (written at commit, in order).
     pub async fn emit(
         &mut self,
         at: Timestamp,
@@ -104,23 +139,6 @@ impl WriteTx {
         audience: Audience,
     ) -> Result<()> {
         let seq = self.heads.event_seq + 1;
-        sqlx::query(
-            "INSERT INTO events (workspace_id, seq, at, actor, kind, payload, aud_customer, aud_team, aud_assignee, aud_internal)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(self.workspace.to_string())
-        .bind(seq)
-        .bind(at.millis())
-        .bind(actor.to_string())
-        .bind(event.name())
-        .bind(codec::event_payload(&event))
-        .bind(audience.customer.map(|c| c.to_string()))
-        .bind(audience.team.map(|t| t.to_string()))
-        .bind(audience.assignee.map(|u| u.to_string()))
-        .bind(i64::from(audience.internal))
-        .execute(&mut *self.tx)
-        .await
-        .context("writing an event to the outbox")?;
         self.heads.event_seq = seq;
         self.events.push(EventRecord {
             workspace: self.workspace,
@@ -161,26 +179,79 @@ impl WriteTx {
             after: after.as_deref(),
         };
         let hash = chain_hash(&self.heads.audit_hash, &entry);
-        sqlx::query(
-            "INSERT INTO audit_log (workspace_id, seq, at, actor, action, object_type, object_id, before_state, after_state, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(self.workspace.to_string())
-        .bind(seq)
-        .bind(at.millis())
-        .bind(&actor)
-        .bind(action)
-        .bind(object_type)
-        .bind(object_id)
-        .bind(&before)
-        .bind(&after)
-        .bind(&self.heads.audit_hash)
-        .bind(&hash)
-        .execute(&mut *self.tx)
-        .await
-        .context("writing an audit entry")?;
+        self.audits.push(AuditRow {
+            seq,
+            at: at.millis(),
+            actor: actor.clone(),
+            action: action.to_string(),
+            object_type: object_type.to_string(),
+            object_id: object_id.to_string(),
+            before: before.clone(),
+            after: after.clone(),
+            prev: std::mem::replace(&mut self.heads.audit_hash, hash.clone()),
+            hash,
+        });
         self.heads.audit_seq = seq;
-        self.heads.audit_hash = hash;
+        Ok(())
+    }
+
+    /// Writes the buffered events and audit entries.
+    async fn flush(&mut self) -> Result<()> {
+        let ws = self.workspace.to_string();
+        for chunk in self.events[self.flushed_events..].chunks(CHUNK) {
+            let mut b = crate::Binds::default();
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|e| {
+                    let vals = [
+                        b.text(ws.clone()),
+                        b.int(e.seq),
+                        b.int(e.at.millis()),
+                        b.text(e.actor.to_string()),
+                        b.text(e.event.name()),
+                        b.text(codec::event_payload(&e.event)),
+                        b.opt_text(e.audience.customer.map(|c| c.to_string())),
+                        b.opt_text(e.audience.team.map(|t| t.to_string())),
+                        b.opt_text(e.audience.assignee.map(|u| u.to_string())),
+                        b.int(i64::from(e.audience.internal)),
+                    ];
+                    format!("({})", vals.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO events (workspace_id, seq, at, actor, kind, payload, aud_customer, aud_team, aud_assignee, aud_internal) VALUES {}",
+                rows.join(", ")
+            );
+            b.query(sql).execute(&mut *self.tx).await.context("writing events to the outbox")?;
+        }
+        self.flushed_events = self.events.len();
+        for chunk in std::mem::take(&mut self.audits).chunks(CHUNK) {
+            let mut b = crate::Binds::default();
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|a| {
+                    let vals = [
+                        b.text(ws.clone()),
+                        b.int(a.seq),
+                        b.int(a.at),
+                        b.text(a.actor.clone()),
+                        b.text(a.action.clone()),
+                        b.text(a.object_type.clone()),
+                        b.text(a.object_id.clone()),
+                        b.opt_text(a.before.clone()),
+                        b.opt_text(a.after.clone()),
+                        b.text(a.prev.clone()),
+                        b.text(a.hash.clone()),
+                    ];
+                    format!("({})", vals.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO audit_log (workspace_id, seq, at, actor, action, object_type, object_id, before_state, after_state, prev_hash, hash) VALUES {}",
+                rows.join(", ")
+            );
+            b.query(sql).execute(&mut *self.tx).await.context("writing audit entries")?;
+        }
         Ok(())
     }
 
@@ -198,6 +269,7 @@ impl WriteTx {
 
     /// Commits, returning the events written so the caller can wake realtime consumers.
     pub async fn commit(mut self) -> Result<Vec<EventRecord>> {
+        self.flush().await?;
         sqlx::query(
             "UPDATE workspace_heads SET event_seq = $2, audit_seq = $3, audit_hash = $4, ticket_seq = $5
              WHERE workspace_id = $1",

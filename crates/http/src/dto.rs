@@ -282,7 +282,9 @@ pub struct AttachmentDto {
 }
 
 /// Parses the attachments of a request, naming the first bad one.
-pub fn parse_attachments(a: &[AttachmentDto]) -> Result<Vec<domain::Attachment>, domain::ParseError> {
+pub fn parse_attachments(
+    a: &[AttachmentDto],
+) -> Result<Vec<domain::Attachment>, domain::ParseError> {
     a.iter().map(|a| domain::Attachment::parse(&a.name, &a.content_type, a.size, &a.url)).collect()
 }
 

@@ -133,7 +133,8 @@ async fn realtime(a: RealtimeArgs, config: &Config) -> anyhow::Result<()> {
         .and_then(|v| v.split(';').next())
         .context("no session cookie")?
         .to_string();
-    let mut req = format!("{}/api/v1/ws", server.base.replace("http://", "ws://")).into_client_request()?;
+    let mut req =
+        format!("{}/api/v1/ws", server.base.replace("http://", "ws://")).into_client_request()?;
     req.headers_mut().insert("cookie", cookie.parse()?);
     let (mut socket, _) = tokio_tungstenite::connect_async(req).await?;
     let mut lat = Vec::with_capacity(a.samples);
@@ -151,7 +152,9 @@ async fn realtime(a: RealtimeArgs, config: &Config) -> anyhow::Result<()> {
         let conv = r["conversation"]["id"].as_str().context("no conversation")?.to_string();
         loop {
             anyhow::ensure!(Instant::now() < deadline, "the benchmark ran out of time");
-            let m = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.context("no event within 10 s")?;
+            let m = tokio::time::timeout(Duration::from_secs(10), socket.next())
+                .await
+                .context("no event within 10 s")?;
             if let Some(Ok(Message::Text(text))) = m {
                 let e: Value = serde_json::from_str(&text)?;
                 if e["type"] == "message.created" && e["data"]["conversation_id"] == conv.as_str() {

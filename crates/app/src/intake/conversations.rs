@@ -3,11 +3,11 @@
 
 use domain::{
     Actor, Attachment, Audience, Channel, Conversation, ConversationId, ConversationStatus,
-    CustomerId, Event, Handler, Message, MessageId, Permission, SenderKind, Status, TeamId,
-    Timestamp, UserId, Visibility, conversation::parse_body, customer::parse_name,
-    ticket::transition,
+    CustomerId, Event, Handler, Message, MessageId, Permission, SenderKind, TeamId, Timestamp,
+    UserId, Visibility, conversation::parse_body, customer::parse_name,
 };
 
+use crate::intake::ingest::{IngestReq, run_ingestor};
 use crate::{
     App, Error, Result,
     auth::{Agent, Noter, Principal, Staff},
@@ -60,6 +60,10 @@ pub(crate) fn check_idempotency_key(k: &str) -> Result<()> {
 impl App {
     /// Stores one message in its conversation, atomically with its event and audit entry.
     /// Returns the message and whether it is new (false: an idempotent retry).
+    ///
+    /// Messages are group-committed: the ingest task takes every request waiting at that moment
+    /// and stores them in one transaction per workspace, so concurrent senders share the cost
+    /// of a commit. Each caller still returns only after its message is committed.
     pub(crate) async fn ingest(
         &self,
         ws: domain::WorkspaceId,
@@ -79,109 +83,31 @@ impl App {
             }
             None => None,
         };
-        let visibility = m.visibility.unwrap_or(Visibility::Public);
-        let now = self.now();
-        let mut tx = self.db.write(ws).await?;
-        let mut c =
-            db::conversations::get(&mut tx, ws, conv).await?.or_not_found("conversation")?;
-        let msg = Message {
-            id: self.ids.next(now, MessageId::new),
-            workspace: ws,
-            conversation: conv,
-            sender: from.sender,
-            author: from.author,
-            visibility,
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let req = IngestReq {
+            ws,
+            conv,
+            from,
             body,
             attachments: m.attachments,
-            created_at: now,
+            visibility: m.visibility.unwrap_or(Visibility::Public),
+            key,
+            visible_to_customer,
+            reply,
         };
-        if !db::conversations::insert_message(&mut tx, &msg, key.as_deref()).await? {
-            drop(tx);
-            let key = key.unwrap_or_default();
-            let mut r = self.db.read().await?;
-            let first = db::conversations::message_by_idempotency_key(&mut r, ws, &key)
-                .await?
-                .or_not_found("message")?;
-            if first.conversation != conv {
-                return Err(Error::Conflict(
-                    "this Idempotency-Key was already used for another conversation".into(),
-                ));
-            }
-            return Ok((first, false));
-        }
-        tx.audit(
-            now,
-            from.actor,
-            "message.create",
-            "message",
-            &msg.id.to_string(),
-            None,
-            Some(&snapshot::message(&msg)),
-        )
-        .await?;
-        let audience = Audience {
-            customer: visible_to_customer.then_some(c.customer),
-            team: c.team,
-            assignee: c.assignee,
-            internal: visibility == Visibility::Internal,
-        };
-        tx.emit(
-            now,
-            from.actor,
-            Event::MessageCreated {
-                conversation: conv,
-                message: msg.id,
-                sender: from.sender,
-                visibility,
-            },
-            audience,
-        )
-        .await?;
-
-        let before = c.clone();
-        c.last_message_at = now;
-        if from.sender == SenderKind::Customer && c.status != ConversationStatus::Open {
-            c.status = ConversationStatus::Open;
-        }
-        c.updated_at = now;
-        if c.status == before.status {
-            // Only the activity time moved: bookkeeping, not an audited change.
-            db::conversations::update(&mut tx, &c).await?;
-        } else {
-            self.save_conversation_change(&mut tx, from.actor, &before, &c, now).await?;
-        }
-        self.follow_up_tickets(&mut tx, &c, &from, visibility, now).await?;
-        self.commit(tx).await?;
-        Ok((msg, true))
+        self.ingestor()
+            .send(req)
+            .map_err(|_| Error::Internal(anyhow::anyhow!("the ingest task stopped")))?;
+        rx.await
+            .map_err(|_| Error::Internal(anyhow::anyhow!("the ingest task dropped a request")))?
     }
 
-    /// A customer writing reopens their solved ticket and takes a pending one back to open; an
-    /// agent's public reply opens a new ticket.
-    async fn follow_up_tickets(
-        &self,
-        tx: &mut db::WriteTx,
-        c: &Conversation,
-        from: &From,
-        vis: Visibility,
-        now: Timestamp,
-    ) -> Result<()> {
-        if vis == Visibility::Internal {
-            return Ok(());
-        }
-        let to_for = |s: Status| match (from.sender, s) {
-            (SenderKind::Customer, Status::Solved) => Some(Status::Reopen),
-            (SenderKind::Customer, Status::Pending) => Some(Status::Open),
-            (SenderKind::Agent, Status::New) => Some(Status::Open),
-            _ => None,
-        };
-        for t in db::tickets::of_conversation(tx, c.workspace, c.id).await? {
-            if let Some(to) = to_for(t.status) {
-                let mut t2 = t.clone();
-                transition(&mut t2, to, now)?;
-                self.save_ticket_change(tx, from.actor, &t, &t2, now).await?;
-            }
-        }
-        Ok(())
+    fn ingestor(&self) -> &tokio::sync::mpsc::UnboundedSender<IngestReq> {
+        self.ingest.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(run_ingestor(self.clone(), rx));
+            tx
+        })
     }
 
     pub async fn create_conversation(
@@ -374,7 +300,8 @@ impl App {
         db::conversations::update(tx, after).await?;
         let (b, a) = (snapshot::conversation(before), snapshot::conversation(after));
         let id = after.id.to_string();
-        tx.audit(now, actor, "conversation.update", "conversation", &id, Some(&b), Some(&a)).await?;
+        tx.audit(now, actor, "conversation.update", "conversation", &id, Some(&b), Some(&a))
+            .await?;
         let e = Event::ConversationUpdated {
             conversation: after.id,
             status: after.status,

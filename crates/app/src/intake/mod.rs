@@ -3,6 +3,7 @@
 
 pub(crate) mod conversations;
 mod customers;
+pub(crate) mod ingest;
 mod public;
 pub(crate) mod snapshot;
 

@@ -9,8 +9,8 @@ use axum::{
     http::StatusCode,
 };
 use domain::{
-    Channel, ConversationId, ConversationStatus, CustomerId, Handler, MessageId,
-    TeamId, UserId, Visibility,
+    Channel, ConversationId, ConversationStatus, CustomerId, Handler, MessageId, TeamId, UserId,
+    Visibility,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -12,8 +12,8 @@ use axum::{
     http::StatusCode,
 };
 use domain::{
-    Channel, ConversationId, CustomerId, ProblemCode, Severity, Status, TeamId, Ticket,
-    TicketId, TicketNo, Urgency, UserId,
+    Channel, ConversationId, CustomerId, ProblemCode, Severity, Status, TeamId, Ticket, TicketId,
+    TicketNo, Urgency, UserId,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};

@@ -1,0 +1,257 @@
+//! The group-committing message writer behind `App::ingest`. One task takes every request
+//! waiting at the moment, and per workspace writes the messages, their audit entries and events,
+//! the conversations' activity and the tickets a message moves, in one transaction with a few
+//! multi-row statements. Each sender is answered after the commit.
+
+use std::collections::{HashMap, HashSet};
+
+use domain::{
+    Attachment, ConversationId, ConversationStatus, Event, Message, MessageId, SenderKind, Status,
+    Visibility, WorkspaceId, ticket::transition,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    App, Error, Result,
+    intake::{conversations::From, snapshot},
+};
+
+/// One message waiting to be stored.
+pub(crate) struct IngestReq {
+    pub ws: WorkspaceId,
+    pub conv: ConversationId,
+    pub from: From,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub visibility: Visibility,
+    /// `<actor>:<Idempotency-Key>`.
+    pub key: Option<String>,
+    pub visible_to_customer: bool,
+    pub reply: oneshot::Sender<Result<(Message, bool)>>,
+}
+
+/// Requests taken into one batch at most.
+const MAX_BATCH: usize = 256;
+
+pub(crate) async fn run_ingestor(app: App, mut rx: mpsc::UnboundedReceiver<IngestReq>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        let mut by_ws: Vec<(WorkspaceId, Vec<IngestReq>)> = Vec::new();
+        for r in batch {
+            match by_ws.iter_mut().find(|(w, _)| *w == r.ws) {
+                Some((_, v)) => v.push(r),
+                None => by_ws.push((r.ws, vec![r])),
+            }
+        }
+        for (ws, reqs) in by_ws {
+            app.ingest_batch(ws, reqs).await;
+        }
+    }
+}
+
+/// What became of one request inside the transaction.
+enum Fate {
+    Stored(Message),
+    /// Its idempotency key was used before: answer with the first message after commit.
+    Duplicate(String),
+    Missing,
+}
+
+impl App {
+    async fn ingest_batch(&self, ws: WorkspaceId, reqs: Vec<IngestReq>) {
+        match self.write_batch(ws, &reqs).await {
+            Ok(fates) => {
+                for (req, fate) in reqs.into_iter().zip(fates) {
+                    let answer = match fate {
+                        Fate::Stored(m) => Ok((m, true)),
+                        Fate::Missing => Err(Error::NotFound("conversation")),
+                        Fate::Duplicate(key) => self.first_with_key(ws, req.conv, &key).await,
+                    };
+                    let _ = req.reply.send(answer);
+                }
+            }
+            Err(e) => {
+                let msg = format!("{e}");
+                for req in reqs {
+                    let _ = req.reply.send(Err(Error::Internal(anyhow::anyhow!(
+                        "storing the message failed: {msg}"
+                    ))));
+                }
+            }
+        }
+    }
+
+    async fn first_with_key(
+        &self,
+        ws: WorkspaceId,
+        conv: ConversationId,
+        key: &str,
+    ) -> Result<(Message, bool)> {
+        let mut r = self.db.read().await?;
+        let first = db::conversations::message_by_idempotency_key(&mut r, ws, key)
+            .await?
+            .ok_or(Error::NotFound("message"))?;
+        if first.conversation != conv {
+            return Err(Error::Conflict(
+                "this Idempotency-Key was already used for another conversation".into(),
+            ));
+        }
+        Ok((first, false))
+    }
+
+    async fn write_batch(&self, ws: WorkspaceId, reqs: &[IngestReq]) -> Result<Vec<Fate>> {
+        let now = self.now();
+        let mut tx = self.db.write(ws).await?;
+        let mut ids: Vec<ConversationId> = reqs.iter().map(|r| r.conv).collect();
+        ids.sort();
+        ids.dedup();
+        let mut convs: HashMap<ConversationId, domain::Conversation> =
+            db::conversations::get_many(&mut tx, ws, &ids)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c))
+                .collect();
+
+        // Ids are drawn under the workspace lock, so they sort in commit order.
+        let rows: Vec<Option<(Message, Option<String>)>> = reqs
+            .iter()
+            .map(|r| {
+                convs.contains_key(&r.conv).then(|| {
+                    let m = Message {
+                        id: self.ids.next(now, MessageId::new),
+                        workspace: ws,
+                        conversation: r.conv,
+                        sender: r.from.sender,
+                        author: r.from.author,
+                        visibility: r.visibility,
+                        body: r.body.clone(),
+                        attachments: r.attachments.clone(),
+                        created_at: now,
+                    };
+                    (m, r.key.clone())
+                })
+            })
+            .collect();
+        let to_insert: Vec<(Message, Option<String>)> = rows.iter().flatten().cloned().collect();
+        let inserted: HashSet<MessageId> =
+            db::conversations::insert_messages(&mut tx, &to_insert).await?.into_iter().collect();
+
+        let mut fates = Vec::with_capacity(reqs.len());
+        let mut touched: Vec<ConversationId> = Vec::new();
+        for (r, row) in reqs.iter().zip(rows) {
+            let Some((m, key)) = row else {
+                fates.push(Fate::Missing);
+                continue;
+            };
+            if !inserted.contains(&m.id) {
+                fates.push(Fate::Duplicate(key.unwrap_or_default()));
+                continue;
+            }
+            let c = &convs[&r.conv];
+            tx.audit(
+                now,
+                r.from.actor,
+                "message.create",
+                "message",
+                &m.id.to_string(),
+                None,
+                Some(&snapshot::message(&m)),
+            )
+            .await?;
+            let audience = domain::Audience {
+                customer: r.visible_to_customer.then_some(c.customer),
+                team: c.team,
+                assignee: c.assignee,
+                internal: m.visibility == Visibility::Internal,
+            };
+            let e = Event::MessageCreated {
+                conversation: c.id,
+                message: m.id,
+                sender: m.sender,
+                visibility: m.visibility,
+            };
+            tx.emit(now, r.from.actor, e, audience).await?;
+            if !touched.contains(&c.id) {
+                touched.push(c.id);
+            }
+            fates.push(Fate::Stored(m));
+        }
+
+        // A customer writing reopens a conversation; that is an audited change. Otherwise only
+        // the activity time moves, which is bookkeeping.
+        let mut plain = Vec::new();
+        for id in &touched {
+            let customer_wrote = reqs.iter().zip(&fates).any(|(r, f)| {
+                r.conv == *id
+                    && r.from.sender == SenderKind::Customer
+                    && matches!(f, Fate::Stored(_))
+            });
+            let before = convs[id].clone();
+            if customer_wrote && before.status != ConversationStatus::Open {
+                let mut c = before.clone();
+                c.status = ConversationStatus::Open;
+                c.last_message_at = now;
+                c.updated_at = now;
+                let actor = reqs
+                    .iter()
+                    .find(|r| r.conv == *id && r.from.sender == SenderKind::Customer)
+                    .map(|r| r.from.actor);
+                self.save_conversation_change(
+                    &mut tx,
+                    actor.unwrap_or(domain::Actor::System),
+                    &before,
+                    &c,
+                    now,
+                )
+                .await?;
+                convs.insert(*id, c);
+            } else {
+                plain.push(*id);
+            }
+        }
+        db::conversations::touch(&mut tx, ws, &plain, now).await?;
+
+        // A customer answering reopens a solved ticket and takes a pending one back to open; an
+        // agent's public reply opens a new one.
+        let public: Vec<ConversationId> = touched
+            .iter()
+            .copied()
+            .filter(|id| {
+                reqs.iter().zip(&fates).any(|(r, f)| {
+                    r.conv == *id
+                        && r.visibility == Visibility::Public
+                        && matches!(f, Fate::Stored(_))
+                })
+            })
+            .collect();
+        for t in db::tickets::follow_up_candidates(&mut tx, ws, &public).await? {
+            let wrote = |kind: SenderKind| {
+                reqs.iter().zip(&fates).find(|(r, f)| {
+                    r.conv == t.conversation
+                        && r.from.sender == kind
+                        && r.visibility == Visibility::Public
+                        && matches!(f, Fate::Stored(_))
+                })
+            };
+            let (to, who) = match t.status {
+                Status::Solved => (Status::Reopen, wrote(SenderKind::Customer)),
+                Status::Pending => (Status::Open, wrote(SenderKind::Customer)),
+                Status::New => (Status::Open, wrote(SenderKind::Agent)),
+                _ => continue,
+            };
+            if let Some((r, _)) = who {
+                let mut t2 = t.clone();
+                transition(&mut t2, to, now)?;
+                self.save_ticket_change(&mut tx, r.from.actor, &t, &t2, now).await?;
+            }
+        }
+        self.commit(tx).await?;
+        Ok(fates)
+    }
+}
