@@ -112,6 +112,25 @@ pub struct Visitor {
     pub customer: CustomerId,
 }
 
+/// Recently verified visitor tokens (by hash), each with the instant it must be re-checked.
+#[derive(Debug, Default)]
+pub struct VisitorCache(Mutex<HashMap<String, (Visitor, Timestamp)>>);
+
+impl VisitorCache {
+    fn get(&self, hash: &str, now: Timestamp) -> Option<Visitor> {
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(hash).filter(|(_, until)| *until > now).map(|(v, _)| *v)
+    }
+
+    fn put(&self, hash: String, v: Visitor, until: Timestamp) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 100_000 {
+            m.clear();
+        }
+        m.insert(hash, (v, until));
+    }
+}
+
 /// A new login session: the secret for the cookie and the CSRF token for the page.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -305,12 +324,21 @@ impl App {
     }
 
     /// The visitor of a widget token (`Authorization: Bearer hv_…`).
+    /// Visitor tokens are checked on every widget request, so a verified token is remembered
+    /// for up to a minute (never past its expiry).
     pub async fn authenticate_visitor(&self, token: &str) -> Result<Visitor> {
+        let hash = hash_secret(token);
+        let now = self.now();
+        if let Some(v) = self.visitors.get(&hash, now) {
+            return Ok(v);
+        }
         let mut c = self.db.read().await?;
-        let (workspace, customer) = db::customers::token(&mut c, &hash_secret(token), self.now())
+        let (workspace, customer, expires) = db::customers::token(&mut c, &hash, now)
             .await?
             .ok_or(Error::Unauthenticated("unknown or expired visitor token"))?;
-        Ok(Visitor { workspace, customer })
+        let v = Visitor { workspace, customer };
+        self.visitors.put(hash, v, expires.min(now.plus_secs(60)));
+        Ok(v)
     }
 
     /// The user behind a staff principal, for `GET /me`.

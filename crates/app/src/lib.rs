@@ -99,6 +99,7 @@ pub struct App {
     pub(crate) settings: Arc<Settings>,
     pub(crate) ids: IdGen,
     pub(crate) limiter: Arc<auth::LoginLimiter>,
+    pub(crate) visitors: Arc<auth::VisitorCache>,
     /// The group-committing message writer, started on first use.
     pub(crate) ingest:
         Arc<std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<intake::ingest::IngestReq>>>,
@@ -121,6 +122,7 @@ impl App {
             settings: Arc::new(settings),
             ids: IdGen::default(),
             limiter,
+            visitors: Arc::default(),
             ingest: Arc::default(),
         }
     }

@@ -179,7 +179,7 @@ impl App {
                 visibility: None,
                 idempotency_key: None,
             };
-            self.ingest(ws, t.conversation, from, m, true).await?;
+            self.ingest(ws, t.conversation, from, m, true, None).await?;
         }
         Ok(t)
     }
@@ -473,7 +473,7 @@ impl App {
             sender: SenderKind::Agent,
             author: a.user,
         };
-        self.ingest(a.workspace, t.conversation, from, m, true).await
+        self.ingest(a.workspace, t.conversation, from, m, true, None).await
     }
 
     /// An internal note on the ticket, never shown to the customer.
@@ -490,7 +490,7 @@ impl App {
             sender: SenderKind::Agent,
             author: n.user,
         };
-        self.ingest(n.workspace, t.conversation, from, m, false).await
+        self.ingest(n.workspace, t.conversation, from, m, false, None).await
     }
 
     /// The ticket's messages including internal notes, oldest first.

@@ -222,13 +222,13 @@ pub async fn insert_token(
     Ok(())
 }
 
-/// The workspace and customer a live visitor token belongs to.
+/// The workspace and customer a live visitor token belongs to, and when it expires.
 pub async fn token(
     c: &mut AnyConnection,
     hash: &str,
     now: Timestamp,
-) -> Result<Option<(WorkspaceId, CustomerId)>> {
-    let r = sqlx::query("SELECT workspace_id, customer_id FROM customer_tokens WHERE token_hash = $1 AND expires_at > $2")
+) -> Result<Option<(WorkspaceId, CustomerId, Timestamp)>> {
+    let r = sqlx::query("SELECT workspace_id, customer_id, expires_at FROM customer_tokens WHERE token_hash = $1 AND expires_at > $2")
         .bind(hash)
         .bind(now.millis())
         .fetch_optional(c)
@@ -237,6 +237,7 @@ pub async fn token(
         Some(r) => Ok(Some((
             parse_col(&r, "workspace_id", WorkspaceId::parse)?,
             parse_col(&r, "customer_id", CustomerId::parse)?,
+            ts(&r, "expires_at")?,
         ))),
         None => Ok(None),
     }

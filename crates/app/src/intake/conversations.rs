@@ -71,6 +71,7 @@ impl App {
         from: From,
         m: NewMessage,
         visible_to_customer: bool,
+        owner: Option<CustomerId>,
     ) -> Result<(Message, bool)> {
         let body = parse_body(&m.body, !m.attachments.is_empty())?;
         if m.attachments.len() > 10 {
@@ -93,6 +94,7 @@ impl App {
             visibility: m.visibility.unwrap_or(Visibility::Public),
             key,
             visible_to_customer,
+            owner,
             reply,
         };
         self.ingestor()
@@ -145,6 +147,7 @@ impl App {
                         from,
                         NewMessage { body, ..NewMessage::default() },
                         true,
+                        None,
                     )
                     .await?
                     .0,
@@ -247,7 +250,7 @@ impl App {
         }
         self.readable_conversation(n, id).await?;
         let from = From { actor: n.actor, sender: SenderKind::Agent, author: n.user };
-        self.ingest(n.workspace, id, from, m, vis == Visibility::Public).await
+        self.ingest(n.workspace, id, from, m, vis == Visibility::Public, None).await
     }
 
     pub async fn update_conversation(

@@ -27,6 +27,8 @@ pub(crate) struct IngestReq {
     /// `<actor>:<Idempotency-Key>`.
     pub key: Option<String>,
     pub visible_to_customer: bool,
+    /// For visitors: the customer who must own the conversation.
+    pub owner: Option<domain::CustomerId>,
     pub reply: oneshot::Sender<Result<(Message, bool)>>,
 }
 
@@ -122,7 +124,9 @@ impl App {
         let rows: Vec<Option<(Message, Option<String>)>> = reqs
             .iter()
             .map(|r| {
-                convs.contains_key(&r.conv).then(|| {
+                let owned =
+                    convs.get(&r.conv).is_some_and(|c| r.owner.is_none_or(|o| o == c.customer));
+                owned.then(|| {
                     let m = Message {
                         id: self.ids.next(now, MessageId::new),
                         workspace: ws,

@@ -208,11 +208,11 @@ impl App {
         id: ConversationId,
         mut m: NewMessage,
     ) -> Result<(Message, bool)> {
-        self.visitor_conversation(v, id).await?;
+        // Ownership is checked inside the write: another customer's conversation is a 404.
         m.visibility = None;
         let from =
             From { actor: Actor::Customer(v.customer), sender: SenderKind::Customer, author: None };
-        self.ingest(v.workspace, id, from, m, true).await
+        self.ingest(v.workspace, id, from, m, true, Some(v.customer)).await
     }
 
     /// A ticket's progress by its tracking token (TK-8).
