@@ -40,6 +40,9 @@ pub struct IngestArgs {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 300)]
     max_seconds: u64,
+    /// Call the use case in-process instead of over HTTP, to separate storage from transport.
+    #[arg(long)]
+    in_process: bool,
 }
 
 pub async fn run(cmd: BenchCommand, config: &Config) -> anyhow::Result<()> {
@@ -201,29 +204,14 @@ async fn ingest(a: IngestArgs, config: &Config) -> anyhow::Result<()> {
         let conv = r["conversation"]["id"].as_str().context("no conversation id")?.to_string();
         convs.push((token, conv));
     }
+    let direct = a.in_process.then(|| server.app.clone());
     let post = |http: reqwest::Client,
                 base: String,
                 token: String,
                 conv: String,
                 n: usize,
-                tag: &'static str| async move {
-        let mut lat = Vec::with_capacity(n);
-        let mut failures = 0usize;
-        for i in 0..n {
-            let t = Instant::now();
-            let r = http
-                .post(format!("{base}/api/v1/public/conversations/{conv}/messages"))
-                .bearer_auth(&token)
-                .header("idempotency-key", format!("{tag}-{i}"))
-                .json(&json!({"body": format!("你好，我的订单 DD2026{i:06} 什么时候发货？")}))
-                .send()
-                .await;
-            match r {
-                Ok(r) if r.status().is_success() => lat.push(t.elapsed()),
-                _ => failures += 1,
-            }
-        }
-        (lat, failures)
+                tag: &'static str| {
+        client_loop(direct.clone(), http, base, token, conv, n, tag)
     };
     // Warm-up: connections, statement caches, page cache.
     let (tok, conv) = &convs[0];
@@ -271,4 +259,52 @@ async fn ingest(a: IngestArgs, config: &Config) -> anyhow::Result<()> {
         ms(*all.last().unwrap_or(&Duration::ZERO)),
     );
     Ok(())
+}
+
+/// One client posting `n` messages in sequence; returns the latencies of the successes and the
+/// number of failures.
+async fn client_loop(
+    direct: Option<app::App>,
+    http: reqwest::Client,
+    base: String,
+    token: String,
+    conv: String,
+    n: usize,
+    tag: &'static str,
+) -> (Vec<Duration>, usize) {
+    let mut lat = Vec::with_capacity(n);
+    let mut failures = 0usize;
+    for i in 0..n {
+        let body = format!("你好，我的订单 DD2026{i:06} 什么时候发货？");
+        let key = format!("{tag}-{i}");
+        let t = Instant::now();
+        let ok = match &direct {
+            Some(app) => async {
+                let v = app.authenticate_visitor(&token).await?;
+                let id = domain::ConversationId::parse(&conv)?;
+                let m = app::intake::NewMessage {
+                    body,
+                    idempotency_key: Some(key),
+                    ..Default::default()
+                };
+                app.post_visitor_message(&v, id, m).await
+            }
+            .await
+            .is_ok(),
+            None => http
+                .post(format!("{base}/api/v1/public/conversations/{conv}/messages"))
+                .bearer_auth(&token)
+                .header("idempotency-key", key)
+                .json(&json!({ "body": body }))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success()),
+        };
+        if ok {
+            lat.push(t.elapsed());
+        } else {
+            failures += 1;
+        }
+    }
+    (lat, failures)
 }
