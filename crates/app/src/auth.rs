@@ -105,11 +105,28 @@ capability! {
     Auditor = ReadAudit, "read the audit log";
 }
 
-/// A widget visitor: may read and write only their own conversations and tickets.
+/// A widget visitor: may read and write only their own conversations and tickets. Made by
+/// [`App::authenticate_visitor`] from a visitor token, by `open_chat`, or explicitly with
+/// [`Visitor::verified_elsewhere`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Visitor {
-    pub workspace: WorkspaceId,
-    pub customer: CustomerId,
+    pub(crate) workspace: WorkspaceId,
+    pub(crate) customer: CustomerId,
+}
+
+impl Visitor {
+    /// A customer whose identity was established outside the widget: a channel connector that
+    /// verified the sender (a call-centre record, a signed webhook), or the demo seeder. Never
+    /// build one from anything a client merely claims.
+    pub fn verified_elsewhere(workspace: WorkspaceId, customer: CustomerId) -> Visitor {
+        Visitor { workspace, customer }
+    }
+    pub fn workspace(&self) -> WorkspaceId {
+        self.workspace
+    }
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
 }
 
 /// Recently verified visitor tokens (by hash), each with the instant it must be re-checked.

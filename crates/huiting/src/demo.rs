@@ -2102,7 +2102,7 @@ async fn run_step(
         Step::Open { subject, body } => {
             if matches!(case.channel, Channel::WebChat | Channel::App) {
                 let returning =
-                    case.customer.map(|i| Visitor { workspace: ws, customer: org.customers[i] });
+                    case.customer.map(|i| Visitor::verified_elsewhere(ws, org.customers[i]));
                 let hello = Hello {
                     channel: Some(case.channel),
                     ..case.visitor.clone().unwrap_or_default()
@@ -2123,7 +2123,7 @@ async fn run_step(
                     body: None,
                 };
                 let (conv, _) = app.create_conversation(&agent, n).await?;
-                let visitor = Visitor { workspace: ws, customer };
+                let visitor = Visitor::verified_elsewhere(ws, customer);
                 // The customer's inbound message, as a channel connector would store it.
                 app.post_visitor_message(&visitor, conv.id, message(body.clone())).await?;
                 st.conversation = Some(conv.id);
@@ -2174,7 +2174,7 @@ async fn run_step(
             let creator = if case.queued { org.agent(case.supervisor)? } else { agent.clone() };
             let customer = match (case.customer, &st.visitor) {
                 (Some(i), _) => org.customers[i],
-                (None, Some(v)) => v.customer,
+                (None, Some(v)) => v.customer(),
                 (None, None) => anyhow::bail!("a ticket needs a customer"),
             };
             let t = app
