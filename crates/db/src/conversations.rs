@@ -75,12 +75,7 @@ pub async fn get(
     id: ConversationId,
 ) -> Result<Option<Conversation>> {
     let sql = format!("SELECT {COLS} FROM conversations WHERE workspace_id = $1 AND id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(ws.to_string())
-        .bind(id.to_string())
-        .fetch_optional(c)
-        .await?;
-    r.as_ref().map(conversation).transpose()
+    crate::one_by_id(c, sql, ws, id, conversation).await
 }
 
 #[derive(Debug, Clone, Default)]
@@ -183,12 +178,7 @@ pub async fn get_message(
     id: MessageId,
 ) -> Result<Option<Message>> {
     let sql = format!("SELECT {MSG_COLS} FROM messages WHERE workspace_id = $1 AND id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(ws.to_string())
-        .bind(id.to_string())
-        .fetch_optional(c)
-        .await?;
-    r.as_ref().map(message).transpose()
+    crate::one_by_id(c, sql, ws, id, message).await
 }
 
 /// Messages of a conversation in order, after the message `after` (ids are time-ordered), at

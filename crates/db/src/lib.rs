@@ -248,6 +248,22 @@ pub(crate) fn parse_opt_col<T, E: std::fmt::Display>(
     s.map(|s| parse(&s).map_err(|e| anyhow::anyhow!("column {col} holds {s:?}: {e}"))).transpose()
 }
 
+/// Runs `sql` (which selects by `$1` = workspace and `$2` = id) and maps the row, if any.
+pub(crate) async fn one_by_id<T>(
+    c: &mut sqlx::AnyConnection,
+    sql: String,
+    ws: domain::WorkspaceId,
+    id: impl std::fmt::Display,
+    map: fn(&sqlx::any::AnyRow) -> Result<T>,
+) -> Result<Option<T>> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(id.to_string())
+        .fetch_optional(c)
+        .await?;
+    r.as_ref().map(map).transpose()
+}
+
 pub(crate) fn ts(row: &sqlx::any::AnyRow, col: &str) -> Result<domain::Timestamp> {
     use sqlx::Row;
     let v: i64 = row.try_get(col).with_context(|| format!("reading column {col}"))?;

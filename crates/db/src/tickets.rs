@@ -119,12 +119,7 @@ async fn write_tags(c: &mut AnyConnection, t: &Ticket) -> Result<()> {
 
 pub async fn get(c: &mut AnyConnection, ws: WorkspaceId, id: TicketId) -> Result<Option<Ticket>> {
     let sql = format!("SELECT {COLS} {FROM} WHERE t.workspace_id = $1 AND t.id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(ws.to_string())
-        .bind(id.to_string())
-        .fetch_optional(c)
-        .await?;
-    r.as_ref().map(ticket).transpose()
+    crate::one_by_id(c, sql, ws, id, ticket).await
 }
 
 pub async fn by_number(

@@ -78,12 +78,7 @@ pub async fn set_password(
 
 pub async fn get_user(c: &mut AnyConnection, ws: WorkspaceId, id: UserId) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users WHERE workspace_id = $1 AND id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(ws.to_string())
-        .bind(id.to_string())
-        .fetch_optional(c)
-        .await?;
-    r.as_ref().map(user).transpose()
+    crate::one_by_id(c, sql, ws, id, user).await
 }
 
 /// The user and their password hash, for login.
@@ -358,12 +353,7 @@ pub async fn get_token(
     id: TokenId,
 ) -> Result<Option<ApiToken>> {
     let sql = format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE workspace_id = $1 AND id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(ws.to_string())
-        .bind(id.to_string())
-        .fetch_optional(c)
-        .await?;
-    r.as_ref().map(api_token).transpose()
+    crate::one_by_id(c, sql, ws, id, api_token).await
 }
 
 pub async fn list_tokens(c: &mut AnyConnection, ws: WorkspaceId) -> Result<Vec<ApiToken>> {
