@@ -32,10 +32,10 @@ pub struct WriteTx {
     /// Audit rows and events are buffered and written as multi-row INSERTs at commit: one
     /// round trip each per transaction instead of one per entry.
     audits: Vec<AuditRow>,
-    flushed_events: usize,
+    dialect: crate::Dialect,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct AuditRow {
     seq: i64,
     at: i64,
@@ -78,7 +78,7 @@ impl Db {
             heads,
             events: Vec::new(),
             audits: Vec::new(),
-            flushed_events: 0,
+            dialect: self.dialect,
         })
     }
 
@@ -114,7 +114,7 @@ impl Db {
             heads,
             events: Vec::new(),
             audits: Vec::new(),
-            flushed_events: 0,
+            dialect: self.dialect,
         })
     }
 }
@@ -195,12 +195,18 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Writes the buffered events and audit entries.
-    async fn flush(&mut self) -> Result<()> {
+    /// The statements that write the buffered events and audit entries and save the head, each
+    /// with its placeholders numbered from `b` onwards.
+    fn closing_statements(
+        &self,
+        b: &mut crate::Binds,
+        events: &[EventRecord],
+        audits: &[AuditRow],
+    ) -> Vec<String> {
         let ws = self.workspace.to_string();
-        for chunk in self.events[self.flushed_events..].chunks(CHUNK) {
-            let mut b = crate::Binds::default();
-            let rows: Vec<String> = chunk
+        let mut out = Vec::new();
+        if !events.is_empty() {
+            let rows: Vec<String> = events
                 .iter()
                 .map(|e| {
                     let vals = [
@@ -218,16 +224,13 @@ impl WriteTx {
                     format!("({})", vals.join(", "))
                 })
                 .collect();
-            let sql = format!(
+            out.push(format!(
                 "INSERT INTO events (workspace_id, seq, at, actor, kind, payload, aud_customer, aud_team, aud_assignee, aud_internal) VALUES {}",
                 rows.join(", ")
-            );
-            b.query(sql).execute(&mut *self.tx).await.context("writing events to the outbox")?;
+            ));
         }
-        self.flushed_events = self.events.len();
-        for chunk in std::mem::take(&mut self.audits).chunks(CHUNK) {
-            let mut b = crate::Binds::default();
-            let rows: Vec<String> = chunk
+        if !audits.is_empty() {
+            let rows: Vec<String> = audits
                 .iter()
                 .map(|a| {
                     let vals = [
@@ -246,13 +249,12 @@ impl WriteTx {
                     format!("({})", vals.join(", "))
                 })
                 .collect();
-            let sql = format!(
+            out.push(format!(
                 "INSERT INTO audit_log (workspace_id, seq, at, actor, action, object_type, object_id, before_state, after_state, prev_hash, hash) VALUES {}",
                 rows.join(", ")
-            );
-            b.query(sql).execute(&mut *self.tx).await.context("writing audit entries")?;
+            ));
         }
-        Ok(())
+        out
     }
 
     /// Enqueues a job to run at `run_at`, atomically with the rest of this transaction.
@@ -268,22 +270,65 @@ impl WriteTx {
     }
 
     /// Commits, returning the events written so the caller can wake realtime consumers.
+    ///
+    /// The buffered events and audit entries are written as multi-row INSERTs together with the
+    /// head update. SQLite takes them in one call (its driver runs a multi-statement query in
+    /// one round trip); PostgreSQL prepares one statement at a time.
     pub async fn commit(mut self) -> Result<Vec<EventRecord>> {
-        self.flush().await?;
-        sqlx::query(
-            "UPDATE workspace_heads SET event_seq = $2, audit_seq = $3, audit_hash = $4, ticket_seq = $5
-             WHERE workspace_id = $1",
-        )
-        .bind(self.workspace.to_string())
-        .bind(self.heads.event_seq)
-        .bind(self.heads.audit_seq)
-        .bind(&self.heads.audit_hash)
-        .bind(self.heads.ticket_seq)
-        .execute(&mut *self.tx)
-        .await
-        .context("saving the workspace head")?;
+        let events = std::mem::take(&mut self.events);
+        let audits = std::mem::take(&mut self.audits);
+        let mut groups: Vec<(Vec<EventRecord>, Vec<AuditRow>)> = Vec::new();
+        // Chunks keep every statement well under the bind-parameter limits.
+        let (mut ev, mut au) = (events.chunks(CHUNK).peekable(), audits.chunks(CHUNK).peekable());
+        while ev.peek().is_some() || au.peek().is_some() {
+            groups.push((
+                ev.next().unwrap_or_default().to_vec(),
+                au.next().unwrap_or_default().to_vec(),
+            ));
+        }
+        let head = |b: &mut crate::Binds, h: &Heads, ws: String| {
+            let (w, e, a, ah, t) = (
+                b.text(ws),
+                b.int(h.event_seq),
+                b.int(h.audit_seq),
+                b.text(h.audit_hash.clone()),
+                b.int(h.ticket_seq),
+            );
+            format!(
+                "UPDATE workspace_heads SET event_seq = {e}, audit_seq = {a}, audit_hash = {ah}, ticket_seq = {t} WHERE workspace_id = {w}"
+            )
+        };
+        let ws = self.workspace.to_string();
+        match self.dialect {
+            crate::Dialect::Sqlite if groups.len() <= 1 => {
+                let mut b = crate::Binds::default();
+                let (e, a) = groups.pop().unwrap_or_default();
+                let mut stmts = self.closing_statements(&mut b, &e, &a);
+                stmts.push(head(&mut b, &self.heads, ws));
+                b.query(stmts.join(";\n"))
+                    .execute(&mut *self.tx)
+                    .await
+                    .context("writing events, audit entries and the head")?;
+            }
+            _ => {
+                for (e, a) in &groups {
+                    for (ev, au) in [(&e[..], &[][..]), (&[][..], &a[..])] {
+                        let mut b = crate::Binds::default();
+                        if let Some(sql) = self.closing_statements(&mut b, ev, au).pop() {
+                            b.query(sql)
+                                .execute(&mut *self.tx)
+                                .await
+                                .context("writing events and audit entries")?;
+                        }
+                    }
+                }
+                let mut b = crate::Binds::default();
+                let sql = head(&mut b, &self.heads, ws);
+                b.query(sql).execute(&mut *self.tx).await.context("saving the workspace head")?;
+            }
+        }
         self.tx.commit().await.context("committing")?;
-        Ok(self.events)
+        Ok(events)
     }
 }
 
