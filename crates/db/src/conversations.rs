@@ -224,12 +224,13 @@ pub async fn count_messages(
     crate::int(&r, "n")
 }
 
-/// The conversations with these ids (any order; missing ones are absent).
+/// The conversations with these ids (any order; missing ones are absent), each with whether
+/// it has a ticket a new message may move (new, pending or solved).
 pub async fn get_many(
     c: &mut AnyConnection,
     ws: WorkspaceId,
     ids: &[ConversationId],
-) -> Result<Vec<Conversation>> {
+) -> Result<Vec<(Conversation, bool)>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -237,11 +238,13 @@ pub async fn get_many(
     let w = b.text(ws.to_string());
     let ps: Vec<String> = ids.iter().map(|i| b.text(i.to_string())).collect();
     let sql = format!(
-        "SELECT {COLS} FROM conversations WHERE workspace_id = {w} AND id IN ({})",
+        "SELECT {COLS}, (SELECT COUNT(*) FROM tickets t WHERE t.conversation_id = conversations.id
+                AND t.status IN ('new', 'pending', 'solved')) AS movable
+         FROM conversations WHERE workspace_id = {w} AND id IN ({})",
         ps.join(", ")
     );
     let rows = b.query(sql).fetch_all(c).await?;
-    rows.iter().map(conversation).collect()
+    rows.iter().map(|r| Ok((conversation(r)?, crate::int(r, "movable")? > 0))).collect()
 }
 
 /// Inserts many messages in one statement; rows whose idempotency key already exists are

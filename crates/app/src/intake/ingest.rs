@@ -113,12 +113,12 @@ impl App {
         let mut ids: Vec<ConversationId> = reqs.iter().map(|r| r.conv).collect();
         ids.sort();
         ids.dedup();
+        let found = db::conversations::get_many(&mut tx, ws, &ids).await?;
+        // Conversations with a ticket that a new message may move; usually none.
+        let movable: HashSet<ConversationId> =
+            found.iter().filter(|(_, m)| *m).map(|(c, _)| c.id).collect();
         let mut convs: HashMap<ConversationId, domain::Conversation> =
-            db::conversations::get_many(&mut tx, ws, &ids)
-                .await?
-                .into_iter()
-                .map(|c| (c.id, c))
-                .collect();
+            found.into_iter().map(|(c, _)| (c.id, c)).collect();
 
         // Ids are drawn under the workspace lock, so they sort in commit order.
         let rows: Vec<Option<(Message, Option<String>)>> = reqs
@@ -226,6 +226,7 @@ impl App {
         let public: Vec<ConversationId> = touched
             .iter()
             .copied()
+            .filter(|id| movable.contains(id))
             .filter(|id| {
                 reqs.iter().zip(&fates).any(|(r, f)| {
                     r.conv == *id
