@@ -12,8 +12,8 @@ use std::{
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier, password_hash::phc::PasswordHash};
 use domain::{
-    Actor, CustomerId, Department, Email, Permission, Role, TeamId, Timestamp, TokenId, User,
-    UserId, WorkspaceId, event::Viewer,
+    Actor, CustomerId, Department, Email, Permission, Role, TeamId, Timestamp, User, UserId,
+    WorkspaceId, event::Viewer,
 };
 
 use crate::{App, Error, Result, error::OrNotFound, ids::hash_secret};
@@ -363,14 +363,6 @@ impl App {
         let Some(id) = s.user else { return Ok(None) };
         let mut c = self.db.read().await?;
         Ok(Some(db::users::get_user(&mut c, s.workspace, id).await?.or_not_found("user")?))
-    }
-
-    /// Ids of the token principal, for audit readers.
-    pub fn token_id(p: &Principal) -> Option<TokenId> {
-        match p.actor {
-            Actor::Token(t) => Some(t),
-            _ => None,
-        }
     }
 }
 

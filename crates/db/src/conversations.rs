@@ -208,22 +208,6 @@ pub async fn messages(
     rows.iter().map(message).collect()
 }
 
-/// Number of messages whose idempotency key starts with `prefix` (used by crash tests).
-pub async fn count_messages(
-    c: &mut AnyConnection,
-    ws: WorkspaceId,
-    conv: ConversationId,
-) -> Result<i64> {
-    let r = sqlx::query(
-        "SELECT COUNT(*) AS n FROM messages WHERE workspace_id = $1 AND conversation_id = $2",
-    )
-    .bind(ws.to_string())
-    .bind(conv.to_string())
-    .fetch_one(c)
-    .await?;
-    crate::int(&r, "n")
-}
-
 /// The conversations with these ids (any order; missing ones are absent), each with whether
 /// it has a ticket a new message may move (new, pending or solved).
 pub async fn get_many(

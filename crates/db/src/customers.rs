@@ -242,12 +242,3 @@ pub async fn token(
         None => Ok(None),
     }
 }
-
-/// Number of customers in the workspace (for the demo's idempotence and metrics).
-pub async fn count(c: &mut AnyConnection, ws: WorkspaceId) -> Result<i64> {
-    let r = sqlx::query("SELECT COUNT(*) AS n FROM customers WHERE workspace_id = $1")
-        .bind(ws.to_string())
-        .fetch_one(c)
-        .await?;
-    int(&r, "n")
-}

@@ -138,11 +138,3 @@ pub async fn fail(db: &Db, c: &Claimed, error: &str, now: Timestamp) -> Result<(
     .await?;
     Ok(())
 }
-
-/// Counts of jobs by state, for metrics and tests.
-pub async fn counts(c: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
-    let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state ORDER BY state")
-        .fetch_all(c)
-        .await?;
-    rows.iter().map(|r| Ok((text(r, "state")?, int(r, "n")?))).collect()
-}

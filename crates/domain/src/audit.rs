@@ -91,6 +91,29 @@ pub enum ChainBreak {
     Truncated { head: i64, last: i64 },
 }
 
+impl std::fmt::Display for ChainBreak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainBreak::Altered { seq } => {
+                write!(
+                    f,
+                    "entry {seq} does not match its hash: it was edited, or an entry was inserted before it"
+                )
+            }
+            ChainBreak::Missing { expected, found } => {
+                write!(f, "entries {expected} to {} are missing: they were deleted", found - 1)
+            }
+            ChainBreak::Truncated { head, last } => {
+                write!(
+                    f,
+                    "entries {} to {head} are missing at the end: they were deleted",
+                    last + 1
+                )
+            }
+        }
+    }
+}
+
 /// Walks one workspace's entries in `seq` order, carrying the running hash.
 #[derive(Debug)]
 pub struct Verifier {

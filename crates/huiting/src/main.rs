@@ -183,12 +183,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
                     None => println!("{}: ok, {} entries, chain intact", v.slug, v.entries),
                     Some(b) => {
                         ok = false;
-                        println!(
-                            "{}: BROKEN after {} good entries: {}",
-                            v.slug,
-                            v.entries,
-                            describe(b)
-                        );
+                        println!("{}: BROKEN after {} good entries: {}", v.slug, v.entries, b);
                     }
                 }
             }
@@ -224,21 +219,6 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
         Command::Bench { command } => bench::run(command, &config).await?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn describe(b: &domain::audit::ChainBreak) -> String {
-    use domain::audit::ChainBreak::*;
-    match b {
-        Altered { seq } => format!(
-            "entry {seq} does not match its hash: it was edited, or an entry was inserted before it"
-        ),
-        Missing { expected, found } => {
-            format!("entries {expected} to {} are missing: they were deleted", found - 1)
-        }
-        Truncated { head, last } => {
-            format!("entries {} to {head} are missing at the end: they were deleted", last + 1)
-        }
-    }
 }
 
 async fn seed_demo(config: &Config, db: &db::Db) -> anyhow::Result<demo::DemoSummary> {

@@ -63,17 +63,6 @@ pub async fn verify(
     Ok(axum::Json(VerifyResponse {
         ok: v.broken.is_none(),
         entries: v.entries,
-        problem: v.broken.map(|b| describe(&b)),
+        problem: v.broken.map(|b| b.to_string()),
     }))
-}
-
-pub fn describe(b: &domain::audit::ChainBreak) -> String {
-    use domain::audit::ChainBreak::*;
-    match b {
-        Altered { seq } => format!("entry {seq} was edited, or an entry was inserted before it"),
-        Missing { expected, found } => format!("entries {expected} to {} were deleted", found - 1),
-        Truncated { head, last } => {
-            format!("entries {} to {head} were deleted from the end", last + 1)
-        }
-    }
 }
