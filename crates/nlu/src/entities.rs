@@ -1,0 +1,1 @@
+//! Entities: order numbers, phones, emails, money, dates (absolute and relative), products.
