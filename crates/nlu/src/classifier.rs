@@ -1,0 +1,458 @@
+//! A text classifier: hashed TF-IDF features, a one-vs-rest linear SVM, softmax calibration and
+//! an out-of-scope threshold, all learnt from labelled examples.
+//!
+//! Training extracts every example's features once, then fits `folds` models on the other folds
+//! to score each example as unseen data would be scored. Those out-of-fold scores choose the
+//! softmax temperature (calibrated confidence) and the out-of-scope threshold, and estimate
+//! accuracy; the final model is then fitted on everything.
+
+use crate::codec::{ModelError, Reader, Writer};
+use crate::features::{self, Counts, FeatureConfig, SparseVec};
+use crate::linear::{self, SplitMix, SvmParams};
+use crate::text::Segmenter;
+
+/// How to train.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    pub features: FeatureConfig,
+    pub svm: SvmParams,
+    /// Folds for the out-of-fold scores (2 or more; fewer turns calibration off).
+    pub folds: u8,
+    /// Examples with this label are out-of-scope samples: not a class, but used to place the
+    /// threshold.
+    pub oos_label: String,
+    /// Without out-of-scope samples, the threshold keeps this share of the correctly
+    /// recognised training messages in scope.
+    pub keep_share: f32,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            features: FeatureConfig::default(),
+            svm: SvmParams::default(),
+            folds: 3,
+            oos_label: "oos".to_owned(),
+            keep_share: 0.97,
+        }
+    }
+}
+
+/// Why a model could not be trained.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrainError {
+    #[error("need at least two labels with examples, found {0}")]
+    TooFewLabels(usize),
+    #[error("label {label:?} has no non-empty example")]
+    EmptyLabel { label: String },
+}
+
+/// Where training is, for progress bars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Features { done: usize, total: usize },
+    Fold { done: usize, total: usize },
+    Final,
+}
+
+/// A trained classifier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classifier {
+    pub(crate) features: FeatureConfig,
+    pub(crate) labels: Vec<String>,
+    /// Hash buckets seen in training, sorted; the position is the feature's row.
+    pub(crate) buckets: Vec<u32>,
+    pub(crate) idf: Vec<f32>,
+    /// Row-major weights: `weights[row * labels + class]`.
+    pub(crate) weights: Vec<f32>,
+    pub(crate) bias: Vec<f32>,
+    pub(crate) temperature: f32,
+    /// A top probability below this means "none of these labels".
+    pub(crate) threshold: f32,
+    pub(crate) report: TrainReport,
+}
+
+/// What training learnt about the model from out-of-fold scores.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TrainReport {
+    pub examples: usize,
+    /// Out-of-fold accuracy on in-scope examples, before the threshold.
+    pub cv_accuracy: f32,
+    /// Out-of-fold recall of out-of-scope samples at the chosen threshold (if any were given).
+    pub cv_oos_recall: Option<f32>,
+}
+
+/// One label with its calibrated probability.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub label: String,
+    pub confidence: f32,
+}
+
+/// A prediction: the best labels, best first, and whether the best is confident enough.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub top: Vec<Scored>,
+    pub in_scope: bool,
+}
+
+impl Prediction {
+    /// The best label if it is in scope.
+    pub fn label(&self) -> Option<&str> {
+        self.top.first().filter(|_| self.in_scope).map(|s| s.label.as_str())
+    }
+}
+
+impl Classifier {
+    /// Trains on `(text, label)` examples. `progress` hears about each stage.
+    pub fn train(
+        seg: &Segmenter,
+        examples: &[(&str, &str)],
+        cfg: &TrainConfig,
+        progress: &mut dyn FnMut(Stage),
+    ) -> Result<Classifier, TrainError> {
+        let mut labels: Vec<String> = examples
+            .iter()
+            .filter(|(_, l)| *l != cfg.oos_label)
+            .map(|(_, l)| (*l).to_owned())
+            .collect();
+        labels.sort();
+        labels.dedup();
+        if labels.len() < 2 {
+            return Err(TrainError::TooFewLabels(labels.len()));
+        }
+        let total = examples.len();
+        let mut counts = Vec::with_capacity(total);
+        for (i, (text, _)) in examples.iter().enumerate() {
+            counts.push(features::counts(seg, &cfg.features, text));
+            if i % 500 == 0 {
+                progress(Stage::Features { done: i, total });
+            }
+        }
+        progress(Stage::Features { done: total, total });
+
+        // Rows: every bucket seen, sorted; IDF smoothed as scikit-learn does.
+        let mut df: Vec<(u32, u32)> = Vec::new();
+        for c in &counts {
+            df.extend(c.views.iter().flatten().map(|&(b, _)| (b, 1)));
+        }
+        df.sort_unstable_by_key(|p| p.0);
+        df.dedup_by(|b, a| {
+            if a.0 == b.0 {
+                a.1 += 1;
+                true
+            } else {
+                false
+            }
+        });
+        let buckets: Vec<u32> = df.iter().map(|p| p.0).collect();
+        let n = total as f32;
+        let idf: Vec<f32> =
+            df.iter().map(|&(_, d)| ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0).collect();
+        let x: Vec<SparseVec> = counts
+            .iter()
+            .map(|c| features::weigh(c, &cfg.features, |b| row_of(&buckets, b), &idf))
+            .collect();
+        for label in &labels {
+            let any = examples.iter().zip(&x).any(|((_, l), v)| l == label && !v.idx.is_empty());
+            if !any {
+                return Err(TrainError::EmptyLabel { label: label.clone() });
+            }
+        }
+        let oos = labels.len() as u32;
+        let y: Vec<u32> = examples
+            .iter()
+            .map(|(_, l)| labels.binary_search_by(|p| p.as_str().cmp(l)).map_or(oos, |i| i as u32))
+            .collect();
+        let in_scope: Vec<usize> = (0..total).filter(|&i| y[i] != oos).collect();
+        let nf = buckets.len();
+        let nc = labels.len();
+
+        // Out-of-fold scores for calibration and the threshold.
+        let mut temperature = 1.0;
+        let mut threshold = 0.0;
+        let mut report = TrainReport { examples: total, ..TrainReport::default() };
+        if cfg.folds >= 2 {
+            let folds = usize::from(cfg.folds);
+            let mut order: Vec<usize> = (0..total).collect();
+            let mut rng = SplitMix(cfg.svm.seed);
+            for i in (1..total).rev() {
+                order.swap(i, (rng.next() as usize) % (i + 1));
+            }
+            let mut fold_of = vec![0usize; total];
+            for (k, &i) in order.iter().enumerate() {
+                fold_of[i] = k % folds;
+            }
+            let mut oof: Vec<Vec<f32>> = vec![Vec::new(); total];
+            for f in 0..folds {
+                progress(Stage::Fold { done: f, total: folds });
+                let train_rows: Vec<usize> =
+                    in_scope.iter().copied().filter(|&i| fold_of[i] != f).collect();
+                let m = linear::train_ovr(&x, &y, &train_rows, nf, nc, &cfg.svm);
+                for i in (0..total).filter(|&i| fold_of[i] == f) {
+                    oof[i] =
+                        (0..nc).map(|c| x[i].dot(&m.w[c * nf..(c + 1) * nf]) + m.b[c]).collect();
+                }
+            }
+            progress(Stage::Fold { done: folds, total: folds });
+            temperature = fit_temperature(&oof, &y, &in_scope);
+            let best: Vec<(usize, f32)> = oof
+                .iter()
+                .map(|s| {
+                    let p = softmax(s, temperature);
+                    argmax(&p)
+                })
+                .collect();
+            let correct = in_scope.iter().filter(|&&i| best[i].0 as u32 == y[i]).count();
+            report.cv_accuracy = correct as f32 / in_scope.len().max(1) as f32;
+            let oos_conf: Vec<f32> =
+                (0..total).filter(|&i| y[i] == oos).map(|i| best[i].1).collect();
+            let in_conf: Vec<(bool, f32)> =
+                in_scope.iter().map(|&i| (best[i].0 as u32 == y[i], best[i].1)).collect();
+            threshold = choose_threshold(&in_conf, &oos_conf, cfg.keep_share);
+            if !oos_conf.is_empty() {
+                let rejected = oos_conf.iter().filter(|&&c| c < threshold).count();
+                report.cv_oos_recall = Some(rejected as f32 / oos_conf.len() as f32);
+            }
+        }
+
+        progress(Stage::Final);
+        let m = linear::train_ovr(&x, &y, &in_scope, nf, nc, &cfg.svm);
+        let mut weights = vec![0.0f32; nf * nc];
+        for c in 0..nc {
+            for f in 0..nf {
+                weights[f * nc + c] = m.w[c * nf + f];
+            }
+        }
+        Ok(Classifier {
+            features: cfg.features,
+            labels,
+            buckets,
+            idf,
+            weights,
+            bias: m.b,
+            temperature,
+            threshold,
+            report,
+        })
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    pub fn report(&self) -> TrainReport {
+        self.report
+    }
+
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    /// Calibrated probabilities of every label, in `labels()` order.
+    pub fn probabilities(&self, seg: &Segmenter, text: &str) -> Vec<f32> {
+        let counts = features::counts(seg, &self.features, text);
+        self.probabilities_of(&counts)
+    }
+
+    fn probabilities_of(&self, counts: &Counts) -> Vec<f32> {
+        let x = features::weigh(counts, &self.features, |b| row_of(&self.buckets, b), &self.idf);
+        let nc = self.labels.len();
+        let mut s = self.bias.clone();
+        for (&row, &v) in x.idx.iter().zip(&x.val) {
+            let w = &self.weights[row as usize * nc..(row as usize + 1) * nc];
+            for (sc, wc) in s.iter_mut().zip(w) {
+                *sc += v * wc;
+            }
+        }
+        softmax(&s, self.temperature)
+    }
+
+    /// The `k` best labels with the in-scope decision.
+    pub fn predict(&self, seg: &Segmenter, text: &str, k: usize) -> Prediction {
+        let p = self.probabilities(seg, text);
+        let mut order: Vec<usize> = (0..p.len()).collect();
+        order.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
+        let top: Vec<Scored> = order
+            .iter()
+            .take(k.max(1))
+            .map(|&i| Scored { label: self.labels[i].clone(), confidence: p[i] })
+            .collect();
+        let in_scope = top.first().is_some_and(|s| s.confidence >= self.threshold);
+        Prediction { top, in_scope }
+    }
+}
+
+fn row_of(buckets: &[u32], b: u32) -> Option<u32> {
+    buckets.binary_search(&b).ok().map(|r| r as u32)
+}
+
+pub(crate) fn softmax(s: &[f32], t: f32) -> Vec<f32> {
+    let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = s.iter().map(|v| ((v - max) * t).exp()).collect();
+    let sum: f32 = e.iter().sum();
+    e.into_iter().map(|v| v / sum).collect()
+}
+
+fn argmax(p: &[f32]) -> (usize, f32) {
+    p.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc })
+}
+
+/// The temperature minimising the negative log-likelihood of the out-of-fold scores.
+fn fit_temperature(oof: &[Vec<f32>], y: &[u32], in_scope: &[usize]) -> f32 {
+    let nll = |t: f32| -> f64 {
+        in_scope
+            .iter()
+            .map(|&i| -f64::from(softmax(&oof[i], t)[y[i] as usize].max(1e-9)).ln())
+            .sum()
+    };
+    // Golden-section search over log t in [ln 0.5, ln 200].
+    let (mut a, mut b) = (0.5f32.ln(), 200f32.ln());
+    let g = 0.618_034f32;
+    let mut c = b - g * (b - a);
+    let mut d = a + g * (b - a);
+    let (mut fc, mut fd) = (nll(c.exp()), nll(d.exp()));
+    for _ in 0..40 {
+        if fc < fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = nll(c.exp());
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = nll(d.exp());
+        }
+    }
+    ((a + b) / 2.0).exp()
+}
+
+/// Places the out-of-scope threshold. With out-of-scope samples: the confidence that
+/// maximises in-scope accuracy plus out-of-scope recall. Without: the highest threshold that
+/// keeps `keep_share` of the correctly recognised messages.
+fn choose_threshold(in_conf: &[(bool, f32)], oos_conf: &[f32], keep_share: f32) -> f32 {
+    let mut correct: Vec<f32> = in_conf.iter().filter(|c| c.0).map(|c| c.1).collect();
+    correct.sort_by(f32::total_cmp);
+    if correct.is_empty() {
+        return 0.0;
+    }
+    if oos_conf.is_empty() {
+        let k = ((1.0 - keep_share.clamp(0.0, 1.0)) * correct.len() as f32) as usize;
+        return correct[k.min(correct.len() - 1)];
+    }
+    let n_in = in_conf.len() as f32;
+    let n_oos = oos_conf.len() as f32;
+    let mut candidates: Vec<f32> =
+        in_conf.iter().map(|c| c.1).chain(oos_conf.iter().copied()).collect();
+    candidates.sort_by(f32::total_cmp);
+    candidates.dedup();
+    let mut best = (f32::NEG_INFINITY, 0.0);
+    for &t in candidates.iter().step_by((candidates.len() / 2000).max(1)) {
+        let acc = in_conf.iter().filter(|c| c.0 && c.1 >= t).count() as f32 / n_in;
+        let rec = oos_conf.iter().filter(|&&c| c < t).count() as f32 / n_oos;
+        if acc + rec > best.0 {
+            best = (acc + rec, t);
+        }
+    }
+    best.1
+}
+
+const MAGIC: &[u8; 8] = b"HTNLUCLF";
+const VERSION: u16 = 1;
+
+impl Classifier {
+    /// The model as bytes, for storing; `from_bytes` reads it back exactly.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(MAGIC, VERSION);
+        let f = &self.features;
+        for v in [
+            f.word_max,
+            f.latin_char.0,
+            f.latin_char.1,
+            f.cjk_char.0,
+            f.cjk_char.1,
+            u8::from(f.stems),
+            f.skip_window,
+            f.bits,
+        ] {
+            w.u8(v);
+        }
+        w.f32(f.char_weight);
+        w.u32(self.labels.len() as u32);
+        for l in &self.labels {
+            w.str(l);
+        }
+        w.u32s(&self.buckets);
+        w.f32s(&self.idf);
+        w.f32s(&self.weights);
+        w.f32s(&self.bias);
+        w.f32(self.temperature);
+        w.f32(self.threshold);
+        w.u32(self.report.examples as u32);
+        w.f32(self.report.cv_accuracy);
+        w.f32(self.report.cv_oos_recall.unwrap_or(-1.0));
+        w.buf
+    }
+
+    /// Reads a model written by `to_bytes`, checking that its parts fit together.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Classifier, ModelError> {
+        let mut r = Reader::new(bytes, MAGIC, VERSION)?;
+        let mut b = [0u8; 8];
+        for v in &mut b {
+            *v = r.u8()?;
+        }
+        let features = FeatureConfig {
+            word_max: b[0],
+            latin_char: (b[1], b[2]),
+            cjk_char: (b[3], b[4]),
+            stems: b[5] != 0,
+            skip_window: b[6],
+            bits: b[7],
+            char_weight: r.f32()?,
+        };
+        if !(1..=32).contains(&features.bits) {
+            return Err(ModelError::Inconsistent("hash width out of range"));
+        }
+        let n_labels = r.u32()? as usize;
+        let labels = (0..n_labels.min(1 << 20)).map(|_| r.str()).collect::<Result<Vec<_>, _>>()?;
+        let buckets = r.u32s()?;
+        let idf = r.f32s()?;
+        let weights = r.f32s()?;
+        let bias = r.f32s()?;
+        let temperature = r.f32()?;
+        let threshold = r.f32()?;
+        let examples = r.u32()? as usize;
+        let cv_accuracy = r.f32()?;
+        let oos = r.f32()?;
+        r.finish()?;
+        if labels.len() != n_labels || bias.len() != n_labels || n_labels < 2 {
+            return Err(ModelError::Inconsistent("label count"));
+        }
+        if idf.len() != buckets.len() || weights.len() != buckets.len() * n_labels {
+            return Err(ModelError::Inconsistent("feature table sizes"));
+        }
+        if buckets.windows(2).any(|p| p[0] >= p[1]) {
+            return Err(ModelError::Inconsistent("feature buckets out of order"));
+        }
+        Ok(Classifier {
+            features,
+            labels,
+            buckets,
+            idf,
+            weights,
+            bias,
+            temperature,
+            threshold,
+            report: TrainReport {
+                examples,
+                cv_accuracy,
+                cv_oos_recall: (oos >= 0.0).then_some(oos),
+            },
+        })
+    }
+}
