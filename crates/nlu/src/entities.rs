@@ -12,7 +12,8 @@
 //!    is never found inside a longer digit run and "today" never inside "todays".
 //! 3. Resolve: one span, one entity. The longest candidate wins; on equal spans the more specific
 //!    kind wins (product > email > money > date > phone > order number), so an 11-digit mobile
-//!    number is a phone even though the default order pattern also accepts 11 digits.
+//!    number is a phone even though the default order pattern also accepts 11 digits, unless
+//!    "订单", "单号" or "order" comes just before it ("订单号13800138000" is an order number).
 //!
 //! **Invariant:** returned spans are byte offsets on char boundaries of the original text, sorted
 //! and non-overlapping, and `text[start..end] == entity.text`.
@@ -59,7 +60,9 @@ impl Default for EntityConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Product {
     pub sku: String,
+    /// The display name, e.g. "iPhone 15 Pro" or "小米洗衣机".
     pub name: String,
+    /// Other names customers use: "苹果15 Pro", "15pro".
     pub aliases: Vec<String>,
 }
 
@@ -96,6 +99,7 @@ pub struct Entity {
     pub value: EntityValue,
 }
 
+/// What an entity is; its [`EntityValue`] variant follows from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntityKind {
     OrderNo,
@@ -127,6 +131,7 @@ pub enum EntityValue {
     },
 }
 
+/// Currencies with a recognised marker; all have two decimal places.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Currency {
     Cny,
@@ -147,7 +152,8 @@ impl Currency {
     }
 }
 
-/// A workspace's compiled recognisers. Build once per configuration and share.
+/// A workspace's compiled recognisers. Build once per configuration and share (it is `Send` and
+/// `Sync`); building takes milliseconds, extracting microseconds.
 #[derive(Debug)]
 pub struct Extractor {
     rules: Vec<Rule>,
@@ -206,6 +212,8 @@ impl Ctx<'_> {
 
 struct Candidate {
     kind: EntityKind,
+    /// Breaks ties between equal spans; higher wins.
+    rank: u8,
     start: usize,
     end: usize,
     value: EntityValue,
@@ -244,8 +252,15 @@ impl Extractor {
                     continue;
                 }
                 if let Some(value) = (rule.read)(&caps, &ctx) {
+                    let rank = match rule.kind {
+                        EntityKind::OrderNo if after_order_keyword(ctx.text, m.start()) => {
+                            ORDER_IN_CONTEXT
+                        }
+                        kind => specificity(kind),
+                    };
                     candidates.push(Candidate {
                         kind: rule.kind,
+                        rank,
                         start: m.start(),
                         end: m.end(),
                         value,
@@ -364,13 +379,25 @@ fn specificity(kind: EntityKind) -> u8 {
     }
 }
 
+/// The rank of an order number announced as one: above every kind.
+const ORDER_IN_CONTEXT: u8 = 6;
+
+/// Whether "订单", "单号" or "order" appears within the few characters before `at`.
+fn after_order_keyword(text: &str, at: usize) -> bool {
+    let Some(before) = text.get(..at) else { return false };
+    let window: String =
+        before.chars().rev().take(10).collect::<Vec<_>>().into_iter().rev().collect();
+    let window = window.to_ascii_lowercase();
+    ["订单", "单号", "order"].iter().any(|k| window.contains(k))
+}
+
 /// Keeps a non-overlapping subset of candidates: longest first, then most specific, then
 /// leftmost, then the first proposed. Returns them sorted by position.
 fn resolve(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
     candidates.sort_by(|a, b| {
         (b.end - b.start)
             .cmp(&(a.end - a.start))
-            .then(specificity(b.kind).cmp(&specificity(a.kind)))
+            .then(b.rank.cmp(&a.rank))
             .then(a.start.cmp(&b.start))
     });
     // Accepted spans, start → end; they never overlap, so only the last one starting before a
@@ -434,6 +461,7 @@ impl Catalogue {
             let Some(sku) = self.skus.get(m.pattern().as_usize()) else { continue };
             candidates.push(Candidate {
                 kind: EntityKind::Product,
+                rank: specificity(EntityKind::Product),
                 start,
                 end,
                 value: EntityValue::Product { sku: sku.clone() },

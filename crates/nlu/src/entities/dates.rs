@@ -57,11 +57,11 @@ pub(super) fn rules() -> Vec<Rule> {
             read_recent,
         ),
         date(
-            r"(?:(?P<y>[0-9]{4})\s?年\s?)?(?P<m>[0-9]{1,2}|十[一二]?|[一二三四五六七八九])\s?月\s?(?P<d>[0-9]{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])\s?(?:日|号)",
+            r"(?:(?P<y>[0-9]{4})\s?年\s?|(?P<ry>今年|去年|前年|明年))?(?P<m>[0-9]{1,2}|十[一二]?|[一二三四五六七八九])\s?月\s?(?P<d>[0-9]{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])\s?(?:日|号)",
             read_ymd,
         ),
         date(
-            r"(?:(?P<y>[0-9]{4})\s?年\s?)?(?P<m>[0-9]{1,2}|十[一二]?|[一二三四五六七八九])\s?月(?:份)?",
+            r"(?:(?P<y>[0-9]{4})\s?年\s?|(?P<ry>今年|去年|前年|明年))?(?P<m>[0-9]{1,2}|十[一二]?|[一二三四五六七八九])\s?月(?:份)?",
             read_cn_month_name,
         ),
         date(r"(?P<y>[0-9]{4})\s?年", read_cn_year_number),
@@ -298,6 +298,21 @@ fn read_cn_month(caps: &Captures<'_>, ctx: &Ctx<'_>) -> Option<EntityValue> {
     Some(range(first, last))
 }
 
+/// The year a date names, as digits ("2026年") or relative ("去年"): `None` when it names none,
+/// `Some(None)` when it names one that cannot be read.
+fn explicit_year(caps: &Captures<'_>, today: Date) -> Option<Option<i32>> {
+    if let Some(y) = caps.name("y") {
+        return Some(y.as_str().parse().ok());
+    }
+    let offset = match caps.name("ry")?.as_str() {
+        "前年" => -2,
+        "去年" => -1,
+        "明年" => 1,
+        _ => 0,
+    };
+    Some(today.year().checked_add(offset))
+}
+
 fn read_cn_year(caps: &Captures<'_>, ctx: &Ctx<'_>) -> Option<EntityValue> {
     let offset = match caps.get(0)?.as_str() {
         "前年" => -2,
@@ -359,8 +374,8 @@ fn read_recent(caps: &Captures<'_>, ctx: &Ctx<'_>) -> Option<EntityValue> {
 fn read_ymd(caps: &Captures<'_>, ctx: &Ctx<'_>) -> Option<EntityValue> {
     let month = month_number(caps.name("m").or_else(|| caps.name("mon"))?.as_str())?;
     let d = u8::try_from(parse_count(caps.name("d")?.as_str())?).ok()?;
-    let date = match caps.name("y") {
-        Some(y) => Date::from_calendar_date(y.as_str().parse().ok()?, month, d).ok()?,
+    let date = match explicit_year(caps, ctx.today) {
+        Some(year) => Date::from_calendar_date(year?, month, d).ok()?,
         None => nearest(ctx.today, month, d)?,
     };
     Some(day(date))
@@ -374,8 +389,8 @@ fn read_cn_month_name(caps: &Captures<'_>, ctx: &Ctx<'_>) -> Option<EntityValue>
         return None;
     }
     let month = month_number(caps.name("m")?.as_str())?;
-    let year = match caps.name("y") {
-        Some(y) => y.as_str().parse().ok()?,
+    let year = match explicit_year(caps, ctx.today) {
+        Some(year) => year?,
         None => nearest(ctx.today, month, 1)?.year(),
     };
     let first = Date::from_calendar_date(year, month, 1).ok()?;

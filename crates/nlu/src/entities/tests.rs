@@ -212,6 +212,10 @@ fn money() {
             "三元五角",
             "5毛钱",
             "3块50个",
+            "两块钱",
+            "3块5毛钱",
+            "1.5w",
+            "¥ 200元",
             "RMB 88",
             "CNY1000",
             "100人民币",
@@ -252,6 +256,14 @@ fn money() {
               Money    "5毛钱" = CNY 0.50
             3块50个
               Money    "3块" = CNY 3.00
+            两块钱
+              Money    "两块钱" = CNY 2.00
+            3块5毛钱
+              Money    "3块5毛钱" = CNY 3.50
+            1.5w
+              -
+            ¥ 200元
+              Money    "¥ 200元" = CNY 200.00
             RMB 88
               Money    "RMB 88" = CNY 88.00
             CNY1000
@@ -322,6 +334,8 @@ fn dates_zh() {
             "11月2日",
             "11月2号",
             "2026年11月2日",
+            "去年11月2日",
+            "今年3月",
             "十一月二日",
             "12月25日",
             "1月5日",
@@ -414,6 +428,10 @@ fn dates_zh() {
               Date     "11月2号" = 2026-11-02 (Monday)
             2026年11月2日
               Date     "2026年11月2日" = 2026-11-02 (Monday)
+            去年11月2日
+              Date     "去年11月2日" = 2025-11-02 (Sunday)
+            今年3月
+              Date     "今年3月" = 2026-03-01..2026-03-31
             十一月二日
               Date     "十一月二日" = 2026-11-02 (Monday)
             12月25日
@@ -602,6 +620,8 @@ fn overlaps_and_mixtures() {
             "order DD20261102001 placed last Friday, refund $19.99 to me@x.io",
             "¥13800138000",
             "2026-11-02 13800138000",
+            "订单号13800138000",
+            "order no. 13800138000, phone 13900139000",
         ],
         expect![[r#"
             订单DD13800138000，手机13800138000
@@ -632,6 +652,11 @@ fn overlaps_and_mixtures() {
             2026-11-02 13800138000
               Date     "2026-11-02" = 2026-11-02 (Monday)
               Phone    "13800138000" = 13800138000
+            订单号13800138000
+              OrderNo  "13800138000" = 13800138000
+            order no. 13800138000, phone 13900139000
+              OrderNo  "13800138000" = 13800138000
+              Phone    "13900139000" = 13900139000
         "#]],
     );
 }
@@ -805,9 +830,16 @@ fn never_panics_and_spans_are_valid() {
         "１２３ＡＢＣ".repeat(20_000),
         "万".repeat(100_000),
         "a@".repeat(50_000),
+        "x".repeat(1 << 20),
     ];
     for text in &long_inputs {
         assert_valid(text, &extractor.extract(text, today()));
     }
     assert!(extractor.extract("", today()).is_empty());
+}
+
+#[test]
+fn extractor_can_be_shared() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Extractor>();
 }
