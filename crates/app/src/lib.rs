@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod bot;
 mod error;
 pub mod hub;
 mod ids;

@@ -482,3 +482,110 @@ impl From<&app::db::audit::Entry> for AuditEntryDto {
         }
     }
 }
+
+/// One intent with its calibrated confidence (0 to 1).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoredIntentDto {
+    pub intent: String,
+    pub confidence: f32,
+}
+
+/// The workspace's intent model's verdict: the best intents, best first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntentPredictionDto {
+    /// The best intent if it is confident enough, else null (out of scope).
+    pub intent: Option<String>,
+    pub in_scope: bool,
+    pub top: Vec<ScoredIntentDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SentimentDto {
+    /// negative, neutral or positive
+    pub polarity: String,
+    /// From -1 (certainly negative) to 1 (certainly positive).
+    pub score: f32,
+    /// Anger, insults or a threat to escalate outside the company.
+    pub strong_negative: bool,
+    /// The lexicon entries behind `strong_negative`.
+    pub cues: Vec<String>,
+}
+
+/// An entity found in the text. `value` depends on `kind`: a string for order_no, phone and
+/// email; `{minor_units, currency}` for money; `{from, to}` (inclusive days) for date;
+/// `{sku}` for product.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntityDto {
+    /// order_no, phone, email, money, date or product
+    pub kind: String,
+    /// Byte offsets into the text (end exclusive).
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+    pub value: Value,
+}
+
+/// What the language engine says about one message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnalysisDto {
+    /// ISO 639-1 code, or `und`.
+    pub lang: String,
+    /// Null when the workspace has no active intent model.
+    pub intent: Option<IntentPredictionDto>,
+    pub sentiment: SentimentDto,
+    pub entities: Vec<EntityDto>,
+}
+
+impl From<&nlu::Analysis> for AnalysisDto {
+    fn from(a: &nlu::Analysis) -> AnalysisDto {
+        use nlu::entities::{EntityKind, EntityValue};
+        let intent = a.intent.as_ref().map(|p| IntentPredictionDto {
+            intent: p.label().map(str::to_owned),
+            in_scope: p.in_scope,
+            top: p
+                .top
+                .iter()
+                .map(|s| ScoredIntentDto { intent: s.label.clone(), confidence: s.confidence })
+                .collect(),
+        });
+        let entities = a
+            .entities
+            .iter()
+            .map(|e| EntityDto {
+                kind: match e.kind {
+                    EntityKind::OrderNo => "order_no",
+                    EntityKind::Phone => "phone",
+                    EntityKind::Email => "email",
+                    EntityKind::Money => "money",
+                    EntityKind::Date => "date",
+                    EntityKind::Product => "product",
+                }
+                .to_owned(),
+                start: e.start,
+                end: e.end,
+                text: e.text.clone(),
+                value: match &e.value {
+                    EntityValue::Text(t) => Value::String(t.clone()),
+                    EntityValue::Money { minor_units, currency } => {
+                        serde_json::json!({"minor_units": minor_units, "currency": currency.code()})
+                    }
+                    EntityValue::Date { from, to } => {
+                        serde_json::json!({"from": from.to_string(), "to": to.to_string()})
+                    }
+                    EntityValue::Product { sku } => serde_json::json!({ "sku": sku }),
+                },
+            })
+            .collect();
+        AnalysisDto {
+            lang: a.lang.code().to_owned(),
+            intent,
+            sentiment: SentimentDto {
+                polarity: a.sentiment.polarity.as_str().to_owned(),
+                score: a.sentiment.score,
+                strong_negative: a.sentiment.strong_negative,
+                cues: a.sentiment.cues.clone(),
+            },
+            entities,
+        }
+    }
+}

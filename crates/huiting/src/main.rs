@@ -4,6 +4,7 @@
 mod bench;
 mod config;
 mod demo;
+mod nlu_cli;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -62,6 +63,11 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: bench::BenchCommand,
+    },
+    /// The language engine: evaluate, train and try models on TSV files (no database).
+    Nlu {
+        #[command(subcommand)]
+        command: nlu_cli::NluCommand,
     },
 }
 
@@ -217,6 +223,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             );
         }
         Command::Bench { command } => bench::run(command, &config).await?,
+        Command::Nlu { command } => nlu_cli::run(command)?,
     }
     Ok(ExitCode::SUCCESS)
 }
