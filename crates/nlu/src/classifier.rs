@@ -9,6 +9,7 @@
 use crate::codec::{ModelError, Reader, Writer};
 use crate::features::{self, Counts, FeatureConfig, SparseVec};
 use crate::linear::{self, SplitMix, SvmParams};
+use crate::mlp::{Mlp, MlpParams};
 use crate::text::Segmenter;
 
 /// How to train.
@@ -24,6 +25,10 @@ pub struct TrainConfig {
     /// Without out-of-scope samples, the threshold keeps this share of the correctly
     /// recognised training messages in scope.
     pub keep_share: f32,
+    /// Features seen in fewer training texts than this are dropped.
+    pub min_df: u32,
+    /// A hidden-layer network trained beside the SVM, and its share of the blended probability.
+    pub mlp: Option<(MlpParams, f32)>,
 }
 
 impl Default for TrainConfig {
@@ -34,6 +39,8 @@ impl Default for TrainConfig {
             folds: 3,
             oos_label: "oos".to_owned(),
             keep_share: 0.97,
+            min_df: 1,
+            mlp: None,
         }
     }
 }
@@ -70,12 +77,15 @@ pub struct Classifier {
     /// A top probability below this means "none of these labels".
     pub(crate) threshold: f32,
     pub(crate) report: TrainReport,
+    pub(crate) mlp: Option<(Mlp, f32)>,
 }
 
 /// What training learnt about the model from out-of-fold scores.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct TrainReport {
     pub examples: usize,
+    /// Distinct features (hash buckets) kept.
+    pub features: usize,
     /// Out-of-fold accuracy on in-scope examples, before the threshold.
     pub cv_accuracy: f32,
     /// Out-of-fold recall of out-of-scope samples at the chosen threshold (if any were given).
@@ -145,6 +155,7 @@ impl Classifier {
                 false
             }
         });
+        df.retain(|p| p.1 >= cfg.min_df.max(1));
         let buckets: Vec<u32> = df.iter().map(|p| p.0).collect();
         let n = total as f32;
         let idf: Vec<f32> =
@@ -171,38 +182,50 @@ impl Classifier {
         // Out-of-fold scores for calibration and the threshold.
         let mut temperature = 1.0;
         let mut threshold = 0.0;
-        let mut report = TrainReport { examples: total, ..TrainReport::default() };
+        let mut report = TrainReport { examples: total, features: nf, ..TrainReport::default() };
+        let threads = cfg.svm.threads.max(1);
+        let share = cfg.mlp.map_or(0.0, |m| m.1);
         if cfg.folds >= 2 {
             let folds = usize::from(cfg.folds);
             let mut order: Vec<usize> = (0..total).collect();
             let mut rng = SplitMix(cfg.svm.seed);
             for i in (1..total).rev() {
-                order.swap(i, (rng.next() as usize) % (i + 1));
+                order.swap(i, (rng.next_u64() as usize) % (i + 1));
             }
             let mut fold_of = vec![0usize; total];
             for (k, &i) in order.iter().enumerate() {
                 fold_of[i] = k % folds;
             }
-            let mut oof: Vec<Vec<f32>> = vec![Vec::new(); total];
-            for f in 0..folds {
-                progress(Stage::Fold { done: f, total: folds });
-                let train_rows: Vec<usize> =
-                    in_scope.iter().copied().filter(|&i| fold_of[i] != f).collect();
-                let m = linear::train_ovr(&x, &y, &train_rows, nf, nc, &cfg.svm);
-                for i in (0..total).filter(|&i| fold_of[i] == f) {
-                    oof[i] =
-                        (0..nc).map(|c| x[i].dot(&m.w[c * nf..(c + 1) * nf]) + m.b[c]).collect();
-                }
-            }
+            progress(Stage::Fold { done: 0, total: folds });
+            // Folds are independent: train them side by side, one thread each.
+            let fitted: Vec<Fitted> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads.min(folds))
+                    .map(|t| {
+                        let (x, y, in_scope, fold_of) = (&x, &y, &in_scope, &fold_of);
+                        scope.spawn(move || {
+                            (t..folds)
+                                .step_by(threads)
+                                .map(|f| {
+                                    let rows: Vec<usize> =
+                                        in_scope.iter().copied().filter(|&i| fold_of[i] != f).collect();
+                                    (f, Fitted::fit(x, y, &rows, nf, nc, cfg, 1))
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                let mut all: Vec<(usize, Fitted)> =
+                    handles.into_iter().flat_map(|h| h.join().expect("fold training panicked")).collect();
+                all.sort_by_key(|p| p.0);
+                all.into_iter().map(|p| p.1).collect()
+            });
             progress(Stage::Fold { done: folds, total: folds });
-            temperature = fit_temperature(&oof, &y, &in_scope);
-            let best: Vec<(usize, f32)> = oof
-                .iter()
-                .map(|s| {
-                    let p = softmax(s, temperature);
-                    argmax(&p)
-                })
-                .collect();
+            let oof: Vec<(Vec<f32>, Option<Vec<f32>>)> =
+                (0..total).map(|i| fitted[fold_of[i]].raw(&x[i])).collect();
+            let svm_scores: Vec<Vec<f32>> = oof.iter().map(|o| o.0.clone()).collect();
+            temperature = fit_temperature(&svm_scores, &y, &in_scope);
+            let best: Vec<(usize, f32)> =
+                oof.iter().map(|(s, q)| argmax(&blend(s, q.as_deref(), temperature, share))).collect();
             let correct = in_scope.iter().filter(|&&i| best[i].0 as u32 == y[i]).count();
             report.cv_accuracy = correct as f32 / in_scope.len().max(1) as f32;
             let oos_conf: Vec<f32> =
@@ -217,7 +240,8 @@ impl Classifier {
         }
 
         progress(Stage::Final);
-        let m = linear::train_ovr(&x, &y, &in_scope, nf, nc, &cfg.svm);
+        let Fitted { svm: m, mlp } = Fitted::fit(&x, &y, &in_scope, nf, nc, cfg, threads);
+        let mlp = mlp.map(|m| (m, share));
         let mut weights = vec![0.0f32; nf * nc];
         for c in 0..nc {
             for f in 0..nf {
@@ -225,6 +249,7 @@ impl Classifier {
             }
         }
         Ok(Classifier {
+            mlp,
             features: cfg.features,
             labels,
             buckets,
@@ -265,7 +290,10 @@ impl Classifier {
                 *sc += v * wc;
             }
         }
-        softmax(&s, self.temperature)
+        match &self.mlp {
+            None => softmax(&s, self.temperature),
+            Some((mlp, share)) => blend(&s, Some(&softmax(&mlp.logits(&x), 1.0)), self.temperature, *share),
+        }
     }
 
     /// The `k` best labels with the in-scope decision.
@@ -280,6 +308,47 @@ impl Classifier {
             .collect();
         let in_scope = top.first().is_some_and(|s| s.confidence >= self.threshold);
         Prediction { top, in_scope }
+    }
+}
+
+/// The models of one fit: the SVM, and the network if configured.
+struct Fitted {
+    svm: linear::Ovr,
+    mlp: Option<Mlp>,
+}
+
+impl Fitted {
+    fn fit(x: &[SparseVec], y: &[u32], rows: &[usize], nf: usize, nc: usize, cfg: &TrainConfig, threads: usize) -> Fitted {
+        let svm_params = SvmParams { threads: threads.saturating_sub(usize::from(cfg.mlp.is_some())).max(1), ..cfg.svm };
+        match cfg.mlp {
+            None => Fitted { svm: linear::train_ovr(x, y, rows, nf, nc, &svm_params), mlp: None },
+            Some((p, _)) if threads >= 2 => std::thread::scope(|scope| {
+                let net = scope.spawn(|| Mlp::train(x, y, rows, nf, nc, &p));
+                let svm = linear::train_ovr(x, y, rows, nf, nc, &svm_params);
+                Fitted { svm, mlp: Some(net.join().expect("network training panicked")) }
+            }),
+            Some((p, _)) => Fitted {
+                svm: linear::train_ovr(x, y, rows, nf, nc, &svm_params),
+                mlp: Some(Mlp::train(x, y, rows, nf, nc, &p)),
+            },
+        }
+    }
+
+    /// SVM scores and network probabilities for one example.
+    fn raw(&self, x: &SparseVec) -> (Vec<f32>, Option<Vec<f32>>) {
+        let nf = self.svm.n_features;
+        let nc = self.svm.b.len();
+        let s = (0..nc).map(|c| x.dot(&self.svm.w[c * nf..(c + 1) * nf]) + self.svm.b[c]).collect();
+        (s, self.mlp.as_ref().map(|m| softmax(&m.logits(x), 1.0)))
+    }
+}
+
+/// Calibrated SVM probabilities, mixed with the network's when there is one.
+fn blend(svm: &[f32], net: Option<&[f32]>, temperature: f32, share: f32) -> Vec<f32> {
+    let p = softmax(svm, temperature);
+    match net {
+        None => p,
+        Some(q) => p.iter().zip(q).map(|(a, b)| (1.0 - share) * a + share * b).collect(),
     }
 }
 
@@ -439,6 +508,7 @@ impl Classifier {
         if buckets.windows(2).any(|p| p[0] >= p[1]) {
             return Err(ModelError::Inconsistent("feature buckets out of order"));
         }
+        let n_buckets = buckets.len();
         Ok(Classifier {
             features,
             labels,
@@ -448,7 +518,9 @@ impl Classifier {
             bias,
             temperature,
             threshold,
+            mlp: None,
             report: TrainReport {
+                features: n_buckets,
                 examples,
                 cv_accuracy,
                 cv_oos_recall: (oos >= 0.0).then_some(oos),

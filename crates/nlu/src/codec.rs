@@ -94,7 +94,8 @@ impl<'a> Reader<'a> {
     }
     pub fn str(&mut self) -> Result<String, ModelError> {
         let n = self.u32()? as usize;
-        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| ModelError::Inconsistent("label is not UTF-8"))
+        String::from_utf8(self.take(n)?.to_vec())
+            .map_err(|_| ModelError::Inconsistent("label is not UTF-8"))
     }
     pub fn u32s(&mut self) -> Result<Vec<u32>, ModelError> {
         let n = self.u32()? as usize;

@@ -192,10 +192,11 @@ pub fn stem(w: &str) -> &str {
         return w;
     }
     for suffix in ["'s", "ing", "ed", "es", "s", "ly"] {
-        if let Some(base) = w.strip_suffix(suffix) {
-            if base.len() >= 3 && !(suffix == "s" && base.ends_with('s')) {
-                return base;
-            }
+        if let Some(base) = w.strip_suffix(suffix)
+            && base.len() >= 3
+            && !(suffix == "s" && base.ends_with('s'))
+        {
+            return base;
         }
     }
     w

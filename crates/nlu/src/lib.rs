@@ -10,6 +10,7 @@ pub mod entities;
 pub mod features;
 pub mod lang;
 pub mod linear;
+pub mod mlp;
 pub mod sentiment;
 pub mod text;
 

@@ -96,7 +96,7 @@ fn train_binary(
     let mut rng = SplitMix(seed);
     for _ in 0..p.max_iter {
         for i in 0..active {
-            let j = i + (rng.next() as usize) % (active - i);
+            let j = i + (rng.next_u64() as usize) % (active - i);
             index.swap(i, j);
         }
         let mut pg_max = f32::NEG_INFINITY;
@@ -150,7 +150,7 @@ fn train_binary(
 pub struct SplitMix(pub u64);
 
 impl SplitMix {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -31,7 +31,9 @@ impl Polarity {
     /// Reads a label of a training set: `0`/`1`, English or Chinese names.
     pub fn from_label(label: &str) -> Option<Polarity> {
         match label.trim().to_lowercase().as_str() {
-            "0" | "neg" | "negative" | "负面" | "消极" | "差评" | "-1" => Some(Polarity::Negative),
+            "0" | "neg" | "negative" | "负面" | "消极" | "差评" | "-1" => {
+                Some(Polarity::Negative)
+            }
             "1" | "pos" | "positive" | "正面" | "积极" | "好评" => Some(Polarity::Positive),
             "neutral" | "neu" | "中性" | "中立" => Some(Polarity::Neutral),
             _ => None,
@@ -145,8 +147,11 @@ impl SentimentModel {
         // Every label is a polarity; none marks out-of-scope samples.
         cfg.oos_label = "\u{0}".to_owned();
         let classifier = Classifier::train(seg, examples, &cfg, progress)?;
-        let polarity: Vec<Polarity> =
-            classifier.labels().iter().map(|l| Polarity::from_label(l).unwrap_or(Polarity::Neutral)).collect();
+        let polarity: Vec<Polarity> = classifier
+            .labels()
+            .iter()
+            .map(|l| Polarity::from_label(l).unwrap_or(Polarity::Neutral))
+            .collect();
         if !polarity.contains(&Polarity::Negative) || !polarity.contains(&Polarity::Positive) {
             return Err(SentimentError::MissingPolarity);
         }
@@ -177,7 +182,8 @@ impl SentimentModel {
         let mass = |pol: Polarity| -> f32 {
             p.iter().zip(&self.polarity).filter(|(_, q)| **q == pol).map(|(v, _)| *v).sum()
         };
-        let (neg, pos, neu) = (mass(Polarity::Negative), mass(Polarity::Positive), mass(Polarity::Neutral));
+        let (neg, pos, neu) =
+            (mass(Polarity::Negative), mass(Polarity::Positive), mass(Polarity::Neutral));
         let score = pos - neg;
         let folded = text::fold(text);
         let strong = Lexicon::find(&self.lexicon.strong, &folded);
@@ -191,10 +197,20 @@ impl SentimentModel {
         } else {
             Polarity::Negative
         };
-        let strong_negative = !strong.is_empty() || (!anger.is_empty() && polarity == Polarity::Negative);
-        let mut cues: Vec<String> = strong.iter().chain(if strong_negative { &anger[..] } else { &[] }).map(|s| (*s).to_owned()).collect();
+        let strong_negative =
+            !strong.is_empty() || (!anger.is_empty() && polarity == Polarity::Negative);
+        let mut cues: Vec<String> = strong
+            .iter()
+            .chain(if strong_negative { &anger[..] } else { &[] })
+            .map(|s| (*s).to_owned())
+            .collect();
         cues.dedup();
-        Sentiment { polarity, score: if folded.is_empty() { 0.0 } else { score }, strong_negative, cues }
+        Sentiment {
+            polarity,
+            score: if folded.is_empty() { 0.0 } else { score },
+            strong_negative,
+            cues,
+        }
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -207,7 +223,10 @@ impl SentimentModel {
         let polarity: Vec<Polarity> = classifier
             .labels()
             .iter()
-            .map(|l| Polarity::from_label(l).ok_or(ModelError::Inconsistent("a label is not a sentiment")))
+            .map(|l| {
+                Polarity::from_label(l)
+                    .ok_or(ModelError::Inconsistent("a label is not a sentiment"))
+            })
             .collect::<Result<_, _>>()?;
         Ok(SentimentModel { classifier, polarity, lexicon: Lexicon::builtin() })
     }
