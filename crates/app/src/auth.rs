@@ -103,6 +103,8 @@ capability! {
     Admin = ManageUsers, "manage users and API tokens";
     /// Reads and verifies the audit log.
     Auditor = ReadAudit, "read the audit log";
+    /// Edits the bot's intents and examples; trains and activates its language models.
+    BotEditor = ManageBot, "edit the bot's intents and language models";
 }
 
 /// A widget visitor: may read and write only their own conversations and tickets. Made by

@@ -34,6 +34,10 @@ impl App {
     }
 
     async fn run_job(&self, worker: &str, c: &db::jobs::Claimed, now: Timestamp) -> Result<()> {
+        if let Job::TrainNluModel { model } = &c.job {
+            // Trains outside any transaction, then writes and completes in one.
+            return self.train_nlu_model(worker, c, *model, now).await;
+        }
         let mut tx = self.db.write(c.workspace).await?;
         match &c.job {
             Job::CloseSolvedTicket { ticket, solved_at } => {
@@ -46,6 +50,7 @@ impl App {
                     self.save_ticket_change(&mut tx, Actor::System, &t, &closed, now).await?;
                 }
             }
+            Job::TrainNluModel { .. } => {}
         }
         if db::jobs::complete(&mut tx, c.id, worker, now).await? {
             self.commit(tx).await

@@ -104,6 +104,8 @@ pub struct App {
     /// The group-committing message writer, started on first use.
     pub(crate) ingest:
         Arc<std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<intake::ingest::IngestReq>>>,
+    /// The language engine, built on first use, and the models loaded per workspace.
+    pub(crate) nlu: Arc<bot::nlu::NluCache>,
 }
 
 impl std::fmt::Debug for App {
@@ -125,6 +127,7 @@ impl App {
             limiter,
             visitors: Arc::default(),
             ingest: Arc::default(),
+            nlu: Arc::default(),
         }
     }
 

@@ -3,8 +3,8 @@
 
 use anyhow::{Context, anyhow};
 use domain::{
-    Actor, AuditValue, ConversationId, CustomerId, Event, MessageId, ProblemCode, Snapshot, TeamId,
-    TicketId, UserId,
+    Actor, AuditValue, ConversationId, CustomerId, Event, IntentId, MessageId, ModelStatus,
+    NluModelId, ProblemCode, Snapshot, TeamId, TicketId, UserId,
     conversation::{Attachment, Channel, ConversationStatus, SenderKind, Visibility},
     ticket::Status,
 };
@@ -116,6 +116,13 @@ pub(crate) fn event_payload(e: &Event) -> String {
         Event::UserChanged { user } => json!({"user": user.to_string()}),
         Event::TeamChanged { team } => json!({"team": team.to_string()}),
         Event::ProblemCodeChanged { code } => json!({"code": code.to_string()}),
+        Event::IntentChanged { intent } => json!({"intent": intent.to_string()}),
+        Event::NluModelQueued { model } | Event::NluModelActivated { model } => {
+            json!({"model": model.to_string()})
+        }
+        Event::NluModelTrained { model, status } => {
+            json!({"model": model.to_string(), "status": status.as_str()})
+        }
     };
     v.to_string()
 }
@@ -181,6 +188,15 @@ pub(crate) fn decode_event(kind: &str, payload: &str) -> anyhow::Result<Event> {
         "problem_code.changed" => {
             Event::ProblemCodeChanged { code: p(ProblemCode::parse(s("code")?))? }
         }
+        "intent.changed" => Event::IntentChanged { intent: p(IntentId::parse(s("intent")?))? },
+        "nlu_model.queued" => Event::NluModelQueued { model: p(NluModelId::parse(s("model")?))? },
+        "nlu_model.trained" => Event::NluModelTrained {
+            model: p(NluModelId::parse(s("model")?))?,
+            status: p(ModelStatus::parse(s("status")?))?,
+        },
+        "nlu_model.activated" => {
+            Event::NluModelActivated { model: p(NluModelId::parse(s("model")?))? }
+        }
         other => anyhow::bail!("unknown event kind {other:?} in the outbox"),
     })
 }
@@ -208,6 +224,10 @@ mod tests {
             Event::TicketAssigned { ticket: t, assignee: Some(u), team: None },
             Event::TicketUpdated { ticket: t, fields: vec!["subject".into(), "tags".into()] },
             Event::ProblemCodeChanged { code: ProblemCode::parse("RL-09").unwrap() },
+            Event::NluModelTrained {
+                model: NluModelId::new(Timestamp::from_millis(1), 9),
+                status: domain::ModelStatus::Failed,
+            },
         ];
         for e in events {
             assert_eq!(decode_event(e.name(), &event_payload(&e)).unwrap(), e);

@@ -3,7 +3,7 @@
 //! transaction as their effect, retried with backoff.
 
 use anyhow::{Context, anyhow};
-use domain::{Job, JobId, TicketId, Timestamp, WorkspaceId, job};
+use domain::{Job, JobId, NluModelId, TicketId, Timestamp, WorkspaceId, job};
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, any::AnyRow};
 
@@ -14,6 +14,7 @@ fn payload(j: &Job) -> String {
         Job::CloseSolvedTicket { ticket, solved_at } => {
             json!({"ticket": ticket.to_string(), "solved_at": solved_at.millis()}).to_string()
         }
+        Job::TrainNluModel { model } => json!({"model": model.to_string()}).to_string(),
     }
 }
 
@@ -25,6 +26,10 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
             ticket: TicketId::parse(v["ticket"].as_str().unwrap_or_default())
                 .map_err(|e| anyhow!("{e}"))?,
             solved_at: Timestamp::from_millis(v["solved_at"].as_i64().unwrap_or_default()),
+        }),
+        "train_nlu_model" => Ok(Job::TrainNluModel {
+            model: NluModelId::parse(v["model"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
         }),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }

@@ -5,8 +5,9 @@
 use std::fmt;
 
 use crate::{
-    ConversationId, CustomerId, MessageId, ParseError, ProblemCode, TeamId, TicketId, Timestamp,
-    TokenId, UserId, WorkspaceId,
+    ConversationId, CustomerId, IntentId, MessageId, NluModelId, ParseError, ProblemCode, TeamId,
+    TicketId, Timestamp, TokenId, UserId, WorkspaceId,
+    bot::ModelStatus,
     conversation::{Channel, ConversationStatus, SenderKind, Visibility},
     ticket::Status,
 };
@@ -103,6 +104,23 @@ pub enum Event {
     ProblemCodeChanged {
         code: ProblemCode,
     },
+    /// An intent was created, changed or deleted, or its examples changed.
+    IntentChanged {
+        intent: IntentId,
+    },
+    /// Training of a new model version was requested.
+    NluModelQueued {
+        model: NluModelId,
+    },
+    /// Training finished: `ready` (and now active) or `failed`.
+    NluModelTrained {
+        model: NluModelId,
+        status: ModelStatus,
+    },
+    /// An older version was made the active one.
+    NluModelActivated {
+        model: NluModelId,
+    },
 }
 
 impl Event {
@@ -122,6 +140,10 @@ impl Event {
             Event::UserChanged { .. } => "user.changed",
             Event::TeamChanged { .. } => "team.changed",
             Event::ProblemCodeChanged { .. } => "problem_code.changed",
+            Event::IntentChanged { .. } => "intent.changed",
+            Event::NluModelQueued { .. } => "nlu_model.queued",
+            Event::NluModelTrained { .. } => "nlu_model.trained",
+            Event::NluModelActivated { .. } => "nlu_model.activated",
         }
     }
 }

@@ -50,6 +50,9 @@ id_type! {
     TicketId = "ticket_id",
     TokenId = "token_id",
     JobId = "job_id",
+    IntentId = "intent_id",
+    IntentExampleId = "example_id",
+    NluModelId = "model_id",
 }
 
 #[cfg(test)]

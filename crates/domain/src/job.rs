@@ -2,7 +2,7 @@
 //! needs it, claimed by one worker at a time, and retried with backoff on failure. Later issues
 //! add SLA timers, notifications and webhook deliveries as new variants.
 
-use crate::{TicketId, Timestamp};
+use crate::{NluModelId, TicketId, Timestamp};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Job {
@@ -10,12 +10,16 @@ pub enum Job {
     /// guards against a stale job: if the ticket was reopened and solved again, it no longer
     /// matches and the job does nothing.
     CloseSolvedTicket { ticket: TicketId, solved_at: Timestamp },
+    /// Train the model row `model` (status `training`) from the workspace's examples. A model
+    /// no longer training (already trained by another worker) is left alone.
+    TrainNluModel { model: NluModelId },
 }
 
 impl Job {
     pub fn name(&self) -> &'static str {
         match self {
             Job::CloseSolvedTicket { .. } => "close_solved_ticket",
+            Job::TrainNluModel { .. } => "train_nlu_model",
         }
     }
 }

@@ -6,6 +6,7 @@
 //! format belongs to `http`, the storage format to `db`.
 
 pub mod audit;
+pub mod bot;
 pub mod conversation;
 pub mod customer;
 pub mod event;
@@ -19,6 +20,7 @@ pub mod workspace;
 
 pub use crate::{
     audit::{AuditValue, Snapshot},
+    bot::{ExampleSource, Intent, IntentExample, ModelKind, ModelMetrics, ModelStatus, NluModel},
     conversation::{
         Attachment, Channel, Conversation, ConversationStatus, Handler, Message, SenderKind,
         Visibility,

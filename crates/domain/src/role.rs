@@ -59,6 +59,8 @@ pub enum Permission {
     ManageUsers,
     /// Read the audit log and verify its chain.
     ReadAudit,
+    /// Edit the bot's intents and examples; train and activate its language models.
+    ManageBot,
 }
 
 impl Role {
@@ -74,6 +76,7 @@ impl Role {
             ManageCatalog => matches!(self, Admin | CsHead),
             ManageUsers => matches!(self, Admin),
             ReadAudit => matches!(self, Admin | CsHead | Auditor),
+            ManageBot => matches!(self, Admin | CsHead | Supervisor),
         }
     }
 
@@ -105,6 +108,7 @@ mod tests {
                 (Permission::ManageCatalog, "catalog"),
                 (Permission::ManageUsers, "users"),
                 (Permission::ReadAudit, "audit"),
+                (Permission::ManageBot, "bot"),
             ]
             .into_iter()
             .filter(|(p, _)| role.allows(*p))
@@ -113,9 +117,9 @@ mod tests {
             out.push_str(&format!("{role}: {}\n", allowed.join(" ")));
         }
         expect_test::expect![[r#"
-            admin: read_all write notes supervise catalog users audit
-            cs_head: read_all write notes supervise catalog audit
-            supervisor: read_all write notes supervise
+            admin: read_all write notes supervise catalog users audit bot
+            cs_head: read_all write notes supervise catalog audit bot
+            supervisor: read_all write notes supervise bot
             agent: read_all write notes
             dept_member: notes
             auditor: read_all audit

@@ -589,3 +589,118 @@ impl From<&nlu::Analysis> for AnalysisDto {
         }
     }
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntentDto {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// How many example messages it has.
+    pub examples: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl IntentDto {
+    pub fn new(i: &domain::Intent, examples: i64) -> IntentDto {
+        IntentDto {
+            id: i.id.to_string(),
+            name: i.name.clone(),
+            description: i.description.clone(),
+            examples,
+            created_at: rfc3339(i.created_at),
+            updated_at: rfc3339(i.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntentExampleDto {
+    pub id: String,
+    pub text: String,
+    /// manual, faq or correction
+    pub source: String,
+    /// `user:<id>`, `token:<id>` or `system`
+    pub created_by: String,
+    pub created_at: String,
+}
+
+impl From<&domain::IntentExample> for IntentExampleDto {
+    fn from(e: &domain::IntentExample) -> IntentExampleDto {
+        IntentExampleDto {
+            id: e.id.to_string(),
+            text: e.text.clone(),
+            source: e.source.to_string(),
+            created_by: e.created_by.to_string(),
+            created_at: rfc3339(e.created_at),
+        }
+    }
+}
+
+/// An intent with all its examples.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntentDetailDto {
+    #[serde(flatten)]
+    pub intent: IntentDto,
+    pub example_list: Vec<IntentExampleDto>,
+}
+
+impl IntentDetailDto {
+    pub fn new(i: &domain::Intent, examples: &[domain::IntentExample]) -> IntentDetailDto {
+        IntentDetailDto {
+            intent: IntentDto::new(i, examples.len() as i64),
+            example_list: examples.iter().map(IntentExampleDto::from).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelMetricsDto {
+    pub examples: i64,
+    pub labels: Vec<String>,
+    /// Cross-validated accuracy estimated during training (0 to 1).
+    pub cv_accuracy: f64,
+    /// Confidence below which a message is out of scope.
+    pub threshold: f64,
+    pub train_ms: i64,
+}
+
+/// One version of a language model.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NluModelDto {
+    pub id: String,
+    /// intent or sentiment
+    pub kind: String,
+    pub version: i64,
+    /// training, ready or failed
+    pub status: String,
+    /// The one version of its kind used by analysis.
+    pub active: bool,
+    pub metrics: Option<ModelMetricsDto>,
+    /// Why training failed.
+    pub error: Option<String>,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+impl From<&domain::NluModel> for NluModelDto {
+    fn from(m: &domain::NluModel) -> NluModelDto {
+        NluModelDto {
+            id: m.id.to_string(),
+            kind: m.kind.to_string(),
+            version: m.version,
+            status: m.status.to_string(),
+            active: m.active,
+            metrics: m.metrics.as_ref().map(|x| ModelMetricsDto {
+                examples: x.examples,
+                labels: x.labels.clone(),
+                cv_accuracy: x.cv_accuracy,
+                threshold: x.threshold,
+                train_ms: x.train_ms,
+            }),
+            error: m.error.clone(),
+            created_at: rfc3339(m.created_at),
+            created_by: m.created_by.to_string(),
+        }
+    }
+}

@@ -14,7 +14,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{
     AppState,
     error::{ApiError, Code},
-    routes::{audit, auth, conversations, customers, directory, events, health, public, tickets},
+    routes::{
+        audit, auth, conversations, customers, directory, events, health, nlu, public, tickets,
+    },
 };
 
 #[derive(OpenApi)]
@@ -23,7 +25,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
+        (name = "tickets"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
     )
 )]
 struct ApiDoc;
@@ -78,6 +80,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::note))
         .routes(routes!(tickets::messages))
         .routes(routes!(tickets::history))
+        .routes(routes!(nlu::list_intents, nlu::create_intent))
+        .routes(routes!(nlu::get_intent, nlu::update_intent, nlu::delete_intent))
+        .routes(routes!(nlu::add_examples))
+        .routes(routes!(nlu::delete_example))
+        .routes(routes!(nlu::list_models, nlu::train))
+        .routes(routes!(nlu::activate_model))
+        .routes(routes!(nlu::analyze))
         .routes(routes!(events::staff_events))
         .routes(routes!(events::staff_ws))
         .routes(routes!(audit::list))

@@ -64,6 +64,13 @@ pub fn event_dto(d: &Dispatched, for_customer: bool) -> EventDto {
         Event::UserChanged { user } => json!({"user_id": s(user)}),
         Event::TeamChanged { team } => json!({"team_id": s(team)}),
         Event::ProblemCodeChanged { code } => json!({"code": s(code)}),
+        Event::IntentChanged { intent } => json!({"intent_id": s(intent)}),
+        Event::NluModelQueued { model } | Event::NluModelActivated { model } => {
+            json!({"model_id": s(model)})
+        }
+        Event::NluModelTrained { model, status } => {
+            json!({"model_id": s(model), "status": status.as_str()})
+        }
     };
     let message = d
         .message

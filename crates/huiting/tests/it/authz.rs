@@ -27,6 +27,7 @@ const SUPERVISE: &[&str] = &[ADMIN, HEAD, SUPER];
 const CATALOG: &[&str] = &[ADMIN, HEAD];
 const USERS: &[&str] = &[ADMIN];
 const AUDIT: &[&str] = &[ADMIN, HEAD, AUDITOR];
+const BOT: &[&str] = &[ADMIN, HEAD, SUPER];
 const VISITORS: &[&str] = &[OWNER, VISITOR];
 const OWNER_ONLY: &[&str] = &[OWNER];
 const EVERYONE: &[&str] =
@@ -44,6 +45,11 @@ struct Fx {
     tracking: String,
     spares: Vec<String>,
     public_key: String,
+    intent: String,
+    /// One intent and one example per principal, for the DELETE rows.
+    spare_intents: Vec<String>,
+    spare_examples: Vec<String>,
+    model: String,
 }
 
 type Body = fn(&Fx, usize) -> Value;
@@ -190,6 +196,37 @@ fn rows() -> Vec<Row> {
         row("POST", "/api/v1/tickets/{id}/notes", WRITE, Some(|_, _| json!({"body": "备注"}))),
         row("GET", "/api/v1/tickets/{id}/messages", READ_ALL, None),
         row("GET", "/api/v1/tickets/{id}/history", READ_ALL, None),
+        row("GET", "/api/v1/nlu/intents", ALL_STAFF, None),
+        row(
+            "POST",
+            "/api/v1/nlu/intents",
+            BOT,
+            Some(|_, i| json!({"name": format!("matrix.x{i}"), "examples": ["我要开发票"]})),
+        ),
+        row("GET", "/api/v1/nlu/intents/{id}", ALL_STAFF, None),
+        row(
+            "PATCH",
+            "/api/v1/nlu/intents/{id}",
+            BOT,
+            Some(|_, i| json!({"description": format!("说明 {i}")})),
+        ),
+        row(
+            "POST",
+            "/api/v1/nlu/intents/{id}/examples",
+            BOT,
+            Some(|_, i| json!({"examples": [format!("东西坏了 {i}")]})),
+        ),
+        row("DELETE", "/api/v1/nlu/intents/{id}/examples/{example_id}", BOT, None),
+        row("DELETE", "/api/v1/nlu/intents/{id}", BOT, None),
+        row("GET", "/api/v1/nlu/models", ALL_STAFF, None),
+        row("POST", "/api/v1/nlu/models", BOT, Some(|_, _| json!({"kind": "intent"}))),
+        row("POST", "/api/v1/nlu/models/{id}/activate", BOT, None),
+        row(
+            "POST",
+            "/api/v1/nlu/analyze",
+            ALL_STAFF,
+            Some(|_, _| json!({"text": "我的订单DD20261102001还没到"})),
+        ),
         row("GET", "/api/v1/events", ALL_STAFF, None),
         row("GET", "/api/v1/ws", ALL_STAFF, None),
         row("GET", "/api/v1/audit", AUDIT, None),
@@ -218,8 +255,16 @@ fn rows() -> Vec<Row> {
     ]
 }
 
-fn concrete(path: &str, f: &Fx) -> String {
-    let id = if path.starts_with("/api/v1/users/") {
+/// The path with its placeholders filled in; `principal` picks the object a DELETE removes.
+fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
+    if method == "DELETE" && path == "/api/v1/nlu/intents/{id}" {
+        return path.replace("{id}", &f.spare_intents[principal]);
+    }
+    let id = if path.starts_with("/api/v1/nlu/intents/") {
+        &f.intent
+    } else if path.starts_with("/api/v1/nlu/models/") {
+        &f.model
+    } else if path.starts_with("/api/v1/users/") {
         &f.user
     } else if path.starts_with("/api/v1/teams/") {
         &f.team
@@ -234,7 +279,45 @@ fn concrete(path: &str, f: &Fx) -> String {
     } else {
         &f.visitor_conversation
     };
-    path.replace("{id}", id).replace("{code}", "PQ-09").replace("{token}", &f.tracking)
+    path.replace("{id}", id)
+        .replace("{example_id}", &f.spare_examples[principal])
+        .replace("{code}", "PQ-09")
+        .replace("{token}", &f.tracking)
+}
+
+/// Two trained intents (the model is ready and active), a spare intent and a spare example per
+/// principal; the other workspace gets two intents of its own, so its admin can train there.
+async fn nlu_fixture(t: &TestApp) -> (String, Vec<String>, Vec<String>, String) {
+    let admin = t.as_role("admin@acme.test").await;
+    let refund = admin
+        .post("/api/v1/nlu/intents", json!({"name": "refund", "examples": ["我要退款", "退钱"]}))
+        .await;
+    assert_eq!(refund.status, 201, "{:?}", refund.body);
+    let track = admin
+        .post("/api/v1/nlu/intents", json!({"name": "track", "examples": ["快递到哪了", "物流"]}))
+        .await;
+    assert_eq!(track.status, 201, "{:?}", track.body);
+    let intent = s(&refund.body["id"]);
+    let (mut spare_intents, mut spare_examples) = (Vec::new(), Vec::new());
+    for i in 0..EVERYONE.len() {
+        let r = admin.post("/api/v1/nlu/intents", json!({"name": format!("spare.{i}")})).await;
+        spare_intents.push(s(&r.body["id"]));
+        let e = admin
+            .post(
+                &format!("/api/v1/nlu/intents/{intent}/examples"),
+                json!({"examples": [format!("备用例句 {i}")]}),
+            )
+            .await;
+        spare_examples.push(s(&e.body[0]["id"]));
+    }
+    let m = admin.post("/api/v1/nlu/models", json!({})).await;
+    assert_eq!(m.status, 202, "{:?}", m.body);
+    t.run_pending_jobs().await;
+    let other = t.login("other", "admin@other.test").await;
+    for name in ["other.a", "other.b"] {
+        other.post("/api/v1/nlu/intents", json!({"name": name, "examples": ["别的例句"]})).await;
+    }
+    (intent, spare_intents, spare_examples, s(&m.body["id"]))
 }
 
 async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
@@ -259,6 +342,7 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
             .body["id"]));
     }
     let _ = owner;
+    let (intent, spare_intents, spare_examples, model) = nlu_fixture(t).await;
     Fx {
         customer,
         ticket: s(&tk.body["id"]),
@@ -270,6 +354,10 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
         tracking: s(&tk.body["tracking_path"]).rsplit('/').next().unwrap().to_string(),
         spares,
         public_key: t.ws.public_key.clone(),
+        intent,
+        spare_intents,
+        spare_examples,
+        model,
     }
 }
 
@@ -314,9 +402,9 @@ async fn matrix(t: TestApp) {
 
     let mut failures = Vec::new();
     for r in rows() {
-        let path = concrete(r.path, &f);
         let is_ws = r.path.ends_with("/ws");
         for (i, (name, client)) in principals.iter().enumerate() {
+            let path = concrete(r.method, r.path, &f, i);
             let body = r.body.map(|b| b(&f, i));
             let resp = client.send(r.method, &path, body, &[]).await;
             let st = resp.status;
