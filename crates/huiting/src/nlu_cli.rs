@@ -179,6 +179,7 @@ fn training_bar(hidden: bool) -> ProgressBar {
 
 fn show_stage(bar: &ProgressBar, stage: Stage) {
     let (msg, done, total) = match stage {
+        Stage::Select { done, total } => ("choosing features", done, total),
         Stage::Features { done, total } => ("features", done, total),
         Stage::Fold { done, total } => ("cross-validation", done, total),
         Stage::Final => ("final fit", 1, 1),
