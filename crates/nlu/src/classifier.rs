@@ -10,7 +10,7 @@ use crate::codec::{ModelError, Reader, Writer};
 use crate::features::{self, Counts, FeatureConfig, SparseVec};
 use crate::linear::{self, SplitMix, SvmParams};
 use crate::mlp::{Mlp, MlpParams};
-use crate::text::Segmenter;
+use crate::text::{self, Segmenter};
 
 /// How to train.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +25,9 @@ pub struct TrainConfig {
     /// Without out-of-scope samples, the threshold keeps this share of the correctly
     /// recognised training messages in scope.
     pub keep_share: f32,
+    /// On Chinese data, choose the length of character n-grams by cross-validation (short
+    /// queries favour 1–2, long reviews 1–4).
+    pub select_cjk: bool,
     /// Features seen in fewer training texts than this are dropped.
     pub min_df: u32,
     /// A hidden-layer network trained beside the SVM, and its share of the blended probability.
@@ -39,8 +42,9 @@ impl Default for TrainConfig {
             folds: 3,
             oos_label: "oos".to_owned(),
             keep_share: 0.97,
+            select_cjk: true,
             min_df: 1,
-            mlp: None,
+            mlp: Some((MlpParams::default(), 0.5)),
         }
     }
 }
@@ -57,6 +61,8 @@ pub enum TrainError {
 /// Where training is, for progress bars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
+    /// Trying feature settings on a sample.
+    Select { done: usize, total: usize },
     Features { done: usize, total: usize },
     Fold { done: usize, total: usize },
     Final,
@@ -131,6 +137,11 @@ impl Classifier {
         if labels.len() < 2 {
             return Err(TrainError::TooFewLabels(labels.len()));
         }
+        let mut cfg = cfg.clone();
+        if cfg.select_cjk {
+            cfg.features = select_cjk_grams(seg, examples, &cfg, progress);
+        }
+        let cfg = &cfg;
         let total = examples.len();
         let mut counts = Vec::with_capacity(total);
         for (i, (text, _)) in examples.iter().enumerate() {
@@ -184,7 +195,17 @@ impl Classifier {
         let mut threshold = 0.0;
         let mut report = TrainReport { examples: total, features: nf, ..TrainReport::default() };
         let threads = cfg.svm.threads.max(1);
-        let share = cfg.mlp.map_or(0.0, |m| m.1);
+        // The network's epochs are fixed once, from the whole set, so the folds' models and
+        // the final one are trained alike; none fit the budget means no network at all.
+        let mut cfg = cfg.clone();
+        if let Some((p, _)) = &mut cfg.mlp {
+            p.epochs = p.epochs_for(in_scope.iter().map(|&i| x[i].idx.len()).sum());
+        }
+        if cfg.mlp.is_some_and(|(p, _)| p.epochs == 0) {
+            cfg.mlp = None;
+        }
+        let cfg = &cfg;
+        let mut share = cfg.mlp.map_or(0.0, |m| m.1);
         if cfg.folds >= 2 {
             let folds = usize::from(cfg.folds);
             let mut order: Vec<usize> = (0..total).collect();
@@ -206,16 +227,21 @@ impl Classifier {
                             (t..folds)
                                 .step_by(threads)
                                 .map(|f| {
-                                    let rows: Vec<usize> =
-                                        in_scope.iter().copied().filter(|&i| fold_of[i] != f).collect();
+                                    let rows: Vec<usize> = in_scope
+                                        .iter()
+                                        .copied()
+                                        .filter(|&i| fold_of[i] != f)
+                                        .collect();
                                     (f, Fitted::fit(x, y, &rows, nf, nc, cfg, 1))
                                 })
                                 .collect::<Vec<_>>()
                         })
                     })
                     .collect();
-                let mut all: Vec<(usize, Fitted)> =
-                    handles.into_iter().flat_map(|h| h.join().expect("fold training panicked")).collect();
+                let mut all: Vec<(usize, Fitted)> = handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("fold training panicked"))
+                    .collect();
                 all.sort_by_key(|p| p.0);
                 all.into_iter().map(|p| p.1).collect()
             });
@@ -224,8 +250,30 @@ impl Classifier {
                 (0..total).map(|i| fitted[fold_of[i]].raw(&x[i])).collect();
             let svm_scores: Vec<Vec<f32>> = oof.iter().map(|o| o.0.clone()).collect();
             temperature = fit_temperature(&svm_scores, &y, &in_scope);
-            let best: Vec<(usize, f32)> =
-                oof.iter().map(|(s, q)| argmax(&blend(s, q.as_deref(), temperature, share))).collect();
+            if cfg.mlp.is_some() {
+                // The network's share is chosen on the out-of-fold scores too: on some data
+                // (short Chinese queries, long reviews) it adds nothing, and then costs nothing.
+                let accuracy = |sh: f32| {
+                    in_scope
+                        .iter()
+                        .filter(|&&i| {
+                            argmax(&blend(&oof[i].0, oof[i].1.as_deref(), temperature, sh)).0 as u32 == y[i]
+                        })
+                        .count()
+                };
+                let mut best_share = (accuracy(0.0), 0.0);
+                for sh in [0.25, 0.5, 0.75] {
+                    let a = accuracy(sh);
+                    if a > best_share.0 {
+                        best_share = (a, sh);
+                    }
+                }
+                share = best_share.1;
+            }
+            let best: Vec<(usize, f32)> = oof
+                .iter()
+                .map(|(s, q)| argmax(&blend(s, q.as_deref(), temperature, share)))
+                .collect();
             let correct = in_scope.iter().filter(|&&i| best[i].0 as u32 == y[i]).count();
             report.cv_accuracy = correct as f32 / in_scope.len().max(1) as f32;
             let oos_conf: Vec<f32> =
@@ -240,7 +288,11 @@ impl Classifier {
         }
 
         progress(Stage::Final);
-        let Fitted { svm: m, mlp } = Fitted::fit(&x, &y, &in_scope, nf, nc, cfg, threads);
+        let mut final_cfg = cfg.clone();
+        if share == 0.0 {
+            final_cfg.mlp = None;
+        }
+        let Fitted { svm: m, mlp } = Fitted::fit(&x, &y, &in_scope, nf, nc, &final_cfg, threads);
         let mlp = mlp.map(|m| (m, share));
         let mut weights = vec![0.0f32; nf * nc];
         for c in 0..nc {
@@ -292,7 +344,9 @@ impl Classifier {
         }
         match &self.mlp {
             None => softmax(&s, self.temperature),
-            Some((mlp, share)) => blend(&s, Some(&softmax(&mlp.logits(&x), 1.0)), self.temperature, *share),
+            Some((mlp, share)) => {
+                blend(&s, Some(&softmax(&mlp.logits(&x), 1.0)), self.temperature, *share)
+            }
         }
     }
 
@@ -311,6 +365,39 @@ impl Classifier {
     }
 }
 
+/// The CJK n-gram range with the best out-of-fold accuracy of a quick linear model on a
+/// sample of at most 4,000 examples; the configured one when the data is not mostly Chinese.
+fn select_cjk_grams(
+    seg: &Segmenter,
+    examples: &[(&str, &str)],
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(Stage),
+) -> FeatureConfig {
+    let cjk = examples.iter().filter(|(t, _)| t.chars().any(text::is_cjk)).count();
+    if cjk * 10 < examples.len() * 3 {
+        return cfg.features;
+    }
+    let stride = examples.len().div_ceil(4000).max(1);
+    let sample: Vec<(&str, &str)> = examples.iter().step_by(stride).copied().collect();
+    let candidates = [(1, 2), (1, 3), (1, 4)];
+    let mut best = (f32::NEG_INFINITY, cfg.features);
+    for (i, &range) in candidates.iter().enumerate() {
+        progress(Stage::Select { done: i, total: candidates.len() });
+        let quick = TrainConfig {
+            features: FeatureConfig { cjk_char: range, ..cfg.features },
+            select_cjk: false,
+            mlp: None,
+            ..cfg.clone()
+        };
+        if let Ok(m) = Classifier::train(seg, &sample, &quick, &mut |_| {}) {
+            if m.report.cv_accuracy > best.0 {
+                best = (m.report.cv_accuracy, quick.features);
+            }
+        }
+    }
+    best.1
+}
+
 /// The models of one fit: the SVM, and the network if configured.
 struct Fitted {
     svm: linear::Ovr,
@@ -318,8 +405,19 @@ struct Fitted {
 }
 
 impl Fitted {
-    fn fit(x: &[SparseVec], y: &[u32], rows: &[usize], nf: usize, nc: usize, cfg: &TrainConfig, threads: usize) -> Fitted {
-        let svm_params = SvmParams { threads: threads.saturating_sub(usize::from(cfg.mlp.is_some())).max(1), ..cfg.svm };
+    fn fit(
+        x: &[SparseVec],
+        y: &[u32],
+        rows: &[usize],
+        nf: usize,
+        nc: usize,
+        cfg: &TrainConfig,
+        threads: usize,
+    ) -> Fitted {
+        let svm_params = SvmParams {
+            threads: threads.saturating_sub(usize::from(cfg.mlp.is_some())).max(1),
+            ..cfg.svm
+        };
         match cfg.mlp {
             None => Fitted { svm: linear::train_ovr(x, y, rows, nf, nc, &svm_params), mlp: None },
             Some((p, _)) if threads >= 2 => std::thread::scope(|scope| {

@@ -35,7 +35,7 @@ impl Default for FeatureConfig {
             latin_char: (2, 5),
             cjk_char: (1, 3),
             stems: true,
-            skip_window: 0,
+            skip_window: 4,
             char_weight: 1.0,
             bits: 22,
         }
@@ -141,8 +141,10 @@ pub fn counts(seg: &Segmenter, cfg: &FeatureConfig, raw: &str) -> Counts {
     }
     let content: Vec<&str> =
         words.iter().copied().filter(|w| w.chars().count() > 1 || !w.is_ascii()).collect();
+    // Word pairs say "these two in one request"; in long texts they are mostly noise.
+    let skip = if content.len() <= 32 { usize::from(cfg.skip_window) } else { 0 };
     for (i, a) in content.iter().enumerate() {
-        for b in content.iter().skip(i + 2).take(usize::from(cfg.skip_window)) {
+        for b in content.iter().skip(i + 2).take(skip) {
             add(WORD, b'k', &[a, b]);
         }
     }

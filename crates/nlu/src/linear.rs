@@ -32,7 +32,7 @@ pub struct SvmParams {
 
 impl Default for SvmParams {
     fn default() -> Self {
-        SvmParams { c: 0.5, eps: 0.1, max_iter: 1000, seed: 42, threads: 2 }
+        SvmParams { c: 1.0, eps: 0.1, max_iter: 1000, seed: 42, threads: 2 }
     }
 }
 

@@ -13,9 +13,15 @@ use crate::linear::SplitMix;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MlpParams {
     pub hidden: usize,
+    /// Most passes over the data.
     pub epochs: u32,
+    /// Budget of multiply-adds in the first layer over all epochs: large training sets get
+    /// fewer epochs, and `epochs_for` says none when even two passes do not fit.
+    pub work: f64,
     pub batch: usize,
     pub lr: f32,
+    /// Learning rate of the first layer's row-wise Adagrad.
+    pub row_lr: f32,
     /// Share of hidden units dropped in each training step.
     pub dropout: f32,
     /// Scale of the uniform initialisation of the first layer.
@@ -25,7 +31,17 @@ pub struct MlpParams {
 
 impl Default for MlpParams {
     fn default() -> Self {
-        MlpParams { hidden: 256, epochs: 12, batch: 32, lr: 2e-3, dropout: 0.3, init: 0.2, seed: 7 }
+        MlpParams {
+            hidden: 128,
+            epochs: 12,
+            work: 6e9,
+            batch: 32,
+            lr: 2e-3,
+            row_lr: 0.02,
+            dropout: 0.3,
+            init: 0.2,
+            seed: 7,
+        }
     }
 }
 
@@ -68,6 +84,16 @@ impl Adam {
     }
 }
 
+impl MlpParams {
+    /// Epochs that fit the work budget for examples with `nnz` non-zero features in all; zero
+    /// when fewer than two fit (the network is then not worth training).
+    pub fn epochs_for(&self, nnz: usize) -> u32 {
+        let per_epoch = (nnz.max(1) * self.hidden.max(1)) as f64 * 2.0;
+        let fit = (self.work / per_epoch).floor().min(f64::from(self.epochs)) as u32;
+        if fit < 2 { 0 } else { fit }
+    }
+}
+
 impl Mlp {
     /// Trains on the examples `rows` of `x` with labels `y` (each below `out`).
     pub fn train(
@@ -95,8 +121,11 @@ impl Mlp {
         let xavier = (6.0 / (h + out) as f32).sqrt();
         net.w2 = (0..h * out).map(|_| uniform(xavier)).collect();
 
-        let (mut a1, mut ab1, mut a2, mut ab2) =
-            (Adam::new(n_in * h), Adam::new(h), Adam::new(h * out), Adam::new(out));
+        // The first layer is large and sparse: row-wise Adagrad keeps one accumulator per
+        // feature, so rare features keep large steps while memory traffic stays at one pass
+        // over the touched rows. The small dense layers use Adam.
+        let mut row_g2 = vec![0.0f32; n_in];
+        let (mut ab1, mut a2, mut ab2) = (Adam::new(h), Adam::new(h * out), Adam::new(out));
         // Per-batch gradient of the touched rows of w1: slot_of[f] indexes g1.
         let mut slot_of = vec![u32::MAX; n_in];
         let mut touched: Vec<u32> = Vec::new();
@@ -117,7 +146,8 @@ impl Mlp {
                     let xi = &x[r];
                     net.hidden_pre(xi, &mut pre);
                     for j in 0..h {
-                        let dropped = (shuffle.next_u64() >> 40) as f32 / (1u64 << 24) as f32 >= keep;
+                        let dropped =
+                            (shuffle.next_u64() >> 40) as f32 / (1u64 << 24) as f32 >= keep;
                         act[j] = if pre[j] > 0.0 && !dropped { pre[j] / keep } else { 0.0 };
                     }
                     net.output(&act, &mut probs);
@@ -159,13 +189,12 @@ impl Mlp {
                 t += 1;
                 for (k, &f) in touched.iter().enumerate() {
                     let f = f as usize;
-                    a1.step(
-                        &mut net.w1[f * h..(f + 1) * h],
-                        &g1[k * h..(k + 1) * h],
-                        f * h,
-                        p.lr,
-                        t,
-                    );
+                    let g = &g1[k * h..(k + 1) * h];
+                    row_g2[f] += g.iter().map(|v| v * v).sum::<f32>() / h as f32;
+                    let step = p.row_lr / (row_g2[f].sqrt() + 1e-6);
+                    for (w, g) in net.w1[f * h..(f + 1) * h].iter_mut().zip(g) {
+                        *w -= step * g;
+                    }
                     slot_of[f] = u32::MAX;
                 }
                 touched.clear();
