@@ -54,6 +54,16 @@ impl Writer {
             self.buf.extend_from_slice(&v.to_le_bytes());
         }
     }
+    /// A matrix of rows of `row` values as one f32 scale per row and one i8 per value.
+    pub fn q8(&mut self, vs: &[f32], row: usize) {
+        self.u32(vs.len() as u32);
+        for r in vs.chunks(row.max(1)) {
+            let max = r.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+            self.f32(scale);
+            self.buf.extend(r.iter().map(|v| (v / scale).round().clamp(-127.0, 127.0) as i8 as u8));
+        }
+    }
 }
 
 pub(crate) struct Reader<'a> {
@@ -104,6 +114,19 @@ impl<'a> Reader<'a> {
     }
     pub fn f32s(&mut self) -> Result<Vec<f32>, ModelError> {
         Ok(self.u32s()?.into_iter().map(f32::from_bits).collect())
+    }
+    pub fn q8(&mut self, row: usize) -> Result<Vec<f32>, ModelError> {
+        let n = self.u32()? as usize;
+        let row = row.max(1);
+        if n % row != 0 {
+            return Err(ModelError::Inconsistent("matrix is not whole rows"));
+        }
+        let mut out = Vec::with_capacity(n.min(self.buf.len()));
+        for _ in 0..n / row {
+            let scale = self.f32()?;
+            out.extend(self.take(row)?.iter().map(|&b| f32::from(b as i8) * scale));
+        }
+        Ok(out)
     }
     pub fn finish(self) -> Result<(), ModelError> {
         if self.buf.is_empty() { Ok(()) } else { Err(ModelError::Inconsistent("trailing bytes")) }

@@ -23,7 +23,8 @@ fn cuts_by_script() {
 #[test]
 fn segments_chinese_words() {
     let seg = Segmenter::default();
-    let words = seg.words(&fold("我的订单还没到，refund 一下"));
+    let folded = fold("我的订单还没到，refund 一下");
+    let words = seg.words(&folded);
     assert!(words.contains(&"订单"), "{words:?}");
     assert!(words.contains(&"refund"), "{words:?}");
     assert_eq!(words.concat(), "我的订单还没到refund一下");
