@@ -115,7 +115,8 @@ fn table_of_messages() {
     let mut wrong = Vec::new();
     for c in CASES {
         let s = m.analyze(seg, c.text);
-        let missing: Vec<&str> = c.cues.iter().copied().filter(|q| !s.cues.iter().any(|x| x == q)).collect();
+        let missing: Vec<&str> =
+            c.cues.iter().copied().filter(|q| !s.cues.iter().any(|x| x == q)).collect();
         if s.polarity != c.polarity || s.strong_negative != c.strong || !missing.is_empty() {
             wrong.push(format!(
                 "{:?}: expected {} strong={} cues ⊇ {:?}, got {} ({:+.2}) strong={} cues {:?}",
@@ -131,7 +132,13 @@ fn table_of_messages() {
         }
         assert!((-1.0..=1.0).contains(&s.score), "score out of range for {:?}", c.text);
     }
-    assert!(wrong.is_empty(), "{} of {} cases wrong:\n{}", wrong.len(), CASES.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {} cases wrong:\n{}",
+        wrong.len(),
+        CASES.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -153,7 +160,9 @@ fn garbage_is_neutral() {
     }
     assert_eq!(m.analyze(seg, "").score, 0.0);
     // Far past the length cap: analysed (the head of it), without panicking.
-    for long in ["啊".repeat(text::MAX_CHARS * 3), "很好 ".repeat(text::MAX_CHARS), "🙂".repeat(10_000)] {
+    for long in
+        ["啊".repeat(text::MAX_CHARS * 3), "很好 ".repeat(text::MAX_CHARS), "🙂".repeat(10_000)]
+    {
         let s = m.analyze(seg, &long);
         assert!((-1.0..=1.0).contains(&s.score));
     }
@@ -202,8 +211,11 @@ fn seed_file_is_well_formed_and_balanced() {
 #[test]
 fn lexicon_entries_are_live() {
     for (name, src) in [("strong-negative.txt", STRONG), ("anger.txt", ANGER)] {
-        let entries: Vec<&str> =
-            src.lines().map(|l| l.split('#').next().unwrap_or_default().trim()).filter(|l| !l.is_empty()).collect();
+        let entries: Vec<&str> = src
+            .lines()
+            .map(|l| l.split('#').next().unwrap_or_default().trim())
+            .filter(|l| !l.is_empty())
+            .collect();
         assert!(entries.len() >= 80, "{name} has only {} entries", entries.len());
         for e in entries {
             let f = text::fold(e);
