@@ -179,6 +179,7 @@ fn training_bar(hidden: bool) -> ProgressBar {
 
 fn show_stage(bar: &ProgressBar, stage: Stage) {
     let (msg, done, total) = match stage {
+        Stage::Embed { done, total } => ("encoding", done, total),
         Stage::Select { done, total } => ("choosing features", done, total),
         Stage::Features { done, total } => ("features", done, total),
         Stage::Fold { done, total } => ("cross-validation", done, total),
