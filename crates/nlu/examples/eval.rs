@@ -32,7 +32,7 @@ fn main() {
             }
             "cw" => cfg.features.char_weight = v.parse().unwrap(),
             "stems" => cfg.features.stems = v == "1",
-            "skip" => cfg.features.skip_window = v.parse().unwrap(),
+            "skip" => cfg.features.pair_words = v.parse().unwrap(),
             "mlp" => cfg.mlp = Some((nlu::mlp::MlpParams::default(), v.parse().unwrap())),
             "hidden" => cfg.mlp.as_mut().unwrap().0.hidden = v.parse().unwrap(),
             "epochs" => cfg.mlp.as_mut().unwrap().0.epochs = v.parse().unwrap(),
@@ -65,7 +65,7 @@ fn main() {
                 match k {
                     "c" => c2.svm.c = v.parse().unwrap(),
                     "word" => c2.features.word_max = v.parse().unwrap(),
-                    "skip" => c2.features.skip_window = v.parse().unwrap(),
+                    "skip" => c2.features.pair_words = v.parse().unwrap(),
                     "cw" => c2.features.char_weight = v.parse().unwrap(),
                     "lc" => {
                         let (a, b) = v.split_once('-').unwrap();

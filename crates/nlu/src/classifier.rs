@@ -109,6 +109,8 @@ pub struct TrainReport {
     pub examples: usize,
     /// Distinct features (hash buckets) kept.
     pub features: usize,
+    /// The network's share of the blend chosen by cross-validation (0: SVM alone).
+    pub network_share: f32,
     /// Out-of-fold accuracy on in-scope examples, before the threshold.
     pub cv_accuracy: f32,
     /// Out-of-fold recall of out-of-scope samples at the chosen threshold (if any were given).
@@ -313,6 +315,7 @@ impl Classifier {
                     }
                 }
                 share = best_share.1;
+                report.network_share = share;
             }
             let best: Vec<(usize, f32)> = oof
                 .iter()
@@ -617,7 +620,7 @@ impl Classifier {
             f.cjk_char.0,
             f.cjk_char.1,
             u8::from(f.stems),
-            f.skip_window,
+            f.pair_words,
             f.bits,
         ] {
             w.u8(v);
@@ -665,7 +668,7 @@ impl Classifier {
             latin_char: (b[1], b[2]),
             cjk_char: (b[3], b[4]),
             stems: b[5] != 0,
-            skip_window: b[6],
+            pair_words: b[6],
             bits: b[7],
             char_weight: r.f32()?,
         };
@@ -715,6 +718,7 @@ impl Classifier {
             return Err(ModelError::Inconsistent("feature buckets out of order"));
         }
         let features_kept = buckets.len();
+        let network_share = mlp.as_ref().map_or(0.0, |m| m.1);
         Ok(Classifier {
             features,
             labels,
@@ -730,6 +734,7 @@ impl Classifier {
             report: TrainReport {
                 examples,
                 features: features_kept,
+                network_share,
                 cv_accuracy,
                 cv_oos_recall: (oos >= 0.0).then_some(oos),
             },

@@ -19,9 +19,8 @@ pub struct FeatureConfig {
     pub cjk_char: (u8, u8),
     /// Add crudely stemmed English words as extra word features.
     pub stems: bool,
-    /// Ordered pairs of words at most this far apart (beyond neighbours): a cheap stand-in for
-    /// "these two words in one message" (0 turns them off).
-    pub skip_window: u8,
+    /// Unordered pairs of all words, in messages of at most this many words (0: none).
+    pub pair_words: u8,
     /// Weight of the character view relative to the word view.
     pub char_weight: f32,
     /// log2 of the number of hash buckets.
@@ -35,7 +34,7 @@ impl Default for FeatureConfig {
             latin_char: (2, 5),
             cjk_char: (1, 3),
             stems: true,
-            skip_window: 4,
+            pair_words: 24,
             char_weight: 1.0,
             bits: 22,
         }
@@ -106,7 +105,6 @@ pub fn counts(seg: &Segmenter, cfg: &FeatureConfig, raw: &str) -> Counts {
         match piece {
             Piece::Word(w) => {
                 words.push(w);
-                char_grams(w, cfg.latin_char, &mut buf, |g| add(CHAR, b'l', &[g]));
                 if cfg.stems {
                     let s = stem(w);
                     if s.len() != w.len() {
@@ -120,8 +118,17 @@ pub fn counts(seg: &Segmenter, cfg: &FeatureConfig, raw: &str) -> Counts {
             }
             Piece::Cjk(run) => {
                 words.extend(seg.cut(run));
-                char_grams(run, cfg.cjk_char, &mut buf, |g| add(CHAR, b'c', &[g]));
             }
+        }
+    }
+    // Character n-grams over whitespace-separated tokens of the lightly folded text, padded
+    // with a space (scikit-learn's `char_wb`): punctuation and digits stay, so "吗？" and
+    // "3+5" are features, and the padding marks how a message starts and ends.
+    for token in text::light_fold(raw).split(' ').filter(|t| !t.is_empty()) {
+        if token.chars().any(text::is_cjk) {
+            char_grams(token, cfg.cjk_char, &mut buf, |g| add(CHAR, b'c', &[g]));
+        } else {
+            char_grams(token, cfg.latin_char, &mut buf, |g| add(CHAR, b'l', &[g]));
         }
     }
     if cfg.word_max >= 1 {
@@ -139,13 +146,16 @@ pub fn counts(seg: &Segmenter, cfg: &FeatureConfig, raw: &str) -> Counts {
             add(WORD, b'3', tri);
         }
     }
+    // Unordered pairs of words say "these two in one request" wherever they stand; in long
+    // texts they are mostly noise (and quadratic), so only short messages get them.
     let content: Vec<&str> =
         words.iter().copied().filter(|w| w.chars().count() > 1 || !w.is_ascii()).collect();
-    // Word pairs say "these two in one request"; in long texts they are mostly noise.
-    let skip = if content.len() <= 32 { usize::from(cfg.skip_window) } else { 0 };
-    for (i, a) in content.iter().enumerate() {
-        for b in content.iter().skip(i + 2).take(skip) {
-            add(WORD, b'k', &[a, b]);
+    if content.len() <= usize::from(cfg.pair_words) {
+        for (i, a) in content.iter().enumerate() {
+            for b in &content[i + 1..] {
+                let (x, y) = if a <= b { (a, b) } else { (b, a) };
+                add(WORD, b'p', &[x, y]);
+            }
         }
     }
     for v in &mut views {

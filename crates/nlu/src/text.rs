@@ -38,6 +38,28 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// Folds `text` lightly, for character n-grams: full-width to ASCII, lower-case, runs of white
+/// space to one space; punctuation and symbols stay.
+pub fn light_fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_CHARS * 3));
+    let mut space = false;
+    for c in text.chars().take(MAX_CHARS) {
+        let c = fold_char(c);
+        if c.is_whitespace() || c.is_control() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        for l in c.to_lowercase() {
+            out.push(l);
+        }
+    }
+    out
+}
+
 /// Full-width ASCII forms and the ideographic space map to their ASCII equivalents.
 pub fn fold_char(c: char) -> char {
     match c {
