@@ -29,6 +29,9 @@ pub struct TrainConfig {
     /// Examples with this label are out-of-scope samples: not a class, but used to place the
     /// threshold.
     pub oos_label: String,
+    /// Train the out-of-scope samples as a class of their own; the in-scope decision is then
+    /// the best label's probability minus the out-of-scope probability.
+    pub oos_class: bool,
     /// Without out-of-scope samples, the threshold keeps this share of the correctly
     /// recognised training messages in scope.
     pub keep_share: f32,
@@ -52,6 +55,7 @@ impl Default for TrainConfig {
             svm: SvmParams::default(),
             folds: 3,
             oos_label: "oos".to_owned(),
+            oos_class: true,
             keep_share: 0.97,
             select_cjk: true,
             embed_weight: 1.0,
@@ -86,7 +90,9 @@ pub enum Stage {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Classifier {
     pub(crate) features: FeatureConfig,
+    /// The in-scope labels, then the out-of-scope class if one was trained.
     pub(crate) labels: Vec<String>,
+    pub(crate) oos_class: bool,
     /// Hash buckets seen in training, sorted; the position is the feature's row.
     pub(crate) buckets: Vec<u32>,
     pub(crate) idf: Vec<f32>,
@@ -233,6 +239,13 @@ impl Classifier {
             .map(|(_, l)| labels.binary_search_by(|p| p.as_str().cmp(l)).map_or(oos, |i| i as u32))
             .collect();
         let in_scope: Vec<usize> = (0..total).filter(|&i| y[i] != oos).collect();
+        let oos_class = cfg.oos_class && in_scope.len() < total;
+        if oos_class {
+            labels.push(cfg.oos_label.clone());
+        }
+        // The rows models are fitted on: with an out-of-scope class, every example.
+        let fit_rows: Vec<usize> = if oos_class { (0..total).collect() } else { in_scope.clone() };
+        let n_in = oos as usize;
         let nf = n_buckets + embed_dim;
         let nc = labels.len();
 
@@ -245,7 +258,7 @@ impl Classifier {
         // the final one are trained alike; none fit the budget means no network at all.
         let mut cfg = cfg.clone();
         if let Some((p, _)) = &mut cfg.mlp {
-            p.epochs = p.epochs_for(in_scope.iter().map(|&i| x[i].idx.len()).sum());
+            p.epochs = p.epochs_for(in_scope.len(), in_scope.iter().map(|&i| x[i].idx.len()).sum());
         }
         if cfg.mlp.is_some_and(|(p, _)| p.epochs == 0) {
             cfg.mlp = None;
@@ -268,12 +281,12 @@ impl Classifier {
             let fitted: Vec<Fitted> = std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..threads.min(folds))
                     .map(|t| {
-                        let (x, y, in_scope, fold_of) = (&x, &y, &in_scope, &fold_of);
+                        let (x, y, fit_rows, fold_of) = (&x, &y, &fit_rows, &fold_of);
                         scope.spawn(move || {
                             (t..folds)
                                 .step_by(threads)
                                 .map(|f| {
-                                    let rows: Vec<usize> = in_scope
+                                    let rows: Vec<usize> = fit_rows
                                         .iter()
                                         .copied()
                                         .filter(|&i| fold_of[i] != f)
@@ -295,7 +308,7 @@ impl Classifier {
             let oof: Vec<(Vec<f32>, Option<Vec<f32>>)> =
                 (0..total).map(|i| fitted[fold_of[i]].raw(&x[i])).collect();
             let svm_scores: Vec<Vec<f32>> = oof.iter().map(|o| o.0.clone()).collect();
-            temperature = fit_temperature(&svm_scores, &y, &in_scope);
+            temperature = fit_temperature(&svm_scores, &y, &fit_rows);
             if cfg.mlp.is_some() {
                 // The network's share is chosen on the out-of-fold scores too: on some data
                 // (short Chinese queries, long reviews) it adds nothing, and then costs nothing.
@@ -303,7 +316,7 @@ impl Classifier {
                     in_scope
                         .iter()
                         .filter(|&&i| {
-                            argmax(&blend(&oof[i].0, oof[i].1.as_deref(), temperature, sh)).0 as u32 == y[i]
+                            decide(&blend(&oof[i].0, oof[i].1.as_deref(), temperature, sh), n_in).0 as u32 == y[i]
                         })
                         .count()
                 };
@@ -319,7 +332,7 @@ impl Classifier {
             }
             let best: Vec<(usize, f32)> = oof
                 .iter()
-                .map(|(s, q)| argmax(&blend(s, q.as_deref(), temperature, share)))
+                .map(|(s, q)| decide(&blend(s, q.as_deref(), temperature, share), n_in))
                 .collect();
             let correct = in_scope.iter().filter(|&&i| best[i].0 as u32 == y[i]).count();
             report.cv_accuracy = correct as f32 / in_scope.len().max(1) as f32;
@@ -339,7 +352,7 @@ impl Classifier {
         if share == 0.0 {
             final_cfg.mlp = None;
         }
-        let Fitted { svm: m, mlp } = Fitted::fit(&x, &y, &in_scope, nf, nc, &final_cfg, threads);
+        let Fitted { svm: m, mlp } = Fitted::fit(&x, &y, &fit_rows, nf, nc, &final_cfg, threads);
         let mlp = mlp.map(|m| (m, share));
         let mut weights = vec![0.0f32; nf * nc];
         for c in 0..nc {
@@ -348,6 +361,7 @@ impl Classifier {
             }
         }
         Ok(Classifier {
+            oos_class,
             mlp,
             embed_dim,
             embed_weight: cfg.embed_weight,
@@ -363,8 +377,13 @@ impl Classifier {
         })
     }
 
+    /// The in-scope labels.
     pub fn labels(&self) -> &[String] {
-        &self.labels
+        &self.labels[..self.n_in()]
+    }
+
+    fn n_in(&self) -> usize {
+        self.labels.len() - usize::from(self.oos_class)
     }
 
     pub fn report(&self) -> TrainReport {
@@ -417,14 +436,15 @@ impl Classifier {
     /// `predict` with the model's sentence encoder.
     pub fn predict_with(&self, seg: &Segmenter, embedder: Option<&dyn Embedder>, text: &str, k: usize) -> Prediction {
         let p = self.probabilities_with(seg, embedder, text);
-        let mut order: Vec<usize> = (0..p.len()).collect();
+        let n_in = self.n_in();
+        let mut order: Vec<usize> = (0..n_in).collect();
         order.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
         let top: Vec<Scored> = order
             .iter()
             .take(k.max(1))
             .map(|&i| Scored { label: self.labels[i].clone(), confidence: p[i] })
             .collect();
-        let in_scope = top.first().is_some_and(|s| s.confidence >= self.threshold);
+        let in_scope = decide(&p, n_in).1 >= self.threshold;
         Prediction { top, in_scope }
     }
 }
@@ -535,6 +555,13 @@ pub(crate) fn softmax(s: &[f32], t: f32) -> Vec<f32> {
     e.into_iter().map(|v| v / sum).collect()
 }
 
+/// The best in-scope label and the confidence the threshold applies to: its probability,
+/// less the out-of-scope class's when there is one (after the first `n_in` entries).
+fn decide(p: &[f32], n_in: usize) -> (usize, f32) {
+    let (best, conf) = argmax(&p[..n_in.min(p.len())]);
+    (best, conf - p.get(n_in).copied().unwrap_or(0.0))
+}
+
 fn argmax(p: &[f32]) -> (usize, f32) {
     p.iter()
         .enumerate()
@@ -630,6 +657,7 @@ impl Classifier {
         for l in &self.labels {
             w.str(l);
         }
+        w.u8(u8::from(self.oos_class));
         w.u32s(&self.buckets);
         w.f32s(&self.idf);
         w.u32(self.embed_dim as u32);
@@ -677,6 +705,7 @@ impl Classifier {
         }
         let n_labels = r.u32()? as usize;
         let labels = (0..n_labels.min(1 << 20)).map(|_| r.str()).collect::<Result<Vec<_>, _>>()?;
+        let oos_class = r.u8()? != 0;
         let buckets = r.u32s()?;
         let idf = r.f32s()?;
         let embed_dim = r.u32()? as usize;
@@ -708,7 +737,7 @@ impl Classifier {
             }
         };
         r.finish()?;
-        if labels.len() != n_labels || bias.len() != n_labels || n_labels < 2 {
+        if labels.len() != n_labels || bias.len() != n_labels || n_labels < 2 + usize::from(oos_class) {
             return Err(ModelError::Inconsistent("label count"));
         }
         if idf.len() != buckets.len() || weights.len() != rows * n_labels {
@@ -722,6 +751,7 @@ impl Classifier {
         Ok(Classifier {
             features,
             labels,
+            oos_class,
             buckets,
             idf,
             weights,
