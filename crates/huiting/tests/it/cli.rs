@@ -149,16 +149,18 @@ async fn demo_serves_and_audit_verify_catches_tampering() {
     // Edit one entry's recorded state directly in the database.
     let url = format!("sqlite://{}", dir.path().join("huiting.db").display());
     let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query("UPDATE audit_log SET after_state = replace(after_state, 'L3', 'L4') WHERE seq = (SELECT MIN(seq) FROM audit_log WHERE action = 'ticket.create' AND after_state LIKE '%L3%')")
-        .execute(&mut c)
-        .await
-        .unwrap();
+    // The first L3 ticket; an L4 one may come before it, depending on the day the demo runs.
     let seq: i64 = sqlx::query_scalar(
-        "SELECT MIN(seq) FROM audit_log WHERE action = 'ticket.create' AND after_state LIKE '%L4%'",
+        "SELECT MIN(seq) FROM audit_log WHERE action = 'ticket.create' AND after_state LIKE '%\"L3\"%'",
     )
     .fetch_one(&mut c)
     .await
     .unwrap();
+    sqlx::query("UPDATE audit_log SET after_state = replace(after_state, '\"L3\"', '\"L4\"') WHERE seq = $1")
+        .bind(seq)
+        .execute(&mut c)
+        .await
+        .unwrap();
     c.close().await.unwrap();
     let verify = bin()
         .args(["audit", "verify", "--data-dir", dir.path().to_str().unwrap()])
