@@ -1,3 +1,5 @@
+//! The evaluation metrics and the TSV reader.
+
 use std::time::Duration;
 
 use super::*;
