@@ -473,10 +473,10 @@ fn select_cjk_grams(
             mlp: None,
             ..cfg.clone()
         };
-        if let Ok(m) = Classifier::train(seg, &sample, &quick, &mut |_| {}) {
-            if m.report.cv_accuracy > best.0 {
-                best = (m.report.cv_accuracy, quick.features);
-            }
+        if let Ok(m) = Classifier::train(seg, &sample, &quick, &mut |_| {})
+            && m.report.cv_accuracy > best.0
+        {
+            best = (m.report.cv_accuracy, quick.features);
         }
     }
     best.1

@@ -118,7 +118,7 @@ impl<'a> Reader<'a> {
     pub fn q8(&mut self, row: usize) -> Result<Vec<f32>, ModelError> {
         let n = self.u32()? as usize;
         let row = row.max(1);
-        if n % row != 0 {
+        if !n.is_multiple_of(row) {
             return Err(ModelError::Inconsistent("matrix is not whole rows"));
         }
         let mut out = Vec::with_capacity(n.min(self.buf.len()));
