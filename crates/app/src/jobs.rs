@@ -35,7 +35,18 @@ impl App {
 
     async fn run_job(&self, worker: &str, c: &db::jobs::Claimed, now: Timestamp) -> Result<()> {
         if let Job::TrainNluModel { model } = &c.job {
-            // Trains outside any transaction, then writes and completes in one.
+            // Trains outside any transaction, then writes and completes in one; the claim is
+            // extended first so no other worker starts the same training meanwhile.
+            if !db::jobs::extend_lease(
+                &self.db,
+                c.id,
+                worker,
+                now.plus_millis(c.job.lease_millis()),
+            )
+            .await?
+            {
+                return Ok(());
+            }
             return self.train_nlu_model(worker, c, *model, now).await;
         }
         let mut tx = self.db.write(c.workspace).await?;

@@ -104,6 +104,21 @@ pub async fn claim(db: &Db, worker: &str, now: Timestamp, limit: i64) -> Result<
     rows.iter().map(claimed).collect()
 }
 
+/// Extends a claim this worker still holds until `until`; false if the claim was lost.
+pub async fn extend_lease(db: &Db, id: JobId, worker: &str, until: Timestamp) -> Result<bool> {
+    let mut c = db.bookkeeping().await?;
+    let r = sqlx::query(
+        "UPDATE jobs SET locked_until = $3 WHERE id = $1 AND locked_by = $2 AND state = 'pending'",
+    )
+    .bind(id.to_string())
+    .bind(worker)
+    .bind(until.millis())
+    .execute(&mut *c)
+    .await
+    .context("extending a job lease")?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Marks a job done; call inside the transaction that applied its effect, so the effect and
 /// the completion commit together (exactly once). Returns false if the lease was lost.
 pub async fn complete(

@@ -22,6 +22,16 @@ impl Job {
             Job::TrainNluModel { .. } => "train_nlu_model",
         }
     }
+
+    /// How long this job keeps its claim. Training a model takes seconds to minutes, longer
+    /// than the default lease, so its worker extends the claim before it starts; otherwise a
+    /// second worker would take the job and train the same model again.
+    pub fn lease_millis(&self) -> i64 {
+        match self {
+            Job::TrainNluModel { .. } => 30 * 60_000,
+            Job::CloseSolvedTicket { .. } => LEASE_MILLIS,
+        }
+    }
 }
 
 /// Delay before retry number `attempt` (1-based): 5 s doubling, capped at one hour.
