@@ -78,11 +78,23 @@ pub enum TrainError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     /// Encoding examples with the sentence encoder.
-    Embed { done: usize, total: usize },
+    Embed {
+        done: usize,
+        total: usize,
+    },
     /// Trying feature settings on a sample.
-    Select { done: usize, total: usize },
-    Features { done: usize, total: usize },
-    Fold { done: usize, total: usize },
+    Select {
+        done: usize,
+        total: usize,
+    },
+    Features {
+        done: usize,
+        total: usize,
+    },
+    Fold {
+        done: usize,
+        total: usize,
+    },
     Final,
 }
 
@@ -316,7 +328,9 @@ impl Classifier {
                     in_scope
                         .iter()
                         .filter(|&&i| {
-                            decide(&blend(&oof[i].0, oof[i].1.as_deref(), temperature, sh), n_in).0 as u32 == y[i]
+                            decide(&blend(&oof[i].0, oof[i].1.as_deref(), temperature, sh), n_in).0
+                                as u32
+                                == y[i]
                         })
                         .count()
                 };
@@ -406,9 +420,15 @@ impl Classifier {
 
     /// Probabilities using the sentence encoder the model was trained with. Without one (or
     /// with one of another dimension) the encoder's part is left out: worse, never an error.
-    pub fn probabilities_with(&self, seg: &Segmenter, embedder: Option<&dyn Embedder>, text: &str) -> Vec<f32> {
+    pub fn probabilities_with(
+        &self,
+        seg: &Segmenter,
+        embedder: Option<&dyn Embedder>,
+        text: &str,
+    ) -> Vec<f32> {
         let counts = features::counts(seg, &self.features, text);
-        let mut x = features::weigh(&counts, &self.features, |b| row_of(&self.buckets, b), &self.idf);
+        let mut x =
+            features::weigh(&counts, &self.features, |b| row_of(&self.buckets, b), &self.idf);
         if let Some(e) = embedder.filter(|e| self.embed_dim > 0 && e.dim() == self.embed_dim) {
             append_dense(&mut x, self.buckets.len(), &e.embed(text), self.embed_weight);
         }
@@ -434,7 +454,13 @@ impl Classifier {
     }
 
     /// `predict` with the model's sentence encoder.
-    pub fn predict_with(&self, seg: &Segmenter, embedder: Option<&dyn Embedder>, text: &str, k: usize) -> Prediction {
+    pub fn predict_with(
+        &self,
+        seg: &Segmenter,
+        embedder: Option<&dyn Embedder>,
+        text: &str,
+        k: usize,
+    ) -> Prediction {
         let p = self.probabilities_with(seg, embedder, text);
         let n_in = self.n_in();
         let mut order: Vec<usize> = (0..n_in).collect();
@@ -737,7 +763,10 @@ impl Classifier {
             }
         };
         r.finish()?;
-        if labels.len() != n_labels || bias.len() != n_labels || n_labels < 2 + usize::from(oos_class) {
+        if labels.len() != n_labels
+            || bias.len() != n_labels
+            || n_labels < 2 + usize::from(oos_class)
+        {
             return Err(ModelError::Inconsistent("label count"));
         }
         if idf.len() != buckets.len() || weights.len() != rows * n_labels {

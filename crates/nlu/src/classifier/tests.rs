@@ -5,10 +5,58 @@ use super::*;
 fn examples() -> Vec<(&'static str, &'static str)> {
     let mut v = Vec::new();
     for (label, texts) in [
-        ("order_status", &["我的订单到哪了", "订单还没到", "快递到哪里了", "where is my order", "my order has not arrived", "track my parcel", "查一下物流", "什么时候发货"][..]),
-        ("refund", &["我要退款", "怎么申请退款", "退款什么时候到账", "i want a refund", "how do i get my money back", "refund my order please", "钱什么时候退回来", "退货退款"][..]),
-        ("invoice", &["开发票", "我需要增值税发票", "发票怎么开", "can i get an invoice", "send me the receipt", "invoice for my order", "电子发票在哪下载", "发票抬头写错了"][..]),
-        ("password", &["忘记密码了", "怎么重置密码", "登录不上", "reset my password", "i forgot my password", "cannot log in", "密码错误怎么办", "账号被锁了"][..]),
+        (
+            "order_status",
+            &[
+                "我的订单到哪了",
+                "订单还没到",
+                "快递到哪里了",
+                "where is my order",
+                "my order has not arrived",
+                "track my parcel",
+                "查一下物流",
+                "什么时候发货",
+            ][..],
+        ),
+        (
+            "refund",
+            &[
+                "我要退款",
+                "怎么申请退款",
+                "退款什么时候到账",
+                "i want a refund",
+                "how do i get my money back",
+                "refund my order please",
+                "钱什么时候退回来",
+                "退货退款",
+            ][..],
+        ),
+        (
+            "invoice",
+            &[
+                "开发票",
+                "我需要增值税发票",
+                "发票怎么开",
+                "can i get an invoice",
+                "send me the receipt",
+                "invoice for my order",
+                "电子发票在哪下载",
+                "发票抬头写错了",
+            ][..],
+        ),
+        (
+            "password",
+            &[
+                "忘记密码了",
+                "怎么重置密码",
+                "登录不上",
+                "reset my password",
+                "i forgot my password",
+                "cannot log in",
+                "密码错误怎么办",
+                "账号被锁了",
+            ][..],
+        ),
     ] {
         for t in texts {
             v.push((*t, label));
@@ -62,7 +110,10 @@ fn damaged_model_bytes_are_errors_not_panics() {
     let seg = Segmenter::default();
     let bytes = Classifier::train(&seg, &examples(), &quick(), &mut |_| {}).unwrap().to_bytes();
     assert_eq!(Classifier::from_bytes(b"nonsense"), Err(ModelError::BadMagic));
-    assert!(matches!(Classifier::from_bytes(&bytes[..bytes.len() / 2]), Err(ModelError::Truncated)));
+    assert!(matches!(
+        Classifier::from_bytes(&bytes[..bytes.len() / 2]),
+        Err(ModelError::Truncated)
+    ));
     let mut future = bytes.clone();
     future[8] = 99;
     assert!(matches!(Classifier::from_bytes(&future), Err(ModelError::Version { found: 99, .. })));
@@ -78,7 +129,16 @@ fn damaged_model_bytes_are_errors_not_panics() {
 fn out_of_scope_samples_place_the_threshold() {
     let seg = Segmenter::default();
     let mut ex = examples();
-    for t in ["今天天气怎么样", "讲个笑话", "what's the capital of france", "play some music", "你是谁", "how tall is mount everest", "推荐一部电影", "what time is it in tokyo"] {
+    for t in [
+        "今天天气怎么样",
+        "讲个笑话",
+        "what's the capital of france",
+        "play some music",
+        "你是谁",
+        "how tall is mount everest",
+        "推荐一部电影",
+        "what time is it in tokyo",
+    ] {
         ex.push((t, "oos"));
     }
     let m = Classifier::train(&seg, &ex, &quick(), &mut |_| {}).unwrap();
@@ -92,7 +152,10 @@ fn out_of_scope_samples_place_the_threshold() {
 fn bad_training_sets_are_clear_errors() {
     let seg = Segmenter::default();
     let one = [("hello", "greet"), ("hi", "greet")];
-    assert_eq!(Classifier::train(&seg, &one, &quick(), &mut |_| {}), Err(TrainError::TooFewLabels(1)));
+    assert_eq!(
+        Classifier::train(&seg, &one, &quick(), &mut |_| {}),
+        Err(TrainError::TooFewLabels(1))
+    );
     let empty = [("hello", "greet"), ("   ", "other")];
     assert_eq!(
         Classifier::train(&seg, &empty, &quick(), &mut |_| {}),
@@ -104,7 +167,8 @@ fn bad_training_sets_are_clear_errors() {
 fn any_input_gets_a_prediction() {
     let seg = Segmenter::default();
     let m = Classifier::train(&seg, &examples(), &quick(), &mut |_| {}).unwrap();
-    let garbage = String::from_utf8_lossy(&(0..=255u8).cycle().take(50_000).collect::<Vec<_>>()).into_owned();
+    let garbage =
+        String::from_utf8_lossy(&(0..=255u8).cycle().take(50_000).collect::<Vec<_>>()).into_owned();
     for t in ["", " ", "😀😀", "\u{0}\u{1}", garbage.as_str(), &"退款".repeat(100_000)] {
         let p = m.predict(&seg, t, 2);
         assert_eq!(p.top.len(), 2);
@@ -120,7 +184,11 @@ impl Embedder for Fake {
     fn embed(&self, text: &str) -> Vec<f32> {
         // A stand-in encoder: does the text mention money, parcels or accounts?
         let has = |ws: &[&str]| f32::from(u8::from(ws.iter().any(|w| text.contains(w))));
-        vec![has(&["退", "refund", "money"]), has(&["订单", "order", "parcel", "快递"]), has(&["密码", "password", "log"])]
+        vec![
+            has(&["退", "refund", "money"]),
+            has(&["订单", "order", "parcel", "快递"]),
+            has(&["密码", "password", "log"]),
+        ]
     }
 }
 
