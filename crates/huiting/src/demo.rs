@@ -8,7 +8,8 @@ use anyhow::Context;
 use app::{
     App, ManualClock,
     admin::{NewTeam, NewWorkspace},
-    auth::{Agent, Capability, Manager, Noter, Principal, Staff, Visitor},
+    auth::{Agent, BotEditor, Capability, Manager, Noter, Principal, Staff, Visitor},
+    bot::nlu::NewIntent,
     db::Page,
     intake::{ConversationPatch, Hello, NewConversation, NewCustomer, NewMessage},
     tickets::{NewTicket, TicketPatch},
@@ -65,6 +66,7 @@ pub async fn seed(
     let cases = plan(&mut rng, &people, start, end.millis());
     replay(app, clock, &org, &cases, end.millis(), progress).await?;
     clock.set(end);
+    seed_intents(app, &org, progress).await?;
     summary(app, &org.ws).await
 }
 
@@ -247,6 +249,204 @@ impl Org {
         Staff::from_principal(self.principals[i].clone())
             .with_context(|| format!("{} as staff", STAFF[i].1))
     }
+}
+
+/// The intents a retailer's bot starts with, each with the ways customers put it (colloquial
+/// Chinese first, some English). Training is queued: the server's worker builds the model in
+/// the background seconds after the demo starts.
+const INTENTS: &[(&str, &str, &[&str])] = &[
+    (
+        "order.track",
+        "查询订单和物流",
+        &[
+            "我的订单到哪了",
+            "快递怎么还没到",
+            "查一下物流",
+            "订单什么时候能送到",
+            "包裹到哪里了",
+            "物流信息一直没更新",
+            "帮我看看订单状态",
+            "我买的东西发货了吗",
+            "where is my order",
+            "track my package",
+        ],
+    ),
+    (
+        "order.cancel",
+        "取消订单",
+        &[
+            "我要取消订单",
+            "订单不想要了怎么取消",
+            "刚下的单能取消吗",
+            "拍错了帮我撤销订单",
+            "取消一下这个订单",
+            "还没发货可以取消吗",
+            "不要了 取消吧",
+            "cancel my order",
+            "how do i cancel an order",
+        ],
+    ),
+    (
+        "order.address",
+        "修改收货地址或电话",
+        &[
+            "我要改收货地址",
+            "地址填错了",
+            "能不能改一下收件人电话",
+            "收货地址写错了怎么办",
+            "换个地址送",
+            "帮我修改配送地址",
+            "change my delivery address",
+        ],
+    ),
+    (
+        "refund.apply",
+        "申请退款退货",
+        &[
+            "我要退款",
+            "怎么申请退货",
+            "东西不想要了能退吗",
+            "七天无理由退货怎么操作",
+            "申请退款",
+            "退货流程是什么",
+            "可以退钱吗",
+            "i want a refund",
+            "how do i return this",
+        ],
+    ),
+    (
+        "refund.progress",
+        "退款进度",
+        &[
+            "退款什么时候到账",
+            "钱怎么还没退回来",
+            "退款进度查询",
+            "退款申请了好几天了",
+            "退款到哪了",
+            "退的钱到哪个账户",
+            "when will i get my refund",
+        ],
+    ),
+    (
+        "invoice",
+        "发票",
+        &[
+            "怎么开发票",
+            "我需要增值税专用发票",
+            "发票抬头写错了",
+            "电子发票在哪下载",
+            "能补开发票吗",
+            "发票还没收到",
+            "can i get an invoice",
+        ],
+    ),
+    (
+        "repair.warranty",
+        "售后维修和保修",
+        &[
+            "冰箱不制冷了",
+            "洗衣机坏了怎么报修",
+            "空调漏水",
+            "电视开不了机",
+            "还在保修期吗",
+            "预约上门维修",
+            "保修多长时间",
+            "my washing machine is broken",
+            "book a repair",
+        ],
+    ),
+    (
+        "product.install",
+        "安装和使用",
+        &[
+            "空调什么时候上门安装",
+            "热水器安装收费吗",
+            "怎么预约安装",
+            "说明书在哪里",
+            "这个怎么用",
+            "安装师傅什么时候来",
+            "how do i install it",
+        ],
+    ),
+    (
+        "account.login",
+        "账号和密码",
+        &[
+            "登录不上",
+            "忘记密码了",
+            "验证码收不到",
+            "账号被锁了",
+            "怎么改绑手机号",
+            "reset my password",
+            "i can't log in",
+        ],
+    ),
+    (
+        "membership",
+        "会员和积分",
+        &[
+            "会员有什么权益",
+            "积分怎么用",
+            "优惠券用不了",
+            "我的积分过期了吗",
+            "怎么升级会员",
+            "plus会员怎么开通",
+            "how do points work",
+        ],
+    ),
+    (
+        "complaint",
+        "投诉",
+        &[
+            "我要投诉",
+            "你们服务太差了",
+            "快递员态度恶劣",
+            "客服一直不回复",
+            "我要投诉你们的售后",
+            "这是第三次出问题了",
+            "i want to make a complaint",
+        ],
+    ),
+    (
+        "human.agent",
+        "转人工客服",
+        &[
+            "转人工",
+            "人工客服",
+            "找客服",
+            "我要跟真人说话",
+            "有没有人工",
+            "别用机器人了",
+            "talk to a human",
+            "agent please",
+        ],
+    ),
+];
+
+async fn seed_intents(
+    app: &App,
+    org: &Org,
+    progress: &dyn Fn(&str, u64, u64),
+) -> anyhow::Result<()> {
+    let editor = BotEditor::from_principal(org.principals[0].clone())
+        .context("the demo admin as bot editor")?;
+    for (i, (name, description, examples)) in INTENTS.iter().enumerate() {
+        app.create_intent(
+            &editor,
+            NewIntent {
+                name: (*name).to_owned(),
+                description: (*description).to_owned(),
+                examples: examples.iter().map(|e| (*e).to_owned()).collect(),
+            },
+        )
+        .await
+        .with_context(|| format!("creating the demo intent {name}"))?;
+        progress("intents", i as u64 + 1, INTENTS.len() as u64);
+    }
+    app.request_training(&editor, domain::ModelKind::Intent)
+        .await
+        .context("queueing the demo's intent model")?;
+    Ok(())
 }
 
 async fn setup(
