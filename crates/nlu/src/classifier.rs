@@ -9,7 +9,7 @@
 use crate::codec::{ModelError, Reader, Writer};
 use crate::features::{self, FeatureConfig, SparseVec};
 use crate::linear::{self, SplitMix, SvmParams};
-use crate::mlp::{Mlp, MlpParams};
+use crate::mlp::{Mlp, MlpParams, Net};
 use crate::text::{self, Segmenter};
 
 /// A sentence encoder whose vectors join the n-gram features (see `nlu::encoder` behind the
@@ -442,9 +442,7 @@ impl Classifier {
         }
         match &self.mlp {
             None => softmax(&s, self.temperature),
-            Some((mlp, share)) => {
-                blend(&s, Some(&softmax(&mlp.logits(&x), 1.0)), self.temperature, *share)
-            }
+            Some((mlp, share)) => blend(&s, Some(&mlp.probabilities(&x)), self.temperature, *share),
         }
     }
 
@@ -547,7 +545,7 @@ impl Fitted {
         let nf = self.svm.n_features;
         let nc = self.svm.b.len();
         let s = (0..nc).map(|c| x.dot(&self.svm.w[c * nf..(c + 1) * nf]) + self.svm.b[c]).collect();
-        (s, self.mlp.as_ref().map(|m| softmax(&m.logits(x), 1.0)))
+        (s, self.mlp.as_ref().map(|m| m.probabilities(x)))
     }
 }
 
@@ -700,11 +698,14 @@ impl Classifier {
             Some((m, share)) => {
                 w.u8(1);
                 w.f32(*share);
-                w.u32(m.hidden as u32);
-                w.q8(&m.w1, m.hidden);
-                w.f32s(&m.b1);
-                w.f32s(&m.w2);
-                w.f32s(&m.b2);
+                w.u32(m.nets.len() as u32);
+                for n in &m.nets {
+                    w.u32(n.hidden as u32);
+                    w.q8(&n.w1, n.hidden);
+                    w.f32s(&n.b1);
+                    w.f32s(&n.w2);
+                    w.f32s(&n.b2);
+                }
             }
         }
         w.buf
@@ -748,18 +749,26 @@ impl Classifier {
             0 => None,
             _ => {
                 let share = r.f32()?;
-                let hidden = r.u32()? as usize;
-                let w1 = r.q8(hidden.max(1))?;
-                let (b1, w2, b2) = (r.f32s()?, r.f32s()?, r.f32s()?);
-                if hidden == 0
-                    || w1.len() != rows * hidden
-                    || b1.len() != hidden
-                    || w2.len() != hidden * n_labels
-                    || b2.len() != n_labels
-                {
-                    return Err(ModelError::Inconsistent("network sizes"));
+                let count = r.u32()? as usize;
+                if count == 0 || count > 16 {
+                    return Err(ModelError::Inconsistent("network count"));
                 }
-                Some((Mlp { hidden, out: n_labels, w1, b1, w2, b2 }, share))
+                let mut nets = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let hidden = r.u32()? as usize;
+                    let w1 = r.q8(hidden.max(1))?;
+                    let (b1, w2, b2) = (r.f32s()?, r.f32s()?, r.f32s()?);
+                    if hidden == 0
+                        || w1.len() != rows * hidden
+                        || b1.len() != hidden
+                        || w2.len() != hidden * n_labels
+                        || b2.len() != n_labels
+                    {
+                        return Err(ModelError::Inconsistent("network sizes"));
+                    }
+                    nets.push(Net { hidden, out: n_labels, w1, b1, w2, b2 });
+                }
+                Some((Mlp { nets }, share))
             }
         };
         r.finish()?;

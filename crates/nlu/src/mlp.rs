@@ -13,6 +13,8 @@ use crate::linear::SplitMix;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MlpParams {
     pub hidden: usize,
+    /// Networks trained from different seeds and averaged (bagging steadies the result).
+    pub nets: usize,
     /// Most passes over the data.
     pub epochs: u32,
     /// Budget of multiply-adds in the first layer over all epochs: large training sets get
@@ -33,6 +35,7 @@ impl Default for MlpParams {
     fn default() -> Self {
         MlpParams {
             hidden: 128,
+            nets: 1,
             epochs: 12,
             work: 6e9,
             batch: 32,
@@ -48,7 +51,7 @@ impl Default for MlpParams {
 /// A trained network. `w1` is row-major by input feature (`w1[f * hidden + j]`), `w2` by hidden
 /// unit (`w2[j * out + c]`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Mlp {
+pub struct Net {
     pub hidden: usize,
     pub out: usize,
     pub w1: Vec<f32>,
@@ -98,8 +101,8 @@ impl MlpParams {
     }
 }
 
-impl Mlp {
-    /// Trains on the examples `rows` of `x` with labels `y` (each below `out`).
+impl Net {
+    /// Trains one network on the examples `rows` of `x` with labels `y` (each below `out`).
     pub fn train(
         x: &[SparseVec],
         y: &[u32],
@@ -107,14 +110,14 @@ impl Mlp {
         n_in: usize,
         out: usize,
         p: &MlpParams,
-    ) -> Mlp {
+    ) -> Net {
         let h = p.hidden;
         let mut rng = SplitMix(p.seed);
         let mut uniform = |scale: f32| -> f32 {
             let u = (rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
             (u * 2.0 - 1.0) * scale
         };
-        let mut net = Mlp {
+        let mut net = Net {
             hidden: h,
             out,
             w1: (0..n_in * h).map(|_| uniform(p.init)).collect(),
@@ -247,6 +250,49 @@ impl Mlp {
         let mut logits = vec![0.0; self.out];
         self.output(&pre, &mut logits);
         logits
+    }
+}
+
+/// One or more networks whose probabilities are averaged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mlp {
+    pub nets: Vec<Net>,
+}
+
+impl Mlp {
+    /// Trains `p.nets` networks, each from its own seed.
+    pub fn train(
+        x: &[SparseVec],
+        y: &[u32],
+        rows: &[usize],
+        n_in: usize,
+        out: usize,
+        p: &MlpParams,
+    ) -> Mlp {
+        let nets = (0..p.nets.max(1))
+            .map(|k| {
+                let q = MlpParams { seed: p.seed.wrapping_add(k as u64 * 0x9E37), ..*p };
+                Net::train(x, y, rows, n_in, out, &q)
+            })
+            .collect();
+        Mlp { nets }
+    }
+
+    /// Averaged class probabilities.
+    pub fn probabilities(&self, x: &SparseVec) -> Vec<f32> {
+        let mut sum: Vec<f32> = Vec::new();
+        for net in &self.nets {
+            let mut p = net.logits(x);
+            softmax_in_place(&mut p);
+            if sum.is_empty() {
+                sum = p;
+            } else {
+                sum.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
+            }
+        }
+        let n = self.nets.len().max(1) as f32;
+        sum.iter_mut().for_each(|v| *v /= n);
+        sum
     }
 }
 
