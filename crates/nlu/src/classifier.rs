@@ -35,8 +35,8 @@ pub struct TrainConfig {
     /// Without out-of-scope samples, the threshold keeps this share of the correctly
     /// recognised training messages in scope.
     pub keep_share: f32,
-    /// On Chinese data, choose the length of character n-grams by cross-validation (short
-    /// queries favour 1–2, long reviews 1–4).
+    /// On Chinese data, choose the length of character n-grams (short queries favour 1–2,
+    /// long reviews 1–4) and the weight of characters against words by cross-validation.
     pub select_cjk: bool,
     /// Weight of the sentence encoder's vector beside the n-gram views (each of norm 1).
     pub embed_weight: f32,
@@ -487,21 +487,27 @@ fn select_cjk_grams(
     }
     let stride = examples.len().div_ceil(4000).max(1);
     let sample: Vec<(&str, &str)> = examples.iter().step_by(stride).copied().collect();
-    let candidates = [(1, 2), (1, 3), (1, 4)];
+    // Greedy: the n-gram range first, then how much the characters weigh against jieba's
+    // words (segmentation suits some data better than other).
+    let ranges = [(1, 2), (1, 3), (1, 4)];
+    let weights = [1.5, 2.0];
+    let total = ranges.len() + weights.len();
     let mut best = (f32::NEG_INFINITY, cfg.features);
-    for (i, &range) in candidates.iter().enumerate() {
-        progress(Stage::Select { done: i, total: candidates.len() });
-        let quick = TrainConfig {
-            features: FeatureConfig { cjk_char: range, ..cfg.features },
-            select_cjk: false,
-            mlp: None,
-            ..cfg.clone()
-        };
+    let try_features = |f: FeatureConfig, best: &mut (f32, FeatureConfig)| {
+        let quick = TrainConfig { features: f, select_cjk: false, mlp: None, ..cfg.clone() };
         if let Ok(m) = Classifier::train(seg, &sample, &quick, &mut |_| {})
             && m.report.cv_accuracy > best.0
         {
-            best = (m.report.cv_accuracy, quick.features);
+            *best = (m.report.cv_accuracy, f);
         }
+    };
+    for (i, &range) in ranges.iter().enumerate() {
+        progress(Stage::Select { done: i, total });
+        try_features(FeatureConfig { cjk_char: range, ..cfg.features }, &mut best);
+    }
+    for (i, &w) in weights.iter().enumerate() {
+        progress(Stage::Select { done: ranges.len() + i, total });
+        try_features(FeatureConfig { char_weight: w, ..best.1 }, &mut best);
     }
     best.1
 }
