@@ -260,6 +260,17 @@ impl BusinessCalendar {
         Ok(BusinessCalendar { tz, week, holidays, workdays, always })
     }
 
+    /// Monday first.
+    pub fn week(&self) -> &[DaySchedule; 7] {
+        &self.week
+    }
+    pub fn holidays(&self) -> impl Iterator<Item = Date> + '_ {
+        self.holidays.iter().copied()
+    }
+    pub fn workdays(&self) -> impl Iterator<Item = (Date, &DaySchedule)> {
+        self.workdays.iter().map(|(d, s)| (*d, s))
+    }
+
     pub fn time_zone(&self) -> &str {
         self.tz.iana_name().unwrap_or("UTC")
     }

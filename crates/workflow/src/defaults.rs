@@ -59,6 +59,9 @@ pub fn default_calendars() -> crate::sla::Calendars {
     out
 }
 
+/// A row of the resolution-by-severity rule: name, severities, problem codes, target.
+type ResolutionRule<'a> = (&'a str, Vec<Severity>, Vec<ProblemCode>, Option<&'a str>);
+
 /// The default policies, in order. See the module doc.
 pub fn default_policies() -> Vec<SlaPolicy> {
     let business = format!("business:{DEFAULT_CALENDAR}");
@@ -71,7 +74,7 @@ pub fn default_policies() -> Vec<SlaPolicy> {
             vec![(Metric::FirstResponse, target(Metric::FirstResponse, "30m", "calendar")?)],
         )?];
         let legal = vec![code("TD")?, code("RL")?];
-        let resolution: [(&str, Vec<Severity>, Vec<ProblemCode>, Option<&str>); 4] = [
+        let resolution: [ResolutionRule; 4] = [
             ("L2", vec![Severity::L2], vec![], Some("24h")),
             ("L3/L4 TD/RL", vec![Severity::L3, Severity::L4], legal.clone(), Some("24h")),
             ("L3", vec![Severity::L3], vec![], Some("72h")),

@@ -7,7 +7,12 @@ use expect_test::expect;
 
 use super::*;
 
-fn cal(tz: &str, week: [&str; 7], holidays: &[&str], workdays: &[(&str, Option<&str>)]) -> BusinessCalendar {
+fn cal(
+    tz: &str,
+    week: [&str; 7],
+    holidays: &[&str],
+    workdays: &[(&str, Option<&str>)],
+) -> BusinessCalendar {
     BusinessCalendar::parse(&CalendarDef {
         time_zone: tz.into(),
         week: week.map(String::from),
@@ -66,7 +71,11 @@ fn check_deadlines(c: &BusinessCalendar, rows: &[(&str, &str, &str)]) {
         let got = c.add_business(ts(start), dur(d)).map(|t| show(c, t));
         assert_eq!(got.as_deref(), Ok(want), "{start} + {d}");
         // And back: the open time between start and deadline is the duration.
-        assert_eq!(c.business_between(ts(start), ts(want)), Ok(dur(d)), "between {start} and {want}");
+        assert_eq!(
+            c.business_between(ts(start), ts(want)),
+            Ok(dur(d)),
+            "between {start} and {want}"
+        );
     }
 }
 
@@ -129,9 +138,13 @@ fn deadlines_across_dst() {
     let d = "24h";
     let round_clock = cal("America/New_York", [d, d, d, d, d, d, d], &[], &[]);
     // 7×24 in a DST zone: business time is wall time, the 23-hour day included.
-    check_deadlines(&round_clock, &[("2026-03-07 12:00:00-05:00", "24h", "2026-03-08 13:00:00-04:00")]);
+    check_deadlines(
+        &round_clock,
+        &[("2026-03-07 12:00:00-05:00", "24h", "2026-03-08 13:00:00-04:00")],
+    );
     assert_eq!(
-        round_clock.business_between(ts("2026-11-01 00:00:00-04:00"), ts("2026-11-02 00:00:00-05:00")),
+        round_clock
+            .business_between(ts("2026-11-01 00:00:00-04:00"), ts("2026-11-02 00:00:00-05:00")),
         Ok(dur("25h"))
     );
     // An interval inside the skipped hour is empty that day; over the repeated hour, 2 h long.
@@ -174,7 +187,10 @@ fn edges() {
     assert_eq!(c.add_business(sat, 0), Ok(sat));
     assert_eq!(c.add_business(sat, -5), Ok(sat));
     assert_eq!(c.business_between(sat, sat), Ok(0));
-    assert_eq!(c.business_between(ts("2026-09-15 10:00:00+08:00"), ts("2026-09-14 10:00:00+08:00")), Ok(0));
+    assert_eq!(
+        c.business_between(ts("2026-09-15 10:00:00+08:00"), ts("2026-09-14 10:00:00+08:00")),
+        Ok(0)
+    );
     // Far outside the supported years.
     for t in [Timestamp::from_millis(i64::MIN), Timestamp::from_millis(i64::MAX)] {
         assert!(!c.is_open(t));
@@ -216,15 +232,18 @@ fn always() {
     assert_eq!(c.next_open(t), Ok(t));
     assert_eq!(c.add_business(t, dur("3d")), Ok(t.plus_days(3)));
     assert_eq!(c.business_between(t, t.plus_hours(5)), Ok(dur("5h")));
-    assert_eq!(c.add_business(Timestamp::from_millis(i64::MAX), 1).is_err(), true);
+    assert!(c.add_business(Timestamp::from_millis(i64::MAX), 1).is_err());
 }
 
 /// business_between(t, add_business(t, d)) == d, the deadline is open time or a closing
 /// instant, and deadlines grow with the duration; over starts every 37 minutes for 5 weeks.
 #[test]
 fn add_and_between_agree() {
-    for (c, first) in [(shanghai(), "2026-09-12 00:00:00+08:00"), (new_york(), "2026-02-28 00:00:00-05:00")] {
-        let durations = [1_000, 60_000, dur("30m"), dur("3h"), dur("7h30m"), dur("24h"), dur("100h")];
+    for (c, first) in
+        [(shanghai(), "2026-09-12 00:00:00+08:00"), (new_york(), "2026-02-28 00:00:00-05:00")]
+    {
+        let durations =
+            [1_000, 60_000, dur("30m"), dur("3h"), dur("7h30m"), dur("24h"), dur("100h")];
         let mut t = ts(first);
         for _ in 0..(35 * 24 * 60 / 37) {
             let mut prev = t;
@@ -280,10 +299,17 @@ fn parse_errors() {
 
 #[test]
 fn schedules_print_back() {
-    let shown: Vec<String> = ["09:00-12:00,13:30-18:00", "24h", "closed", "", "13:30-18:00; 08:00-12:00", "09:00:30-09:01"]
-        .iter()
-        .map(|s| DaySchedule::parse("test", s).unwrap().to_string())
-        .collect();
+    let shown: Vec<String> = [
+        "09:00-12:00,13:30-18:00",
+        "24h",
+        "closed",
+        "",
+        "13:30-18:00; 08:00-12:00",
+        "09:00:30-09:01",
+    ]
+    .iter()
+    .map(|s| DaySchedule::parse("test", s).unwrap().to_string())
+    .collect();
     expect![[r#"["09:00-12:00, 13:30-18:00", "00:00-24:00", "closed", "closed", "08:00-12:00, 13:30-18:00", "09:00-09:01"]"#]]
         .assert_eq(&format!("{shown:?}"));
 }
