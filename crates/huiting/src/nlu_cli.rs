@@ -15,7 +15,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use domain::Clock as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use nlu::{
-    classifier::{Classifier, Stage, TrainConfig},
+    classifier::{Classifier, Embedder, Stage, TrainConfig},
     entities::{EntityConfig, Extractor},
     sentiment::{Polarity, SentimentModel},
     text::Segmenter,
@@ -47,6 +47,13 @@ pub struct EvalArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// A sentence-encoder directory (config.json, tokenizer.json, model.safetensors) whose
+    /// vectors join the features; needs a build with `--features embeddings`.
+    #[arg(long, value_name = "DIR")]
+    encoder: Option<PathBuf>,
+    /// Weight of the encoder's vector beside the n-gram features (default: the classifier's).
+    #[arg(long, requires = "encoder")]
+    embed_weight: Option<f32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -65,6 +72,13 @@ pub struct TrainArgs {
     out: PathBuf,
     #[arg(long, value_enum, default_value = "intent")]
     kind: Kind,
+    /// A sentence-encoder directory (intent models; `--features embeddings`). Pass the same
+    /// `--encoder` to `nlu try` with the written model.
+    #[arg(long, value_name = "DIR")]
+    encoder: Option<PathBuf>,
+    /// Weight of the encoder's vector beside the n-gram features (default: the classifier's).
+    #[arg(long, requires = "encoder")]
+    embed_weight: Option<f32>,
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +93,10 @@ pub struct TryArgs {
     sentiment_model: Option<PathBuf>,
     #[arg(long)]
     json: bool,
+    /// The sentence-encoder directory the intent model was trained with (`--features
+    /// embeddings`).
+    #[arg(long, value_name = "DIR")]
+    encoder: Option<PathBuf>,
 }
 
 const OOS: &str = "oos";
@@ -92,6 +110,11 @@ pub fn run(command: NluCommand) -> anyhow::Result<()> {
             print_report(&report, a.json);
         }
         NluCommand::SentimentEval(a) => {
+            if a.encoder.is_some() {
+                bail!(
+                    "--encoder applies to intent models (`nlu eval`, `nlu train`), not sentiment"
+                );
+            }
             let report = eval_sentiment(&a, today)?;
             print_report(&report, a.json);
         }
@@ -110,6 +133,9 @@ pub fn run(command: NluCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("{}: not a sentiment model", p.display()))?,
                 None => SentimentModel::builtin(&seg),
             };
+            let encoder = encoder::load(a.encoder.as_deref())?;
+            let encoder = encoder.as_ref().map(|e| e as &dyn Embedder);
+            check_encoder(intents.as_ref(), encoder)?;
             let entities = Extractor::new(&EntityConfig::default())?;
             let models = nlu::Models {
                 segmenter: &seg,
@@ -117,7 +143,7 @@ pub fn run(command: NluCommand) -> anyhow::Result<()> {
                 sentiment: &sentiment,
                 entities: &entities,
             };
-            let analysis = nlu::analyze(&models, &a.text, today);
+            let analysis = analyze_with(&models, encoder, &a.text, today);
             let dto = http_api::dto::AnalysisDto::from(&analysis);
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&dto)?);
@@ -207,6 +233,8 @@ pub struct Report {
     pub threshold: Option<f64>,
     pub model_bytes: usize,
     pub load_ms: f64,
+    /// With a sentence encoder (`--encoder`): its weight beside the n-grams.
+    pub embed_weight: Option<f32>,
 }
 
 fn eval_intents(a: &EvalArgs, today: time::Date) -> anyhow::Result<Report> {
@@ -215,11 +243,20 @@ fn eval_intents(a: &EvalArgs, today: time::Date) -> anyhow::Result<Report> {
     let seg = Segmenter::default();
     let bar = training_bar(a.json);
     let started = Instant::now();
-    let model = Classifier::train(&seg, &pairs(&train_rows), &TrainConfig::default(), &mut |s| {
-        show_stage(&bar, s)
-    })
+    let examples = pairs(&train_rows);
+    let encoder = encoder::load(a.encoder.as_deref())?;
+    let cfg = train_config(a.embed_weight);
+    let model = match &encoder {
+        None => Classifier::train(&seg, &examples, &cfg, &mut |s| show_stage(&bar, s)),
+        Some(e) => {
+            let texts: Vec<&str> = examples.iter().map(|p| p.0).collect();
+            let pre = encoder::Precomputed::new(e, &texts, &bar);
+            Classifier::train_with(&seg, Some(&pre), &examples, &cfg, &mut |s| show_stage(&bar, s))
+        }
+    }
     .with_context(|| format!("cannot train on {}", a.train.display()))?;
     let train_seconds = started.elapsed().as_secs_f64();
+    let encoder = encoder.as_ref().map(|e| e as &dyn Embedder);
     bar.finish_and_clear();
     let bytes = model.to_bytes();
     let (model, load) = timed(|| Classifier::from_bytes(&bytes));
@@ -238,7 +275,7 @@ fn eval_intents(a: &EvalArgs, today: time::Date) -> anyhow::Result<Report> {
     let mut in_scope = Vec::with_capacity(test_rows.len());
     let mut latencies = Vec::with_capacity(test_rows.len());
     for (text, _) in &test_rows {
-        let (analysis, took) = timed(|| nlu::analyze(&models, text, today));
+        let (analysis, took) = timed(|| analyze_with(&models, encoder, text, today));
         latencies.push(took);
         let p = analysis.intent.context("analysis without the intent model's prediction")?;
         let top = p.top.first().map(|s| s.label.clone()).unwrap_or_default();
@@ -280,6 +317,7 @@ fn eval_intents(a: &EvalArgs, today: time::Date) -> anyhow::Result<Report> {
         threshold: Some(f64::from(model.threshold())),
         model_bytes: bytes.len(),
         load_ms: load.as_secs_f64() * 1e3,
+        embed_weight: encoder.map(|_| cfg.embed_weight),
     })
 }
 
@@ -329,6 +367,7 @@ fn eval_sentiment(a: &EvalArgs, today: time::Date) -> anyhow::Result<Report> {
         threshold: None,
         model_bytes: bytes.len(),
         load_ms: load.as_secs_f64() * 1e3,
+        embed_weight: None,
     })
 }
 
@@ -340,10 +379,23 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut progress = |s| show_stage(&bar, s);
     let context = || format!("cannot train on {}", a.train.display());
+    let encoder = encoder::load(a.encoder.as_deref())?;
+    if encoder.is_some() && a.kind != Kind::Intent {
+        bail!("--encoder applies to intent models, not --kind sentiment");
+    }
     let (bytes, labels, report) = match a.kind {
         Kind::Intent => {
-            let m = Classifier::train(&seg, &pairs(&rows), &TrainConfig::default(), &mut progress)
-                .with_context(context)?;
+            let examples = pairs(&rows);
+            let cfg = train_config(a.embed_weight);
+            let m = match &encoder {
+                None => Classifier::train(&seg, &examples, &cfg, &mut progress),
+                Some(e) => {
+                    let texts: Vec<&str> = examples.iter().map(|p| p.0).collect();
+                    let pre = encoder::Precomputed::new(e, &texts, &bar);
+                    Classifier::train_with(&seg, Some(&pre), &examples, &cfg, &mut progress)
+                }
+            }
+            .with_context(context)?;
             (m.to_bytes(), m.labels().to_vec(), m.report())
         }
         Kind::Sentiment => {
@@ -371,6 +423,49 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
     println!("trained in  {:.2} s", took.as_secs_f64());
     println!("loads in    {:.2} ms", load.1.as_secs_f64() * 1e3);
     Ok(())
+}
+
+/// The default training configuration, with `--embed-weight` if given.
+fn train_config(embed_weight: Option<f32>) -> TrainConfig {
+    let mut cfg = TrainConfig::default();
+    if let Some(w) = embed_weight {
+        cfg.embed_weight = w;
+    }
+    cfg
+}
+
+/// `nlu::analyze`, with the sentence encoder the intent model was trained with, if any.
+fn analyze_with(
+    models: &nlu::Models<'_>,
+    encoder: Option<&dyn Embedder>,
+    text: &str,
+    today: time::Date,
+) -> nlu::Analysis {
+    let Some(e) = encoder else { return nlu::analyze(models, text, today) };
+    let mut analysis = nlu::analyze(&nlu::Models { intents: None, ..*models }, text, today);
+    analysis.intent =
+        models.intents.map(|m| m.predict_with(models.segmenter, Some(e), text, nlu::TOP_K));
+    analysis
+}
+
+/// An intent model trained with an encoder needs that encoder (one of the same dimension).
+fn check_encoder(model: Option<&Classifier>, encoder: Option<&dyn Embedder>) -> anyhow::Result<()> {
+    let want = model.map_or(0, Classifier::embed_dim);
+    match encoder {
+        Some(_) if model.is_none() => bail!("--encoder needs an intent model (--model)"),
+        Some(e) if e.dim() != want && want == 0 => {
+            bail!("the intent model was trained without a sentence encoder; drop --encoder")
+        }
+        Some(e) if e.dim() != want => bail!(
+            "the intent model was trained with a {want}-dimensional encoder, --encoder gives {}",
+            e.dim()
+        ),
+        None if want > 0 => bail!(
+            "the intent model was trained with a sentence encoder ({want} dimensions); pass the \
+             same --encoder DIR"
+        ),
+        _ => Ok(()),
+    }
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
@@ -453,6 +548,8 @@ pub fn report_json(r: &Report) -> serde_json::Value {
         "threshold": r.threshold.map(|x| round(x, 6)),
         "model_bytes": r.model_bytes,
         "load_ms": round(r.load_ms, 3),
+        "encoder": r.embed_weight.is_some(),
+        "embed_weight": r.embed_weight,
     })
 }
 
@@ -513,5 +610,6 @@ fn describe(a: &http_api::dto::AnalysisDto) -> String {
     out
 }
 
+mod encoder;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,8 @@
 
 pub mod classifier;
 mod codec;
+#[cfg(feature = "embeddings")]
+pub mod encoder;
 pub mod entities;
 pub mod features;
 pub mod lang;
