@@ -140,10 +140,11 @@ pub fn run(command: NluCommand) -> anyhow::Result<()> {
             let models = nlu::Models {
                 segmenter: &seg,
                 intents: intents.as_ref(),
+                encoder,
                 sentiment: &sentiment,
                 entities: &entities,
             };
-            let analysis = analyze_with(&models, encoder, &a.text, today);
+            let analysis = nlu::analyze(&models, &a.text, today);
             let dto = http_api::dto::AnalysisDto::from(&analysis);
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&dto)?);
@@ -267,6 +268,7 @@ fn eval_intents(a: &EvalArgs, today: time::Date) -> anyhow::Result<Report> {
     let models = nlu::Models {
         segmenter: &seg,
         intents: Some(&model),
+        encoder,
         sentiment: &sentiment,
         entities: &entities,
     };
@@ -275,7 +277,7 @@ fn eval_intents(a: &EvalArgs, today: time::Date) -> anyhow::Result<Report> {
     let mut in_scope = Vec::with_capacity(test_rows.len());
     let mut latencies = Vec::with_capacity(test_rows.len());
     for (text, _) in &test_rows {
-        let (analysis, took) = timed(|| analyze_with(&models, encoder, text, today));
+        let (analysis, took) = timed(|| nlu::analyze(&models, text, today));
         latencies.push(took);
         let p = analysis.intent.context("analysis without the intent model's prediction")?;
         let top = p.top.first().map(|s| s.label.clone()).unwrap_or_default();
@@ -348,8 +350,13 @@ fn eval_sentiment(a: &EvalArgs, today: time::Date) -> anyhow::Result<Report> {
     let predicted: Vec<&str> = predicted.iter().map(String::as_str).collect();
 
     let entities = Extractor::new(&EntityConfig::default())?;
-    let models =
-        nlu::Models { segmenter: &seg, intents: None, sentiment: &model, entities: &entities };
+    let models = nlu::Models {
+        segmenter: &seg,
+        intents: None,
+        encoder: None,
+        sentiment: &model,
+        entities: &entities,
+    };
     let mut latencies: Vec<Duration> =
         test_rows.iter().map(|(t, _)| timed(|| nlu::analyze(&models, t, today)).1).collect();
     Ok(Report {
@@ -432,20 +439,6 @@ fn train_config(embed_weight: Option<f32>) -> TrainConfig {
         cfg.embed_weight = w;
     }
     cfg
-}
-
-/// `nlu::analyze`, with the sentence encoder the intent model was trained with, if any.
-fn analyze_with(
-    models: &nlu::Models<'_>,
-    encoder: Option<&dyn Embedder>,
-    text: &str,
-    today: time::Date,
-) -> nlu::Analysis {
-    let Some(e) = encoder else { return nlu::analyze(models, text, today) };
-    let mut analysis = nlu::analyze(&nlu::Models { intents: None, ..*models }, text, today);
-    analysis.intent =
-        models.intents.map(|m| m.predict_with(models.segmenter, Some(e), text, nlu::TOP_K));
-    analysis
 }
 
 /// An intent model trained with an encoder needs that encoder (one of the same dimension).

@@ -18,19 +18,30 @@ pub mod text;
 
 pub use codec::ModelError;
 
-use classifier::{Classifier, Prediction};
+use classifier::{Classifier, Embedder, Prediction};
 use entities::{Entity, Extractor};
 use lang::Lang;
 use sentiment::{Sentiment, SentimentModel};
 use text::Segmenter;
 
 /// The models one analysis uses. A workspace without trained intents passes `intents: None`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Models<'a> {
     pub segmenter: &'a Segmenter,
     pub intents: Option<&'a Classifier>,
+    /// The sentence encoder the intent model was trained with, if any.
+    pub encoder: Option<&'a dyn Embedder>,
     pub sentiment: &'a SentimentModel,
     pub entities: &'a Extractor,
+}
+
+impl std::fmt::Debug for Models<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Models")
+            .field("intents", &self.intents.map(|m| m.labels().len()))
+            .field("encoder", &self.encoder.map(|e| e.dim()))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Everything the engine says about one message.
@@ -51,7 +62,7 @@ pub fn analyze(models: &Models<'_>, text: &str, today: time::Date) -> Analysis {
     let seg = models.segmenter;
     Analysis {
         lang: lang::detect(text),
-        intent: models.intents.map(|m| m.predict(seg, text, TOP_K)),
+        intent: models.intents.map(|m| m.predict_with(seg, models.encoder, text, TOP_K)),
         sentiment: models.sentiment.analyze(seg, text),
         entities: models.entities.extract(text, today),
     }

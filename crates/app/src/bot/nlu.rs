@@ -436,6 +436,7 @@ impl App {
         let models = nlu::Models {
             segmenter: &engine.segmenter,
             intents: loaded.intents.as_ref().map(|(_, m)| &**m),
+            encoder: None,
             sentiment: loaded.sentiment.as_ref().map_or(&engine.sentiment, |(_, m)| &**m),
             entities: &engine.entities,
         };
