@@ -4,6 +4,8 @@ use domain::{
     Channel, Conversation, ConversationId, ConversationStatus, CustomerId, Handler, Message,
     MessageId, SenderKind, TeamId, UserId, Visibility, WorkspaceId,
 };
+use std::collections::HashSet;
+
 use sqlx::{AnyConnection, any::AnyRow};
 
 use crate::{Binds, Page, Result, codec, parse_col, parse_opt_col, text, ts};
@@ -208,85 +210,118 @@ pub async fn messages(
     rows.iter().map(message).collect()
 }
 
-/// The conversations with these ids (any order; missing ones are absent), each with whether
-/// it has a ticket a new message may move (new, pending or solved).
-pub async fn get_many(
-    c: &mut AnyConnection,
-    ws: WorkspaceId,
-    ids: &[ConversationId],
-) -> Result<Vec<(Conversation, bool)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut b = Binds::default();
-    let w = b.text(ws.to_string());
-    let ps: Vec<String> = ids.iter().map(|i| b.text(i.to_string())).collect();
-    let sql = format!(
-        "SELECT {COLS}, (SELECT COUNT(*) FROM tickets t WHERE t.conversation_id = conversations.id
-                AND t.status IN ('new', 'pending', 'solved')) AS movable
-         FROM conversations WHERE workspace_id = {w} AND id IN ({})",
-        ps.join(", ")
-    );
-    let rows = b.query(sql).fetch_all(c).await?;
-    rows.iter().map(|r| Ok((conversation(r)?, crate::int(r, "movable")? > 0))).collect()
+/// What [`begin_ingest`] read under the workspace lock.
+#[derive(Debug, Default)]
+pub struct IngestReads {
+    /// The conversations asked for that exist (any order), each with whether it has a ticket
+    /// a new message may move (new, pending or solved).
+    pub conversations: Vec<(Conversation, bool)>,
+    /// The idempotency keys asked for that are already used.
+    pub used_keys: HashSet<String>,
 }
 
-/// Inserts many messages in one statement; rows whose idempotency key already exists are
-/// skipped. Returns the ids actually inserted.
-pub async fn insert_messages(
-    c: &mut AnyConnection,
-    msgs: &[(Message, Option<String>)],
-) -> Result<Vec<MessageId>> {
-    let mut out = Vec::new();
-    for chunk in msgs.chunks(200) {
-        let mut b = Binds::default();
-        let rows: Vec<String> = chunk
-            .iter()
-            .map(|(m, key)| {
-                let vals = [
-                    b.text(m.id.to_string()),
-                    b.text(m.workspace.to_string()),
-                    b.text(m.conversation.to_string()),
-                    b.text(m.sender.as_str()),
-                    b.opt_text(m.author.map(|a| a.to_string())),
-                    b.text(m.visibility.as_str()),
-                    b.text(m.body.clone()),
-                    b.text(codec::attachments_to_json(&m.attachments)),
-                    b.opt_text(key.clone()),
-                    b.int(m.created_at.millis()),
-                ];
-                format!("({})", vals.join(", "))
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO messages (id, workspace_id, conversation_id, sender, author_id, visibility, body, attachments, idempotency_key, created_at)
-             VALUES {} ON CONFLICT (workspace_id, idempotency_key) DO NOTHING RETURNING id",
-            rows.join(", ")
-        );
-        for r in b.query(sql).fetch_all(&mut *c).await? {
-            out.push(parse_col(&r, "id", MessageId::parse)?);
+/// Begins a write on `ws` for storing messages: locks the workspace head, then reads the
+/// conversations `ids` and which of `keys` are taken. On SQLite all of it is one call to the
+/// driver. Under the lock no other writer can take a key before this transaction commits.
+pub async fn begin_ingest(
+    db: &crate::Db,
+    ws: WorkspaceId,
+    ids: &[ConversationId],
+    keys: &[&str],
+) -> Result<(crate::WriteTx, IngestReads)> {
+    let convs = |b: &mut Binds| {
+        let w = b.text(ws.to_string());
+        let ps: Vec<String> = ids.iter().map(|i| b.text(i.to_string())).collect();
+        format!(
+            "SELECT 'conversation' AS row_kind, {COLS}, (SELECT COUNT(*) FROM tickets t
+                    WHERE t.conversation_id = conversations.id
+                    AND t.status IN ('new', 'pending', 'solved')) AS movable
+             FROM conversations WHERE workspace_id = {w} AND id IN ({})",
+            ps.join(", ")
+        )
+    };
+    let used = |b: &mut Binds| {
+        let w = b.text(ws.to_string());
+        let ps: Vec<String> = keys.iter().map(|k| b.text(*k)).collect();
+        format!(
+            "SELECT 'key' AS row_kind, idempotency_key FROM messages
+             WHERE workspace_id = {w} AND idempotency_key IN ({})",
+            ps.join(", ")
+        )
+    };
+    let mut reads: Vec<crate::write::LockedRead<'_>> = Vec::new();
+    if !ids.is_empty() {
+        reads.push(&convs);
+    }
+    if !keys.is_empty() {
+        reads.push(&used);
+    }
+    let (tx, rows) = db.write_reading(ws, &reads).await?;
+    let mut out = IngestReads::default();
+    for r in &rows {
+        match text(r, "row_kind")?.as_str() {
+            "conversation" => {
+                out.conversations.push((conversation(r)?, crate::int(r, "movable")? > 0))
+            }
+            _ => {
+                out.used_keys.insert(text(r, "idempotency_key")?);
+            }
         }
     }
-    Ok(out)
+    Ok((tx, out))
 }
 
-/// Moves the activity time of these conversations forward to `at` (never backwards).
-pub async fn touch(
-    c: &mut AnyConnection,
-    ws: WorkspaceId,
-    ids: &[ConversationId],
-    at: domain::Timestamp,
-) -> Result<()> {
-    if ids.is_empty() {
-        return Ok(());
+/// Inserts messages at commit (see [`crate::WriteTx`]), many per statement. Their
+/// idempotency keys must be free (checked by [`begin_ingest`]); a taken one fails the commit.
+pub fn insert_messages_at_commit(tx: &mut crate::WriteTx, msgs: Vec<(Message, Option<String>)>) {
+    let mut msgs = msgs.into_iter().peekable();
+    while msgs.peek().is_some() {
+        let chunk: Vec<(Message, Option<String>)> = msgs.by_ref().take(200).collect();
+        tx.defer(move |b| {
+            let rows: Vec<String> = chunk
+                .into_iter()
+                .map(|(m, key)| {
+                    let vals = [
+                        b.text(m.id.to_string()),
+                        b.text(m.workspace.to_string()),
+                        b.text(m.conversation.to_string()),
+                        b.text(m.sender.as_str()),
+                        b.opt_text(m.author.map(|a| a.to_string())),
+                        b.text(m.visibility.as_str()),
+                        b.text(m.body),
+                        b.text(codec::attachments_to_json(&m.attachments)),
+                        b.opt_text(key),
+                        b.int(m.created_at.millis()),
+                    ];
+                    format!("({})", vals.join(", "))
+                })
+                .collect();
+            format!(
+                "INSERT INTO messages (id, workspace_id, conversation_id, sender, author_id, visibility, body, attachments, idempotency_key, created_at)
+                 VALUES {}",
+                rows.join(", ")
+            )
+        });
     }
-    let mut b = Binds::default();
-    let (w, t) = (b.text(ws.to_string()), b.int(at.millis()));
-    let ps: Vec<String> = ids.iter().map(|i| b.text(i.to_string())).collect();
-    let sql = format!(
-        "UPDATE conversations SET last_message_at = {t}, updated_at = {t} WHERE workspace_id = {w} AND id IN ({}) AND last_message_at <= {t}",
-        ps.join(", ")
-    );
-    b.query(sql).execute(c).await?;
-    Ok(())
+}
+
+/// Moves the activity time of these conversations forward to `at` (never backwards), at
+/// commit.
+pub fn touch_at_commit(
+    tx: &mut crate::WriteTx,
+    ws: WorkspaceId,
+    ids: Vec<ConversationId>,
+    at: domain::Timestamp,
+) {
+    if ids.is_empty() {
+        return;
+    }
+    tx.defer(move |b| {
+        let (w, t) = (b.text(ws.to_string()), b.int(at.millis()));
+        let ps: Vec<String> = ids.iter().map(|i| b.text(i.to_string())).collect();
+        format!(
+            "UPDATE conversations SET last_message_at = {t}, updated_at = {t} WHERE workspace_id = {w} AND id IN ({}) AND last_message_at <= {t}",
+            ps.join(", ")
+        )
+    });
 }

@@ -9,9 +9,9 @@ use domain::{
     Actor, Audience, Event, EventRecord, Job, JobId, Snapshot, Timestamp, Workspace, WorkspaceId,
     audit::{EntryText, GENESIS, chain_hash},
 };
-use sqlx::{Any, AnyConnection, Row, Transaction};
+use sqlx::{Any, AnyConnection, Row, Transaction, any::AnyRow};
 
-use crate::{Db, Result, codec, jobs};
+use crate::{Binds, Db, Result, codec, jobs};
 
 #[derive(Debug)]
 struct Heads {
@@ -28,12 +28,28 @@ pub struct WriteTx {
     tx: Transaction<'static, Any>,
     workspace: WorkspaceId,
     heads: Heads,
+    /// Writes whose results nobody reads, run at commit before the events and audit entries.
+    deferred: Vec<Deferred>,
     events: Vec<EventRecord>,
     /// Audit rows and events are buffered and written as multi-row INSERTs at commit: one
     /// round trip each per transaction instead of one per entry.
     audits: Vec<AuditRow>,
     dialect: crate::Dialect,
 }
+
+/// A statement built at commit: it takes its bind values from the [`Binds`] it is given and
+/// returns its SQL.
+pub(crate) struct Deferred(Box<dyn FnOnce(&mut Binds) -> String + Send>);
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Deferred")
+    }
+}
+
+/// A read run together with the head lock: it takes its bind values from the [`Binds`] it is
+/// given and returns its SQL, whose first column is a `row_kind` literal other than `'head'`.
+pub(crate) type LockedRead<'a> = &'a (dyn Fn(&mut Binds) -> String + Sync);
 
 #[derive(Debug, Clone)]
 struct AuditRow {
@@ -55,31 +71,75 @@ const CHUNK: usize = 200;
 impl Db {
     /// Begins a write on `ws`, taking its head-row lock. Fails if the workspace does not exist.
     pub async fn write(&self, ws: WorkspaceId) -> Result<WriteTx> {
+        Ok(self.write_reading(ws, &[]).await?.0)
+    }
+
+    /// Begins a write on `ws` and, once its head row is locked, runs `reads` in the same
+    /// transaction, returning their rows in order (tell them apart by `row_kind`). On SQLite
+    /// the lock and the reads go in one call to the driver's worker thread.
+    pub(crate) async fn write_reading(
+        &self,
+        ws: WorkspaceId,
+        reads: &[LockedRead<'_>],
+    ) -> Result<(WriteTx, Vec<AnyRow>)> {
         let mut tx = self.write.begin().await.context("beginning a write transaction")?;
         // A no-op UPDATE takes the write lock on SQLite and the row lock on PostgreSQL.
-        let row = sqlx::query(
-            "UPDATE workspace_heads SET event_seq = event_seq WHERE workspace_id = $1
-             RETURNING event_seq, audit_seq, audit_hash, ticket_seq",
-        )
-        .bind(ws.to_string())
-        .fetch_optional(&mut *tx)
-        .await
-        .context("locking the workspace head")?
-        .with_context(|| format!("workspace {ws} does not exist"))?;
+        let lock = |b: &mut Binds| {
+            format!(
+                "UPDATE workspace_heads SET event_seq = event_seq WHERE workspace_id = {}
+                 RETURNING 'head' AS row_kind, event_seq, audit_seq, audit_hash, ticket_seq",
+                b.text(ws.to_string())
+            )
+        };
+        let mut rows = Vec::new();
+        match self.dialect {
+            crate::Dialect::Sqlite => {
+                let mut b = Binds::default();
+                let mut stmts = vec![lock(&mut b)];
+                stmts.extend(reads.iter().map(|r| r(&mut b)));
+                rows = b
+                    .query(stmts.join(";\n"))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .context("locking the workspace head")?;
+            }
+            crate::Dialect::Postgres => {
+                let lock: LockedRead<'_> = &lock;
+                for (i, r) in std::iter::once(&lock).chain(reads).enumerate() {
+                    let mut b = Binds::default();
+                    let sql = r(&mut b);
+                    rows.extend(b.query(sql).fetch_all(&mut *tx).await.context(if i == 0 {
+                        "locking the workspace head"
+                    } else {
+                        "reading under the workspace lock"
+                    })?);
+                    if i == 0 && rows.is_empty() {
+                        break;
+                    }
+                }
+            }
+        }
+        let is_head = |r: &AnyRow| crate::text(r, "row_kind").is_ok_and(|k| k == "head");
+        if !rows.first().is_some_and(is_head) {
+            anyhow::bail!("workspace {ws} does not exist");
+        }
+        let row = rows.remove(0);
         let heads = Heads {
             event_seq: row.try_get("event_seq")?,
             audit_seq: row.try_get("audit_seq")?,
             audit_hash: row.try_get("audit_hash")?,
             ticket_seq: row.try_get("ticket_seq")?,
         };
-        Ok(WriteTx {
+        let w = WriteTx {
             tx,
             workspace: ws,
             heads,
+            deferred: Vec::new(),
             events: Vec::new(),
             audits: Vec::new(),
             dialect: self.dialect,
-        })
+        };
+        Ok((w, rows))
     }
 
     /// Inserts a new workspace and returns a write on it, so its seed data lands atomically.
@@ -112,6 +172,7 @@ impl Db {
             tx,
             workspace: w.id,
             heads,
+            deferred: Vec::new(),
             events: Vec::new(),
             audits: Vec::new(),
             dialect: self.dialect,
@@ -128,6 +189,12 @@ impl WriteTx {
     pub fn next_ticket_number(&mut self) -> i64 {
         self.heads.ticket_seq += 1;
         self.heads.ticket_seq
+    }
+
+    /// Runs a write whose result nobody reads at commit, before the events and audit entries,
+    /// so it costs no round trip of its own on SQLite.
+    pub(crate) fn defer(&mut self, f: impl FnOnce(&mut Binds) -> String + Send + 'static) {
+        self.deferred.push(Deferred(Box::new(f)));
     }
 
     /// Appends an event to the outbox (written at commit, in order).
@@ -271,8 +338,8 @@ impl WriteTx {
 
     /// Commits, returning the events written so the caller can wake realtime consumers.
     ///
-    /// The buffered events and audit entries are written as multi-row INSERTs together with the
-    /// head update. SQLite takes them in one call (its driver runs a multi-statement query in
+    /// The deferred writes and the buffered events and audit entries (as multi-row INSERTs) are
+    /// written together with the head update. SQLite takes them in one call (its driver runs a multi-statement query in
     /// one round trip); PostgreSQL prepares one statement at a time.
     pub async fn commit(mut self) -> Result<Vec<EventRecord>> {
         let events = std::mem::take(&mut self.events);
@@ -299,11 +366,13 @@ impl WriteTx {
             )
         };
         let ws = self.workspace.to_string();
+        let deferred = std::mem::take(&mut self.deferred);
         match self.dialect {
             crate::Dialect::Sqlite if groups.len() <= 1 => {
                 let mut b = crate::Binds::default();
                 let (e, a) = groups.pop().unwrap_or_default();
-                let mut stmts = self.closing_statements(&mut b, &e, &a);
+                let mut stmts: Vec<String> = deferred.into_iter().map(|d| (d.0)(&mut b)).collect();
+                stmts.extend(self.closing_statements(&mut b, &e, &a));
                 stmts.push(head(&mut b, &self.heads, ws));
                 b.query(stmts.join(";\n"))
                     .execute(&mut *self.tx)
@@ -311,6 +380,11 @@ impl WriteTx {
                     .context("writing events, audit entries and the head")?;
             }
             _ => {
+                for d in deferred {
+                    let mut b = crate::Binds::default();
+                    let sql = (d.0)(&mut b);
+                    b.query(sql).execute(&mut *self.tx).await.context("writing")?;
+                }
                 for (e, a) in &groups {
                     for (ev, au) in [(&e[..], &[][..]), (&[][..], &a[..])] {
                         let mut b = crate::Binds::default();

@@ -109,18 +109,20 @@ impl App {
 
     async fn write_batch(&self, ws: WorkspaceId, reqs: &[IngestReq]) -> Result<Vec<Fate>> {
         let now = self.now();
-        let mut tx = self.db.write(ws).await?;
         let mut ids: Vec<ConversationId> = reqs.iter().map(|r| r.conv).collect();
         ids.sort();
         ids.dedup();
-        let found = db::conversations::get_many(&mut tx, ws, &ids).await?;
+        let keys: Vec<&str> = reqs.iter().filter_map(|r| r.key.as_deref()).collect();
+        let (mut tx, reads) = db::conversations::begin_ingest(&self.db, ws, &ids, &keys).await?;
         // Conversations with a ticket that a new message may move; usually none.
         let movable: HashSet<ConversationId> =
-            found.iter().filter(|(_, m)| *m).map(|(c, _)| c.id).collect();
+            reads.conversations.iter().filter(|(_, m)| *m).map(|(c, _)| c.id).collect();
         let mut convs: HashMap<ConversationId, domain::Conversation> =
-            found.into_iter().map(|(c, _)| (c.id, c)).collect();
+            reads.conversations.into_iter().map(|(c, _)| (c.id, c)).collect();
 
-        // Ids are drawn under the workspace lock, so they sort in commit order.
+        // A key taken before, or earlier in this batch, makes its request a retry. Ids are
+        // drawn under the workspace lock, so they sort in commit order.
+        let mut used = reads.used_keys;
         let rows: Vec<Option<(Message, Option<String>)>> = reqs
             .iter()
             .map(|r| {
@@ -142,9 +144,15 @@ impl App {
                 })
             })
             .collect();
-        let to_insert: Vec<(Message, Option<String>)> = rows.iter().flatten().cloned().collect();
-        let inserted: HashSet<MessageId> =
-            db::conversations::insert_messages(&mut tx, &to_insert).await?.into_iter().collect();
+        let mut inserted: HashSet<MessageId> = HashSet::new();
+        let mut to_insert: Vec<(Message, Option<String>)> = Vec::new();
+        for (m, key) in rows.iter().flatten() {
+            if key.as_ref().is_none_or(|k| used.insert(k.clone())) {
+                inserted.insert(m.id);
+                to_insert.push((m.clone(), key.clone()));
+            }
+        }
+        db::conversations::insert_messages_at_commit(&mut tx, to_insert);
 
         let mut fates = Vec::with_capacity(reqs.len());
         let mut touched: Vec<ConversationId> = Vec::new();
@@ -219,7 +227,7 @@ impl App {
                 plain.push(*id);
             }
         }
-        db::conversations::touch(&mut tx, ws, &plain, now).await?;
+        db::conversations::touch_at_commit(&mut tx, ws, plain, now);
 
         // A customer answering reopens a solved ticket and takes a pending one back to open; an
         // agent's public reply opens a new one.
