@@ -276,6 +276,14 @@ async fn visitor_and_customer(t: TestApp) {
         .await;
     assert_eq!(r2.status, 200);
     assert_eq!(r.body["id"], r2.body["id"]);
+    // Retries racing each other (they share a batch of the ingest task) store one message too.
+    let url = format!("/api/v1/public/conversations/{conv}/messages");
+    let rs = futures::future::join_all((0..8).map(|_| {
+        v.send("POST", &url, Some(json!({"body": "同时重试"})), &[("idempotency-key", "k2")])
+    }))
+    .await;
+    assert_eq!(rs.iter().filter(|r| r.status == 201).count(), 1);
+    assert!(rs.iter().all(|r| [200, 201].contains(&r.status) && r.body["id"] == rs[0].body["id"]));
 
     let agent = t.as_role("agent@acme.test").await;
     agent
@@ -295,7 +303,7 @@ async fn visitor_and_customer(t: TestApp) {
     let bodies: Vec<String> = items(&mine.body).iter().map(|m| s(&m["body"])).collect();
     assert_eq!(
         bodies,
-        ["你好，我想问一下退货流程", "订单号 DD123", "您好，已为您查询"],
+        ["你好，我想问一下退货流程", "订单号 DD123", "同时重试", "您好，已为您查询"],
         "no internal note, no duplicate"
     );
     assert!(items(&mine.body).iter().all(|m| m["author_id"].is_null()));
