@@ -107,21 +107,18 @@ impl Lexicon {
     fn find<'a>(entries: &'a [String], folded: &str) -> Vec<&'a str> {
         entries
             .iter()
-            .filter(|e| {
-                if e.is_ascii() {
-                    let padded = format!(" {folded} ");
-                    padded.contains(&format!(" {e} ")) || folded_cjk_boundary(folded, e)
-                } else {
-                    folded.contains(e.as_str())
-                }
-            })
+            .filter(
+                |e| if e.is_ascii() { whole_word(folded, e) } else { folded.contains(e.as_str()) },
+            )
             .map(String::as_str)
             .collect()
     }
 }
 
-/// An ASCII entry next to CJK text ("投诉到12315", "去bbb告你") also counts.
-fn folded_cjk_boundary(folded: &str, entry: &str) -> bool {
+/// `entry` stands in `folded` between spaces, the ends of the text or CJK characters, so an
+/// ASCII entry next to Chinese ("投诉到12315", "去bbb告你") counts but "court" in "courtesy" does
+/// not.
+fn whole_word(folded: &str, entry: &str) -> bool {
     folded.match_indices(entry).any(|(i, m)| {
         let before = folded[..i].chars().next_back();
         let after = folded[i + m.len()..].chars().next();
