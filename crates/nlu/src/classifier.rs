@@ -9,7 +9,7 @@
 use crate::codec::{ModelError, Reader, Writer};
 use crate::features::{self, FeatureConfig, SparseVec};
 use crate::linear::{self, SplitMix, SvmParams};
-use crate::mlp::{Mlp, MlpParams, Net};
+use crate::mlp::{Mlp, MlpParams, Net, softmax_in_place};
 use crate::text::{self, Segmenter};
 
 /// A sentence encoder whose vectors join the n-gram features (see `nlu::encoder` behind the
@@ -579,11 +579,11 @@ fn row_of(buckets: &[u32], b: u32) -> Option<u32> {
     buckets.binary_search(&b).ok().map(|r| r as u32)
 }
 
+/// Softmax of scores scaled by the temperature `t`.
 pub(crate) fn softmax(s: &[f32], t: f32) -> Vec<f32> {
-    let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let e: Vec<f32> = s.iter().map(|v| ((v - max) * t).exp()).collect();
-    let sum: f32 = e.iter().sum();
-    e.into_iter().map(|v| v / sum).collect()
+    let mut p: Vec<f32> = s.iter().map(|v| v * t).collect();
+    softmax_in_place(&mut p);
+    p
 }
 
 /// The best in-scope label and the confidence the threshold applies to: its probability,

@@ -296,7 +296,7 @@ impl Mlp {
     }
 }
 
-fn softmax_in_place(v: &mut [f32]) {
+pub(crate) fn softmax_in_place(v: &mut [f32]) {
     let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
     for x in v.iter_mut() {
