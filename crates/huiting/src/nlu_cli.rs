@@ -247,15 +247,10 @@ fn eval_intents(a: &EvalArgs, today: time::Date) -> anyhow::Result<Report> {
     let examples = pairs(&train_rows);
     let encoder = encoder::load(a.encoder.as_deref())?;
     let cfg = train_config(a.embed_weight);
-    let model = match &encoder {
-        None => Classifier::train(&seg, &examples, &cfg, &mut |s| show_stage(&bar, s)),
-        Some(e) => {
-            let texts: Vec<&str> = examples.iter().map(|p| p.0).collect();
-            let pre = encoder::Precomputed::new(e, &texts, &bar);
-            Classifier::train_with(&seg, Some(&pre), &examples, &cfg, &mut |s| show_stage(&bar, s))
-        }
-    }
-    .with_context(|| format!("cannot train on {}", a.train.display()))?;
+    let embedder = encoder.as_ref().map(|e| e as &dyn Embedder);
+    let model =
+        Classifier::train_with(&seg, embedder, &examples, &cfg, &mut |s| show_stage(&bar, s))
+            .with_context(|| format!("cannot train on {}", a.train.display()))?;
     let train_seconds = started.elapsed().as_secs_f64();
     let encoder = encoder.as_ref().map(|e| e as &dyn Embedder);
     bar.finish_and_clear();
@@ -394,15 +389,9 @@ fn train(a: &TrainArgs) -> anyhow::Result<()> {
         Kind::Intent => {
             let examples = pairs(&rows);
             let cfg = train_config(a.embed_weight);
-            let m = match &encoder {
-                None => Classifier::train(&seg, &examples, &cfg, &mut progress),
-                Some(e) => {
-                    let texts: Vec<&str> = examples.iter().map(|p| p.0).collect();
-                    let pre = encoder::Precomputed::new(e, &texts, &bar);
-                    Classifier::train_with(&seg, Some(&pre), &examples, &cfg, &mut progress)
-                }
-            }
-            .with_context(context)?;
+            let embedder = encoder.as_ref().map(|e| e as &dyn Embedder);
+            let m = Classifier::train_with(&seg, embedder, &examples, &cfg, &mut progress)
+                .with_context(context)?;
             (m.to_bytes(), m.labels().to_vec(), m.report())
         }
         Kind::Sentiment => {

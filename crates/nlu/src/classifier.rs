@@ -17,6 +17,10 @@ use crate::text::{self, Segmenter};
 pub trait Embedder: Sync {
     fn dim(&self) -> usize;
     fn embed(&self, text: &str) -> Vec<f32>;
+    /// Vectors of several texts, in order; encoders that batch faster override this.
+    fn embed_batch(&self, texts: &[&str]) -> Vec<Vec<f32>> {
+        texts.iter().map(|t| self.embed(t)).collect()
+    }
 }
 
 /// How to train.
@@ -233,10 +237,12 @@ impl Classifier {
             .map(|c| features::weigh(c, &cfg.features, |b| row_of(&buckets, b), &idf))
             .collect();
         if let Some(e) = embedder {
-            for (i, (text, _)) in examples.iter().enumerate() {
-                append_dense(&mut x[i], n_buckets, &e.embed(text), cfg.embed_weight);
-                if i % 200 == 0 {
-                    progress(Stage::Embed { done: i, total });
+            const CHUNK: usize = 256;
+            for (c, chunk) in examples.chunks(CHUNK).enumerate() {
+                progress(Stage::Embed { done: c * CHUNK, total });
+                let texts: Vec<&str> = chunk.iter().map(|p| p.0).collect();
+                for (k, v) in e.embed_batch(&texts).iter().enumerate() {
+                    append_dense(&mut x[c * CHUNK + k], n_buckets, v, cfg.embed_weight);
                 }
             }
         }

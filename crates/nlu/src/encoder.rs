@@ -172,6 +172,10 @@ impl Embedder for Encoder {
             .filter(|v| v.len() == self.dim)
             .unwrap_or_else(|| vec![0.0; self.dim])
     }
+
+    fn embed_batch(&self, texts: &[&str]) -> Vec<Vec<f32>> {
+        Encoder::embed_batch(self, texts)
+    }
 }
 
 /// The model's configuration, checked: a BERT model of sensible sizes.

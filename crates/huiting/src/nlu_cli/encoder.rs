@@ -3,10 +3,7 @@
 //! exists only in a binary built with `--features embeddings`; without it the option is a
 //! clear error. `scripts/fetch-encoder.sh` fetches all-MiniLM-L6-v2.
 
-use std::{collections::HashMap, path::Path};
-
-use indicatif::ProgressBar;
-use nlu::classifier::Embedder;
+use std::path::Path;
 
 #[cfg(feature = "embeddings")]
 pub use nlu::encoder::Encoder;
@@ -17,7 +14,7 @@ pub use nlu::encoder::Encoder;
 pub enum Encoder {}
 
 #[cfg(not(feature = "embeddings"))]
-impl Embedder for Encoder {
+impl nlu::classifier::Embedder for Encoder {
     fn dim(&self) -> usize {
         match *self {}
     }
@@ -58,47 +55,4 @@ fn load_dir(dir: &Path) -> anyhow::Result<Encoder> {
          `cargo build --release -p huiting --features embeddings`",
         dir.display()
     )
-}
-
-/// Vectors computed ahead, in batches (several times faster than one text at a time), for
-/// the texts training will ask for; any other text goes to the encoder.
-pub struct Precomputed<'a> {
-    encoder: &'a Encoder,
-    vectors: HashMap<&'a str, Vec<f32>>,
-}
-
-impl<'a> Precomputed<'a> {
-    pub fn new(encoder: &'a Encoder, texts: &[&'a str], bar: &ProgressBar) -> Precomputed<'a> {
-        let mut unique: Vec<&str> = texts.to_vec();
-        unique.sort_unstable();
-        unique.dedup();
-        bar.set_message("encoding");
-        bar.set_length(unique.len() as u64);
-        bar.set_position(0);
-        let mut vectors = HashMap::with_capacity(unique.len());
-        for chunk in unique.chunks(512) {
-            vectors.extend(chunk.iter().copied().zip(embed_batch(encoder, chunk)));
-            bar.inc(chunk.len() as u64);
-        }
-        Precomputed { encoder, vectors }
-    }
-}
-
-impl Embedder for Precomputed<'_> {
-    fn dim(&self) -> usize {
-        self.encoder.dim()
-    }
-    fn embed(&self, text: &str) -> Vec<f32> {
-        self.vectors.get(text).cloned().unwrap_or_else(|| self.encoder.embed(text))
-    }
-}
-
-#[cfg(feature = "embeddings")]
-fn embed_batch(e: &Encoder, texts: &[&str]) -> Vec<Vec<f32>> {
-    e.embed_batch(texts)
-}
-
-#[cfg(not(feature = "embeddings"))]
-fn embed_batch(e: &Encoder, _: &[&str]) -> Vec<Vec<f32>> {
-    match *e {}
 }
