@@ -3,7 +3,7 @@
 use std::{path::Path, process::Command};
 
 /// Crates that must stay pure, and the effectful crates they must not depend on.
-const PURE: &[&str] = &["domain", "nlu", "workflow"];
+const PURE: &[&str] = &["domain", "nlu", "workflow", "dialogue"];
 const EFFECTFUL: &[&str] = &["tokio", "sqlx", "axum", "reqwest", "hyper"];
 
 pub fn check(root: &Path) -> anyhow::Result<Vec<String>> {
