@@ -11,6 +11,7 @@
 //! hand-off outside business hours becomes "leave a message" instead (BOT-6).
 
 pub mod config;
+pub mod connector;
 mod machine;
 mod request;
 pub mod template;
