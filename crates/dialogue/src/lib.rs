@@ -13,6 +13,7 @@
 pub mod config;
 pub mod connector;
 mod machine;
+pub mod prefill;
 mod request;
 pub mod template;
 
