@@ -5,10 +5,14 @@
 
 use std::collections::BTreeSet;
 
-use crate::template::{self, TemplateError};
+use crate::{
+    connector::ConnectorDef,
+    template::{self, TemplateError},
+};
 
 /// The two languages the bot answers in. Anything else is answered in the workspace default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Lang {
     #[default]
     Zh,
@@ -35,7 +39,8 @@ impl Lang {
 }
 
 /// A text in both languages.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Text {
     pub zh: String,
     pub en: String,
@@ -58,7 +63,8 @@ impl Text {
 
 /// What the bot says in fixed situations. Placeholders: `{{minutes}}` and `{{position}}` in
 /// `wait_long`, `{{ticket}}` in `message_taken`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Texts {
     pub welcome: Text,
     pub confirm: Text,
@@ -131,7 +137,8 @@ impl Default for Texts {
 }
 
 /// When the bot hands the conversation to a human (BOT-5). Each rule can be switched off.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct HandoffRules {
     /// A rating at or below this (1–5) hands off; `None` never.
     pub rating_at_most: Option<u8>,
@@ -162,7 +169,8 @@ impl Default for HandoffRules {
 
 /// What a slot accepts. Entity kinds take the value the language engine extracted from the
 /// message; `Text` takes the whole message; `OneOf` one of the listed answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SlotKind {
     OrderNo,
     Phone,
@@ -190,7 +198,7 @@ impl SlotKind {
 }
 
 /// One piece of information a flow needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Slot {
     /// The placeholder name in templates and the connector's variables.
     pub name: String,
@@ -200,11 +208,17 @@ pub struct Slot {
     /// Said (before the prompt again) when the answer is not a valid value.
     pub invalid: Text,
     /// Invalid answers before the bot hands off.
+    #[serde(default = "default_attempts")]
     pub max_attempts: u32,
 }
 
+fn default_attempts() -> u32 {
+    2
+}
+
 /// When the connector fails or times out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OnFailure {
     /// Say `Texts::connector_failed` and go on.
     #[default]
@@ -215,7 +229,7 @@ pub enum OnFailure {
 
 /// A multi-turn flow: started by an intent, fills its slots, optionally calls a connector, and
 /// answers from a template over the slots, the connector's fields and the customer's profile.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Flow {
     /// Unique in the bot: `order_status`.
     pub name: String,
@@ -223,13 +237,16 @@ pub struct Flow {
     pub intents: Vec<String>,
     pub slots: Vec<Slot>,
     /// The connector to call with the slots once all are filled.
+    #[serde(default)]
     pub connector: Option<String>,
     pub answer: Text,
+    #[serde(default)]
     pub on_failure: OnFailure,
 }
 
 /// A workspace's bot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct BotConfig {
     /// The language for customers who write in neither zh nor en.
     pub default_lang: Lang,
@@ -238,6 +255,8 @@ pub struct BotConfig {
     /// Ask for a 1–5 rating after each answer (BOT-4).
     pub ask_rating: bool,
     pub flows: Vec<Flow>,
+    /// The company systems flows call.
+    pub connectors: Vec<ConnectorDef>,
 }
 
 impl Default for BotConfig {
@@ -248,6 +267,7 @@ impl Default for BotConfig {
             handoff: HandoffRules::default(),
             ask_rating: true,
             flows: Vec::new(),
+            connectors: Vec::new(),
         }
     }
 }
@@ -328,6 +348,13 @@ impl BotConfig {
                 return Err(problem(format!("handoff.phrases[{i}]"), "must be 1–40 characters"));
             }
         }
+        let mut connector_names = BTreeSet::new();
+        for (i, c) in self.connectors.iter().enumerate() {
+            c.validate(&format!("connectors[{i}]"))?;
+            if !connector_names.insert(c.name.as_str()) {
+                return Err(problem(format!("connectors[{i}].name"), format!("'{}' is used by another connector", c.name)));
+            }
+        }
         let mut flow_names = BTreeSet::new();
         for (i, flow) in self.flows.iter().enumerate() {
             let path = format!("flows[{i}]");
@@ -383,11 +410,11 @@ impl BotConfig {
             }
             check_template(&format!("{path}.answer"), &flow.answer, known_with_customer.as_ref())?;
             if let Some(c) = &flow.connector
-                && !valid_ident(c)
+                && !connector_names.contains(c.as_str())
             {
                 return Err(problem(
                     format!("{path}.connector"),
-                    "must be a connector name (a-z, 0-9, '_', '.')",
+                    format!("no connector named '{c}' in connectors"),
                 ));
             }
         }

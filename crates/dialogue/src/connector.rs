@@ -13,7 +13,8 @@ use crate::{
 pub const MAX_TIMEOUT_MS: u64 = 10_000;
 pub const DEFAULT_TIMEOUT_MS: u64 = 3_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum Method {
     #[default]
     Get,
@@ -38,29 +39,40 @@ impl Method {
 }
 
 /// One response field taken into the answer's variables: `status` ← `/data/status`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FieldMap {
     pub var: String,
     /// A JSON Pointer (RFC 6901) into the response body.
     pub pointer: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConnectorDef {
     /// Unique in the workspace; flows name it.
     pub name: String,
+    #[serde(default)]
     pub method: Method,
     /// `https://oms.example.com/api/orders/{{order_no}}`; values are percent-encoded.
     pub url: String,
     /// Header name and value template; `{{secret}}` is the connector's secret.
+    #[serde(default)]
     pub headers: Vec<(String, String)>,
     /// A JSON body template for POST; values are escaped for JSON strings.
+    #[serde(default)]
     pub body: Option<String>,
+    #[serde(default)]
     pub secret: Option<String>,
+    #[serde(default = "default_timeout")]
     pub timeout_ms: u64,
+    #[serde(default)]
     pub fields: Vec<FieldMap>,
     /// Hosts allowed although they resolve to loopback, private or link-local addresses.
+    #[serde(default)]
     pub allow_hosts: Vec<String>,
+}
+
+fn default_timeout() -> u64 {
+    DEFAULT_TIMEOUT_MS
 }
 
 /// A rendered request, ready to send.

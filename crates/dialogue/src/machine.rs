@@ -8,7 +8,7 @@ use crate::{
 };
 
 /// A knowledge-base entry the bot can answer with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Candidate {
     /// The entry's id, echoed in buttons and metrics.
     pub id: String,
@@ -136,7 +136,8 @@ pub enum Input<'a> {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum HandoffReason {
     Requested,
     StrongNegative,
@@ -221,7 +222,8 @@ pub enum Command {
 }
 
 /// Where the conversation stands.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "phase")]
 pub enum Phase {
     /// The bot listens.
     #[default]
@@ -241,7 +243,8 @@ pub enum Phase {
 }
 
 /// One conversation's dialogue state; the caller stores it between messages.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct State {
     pub phase: Phase,
     pub lang: Lang,

@@ -40,8 +40,22 @@ fn order_flow() -> Flow {
     }
 }
 
+fn orders_connector() -> crate::connector::ConnectorDef {
+    crate::connector::ConnectorDef {
+        name: "orders".into(),
+        method: crate::connector::Method::Get,
+        url: "https://oms.example.com/orders/{{order_no}}".into(),
+        headers: vec![],
+        body: None,
+        secret: None,
+        timeout_ms: 2000,
+        fields: vec![],
+        allow_hosts: vec![],
+    }
+}
+
 fn config() -> BotConfig {
-    BotConfig { flows: vec![order_flow()], ..BotConfig::default() }
+    BotConfig { flows: vec![order_flow()], connectors: vec![orders_connector()], ..BotConfig::default() }
 }
 
 fn open() -> Context {
@@ -467,4 +481,25 @@ fn every_phase_accepts_every_input() {
             }
         }
     }
+}
+
+#[test]
+fn configuration_and_state_round_trip_through_json_and_partial_documents_get_defaults() {
+    let cfg = config();
+    let json = serde_json::to_string(&cfg).unwrap();
+    assert_eq!(serde_json::from_str::<BotConfig>(&json).unwrap(), cfg);
+    let partial: BotConfig = serde_json::from_str(r#"{"handoff": {"unmatched_in_a_row": 3}}"#).unwrap();
+    assert_eq!(partial.handoff.unmatched_in_a_row, Some(3));
+    assert_eq!(partial.handoff.rating_at_most, Some(3));
+    assert_eq!(partial.texts, crate::Texts::default());
+    let state = State {
+        phase: Phase::Filling { flow: "order_status".into(), filled: Vars::new(), slot: "order_no".into(), attempts: 1 },
+        ..State::default()
+    };
+    let json = serde_json::to_string(&state).unwrap();
+    assert!(json.contains(r#""phase":"filling""#), "{json}");
+    assert_eq!(serde_json::from_str::<State>(&json).unwrap(), state);
+    let mut bad = config();
+    bad.flows[0].connector = Some("crm".into());
+    assert_eq!(bad.validate().unwrap_err().path, "flows[0].connector");
 }
