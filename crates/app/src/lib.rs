@@ -106,6 +106,8 @@ pub struct App {
         Arc<std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<intake::ingest::IngestReq>>>,
     /// The language engine, built on first use, and the models loaded per workspace.
     pub(crate) nlu: Arc<bot::nlu::NluCache>,
+    /// One bot turn at a time per conversation.
+    pub(crate) bot_turns: Arc<bot::runtime::TurnLocks>,
 }
 
 impl std::fmt::Debug for App {
@@ -128,6 +130,7 @@ impl App {
             visitors: Arc::default(),
             ingest: Arc::default(),
             nlu: Arc::default(),
+            bot_turns: Arc::default(),
         }
     }
 

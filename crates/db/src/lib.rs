@@ -16,6 +16,7 @@ mod codec;
 mod write;
 
 pub mod audit;
+pub mod bot;
 pub mod conversations;
 pub mod customers;
 pub mod events;

@@ -11,7 +11,9 @@ use crate::{
 };
 
 /// The two languages the bot answers in. Anything else is answered in the workspace default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Lang {
     #[default]
@@ -248,6 +250,8 @@ pub struct Flow {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct BotConfig {
+    /// Off: customer messages wait for a human, the bot says nothing.
+    pub enabled: bool,
     /// The language for customers who write in neither zh nor en.
     pub default_lang: Lang,
     pub texts: Texts,
@@ -262,6 +266,7 @@ pub struct BotConfig {
 impl Default for BotConfig {
     fn default() -> Self {
         BotConfig {
+            enabled: true,
             default_lang: Lang::Zh,
             texts: Texts::default(),
             handoff: HandoffRules::default(),
@@ -352,7 +357,10 @@ impl BotConfig {
         for (i, c) in self.connectors.iter().enumerate() {
             c.validate(&format!("connectors[{i}]"))?;
             if !connector_names.insert(c.name.as_str()) {
-                return Err(problem(format!("connectors[{i}].name"), format!("'{}' is used by another connector", c.name)));
+                return Err(problem(
+                    format!("connectors[{i}].name"),
+                    format!("'{}' is used by another connector", c.name),
+                ));
             }
         }
         let mut flow_names = BTreeSet::new();

@@ -16,30 +16,129 @@ const CODES: &[(&str, &[&str])] = &[
     ("TD-01", &["退款", "退钱", "没退", "refund", "money back"]),
     ("SP-08", &["安装", "上门", "预约", "install"]),
     ("SP-12", &["维修", "修好", "返修", "repair"]),
-    ("SP-05", &["物流", "快递", "发货", "没到", "没收到", "配送", "延误", "delivery", "shipping", "tracking", "parcel"]),
+    (
+        "SP-05",
+        &[
+            "物流",
+            "快递",
+            "发货",
+            "没到",
+            "没收到",
+            "配送",
+            "延误",
+            "delivery",
+            "shipping",
+            "tracking",
+            "parcel",
+        ],
+    ),
     ("SP-01", &["态度", "骂人", "不耐烦", "rude", "attitude"]),
     ("SP-02", &["没人回", "没人理", "等了很久", "no reply", "no response"]),
-    ("PQ-02", &["开不了机", "无法开机", "不开机", "开不开机", "won't turn on", "does not power on", "dead on arrival"]),
+    (
+        "PQ-02",
+        &[
+            "开不了机",
+            "无法开机",
+            "不开机",
+            "开不开机",
+            "won't turn on",
+            "does not power on",
+            "dead on arrival",
+        ],
+    ),
     ("PQ-04", &["电池", "续航", "充不进电", "battery"]),
     ("PQ-05", &["配件", "少了", "缺少", "missing"]),
     ("PQ-01", &["划痕", "外观", "磕碰", "凹陷", "scratch", "dent"]),
     ("PQ-03", &["主板"]),
-    ("PQ", &["故障", "坏了", "不制冷", "不工作", "质量", "漏水", "异响", "broken", "faulty", "defect", "not working", "quality"]),
+    (
+        "PQ",
+        &[
+            "故障",
+            "坏了",
+            "不制冷",
+            "不工作",
+            "质量",
+            "漏水",
+            "异响",
+            "broken",
+            "faulty",
+            "defect",
+            "not working",
+            "quality",
+        ],
+    ),
 ];
 
 /// Threats to escalate outside, and hazards to people: critical.
 const CRITICAL: &[&str] = &[
-    "媒体", "曝光", "记者", "12315", "消协", "消费者协会", "市场监管", "工商", "律师", "起诉", "法院", "微博",
-    "起火", "着火", "冒烟", "爆炸", "漏电", "触电", "烫伤", "受伤",
-    "media", "journalist", "regulator", "lawyer", "sue ", "lawsuit", "court", "fire", "smoke", "explod", "electric shock", "injur",
+    "媒体",
+    "曝光",
+    "记者",
+    "12315",
+    "消协",
+    "消费者协会",
+    "市场监管",
+    "工商",
+    "律师",
+    "起诉",
+    "法院",
+    "微博",
+    "起火",
+    "着火",
+    "冒烟",
+    "爆炸",
+    "漏电",
+    "触电",
+    "烫伤",
+    "受伤",
+    "media",
+    "journalist",
+    "regulator",
+    "lawyer",
+    "sue ",
+    "lawsuit",
+    "court",
+    "fire",
+    "smoke",
+    "explod",
+    "electric shock",
+    "injur",
 ];
 /// Safety hazards: L1 (personal safety).
-const SAFETY: &[&str] =
-    &["起火", "着火", "冒烟", "爆炸", "漏电", "触电", "烫伤", "受伤", "fire", "smoke", "explod", "electric shock", "injur"];
+const SAFETY: &[&str] = &[
+    "起火",
+    "着火",
+    "冒烟",
+    "爆炸",
+    "漏电",
+    "触电",
+    "烫伤",
+    "受伤",
+    "fire",
+    "smoke",
+    "explod",
+    "electric shock",
+    "injur",
+];
 /// Money, complaints and faults: urgent.
 const URGENT: &[&str] = &[
-    "退款", "投诉", "故障", "赔偿", "坏了", "紧急", "加急", "尽快", "马上",
-    "refund", "complain", "compensat", "broken", "fault", "urgent", "asap", "immediately",
+    "退款",
+    "投诉",
+    "故障",
+    "赔偿",
+    "坏了",
+    "紧急",
+    "加急",
+    "尽快",
+    "马上",
+    "refund",
+    "complain",
+    "compensat",
+    "broken",
+    "fault",
+    "urgent",
+    "asap",
+    "immediately",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +186,9 @@ pub fn suggest(customer_text: &str, intent: Option<&str>, strong_negative: bool)
         if source.is_empty() {
             continue;
         }
-        if let Some((code, word)) = CODES.iter().find_map(|(c, ws)| first_hit(source, ws).map(|w| (*c, w))) {
+        if let Some((code, word)) =
+            CODES.iter().find_map(|(c, ws)| first_hit(source, ws).map(|w| (*c, w)))
+        {
             reasons.push(format!("{word} → {code}"));
             problem_code = Some(code);
             break;
@@ -104,7 +205,9 @@ pub fn suggest(customer_text: &str, intent: Option<&str>, strong_negative: bool)
     };
     match word {
         Some(w) => reasons.push(format!("{} → {}", w.trim(), urgency.name())),
-        None if strong_negative => reasons.push(format!("strong negative emotion → {}", urgency.name())),
+        None if strong_negative => {
+            reasons.push(format!("strong negative emotion → {}", urgency.name()))
+        }
         None => {}
     }
     let severity = if let Some(w) = first_hit(&text, SAFETY) {

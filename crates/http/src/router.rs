@@ -15,7 +15,7 @@ use crate::{
     AppState,
     error::{ApiError, Code},
     routes::{
-        audit, auth, conversations, customers, directory, events, health, nlu, public, tickets,
+        audit, auth, bot, conversations, customers, directory, events, health, nlu, public, tickets,
     },
 };
 
@@ -25,7 +25,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
+        (name = "tickets"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
     )
 )]
 struct ApiDoc;
@@ -96,6 +96,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(public::messages, public::post_message))
         .routes(routes!(public::tickets))
         .routes(routes!(public::track))
+        .routes(routes!(bot::pick))
+        .routes(routes!(bot::get_settings, bot::put_settings))
+        .routes(routes!(bot::metrics))
         .routes(routes!(events::visitor_events))
         .routes(routes!(events::visitor_ws))
 }

@@ -112,6 +112,29 @@ async fn workspace(server: &Server) -> anyhow::Result<domain::Workspace> {
         })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    // These benchmarks measure storage and fan-out; the bot's turns have their own.
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"workspace": ws.slug, "email": "bench@example.com", "password": "bench-password-123"}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("no session cookie")?
+        .to_string();
+    let body: Value = login.json().await?;
+    http.put(format!("{}/api/v1/bot/settings", server.base))
+        .header("cookie", cookie)
+        .header("x-csrf-token", body["csrf_token"].as_str().unwrap_or_default())
+        .json(&json!({"enabled": false}))
+        .send()
+        .await?
+        .error_for_status()?;
     Ok(ws)
 }
 

@@ -276,6 +276,13 @@ impl TestApp {
         (Client { bearer: Some(token), ..self.anon() }, conv)
     }
 
+    /// Turns the workspace's bot off, for tests of storage and delivery that count messages.
+    pub async fn bot_off(&self) {
+        let admin = self.as_role("admin@acme.test").await;
+        let r = admin.put("/api/v1/bot/settings", json!({"enabled": false})).await;
+        assert_eq!(r.status, 200, "bot off: {:?}", r.body);
+    }
+
     /// Steps the clock.
     pub fn advance(&self, d: Duration) {
         self.clock.advance_millis(d.as_millis() as i64);

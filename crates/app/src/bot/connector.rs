@@ -7,7 +7,7 @@
 //! turns it into a polite message or a hand-off, never an error for the customer.
 
 use std::{
-    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    net::{IpAddr, Ipv4Addr, SocketAddr},
     time::Duration,
 };
 

@@ -3,3 +3,4 @@
 
 pub mod connector;
 pub mod nlu;
+pub mod runtime;

@@ -431,8 +431,13 @@ impl App {
                 ParseError::new("text", format!("at most {MAX_ANALYZE_CHARS} characters")).into()
             );
         }
+        self.analyze_in(s.workspace, text).await
+    }
+
+    /// Analysis with `ws`'s active models, for any length of text (the bot's customers).
+    pub(crate) async fn analyze_in(&self, ws: WorkspaceId, text: &str) -> Result<nlu::Analysis> {
         let engine = self.nlu_engine().await?;
-        let loaded = self.loaded_models(s.workspace).await?;
+        let loaded = self.loaded_models(ws).await?;
         let models = nlu::Models {
             segmenter: &engine.segmenter,
             intents: loaded.intents.as_ref().map(|(_, m)| &**m),

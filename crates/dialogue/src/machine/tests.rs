@@ -55,7 +55,11 @@ fn orders_connector() -> crate::connector::ConnectorDef {
 }
 
 fn config() -> BotConfig {
-    BotConfig { flows: vec![order_flow()], connectors: vec![orders_connector()], ..BotConfig::default() }
+    BotConfig {
+        flows: vec![order_flow()],
+        connectors: vec![orders_connector()],
+        ..BotConfig::default()
+    }
 }
 
 fn open() -> Context {
@@ -488,12 +492,18 @@ fn configuration_and_state_round_trip_through_json_and_partial_documents_get_def
     let cfg = config();
     let json = serde_json::to_string(&cfg).unwrap();
     assert_eq!(serde_json::from_str::<BotConfig>(&json).unwrap(), cfg);
-    let partial: BotConfig = serde_json::from_str(r#"{"handoff": {"unmatched_in_a_row": 3}}"#).unwrap();
+    let partial: BotConfig =
+        serde_json::from_str(r#"{"handoff": {"unmatched_in_a_row": 3}}"#).unwrap();
     assert_eq!(partial.handoff.unmatched_in_a_row, Some(3));
     assert_eq!(partial.handoff.rating_at_most, Some(3));
     assert_eq!(partial.texts, crate::Texts::default());
     let state = State {
-        phase: Phase::Filling { flow: "order_status".into(), filled: Vars::new(), slot: "order_no".into(), attempts: 1 },
+        phase: Phase::Filling {
+            flow: "order_status".into(),
+            filled: Vars::new(),
+            slot: "order_no".into(),
+            attempts: 1,
+        },
         ..State::default()
     };
     let json = serde_json::to_string(&state).unwrap();

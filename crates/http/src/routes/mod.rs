@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bot;
 pub mod conversations;
 pub mod customers;
 pub mod directory;

@@ -18,7 +18,7 @@ use crate::{
     },
     error::{ApiError, ApiResult},
     extract::{IdempotencyKey, Json, Query, VisitorAuth},
-    routes::{Errors, auth::Meta, conversations::MessagesQuery, path_id},
+    routes::{Errors, auth::Meta, bot::BotTurnDto, conversations::MessagesQuery, path_id},
 };
 
 use axum::Json as J;
@@ -46,6 +46,21 @@ pub struct OpenChatResponse {
     pub visitor_token: Option<String>,
     pub conversation: PublicConversationDto,
     pub message: Option<MessageDto>,
+    /// The bot's welcome and its answer to the first message (absent when the bot is off).
+    pub bot: Option<BotTurnDto>,
+}
+
+/// The stored message, and what the bot answered (absent on a retry or when a human has the
+/// conversation).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitorMessageResponse {
+    #[serde(flatten)]
+    pub message: MessageDto,
+    pub bot: Option<BotTurnDto>,
+}
+
+fn bot_dto(t: &app::bot::runtime::Turn) -> Option<BotTurnDto> {
+    (!t.replies.is_empty() || t.handoff.is_some() || t.ticket.is_some()).then(|| BotTurnDto::new(t))
 }
 
 fn visitor_bearer(parts: &Parts) -> Option<String> {
@@ -81,12 +96,19 @@ pub async fn open(
         None => None,
     };
     let chat = s.app.open_chat(&r.public_key, returning, hello, first).await?;
+    let conv = chat.conversation.id;
+    let mut turn = s.app.bot_start(&chat.visitor, conv).await?;
+    if let Some(m) = &chat.first_message {
+        let answer = s.app.bot_reply(chat.visitor.workspace(), conv, &m.body).await?;
+        turn = BotTurnDto::merge(turn, answer);
+    }
     Ok((
         StatusCode::CREATED,
         J(OpenChatResponse {
             visitor_token: chat.token,
             conversation: PublicConversationDto::from(&chat.conversation),
             message: chat.first_message.as_ref().map(MessageDto::public),
+            bot: bot_dto(&turn),
         }),
     ))
 }
@@ -139,19 +161,23 @@ pub struct VisitorMessageRequest {
 /// Sends a message. With `Idempotency-Key`, a retry returns the first message (200) and never
 /// stores a copy.
 #[utoipa::path(post, path = "/api/v1/public/conversations/{id}/messages", tag = "public", params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    request_body = VisitorMessageRequest, responses((status = 201, body = MessageDto), (status = 200, body = MessageDto), Errors))]
+    request_body = VisitorMessageRequest, responses((status = 201, body = VisitorMessageResponse), (status = 200, body = VisitorMessageResponse), Errors))]
 pub async fn post_message(
     State(s): State<AppState>,
     VisitorAuth(v): VisitorAuth,
     Path(id): Path<String>,
     key: IdempotencyKey,
     Json(r): Json<VisitorMessageRequest>,
-) -> ApiResult<(StatusCode, J<MessageDto>)> {
+) -> ApiResult<(StatusCode, J<VisitorMessageResponse>)> {
     let id = path_id(&id, ConversationId::parse, "conversation")?;
     let attachments = crate::dto::parse_attachments(&r.attachments)?;
     let m = NewMessage { body: r.body, attachments, visibility: None, idempotency_key: key.0 };
     let (msg, created) = s.app.post_visitor_message(&v, id, m).await?;
-    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, J(MessageDto::public(&msg))))
+    // A retry gets the first answer's message back, not a second bot turn.
+    let bot =
+        if created { bot_dto(&s.app.bot_reply(v.workspace(), id, &msg.body).await?) } else { None };
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, J(VisitorMessageResponse { message: MessageDto::public(&msg), bot })))
 }
 
 /// The visitor's tickets with their stages.

@@ -256,6 +256,7 @@ async fn bad_input(t: TestApp) {
 on_backends!(bad_input_gets_a_clear_error_and_changes_nothing, bad_input);
 
 async fn visitor_and_customer(t: TestApp) {
+    t.bot_off().await;
     let (v, conv) = t.visitor("访客小李", "你好，我想问一下退货流程").await;
     let r = v
         .send(

@@ -85,7 +85,8 @@ async fn stored(
             return counts;
         }
         after = page.last().and_then(|m| m["id"].as_str()).map(str::to_string);
-        for m in page {
+        // The customer's own messages; the bot's replies are not part of the count.
+        for m in page.iter().filter(|m| m["sender"] == "customer") {
             *counts.entry(m["body"].as_str().unwrap().to_string()).or_default() += 1;
         }
     }

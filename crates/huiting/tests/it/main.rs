@@ -3,6 +3,7 @@
 
 mod api;
 mod authz;
+mod bot;
 mod cli;
 mod crash;
 mod nlu;

@@ -38,6 +38,7 @@ async fn next_event(ws: &mut Ws) -> Value {
 }
 
 async fn realtime(t: TestApp) {
+    t.bot_off().await;
     let agent = t.as_role("agent@acme.test").await;
     let mut ws = connect(&t, "/api/v1/ws", &agent).await;
 

@@ -1,0 +1,527 @@
+//! The bot at run time (BOT-1…BOT-6, TK-1): a customer's message on a bot-handled conversation
+//! is analysed, matched, and stepped through `dialogue`; the commands are carried out here —
+//! bot replies stored as messages, connector calls, hand-off tickets pre-filled and the
+//! conversation moved to the human queue, left messages turned into tickets — and the state is
+//! saved for the next message (it survives restarts). One turn runs at a time per conversation
+//! (in this process). Outcomes (answered, rated, unmatched, hand-off) are rows for bot metrics
+//! and the learning loop.
+
+use std::collections::VecDeque;
+
+use dialogue::{
+    BotConfig, Button, Command, Context, HandoffReason, Input, Lang, Match, Pick, SlotKind, State,
+    Understanding, Value, Vars, prefill,
+};
+use domain::{
+    Actor, BotOutcomeId, ConversationId, Handler, Message, ProblemCode, Role, SenderKind, Severity,
+    Status, Ticket, Tier, Timestamp, Urgency, Visibility, WorkspaceId,
+};
+use nlu::entities::{EntityKind, EntityValue};
+
+use crate::{
+    App, Result,
+    auth::{Admin, Agent, Capability, Principal, Staff, Visitor},
+    error::OrNotFound,
+    intake::{NewMessage, conversations::From},
+    tickets::NewTicket,
+};
+
+/// Striped locks: a conversation's turns never interleave, without a map to clean up.
+#[derive(Debug)]
+pub struct TurnLocks([tokio::sync::Mutex<()>; 64]);
+
+impl Default for TurnLocks {
+    fn default() -> Self {
+        TurnLocks(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
+    }
+}
+
+impl TurnLocks {
+    fn of(&self, c: ConversationId) -> &tokio::sync::Mutex<()> {
+        let b = c.as_uuid().as_u128();
+        &self.0[(b as usize ^ (b >> 64) as usize) % self.0.len()]
+    }
+}
+
+/// What one bot turn did, for the caller (the widget shows the replies and buttons at once).
+#[derive(Debug, Clone, Default)]
+pub struct Turn {
+    pub replies: Vec<Message>,
+    /// The buttons offered with the last reply (confirmation choices, rating, leave a message).
+    pub buttons: Vec<Button>,
+    pub handoff: Option<HandoffReason>,
+    /// The ticket opened by a hand-off or a left message.
+    pub ticket: Option<Ticket>,
+}
+
+/// Bot metrics over a period (BOT-8, AN-2).
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    pub conversations: i64,
+    /// Conversations the bot finished without a human, as a share of `conversations`.
+    pub containment: f64,
+    pub handed_off: i64,
+    pub answered: i64,
+    pub unmatched: i64,
+    /// Unmatched messages as a share of answered + unmatched.
+    pub no_match_rate: f64,
+    pub handoff_by_reason: Vec<(String, i64)>,
+    /// Intent (or "" for entries without one), ratings, mean rating.
+    pub rating_by_intent: Vec<(String, i64, f64)>,
+}
+
+/// What starts a turn.
+enum Start {
+    Opened,
+    Message(String),
+    Pick(Pick),
+}
+
+/// The redaction shown instead of a connector's secret; saving it back keeps the secret.
+pub const SECRET_MASK: &str = "********";
+
+fn system_agent(ws: WorkspaceId) -> Result<Agent> {
+    Agent::from_principal(Principal {
+        workspace: ws,
+        actor: Actor::System,
+        role: Role::Agent,
+        user: None,
+        department: None,
+        teams: Vec::new(),
+        csrf_token: None,
+    })
+}
+
+/// The language engine's entities as slot values.
+fn values(entities: &[nlu::entities::Entity]) -> Vec<Value> {
+    entities
+        .iter()
+        .filter_map(|e| {
+            let (kind, value) = match (&e.kind, &e.value) {
+                (EntityKind::OrderNo, EntityValue::Text(t)) => (SlotKind::OrderNo, t.clone()),
+                (EntityKind::Phone, EntityValue::Text(t)) => (SlotKind::Phone, t.clone()),
+                (EntityKind::Email, EntityValue::Text(t)) => (SlotKind::Email, t.clone()),
+                (EntityKind::Money, EntityValue::Money { minor_units, .. }) => (
+                    SlotKind::Money,
+                    format!("{}.{:02}", minor_units / 100, (minor_units % 100).abs()),
+                ),
+                (EntityKind::Date, EntityValue::Date { from, .. }) => {
+                    (SlotKind::Date, from.to_string())
+                }
+                (EntityKind::Product, EntityValue::Product { sku }) => {
+                    (SlotKind::Product, sku.clone())
+                }
+                _ => return None,
+            };
+            Some(Value { kind, value })
+        })
+        .collect()
+}
+
+fn lang_of(l: nlu::lang::Lang) -> Option<Lang> {
+    match l {
+        nlu::lang::Lang::Zh => Some(Lang::Zh),
+        nlu::lang::Lang::En => Some(Lang::En),
+        _ => None,
+    }
+}
+
+fn masked(mut cfg: BotConfig) -> BotConfig {
+    for c in &mut cfg.connectors {
+        if c.secret.is_some() {
+            c.secret = Some(SECRET_MASK.into());
+        }
+    }
+    cfg
+}
+
+impl App {
+    /// The workspace's bot configuration (defaults until an admin saves one).
+    pub(crate) async fn bot_config(&self, ws: WorkspaceId) -> Result<BotConfig> {
+        let mut c = self.db.read().await?;
+        Ok(db::bot::settings_get(&mut c, ws).await?.unwrap_or_default())
+    }
+
+    /// The configuration as staff see it: connector secrets masked.
+    pub async fn bot_settings(&self, s: &Staff) -> Result<BotConfig> {
+        Ok(masked(self.bot_config(s.workspace).await?))
+    }
+
+    /// Validates and saves the configuration (admins: it holds connector secrets and the
+    /// hosts allowed on private networks). A masked secret keeps the stored one.
+    pub async fn set_bot_settings(&self, a: &Admin, mut cfg: BotConfig) -> Result<BotConfig> {
+        let old = self.bot_config(a.workspace).await?;
+        for c in &mut cfg.connectors {
+            if c.secret.as_deref() == Some(SECRET_MASK) {
+                c.secret =
+                    old.connectors.iter().find(|o| o.name == c.name).and_then(|o| o.secret.clone());
+            }
+        }
+        cfg.validate().map_err(|e| domain::ParseError::new("config", e.to_string()))?;
+        let now = self.now();
+        let mut tx = self.db.write(a.workspace).await?;
+        db::bot::settings_put(&mut tx, a.workspace, &cfg, now).await?;
+        tx.audit(now, a.actor, "bot.settings", "workspace", &a.workspace.to_string(), None, None)
+            .await?;
+        self.commit(tx).await?;
+        Ok(masked(cfg))
+    }
+
+    /// Whether people are at work now, by the default office calendar (Asia/Shanghai, Mon–Fri
+    /// 09:00–12:00 and 13:30–18:00).
+    fn humans_at_work(&self, now: Timestamp) -> bool {
+        workflow::defaults::default_calendars().values().next().is_none_or(|c| c.is_open(now))
+    }
+
+    /// The widget opened: the welcome message (once per conversation).
+    pub async fn bot_start(&self, v: &Visitor, conv: ConversationId) -> Result<Turn> {
+        self.visitor_get_conversation(v, conv).await?;
+        self.bot_turn(v.workspace, conv, Start::Opened).await
+    }
+
+    /// A button the customer pressed (`faq:<id>`, `none`, `rate:<n>`, `leave_message`).
+    pub async fn bot_pick(&self, v: &Visitor, conv: ConversationId, payload: &str) -> Result<Turn> {
+        self.visitor_get_conversation(v, conv).await?;
+        let pick = Pick::parse(payload).ok_or_else(|| {
+            domain::ParseError::new("payload", "one of faq:<id>, none, rate:<1-5>, leave_message")
+        })?;
+        // The press shows in the transcript as what the customer chose.
+        let label = match &pick {
+            Pick::Rating(n) => format!("{n}"),
+            Pick::Faq(_) | Pick::NoneOfThese | Pick::LeaveMessage => String::new(),
+        };
+        if !label.is_empty() {
+            self.post_visitor_message(v, conv, NewMessage { body: label, ..NewMessage::default() })
+                .await?;
+        }
+        self.bot_turn(v.workspace, conv, Start::Pick(pick)).await
+    }
+
+    /// The bot's answer to a customer message already stored on `conv`. Nothing happens on a
+    /// conversation a human handles.
+    pub async fn bot_reply(
+        &self,
+        ws: WorkspaceId,
+        conv: ConversationId,
+        text: &str,
+    ) -> Result<Turn> {
+        self.bot_turn(ws, conv, Start::Message(text.to_owned())).await
+    }
+
+    /// Language, intent, entities and the knowledge base's verdict on a customer message.
+    pub(crate) async fn understand(&self, ws: WorkspaceId, text: &str) -> Result<Understanding> {
+        let a = self.analyze_in(ws, text).await?;
+        let intent = a.intent.as_ref().and_then(|p| p.label()).map(str::to_owned);
+        Ok(Understanding {
+            text: text.to_owned(),
+            lang: lang_of(a.lang),
+            intent,
+            matched: Match::NoMatch,
+            strong_negative: a.sentiment.strong_negative,
+            values: values(&a.entities),
+        })
+    }
+
+    async fn bot_turn(&self, ws: WorkspaceId, conv: ConversationId, start: Start) -> Result<Turn> {
+        let _turn = self.bot_turns.of(conv).lock().await;
+        let (conversation, customer, cfg, state) = {
+            let mut c = self.db.read().await?;
+            let conversation =
+                db::conversations::get(&mut c, ws, conv).await?.or_not_found("conversation")?;
+            let customer = db::customers::get(&mut c, ws, conversation.customer)
+                .await?
+                .or_not_found("customer")?;
+            let cfg = db::bot::settings_get(&mut c, ws).await?.unwrap_or_default();
+            let state = db::bot::session_get(&mut c, ws, conv).await?;
+            (conversation, customer, cfg, state)
+        };
+        let mut state = state.unwrap_or_else(|| State::new(&cfg));
+        let mut turn = Turn::default();
+        if !cfg.enabled {
+            return Ok(turn);
+        }
+        if conversation.handler != Handler::Bot
+            && !matches!(state.phase, dialogue::Phase::Human { .. })
+        {
+            return Ok(turn);
+        }
+        let now = self.now();
+        let ctx = Context {
+            business_open: self.humans_at_work(now),
+            vip: customer.tier == Tier::Vip,
+            customer: Vars::from([
+                ("customer.name".to_owned(), customer.name.clone()),
+                ("customer.tier".to_owned(), customer.tier.as_str().to_owned()),
+            ]),
+        };
+        let understood = match &start {
+            Start::Message(text) => Some(self.understand(ws, text).await?),
+            Start::Opened | Start::Pick(_) => None,
+        };
+        let first = match (start, &understood) {
+            (Start::Message(_), Some(u)) => Input::Message(u),
+            (Start::Pick(p), _) => Input::Pick(p),
+            _ => Input::Start,
+        };
+        let last_understanding = understood.as_ref();
+        let mut pending: VecDeque<Input<'_>> = VecDeque::from([first]);
+        while let Some(input) = pending.pop_front() {
+            let (next, commands) = dialogue::step(&cfg, &ctx, state, input);
+            state = next;
+            for cmd in commands {
+                match cmd {
+                    Command::Say { text, buttons } => {
+                        let from =
+                            From { actor: Actor::System, sender: SenderKind::Bot, author: None };
+                        let m = NewMessage { body: text, ..NewMessage::default() };
+                        let (msg, _) = self.ingest(ws, conv, from, m, true, None).await?;
+                        turn.replies.push(msg);
+                        turn.buttons = buttons;
+                    }
+                    Command::Call { connector, vars, .. } => {
+                        let outcome = match cfg.connectors.iter().find(|c| c.name == connector) {
+                            Some(def) => super::connector::call(def, &vars).await,
+                            None => dialogue::ConnectorOutcome::Failed(format!(
+                                "no connector {connector}"
+                            )),
+                        };
+                        pending.push_back(Input::Connector(outcome));
+                    }
+                    Command::Handoff { reason } => {
+                        let t =
+                            self.hand_off(ws, &conversation, reason, last_understanding).await?;
+                        self.outcome(
+                            ws,
+                            conv,
+                            "handoff",
+                            None,
+                            None,
+                            None,
+                            Some(reason.name()),
+                            None,
+                        )
+                        .await?;
+                        turn.handoff = Some(reason);
+                        turn.ticket = Some(t);
+                    }
+                    Command::TakeMessage { text, reason } => {
+                        let t =
+                            self.hand_off(ws, &conversation, reason, last_understanding).await?;
+                        self.outcome(
+                            ws,
+                            conv,
+                            "message_taken",
+                            None,
+                            None,
+                            None,
+                            Some(reason.name()),
+                            Some(&text),
+                        )
+                        .await?;
+                        pending.push_back(Input::MessageTaken { ticket: t.number.to_string() });
+                        turn.ticket = Some(t);
+                    }
+                    Command::Answered { id, intent } => {
+                        self.outcome(
+                            ws,
+                            conv,
+                            "answered",
+                            Some(&id),
+                            intent.as_deref(),
+                            None,
+                            None,
+                            None,
+                        )
+                        .await?;
+                    }
+                    Command::Rated { id, intent, score } => {
+                        self.outcome(
+                            ws,
+                            conv,
+                            "rated",
+                            Some(&id),
+                            intent.as_deref(),
+                            Some(score.into()),
+                            None,
+                            None,
+                        )
+                        .await?;
+                    }
+                    Command::Unmatched { text } => {
+                        self.outcome(ws, conv, "unmatched", None, None, None, None, Some(&text))
+                            .await?;
+                    }
+                }
+            }
+        }
+        let mut c = self.db.bookkeeping().await?;
+        db::bot::session_put(&mut c, ws, conv, &state, self.now()).await?;
+        Ok(turn)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn outcome(
+        &self,
+        ws: WorkspaceId,
+        conv: ConversationId,
+        kind: &'static str,
+        entry: Option<&str>,
+        intent: Option<&str>,
+        score: Option<i64>,
+        reason: Option<&str>,
+        text: Option<&str>,
+    ) -> Result<()> {
+        let at = self.now();
+        let o = db::bot::Outcome {
+            id: self.ids.next(at, BotOutcomeId::new),
+            workspace: ws,
+            conversation: conv,
+            kind,
+            entry: entry.map(str::to_owned),
+            intent: intent.map(str::to_owned),
+            score,
+            reason: reason.map(str::to_owned),
+            text: text.map(|t| t.chars().take(500).collect()),
+            at,
+        };
+        let mut c = self.db.bookkeeping().await?;
+        db::bot::outcome_insert(&mut c, &o).await?;
+        Ok(())
+    }
+
+    /// Moves the conversation to the human queue and opens (or reuses) its ticket, pre-filled
+    /// from what the bot understood (TK-1), with an internal note saying why.
+    async fn hand_off(
+        &self,
+        ws: WorkspaceId,
+        conversation: &domain::Conversation,
+        reason: HandoffReason,
+        last: Option<&Understanding>,
+    ) -> Result<Ticket> {
+        let agent = system_agent(ws)?;
+        let transcript = {
+            let mut c = self.db.read().await?;
+            db::conversations::messages(&mut c, ws, conversation.id, None, 200, true).await?
+        };
+        let customer_text: Vec<&str> = transcript
+            .iter()
+            .filter(|m| m.sender == SenderKind::Customer)
+            .map(|m| m.body.as_str())
+            .collect();
+        let joined = customer_text.join("\n");
+        let intent = last.and_then(|u| u.intent.clone());
+        let strong = last.is_some_and(|u| u.strong_negative);
+        let p = prefill::suggest(&joined, intent.as_deref(), strong);
+        let code = match p.problem_code.and_then(|c| ProblemCode::parse(c).ok()) {
+            Some(code) => {
+                let mut c = self.db.read().await?;
+                db::workspaces::problem_code_get(&mut c, ws, code)
+                    .await?
+                    .filter(|e| e.active)
+                    .map(|_| code)
+            }
+            None => None,
+        };
+        // The conversation's open ticket, if an agent already opened one.
+        let existing = {
+            let mut c = self.db.read().await?;
+            let f =
+                db::tickets::Filter { customer: Some(conversation.customer), ..Default::default() };
+            db::tickets::list(&mut c, ws, &f, &db::Page { limit: 50, before: None })
+                .await?
+                .into_iter()
+                .find(|t| {
+                    t.conversation == conversation.id
+                        && !matches!(t.status, Status::Solved | Status::Closed)
+                })
+        };
+        let ticket = match existing {
+            Some(t) => t,
+            None => {
+                let first = customer_text.first().copied().unwrap_or("在线咨询");
+                let subject: String = first.chars().filter(|c| !c.is_control()).take(60).collect();
+                let mut fields = vec![("handoff_reason".to_owned(), reason.name().to_owned())];
+                if let Some(i) = &intent {
+                    fields.push(("bot_intent".to_owned(), i.clone()));
+                }
+                let n = NewTicket {
+                    subject: if subject.trim().is_empty() {
+                        "在线咨询".into()
+                    } else {
+                        subject
+                    },
+                    customer: conversation.customer,
+                    conversation: Some(conversation.id),
+                    channel: conversation.channel,
+                    description: None,
+                    attachments: Vec::new(),
+                    problem_code: code,
+                    severity: Severity::parse(p.severity).ok(),
+                    urgency: Urgency::parse(p.urgency.name()).ok(),
+                    assignee: None,
+                    team: conversation.team,
+                    tags: vec!["bot_handoff".into()],
+                    custom_fields: fields,
+                };
+                self.create_ticket(&agent, n).await?
+            }
+        };
+        if conversation.handler != Handler::Human {
+            let patch = crate::intake::ConversationPatch {
+                handler: Some(Handler::Human),
+                ..Default::default()
+            };
+            self.update_conversation(&agent, conversation.id, patch).await?;
+        }
+        let entities: Vec<String> = last
+            .map(|u| u.values.iter().map(|v| format!("{}={}", v.kind.name(), v.value)).collect())
+            .unwrap_or_default();
+        let note = format!(
+            "机器人转人工 / Bot hand-off\n原因 Reason: {}\n意图 Intent: {}\n实体 Entities: {}\n建议 Suggested: {} · {} · {}\n依据 Because: {}",
+            reason.name(),
+            intent.as_deref().unwrap_or("-"),
+            if entities.is_empty() { "-".into() } else { entities.join(", ") },
+            p.problem_code.unwrap_or("-"),
+            p.urgency.name(),
+            p.severity,
+            if p.reasons.is_empty() { "-".into() } else { p.reasons.join("; ") },
+        );
+        let from = From { actor: Actor::System, sender: SenderKind::System, author: None };
+        let m = NewMessage {
+            body: note,
+            visibility: Some(Visibility::Internal),
+            ..NewMessage::default()
+        };
+        self.ingest(ws, conversation.id, from, m, false, None).await?;
+        Ok(ticket)
+    }
+
+    /// Bot metrics over the last `days` days.
+    pub async fn bot_metrics(&self, s: &Staff, days: i64) -> Result<Metrics> {
+        if !(1..=366).contains(&days) {
+            return Err(domain::ParseError::new("days", "1 to 366").into());
+        }
+        let now = self.now();
+        let (from, to) = (
+            Timestamp::from_millis(now.millis() - days * 86_400_000),
+            Timestamp::from_millis(now.millis() + 1),
+        );
+        let mut c = self.db.read().await?;
+        let n = db::bot::counts(&mut c, s.workspace, from, to).await?;
+        let share = |a: i64, b: i64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        Ok(Metrics {
+            conversations: n.conversations,
+            containment: share(n.conversations - n.handed_off, n.conversations),
+            handed_off: n.handed_off,
+            answered: n.answered,
+            unmatched: n.unmatched,
+            no_match_rate: share(n.unmatched, n.answered + n.unmatched),
+            handoff_by_reason: n.by_reason,
+            rating_by_intent: n
+                .ratings
+                .into_iter()
+                .map(|(i, k, sum)| (i, k, share(sum, k)))
+                .collect(),
+        })
+    }
+}
