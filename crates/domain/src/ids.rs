@@ -53,6 +53,8 @@ id_type! {
     IntentId = "intent_id",
     IntentExampleId = "example_id",
     NluModelId = "model_id",
+    CompensationId = "compensation_id",
+    CollaborationId = "collaboration_id",
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 
 pub mod audit;
 pub mod bot;
+pub mod collaboration;
+pub mod compensation;
 pub mod conversation;
 pub mod customer;
 pub mod event;
@@ -20,6 +22,8 @@ pub mod workspace;
 
 pub use crate::{
     audit::{AuditValue, Snapshot},
+    collaboration::{Collaboration, CollaborationChange, CollaborationStatus, CollaborationUpdate},
+    compensation::{Compensation, CompensationChange, CompensationKind, Fen, Level, Limits},
     bot::{ExampleSource, Intent, IntentExample, ModelKind, ModelMetrics, ModelStatus, NluModel},
     conversation::{
         Attachment, Channel, Conversation, ConversationStatus, Handler, Message, SenderKind,
