@@ -4,6 +4,8 @@
 mod api;
 mod authz;
 mod cli;
+mod collaboration;
+mod compensation;
 mod crash;
 mod nlu;
 mod realtime;
