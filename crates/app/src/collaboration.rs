@@ -8,7 +8,9 @@ use domain::{
     Actor, Audience, CollaborationChange, CollaborationId, CollaborationStatus, CustomerId,
     Department, Event, IdentityKind, Job, JobId, Permission, ProblemCode, Snapshot, Status, Ticket,
     TicketId, TicketNo, Timestamp, Visibility,
-    collaboration::{Collaboration, CollaborationError, CollaborationUpdate, check_due, mask_contact},
+    collaboration::{
+        Collaboration, CollaborationError, CollaborationUpdate, check_due, mask_contact,
+    },
     compensation::parse_text,
 };
 
@@ -117,7 +119,8 @@ impl App {
             department: after.department,
             change,
         };
-        let audience = Audience { customer: None, team: t.team, assignee: t.assignee, internal: true };
+        let audience =
+            Audience { customer: None, team: t.team, assignee: t.assignee, internal: true };
         tx.emit(now, actor, e, audience).await?;
         Ok(())
     }
@@ -269,7 +272,8 @@ impl App {
         if complete && n.department.is_none() && !n.allows(Permission::SuperviseCases) {
             return Err(Error::Forbidden("complete another department's request"));
         }
-        let t = db::tickets::get(&mut tx, n.workspace, before.ticket).await?.or_not_found("ticket")?;
+        let t =
+            db::tickets::get(&mut tx, n.workspace, before.ticket).await?.or_not_found("ticket")?;
         let mut after = before.clone();
         let dept = after.department.label_zh();
         let (action, change, note) = if complete {

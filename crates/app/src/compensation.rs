@@ -6,7 +6,10 @@
 use domain::{
     Actor, Audience, CompensationChange, CompensationId, Event, Fen, Job, JobId, Level, Limits,
     Permission, Snapshot, Status, Ticket, TicketId, Timestamp, UserId, Visibility,
-    compensation::{Authority, Compensation, CompensationKind, NewCompensation, Outcome, Report, State, parse_text},
+    compensation::{
+        Authority, Compensation, CompensationKind, NewCompensation, Outcome, Report, State,
+        parse_text,
+    },
 };
 
 use crate::{
@@ -120,7 +123,11 @@ impl App {
         let audience =
             Audience { customer: None, team: t.team, assignee: t.assignee, internal: true };
         for change in changes {
-            let e = Event::CompensationChanged { compensation: after.id, ticket: t.id, change: *change };
+            let e = Event::CompensationChanged {
+                compensation: after.id,
+                ticket: t.id,
+                change: *change,
+            };
             tx.emit(now, actor, e, audience).await?;
         }
         let became_due = !matches!(before.map(Compensation::report), Some(Report::Due { .. }));
@@ -164,14 +171,27 @@ impl App {
             Outcome::Granted => &[CompensationChange::Requested, CompensationChange::Granted],
             Outcome::Escalated(_) => &[CompensationChange::Requested],
         };
-        self.record_compensation(&mut tx, c.actor, "compensation.request", &t, None, &comp, changes, now)
-            .await?;
+        self.record_compensation(
+            &mut tx,
+            c.actor,
+            "compensation.request",
+            &t,
+            None,
+            &comp,
+            changes,
+            now,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok((comp, outcome))
     }
 
     /// The ticket's compensations, oldest first.
-    pub async fn ticket_compensations(&self, s: &Staff, ticket: TicketId) -> Result<Vec<Compensation>> {
+    pub async fn ticket_compensations(
+        &self,
+        s: &Staff,
+        ticket: TicketId,
+    ) -> Result<Vec<Compensation>> {
         if !s.allows(Permission::ReadAllCases) {
             return Err(Error::Forbidden("read compensations"));
         }
@@ -227,7 +247,12 @@ impl App {
         &self,
         a: &Approver,
         id: CompensationId,
-        act: impl FnOnce(&mut Compensation, &Authority, &Limits, Timestamp) -> Result<Vec<CompensationChange>>,
+        act: impl FnOnce(
+            &mut Compensation,
+            &Authority,
+            &Limits,
+            Timestamp,
+        ) -> Result<Vec<CompensationChange>>,
         action: &str,
     ) -> Result<Compensation> {
         let user = person(a)?;
@@ -240,8 +265,17 @@ impl App {
         let who = Authority::of(user, a.role, &limits)?;
         let mut after = before.clone();
         let changes = act(&mut after, &who, &limits, now)?;
-        self.record_compensation(&mut tx, a.actor, action, &t, Some(&before), &after, &changes, now)
-            .await?;
+        self.record_compensation(
+            &mut tx,
+            a.actor,
+            action,
+            &t,
+            Some(&before),
+            &after,
+            &changes,
+            now,
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(after)
     }

@@ -33,14 +33,16 @@ pub fn check_template(field: &'static str, s: &str) -> Result<String> {
     let mut rest = t;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
-        let close = after.find('}').ok_or_else(|| {
-            domain::ParseError::new(field, "a { without its closing }")
-        })?;
+        let close = after
+            .find('}')
+            .ok_or_else(|| domain::ParseError::new(field, "a { without its closing }"))?;
         let name = &after[..close];
         if !VARIABLES.contains(&name) {
             return Err(domain::ParseError::new(
                 field,
-                format!("unknown variable {{{name}}}; use {{ticket_no}}, {{stage}} or {{tracking_path}}"),
+                format!(
+                    "unknown variable {{{name}}}; use {{ticket_no}}, {{stage}} or {{tracking_path}}"
+                ),
             )
             .into());
         }
@@ -97,7 +99,8 @@ impl App {
         }
         let stages = db::workspaces::stages(tx, ws).await?;
         let stage = stages.iter().find(|s| s.key == key);
-        let customer = db::customers::get(tx, ws, after.customer).await?.or_not_found("customer")?;
+        let customer =
+            db::customers::get(tx, ws, after.customer).await?.or_not_found("customer")?;
         let body = if speaks_english(&customer.attributes) {
             render(&tpl.en, after, stage.map_or(key, |s| s.label_en.as_str()))
         } else {

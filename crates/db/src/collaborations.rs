@@ -9,7 +9,8 @@ use sqlx::{AnyConnection, any::AnyRow};
 
 use crate::{Binds, Result, int, opt_text, opt_ts, parse_col, parse_opt_col, text, ts};
 
-const COLS: &str = "id, workspace_id, ticket_id, department, question, due_at, status, overdue, requested_by,
+const COLS: &str =
+    "id, workspace_id, ticket_id, department, question, due_at, status, overdue, requested_by,
     answer, completed_by, completed_at, created_at, updated_at";
 
 fn collaboration(r: &AnyRow) -> Result<Collaboration> {
@@ -99,8 +100,10 @@ pub async fn list(
     f: &Filter,
 ) -> Result<Vec<Collaboration>> {
     let mut b = Binds::default();
-    let mut sql =
-        format!("SELECT {COLS} FROM collaborations WHERE workspace_id = {}", b.text(ws.to_string()));
+    let mut sql = format!(
+        "SELECT {COLS} FROM collaborations WHERE workspace_id = {}",
+        b.text(ws.to_string())
+    );
     if let Some(d) = f.department {
         sql.push_str(&format!(" AND department = {}", b.text(d.as_str())));
     }
@@ -116,7 +119,11 @@ pub async fn list(
 }
 
 /// Appends an update as the next in order (call inside a write: the workspace lock orders it).
-pub async fn add_update(c: &mut AnyConnection, ws: WorkspaceId, u: &CollaborationUpdate) -> Result<()> {
+pub async fn add_update(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    u: &CollaborationUpdate,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO collaboration_updates (collaboration_id, seq, workspace_id, author_id, body, at)
          SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM collaboration_updates WHERE collaboration_id = $1",

@@ -166,7 +166,10 @@ pub async fn save(c: &mut AnyConnection, v: &Compensation, insert: bool) -> Resu
             .map(|(c, x)| format!("{c} = {}", ph(&mut b, x)))
             .collect();
         let (id, ws) = (b.text(v.id.to_string()), b.text(v.workspace.to_string()));
-        format!("UPDATE compensations SET {} WHERE id = {id} AND workspace_id = {ws}", sets.join(", "))
+        format!(
+            "UPDATE compensations SET {} WHERE id = {id} AND workspace_id = {ws}",
+            sets.join(", ")
+        )
     };
     b.query(sql).execute(c).await.context("saving a compensation")?;
     Ok(())
@@ -272,4 +275,3 @@ pub async fn put_limits(
     .context("saving compensation limits")?;
     Ok(())
 }
-

@@ -39,8 +39,10 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
                 .map_err(|e| anyhow!("{e}"))?,
         }),
         "compensation_report_due" => Ok(Job::CompensationReportDue {
-            compensation: domain::CompensationId::parse(v["compensation"].as_str().unwrap_or_default())
-                .map_err(|e| anyhow!("{e}"))?,
+            compensation: domain::CompensationId::parse(
+                v["compensation"].as_str().unwrap_or_default(),
+            )
+            .map_err(|e| anyhow!("{e}"))?,
             due_at: Timestamp::from_millis(v["due_at"].as_i64().unwrap_or_default()),
         }),
         "collaboration_due" => Ok(Job::CollaborationDue {

@@ -11,7 +11,9 @@
 
 use std::fmt;
 
-use crate::{CompensationId, ParseError, Role, TicketId, Timestamp, UserId, WorkspaceId, named_enum};
+use crate::{
+    CompensationId, ParseError, Role, TicketId, Timestamp, UserId, WorkspaceId, named_enum,
+};
 
 named_enum! {
     /// What the customer receives.
@@ -95,7 +97,10 @@ const MAX_FEN: i64 = 100_000_000_000;
 impl Fen {
     pub fn new(fen: i64) -> Result<Fen, ParseError> {
         if fen <= 0 {
-            return Err(ParseError::new("amount_fen", "must be a positive number of fen (¥1 = 100)"));
+            return Err(ParseError::new(
+                "amount_fen",
+                "must be a positive number of fen (¥1 = 100)",
+            ));
         }
         if fen > MAX_FEN {
             return Err(ParseError::new("amount_fen", "must be at most ¥1,000,000,000"));
@@ -139,7 +144,12 @@ pub struct Limits {
 impl Default for Limits {
     /// TK-7: agent ≤ ¥2,000 (report within 48 h), supervisor ≤ ¥5,000, above that the head.
     fn default() -> Limits {
-        Limits { agent: Fen::yuan(2_000), supervisor: Fen::yuan(5_000), cs_head: None, report_hours: 48 }
+        Limits {
+            agent: Fen::yuan(2_000),
+            supervisor: Fen::yuan(5_000),
+            cs_head: None,
+            report_hours: 48,
+        }
     }
 }
 
@@ -147,10 +157,16 @@ impl Limits {
     /// Checks that the levels rise and the report period is sensible.
     pub fn check(self) -> Result<Limits, ParseError> {
         if self.agent > self.supervisor {
-            return Err(ParseError::new("agent", "the agent limit must not exceed the supervisor's"));
+            return Err(ParseError::new(
+                "agent",
+                "the agent limit must not exceed the supervisor's",
+            ));
         }
         if self.cs_head.is_some_and(|h| self.supervisor > h) {
-            return Err(ParseError::new("cs_head", "the head's limit must not be below the supervisor's"));
+            return Err(ParseError::new(
+                "cs_head",
+                "the head's limit must not be below the supervisor's",
+            ));
         }
         if !(1..=24 * 30).contains(&self.report_hours) {
             return Err(ParseError::new("report_hours", "must be between 1 and 720 hours"));
@@ -237,9 +253,18 @@ impl Grant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
     /// Waiting for someone at `level` (or above).
-    Pending { level: Level },
-    Granted { grant: Grant, at: Timestamp },
-    Rejected { by: UserId, reason: String, at: Timestamp },
+    Pending {
+        level: Level,
+    },
+    Granted {
+        grant: Grant,
+        at: Timestamp,
+    },
+    Rejected {
+        by: UserId,
+        reason: String,
+        at: Timestamp,
+    },
 }
 
 impl State {
@@ -496,7 +521,9 @@ impl Compensation {
     ) -> Result<(), CompensationError> {
         let due_at = match self.report {
             Report::Due { due_at } | Report::Overdue { due_at } => due_at,
-            Report::NotRequired | Report::Filed { .. } => return Err(CompensationError::NoReportDue),
+            Report::NotRequired | Report::Filed { .. } => {
+                return Err(CompensationError::NoReportDue);
+            }
         };
         let grantor = match &self.state {
             State::Granted { grant, .. } => grant.by,

@@ -5,9 +5,8 @@
 use std::fmt;
 
 use crate::{
-    CollaborationId, CompensationId, Department,
-    ConversationId, CustomerId, IntentId, MessageId, NluModelId, ParseError, ProblemCode, TeamId,
-    TicketId, Timestamp, TokenId, UserId, WorkspaceId,
+    CollaborationId, CompensationId, ConversationId, CustomerId, Department, IntentId, MessageId,
+    NluModelId, ParseError, ProblemCode, TeamId, TicketId, Timestamp, TokenId, UserId, WorkspaceId,
     bot::ModelStatus,
     collaboration::CollaborationChange,
     compensation::CompensationChange,

@@ -22,9 +22,9 @@ pub mod workspace;
 
 pub use crate::{
     audit::{AuditValue, Snapshot},
+    bot::{ExampleSource, Intent, IntentExample, ModelKind, ModelMetrics, ModelStatus, NluModel},
     collaboration::{Collaboration, CollaborationChange, CollaborationStatus, CollaborationUpdate},
     compensation::{Compensation, CompensationChange, CompensationKind, Fen, Level, Limits},
-    bot::{ExampleSource, Intent, IntentExample, ModelKind, ModelMetrics, ModelStatus, NluModel},
     conversation::{
         Attachment, Channel, Conversation, ConversationStatus, Handler, Message, SenderKind,
         Visibility,

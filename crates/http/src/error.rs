@@ -144,7 +144,9 @@ impl From<app::Error> for ApiError {
                     | C::SelfApproval
                     | C::BelowPendingLevel { .. }
                     | C::NotGrantor => Code::Forbidden,
-                    C::OverAuthority { .. } | C::AboveHighestAuthority { .. } => Code::OverAuthority,
+                    C::OverAuthority { .. } | C::AboveHighestAuthority { .. } => {
+                        Code::OverAuthority
+                    }
                     C::NotPending { .. } | C::NoReportDue => Code::Conflict,
                 };
                 ApiError::new(code, c.to_string())

@@ -37,7 +37,10 @@ fn agent_within_limit_grants_at_once_with_a_report_due_in_48_hours() {
         let (c, o) = request(yuan, &auth(AGENT, Role::Agent));
         assert_eq!(o, Outcome::Granted);
         let State::Granted { grant, at } = c.state() else { panic!("{:?}", c.state()) };
-        assert_eq!((grant.by(), grant.level(), grant.amount(), *at), (user(AGENT), Level::Agent, Fen::yuan(yuan), T));
+        assert_eq!(
+            (grant.by(), grant.level(), grant.amount(), *at),
+            (user(AGENT), Level::Agent, Fen::yuan(yuan), T)
+        );
         assert_eq!(grant.limit(), Some(Fen::yuan(2_000)));
         assert_eq!(c.report(), &Report::Due { due_at: T.plus_hours(48) });
     }
@@ -52,14 +55,17 @@ fn agent_above_limit_goes_to_the_supervisor() {
     // One fen above the limit is above it.
     let mut n = new(0);
     n.amount = Fen::new(200_001).unwrap();
-    let (_, o) = Compensation::request(n, &auth(AGENT, Role::Agent), &Limits::default(), T).unwrap();
+    let (_, o) =
+        Compensation::request(n, &auth(AGENT, Role::Agent), &Limits::default(), T).unwrap();
     assert_eq!(o, Outcome::Escalated(Level::Supervisor));
 }
 
 #[test]
 fn supervisor_approves_within_own_limit_without_a_report() {
     let (mut c, _) = request(4_000, &auth(AGENT, Role::Agent));
-    let o = c.approve(&auth(SUPER, Role::Supervisor), None, &Limits::default(), T.plus_secs(60)).unwrap();
+    let o = c
+        .approve(&auth(SUPER, Role::Supervisor), None, &Limits::default(), T.plus_secs(60))
+        .unwrap();
     assert_eq!(o, Outcome::Granted);
     let State::Granted { grant, .. } = c.state() else { panic!() };
     assert_eq!((grant.by(), grant.level()), (user(SUPER), Level::Supervisor));
@@ -72,14 +78,22 @@ fn supervisor_approves_within_own_limit_without_a_report() {
 fn supervisor_above_own_limit_escalates_to_the_head_who_grants() {
     let (mut c, _) = request(8_000, &auth(AGENT, Role::Agent));
     let o = c
-        .approve(&auth(SUPER, Role::Supervisor), Some("同意，报负责人".into()), &Limits::default(), T)
+        .approve(
+            &auth(SUPER, Role::Supervisor),
+            Some("同意，报负责人".into()),
+            &Limits::default(),
+            T,
+        )
         .unwrap();
     assert_eq!(o, Outcome::Escalated(Level::CsHead));
     assert_eq!(c.pending_level(), Some(Level::CsHead));
     // Another supervisor cannot act on it any more.
     assert_eq!(
         c.approve(&auth(SUPER2, Role::Supervisor), None, &Limits::default(), T),
-        Err(CompensationError::BelowPendingLevel { pending: Level::CsHead, yours: Level::Supervisor })
+        Err(CompensationError::BelowPendingLevel {
+            pending: Level::CsHead,
+            yours: Level::Supervisor
+        })
     );
     let o = c.approve(&auth(HEAD, Role::CsHead), None, &Limits::default(), T).unwrap();
     assert_eq!(o, Outcome::Granted);
@@ -103,7 +117,10 @@ fn a_supervisor_request_above_their_limit_goes_straight_to_the_head() {
 #[test]
 fn the_head_may_act_at_a_lower_pending_level() {
     let (mut c, _) = request(3_000, &auth(AGENT, Role::Agent));
-    assert_eq!(c.approve(&auth(HEAD, Role::CsHead), None, &Limits::default(), T), Ok(Outcome::Granted));
+    assert_eq!(
+        c.approve(&auth(HEAD, Role::CsHead), None, &Limits::default(), T),
+        Ok(Outcome::Granted)
+    );
 }
 
 #[test]
@@ -111,7 +128,10 @@ fn agents_cannot_approve() {
     let (mut c, _) = request(3_000, &auth(AGENT, Role::Agent));
     assert_eq!(
         c.approve(&auth(AGENT2, Role::Agent), None, &Limits::default(), T),
-        Err(CompensationError::BelowPendingLevel { pending: Level::Supervisor, yours: Level::Agent })
+        Err(CompensationError::BelowPendingLevel {
+            pending: Level::Supervisor,
+            yours: Level::Agent
+        })
     );
     assert_eq!(c.pending_level(), Some(Level::Supervisor));
 }
@@ -148,14 +168,26 @@ fn a_grant_above_authority_cannot_be_made() {
     let capped = Limits { cs_head: Some(Fen::yuan(10_000)), ..Limits::default() };
     let head = Authority::of(user(HEAD), Role::CsHead, &capped).unwrap();
     assert!(head.grant(Fen::yuan(10_001)).is_err());
-    let err = Compensation::request(new(10_001), &auth(AGENT, Role::Agent), &capped, T).unwrap_err();
-    assert_eq!(err, CompensationError::AboveHighestAuthority { amount: Fen::yuan(10_001), limit: Fen::yuan(10_000) });
+    let err =
+        Compensation::request(new(10_001), &auth(AGENT, Role::Agent), &capped, T).unwrap_err();
+    assert_eq!(
+        err,
+        CompensationError::AboveHighestAuthority {
+            amount: Fen::yuan(10_001),
+            limit: Fen::yuan(10_000)
+        }
+    );
 }
 
 #[test]
 fn limits_lowered_after_a_request_make_the_head_the_last_stop() {
     let (mut c, _) = request(4_000, &auth(AGENT, Role::Agent));
-    let capped = Limits { agent: Fen::yuan(100), supervisor: Fen::yuan(1_000), cs_head: Some(Fen::yuan(3_000)), report_hours: 48 };
+    let capped = Limits {
+        agent: Fen::yuan(100),
+        supervisor: Fen::yuan(1_000),
+        cs_head: Some(Fen::yuan(3_000)),
+        report_hours: 48,
+    };
     let sup = Authority::of(user(SUPER), Role::Supervisor, &capped).unwrap();
     assert_eq!(c.approve(&sup, None, &capped, T), Ok(Outcome::Escalated(Level::CsHead)));
     let head = Authority::of(user(HEAD), Role::CsHead, &capped).unwrap();

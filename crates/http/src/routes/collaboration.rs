@@ -116,12 +116,19 @@ fn parse_due(r: &NewCollaborationRequest, now: Timestamp) -> Result<Timestamp, A
     match (&r.due_at, r.due_in_hours) {
         (Some(s), None) => {
             let dt = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| ApiError::invalid("due_at", "due_at: not an RFC 3339 time like 2026-11-03T09:00:00+08:00"))?;
+                .map_err(|_| {
+                    ApiError::invalid(
+                        "due_at",
+                        "due_at: not an RFC 3339 time like 2026-11-03T09:00:00+08:00",
+                    )
+                })?;
             Ok(Timestamp::from_millis((dt.unix_timestamp_nanos() / 1_000_000) as i64))
         }
         (None, Some(h)) if (1..=720).contains(&h) => Ok(now.plus_hours(h)),
         (None, Some(_)) => Err(ApiError::invalid("due_in_hours", "due_in_hours: 1 to 720")),
-        _ => Err(ApiError::invalid("due_at", "due_at: give exactly one of due_at and due_in_hours")),
+        _ => {
+            Err(ApiError::invalid("due_at", "due_at: give exactly one of due_at and due_in_hours"))
+        }
     }
 }
 
@@ -142,7 +149,10 @@ pub async fn create(
     };
     let c = s.app.request_collaboration(&who, ticket, n).await?;
     let staff = <Staff as app::auth::Capability>::from_principal((*who).clone())?;
-    Ok((StatusCode::CREATED, J(CollaborationDto::from(&s.app.get_collaboration(&staff, c.id).await?))))
+    Ok((
+        StatusCode::CREATED,
+        J(CollaborationDto::from(&s.app.get_collaboration(&staff, c.id).await?)),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -185,7 +185,13 @@ pub async fn for_ticket(
     Path(id): Path<String>,
 ) -> ApiResult<J<Vec<CompensationDto>>> {
     let ticket = resolve_id(&s, &who, &id).await?;
-    Ok(J(s.app.ticket_compensations(&who, ticket).await?.iter().map(CompensationDto::from).collect()))
+    Ok(J(s
+        .app
+        .ticket_compensations(&who, ticket)
+        .await?
+        .iter()
+        .map(CompensationDto::from)
+        .collect()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -231,9 +231,9 @@ fn rows() -> Vec<Row> {
             "PUT",
             "/api/v1/settings/compensation-limits",
             USERS,
-            Some(|_, _| {
-                json!({"agent_fen": 200000, "supervisor_fen": 500000, "cs_head_fen": null, "report_hours": 48})
-            }),
+            Some(
+                |_, _| json!({"agent_fen": 200000, "supervisor_fen": 500000, "cs_head_fen": null, "report_hours": 48}),
+            ),
         ),
         row(
             "POST",
@@ -259,16 +259,18 @@ fn rows() -> Vec<Row> {
             "PUT",
             "/api/v1/stages/{key}",
             CATALOG,
-            Some(|_, i| json!({"label_zh": format!("方案制定 {i}"), "label_en": "Planning", "position": 5})),
+            Some(
+                |_, i| json!({"label_zh": format!("方案制定 {i}"), "label_en": "Planning", "position": 5}),
+            ),
         ),
         row("GET", "/api/v1/settings/stage-notifications", ALL_STAFF, None),
         row(
             "PUT",
             "/api/v1/settings/stage-notifications",
             CATALOG,
-            Some(|_, i| {
-                json!({"enabled": true, "template_zh": format!("工单 {{ticket_no}}：{{stage}} {i}"), "template_en": "Ticket {ticket_no}: {stage}"})
-            }),
+            Some(
+                |_, i| json!({"enabled": true, "template_zh": format!("工单 {{ticket_no}}：{{stage}} {i}"), "template_en": "Ticket {ticket_no}: {stage}"}),
+            ),
         ),
         row("GET", "/api/v1/nlu/intents", ALL_STAFF, None),
         row(

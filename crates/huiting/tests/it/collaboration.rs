@@ -20,9 +20,7 @@ async fn setup(t: &TestApp) -> (String, String) {
         )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    let c = agent
-        .post("/api/v1/customers", json!({"name": "赵六", "phone": "13912345678"}))
-        .await;
+    let c = agent.post("/api/v1/customers", json!({"name": "赵六", "phone": "13912345678"})).await;
     let tk = agent
         .post(
             "/api/v1/tickets",
@@ -39,7 +37,9 @@ async fn scoping(t: TestApp) {
     let sup = t.as_role("super@acme.test").await;
     let tech = t.as_role("tech@acme.test").await;
     let fin = t.login("acme", "finance@acme.test").await;
-    let r = agent.post(&format!("/api/v1/tickets/{tk}/notes"), json!({"body": "内部：客户情绪激动"})).await;
+    let r = agent
+        .post(&format!("/api/v1/tickets/{tk}/notes"), json!({"body": "内部：客户情绪激动"}))
+        .await;
     assert_eq!(r.status, 201);
     let r = agent
         .post(
@@ -93,7 +93,8 @@ async fn scoping(t: TestApp) {
     assert_eq!(fin.get(&format!("/api/v1/collaborations/{id}")).await.status, 404);
     let r = fin.post(&format!("/api/v1/collaborations/{id}/updates"), json!({"body": "x"})).await;
     assert_eq!(r.status, 404);
-    let r = fin.post(&format!("/api/v1/collaborations/{id}/complete"), json!({"answer": "x"})).await;
+    let r =
+        fin.post(&format!("/api/v1/collaborations/{id}/complete"), json!({"answer": "x"})).await;
     assert_eq!(r.status, 404);
     assert!(items(&fin.get("/api/v1/collaborations?department=tech").await.body).is_empty());
 
@@ -105,16 +106,28 @@ async fn scoping(t: TestApp) {
     assert_eq!(full.body["customer_name"], "赵六");
 
     // Progress and the answer land on the ticket.
-    let r = tech.post(&format!("/api/v1/collaborations/{id}/updates"), json!({"body": "已收到样机，检测中"})).await;
+    let r = tech
+        .post(
+            &format!("/api/v1/collaborations/{id}/updates"),
+            json!({"body": "已收到样机，检测中"}),
+        )
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(items(&r.body["updates"]).len(), 1);
     assert!(r.body.get("ticket_id").is_none());
-    let r = agent.post(&format!("/api/v1/collaborations/{id}/complete"), json!({"answer": "x"})).await;
+    let r =
+        agent.post(&format!("/api/v1/collaborations/{id}/complete"), json!({"answer": "x"})).await;
     assert_eq!(r.status, 403, "an agent does not close a department's request: {:?}", r.body);
-    let r = tech.post(&format!("/api/v1/collaborations/{id}/complete"), json!({"answer": "主板电容损坏，建议更换"})).await;
+    let r = tech
+        .post(
+            &format!("/api/v1/collaborations/{id}/complete"),
+            json!({"answer": "主板电容损坏，建议更换"}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["status"], "completed");
-    let r = tech.post(&format!("/api/v1/collaborations/{id}/updates"), json!({"body": "再补充"})).await;
+    let r =
+        tech.post(&format!("/api/v1/collaborations/{id}/updates"), json!({"body": "再补充"})).await;
     assert_eq!(r.status, 409);
     let hist = agent.get(&format!("/api/v1/tickets/{tk}/history")).await;
     let actions: Vec<String> = items(&hist.body).iter().map(|e| s(&e["action"])).collect();
@@ -127,7 +140,10 @@ async fn scoping(t: TestApp) {
         .filter(|m| m["sender"] == "system" && m["visibility"] == "internal")
         .map(|m| s(&m["body"]))
         .collect();
-    assert!(notes.iter().any(|n| n.contains("技术部协作进展") && n.contains("检测中")), "{notes:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("技术部协作进展") && n.contains("检测中")),
+        "{notes:?}"
+    );
     assert!(notes.iter().any(|n| n.contains("技术部协作完成") && n.contains("电容")), "{notes:?}");
 }
 on_backends!(collaboration_is_scoped_to_the_department, scoping);
@@ -184,12 +200,12 @@ async fn stage_notices(t: TestApp) {
     let public = |owner: test_support::Client| {
         let conv = conv.clone();
         async move {
-        let m = owner.get(&format!("/api/v1/public/conversations/{conv}/messages")).await;
-        items(&m.body)
-            .into_iter()
-            .filter(|m| m["sender"] == "system")
-            .map(|m| s(&m["body"]))
-            .collect::<Vec<String>>()
+            let m = owner.get(&format!("/api/v1/public/conversations/{conv}/messages")).await;
+            items(&m.body)
+                .into_iter()
+                .filter(|m| m["sender"] == "system")
+                .map(|m| s(&m["body"]))
+                .collect::<Vec<String>>()
         }
     };
     let notices = public(owner.clone()).await;
@@ -199,7 +215,10 @@ async fn stage_notices(t: TestApp) {
 
     // Renamed stages and English-speaking customers.
     let r = manager
-        .put("/api/v1/stages/planning", json!({"label_zh": "制定方案中", "label_en": "Working on a fix", "position": 5}))
+        .put(
+            "/api/v1/stages/planning",
+            json!({"label_zh": "制定方案中", "label_en": "Working on a fix", "position": 5}),
+        )
         .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let r = agent
@@ -210,7 +229,10 @@ async fn stage_notices(t: TestApp) {
     agent.patch(&format!("/api/v1/tickets/{id}"), json!({"stage": "planning"})).await;
     let notices = public(owner.clone()).await;
     assert_eq!(notices.len(), 2, "{notices:?}");
-    assert!(notices[1].starts_with("[Case update]") && notices[1].contains("Working on a fix"), "{notices:?}");
+    assert!(
+        notices[1].starts_with("[Case update]") && notices[1].contains("Working on a fix"),
+        "{notices:?}"
+    );
 
     // Templates: unknown variables are refused; notices can be turned off.
     let r = manager

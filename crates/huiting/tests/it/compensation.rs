@@ -58,7 +58,10 @@ async fn chain(t: TestApp) {
         let r = c.post(&format!("/api/v1/compensations/{id}/approve"), json!({})).await;
         assert_eq!(r.status, 403, "{:?}", r.body);
     }
-    assert_eq!(queue_ids(&sup.get("/api/v1/compensations?status=pending").await.body), [id.clone()]);
+    assert_eq!(
+        queue_ids(&sup.get("/api/v1/compensations?status=pending").await.body),
+        [id.clone()]
+    );
     let r = sup.post(&format!("/api/v1/compensations/{id}/approve"), json!({"note": "同意"})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["outcome"], "granted");
@@ -75,7 +78,10 @@ async fn chain(t: TestApp) {
     assert_eq!(r.body["compensation"]["status"], "pending");
     assert_eq!(r.body["compensation"]["pending_level"], "cs_head");
     assert!(queue_ids(&sup.get("/api/v1/compensations?status=pending").await.body).is_empty());
-    assert_eq!(queue_ids(&head.get("/api/v1/compensations?status=pending").await.body), [big_id.clone()]);
+    assert_eq!(
+        queue_ids(&head.get("/api/v1/compensations?status=pending").await.body),
+        [big_id.clone()]
+    );
     let r = sup.post(&format!("/api/v1/compensations/{big_id}/approve"), json!({})).await;
     assert_eq!(r.status, 403, "a supervisor cannot act at the head's level: {:?}", r.body);
     let r = head.post(&format!("/api/v1/compensations/{big_id}/approve"), json!({})).await;
@@ -88,7 +94,10 @@ async fn chain(t: TestApp) {
         .collect();
     assert_eq!(
         steps,
-        [("supervisor".to_string(), "escalated".to_string()), ("cs_head".into(), "approved".into())]
+        [
+            ("supervisor".to_string(), "escalated".to_string()),
+            ("cs_head".into(), "approved".into())
+        ]
     );
 
     // A supervisor's own request above ¥5,000 waits for the head; nobody decides their own.
@@ -98,7 +107,8 @@ async fn chain(t: TestApp) {
     let r = sup.post(&format!("/api/v1/compensations/{own_id}/approve"), json!({})).await;
     assert_eq!(r.status, 403, "{:?}", r.body);
     assert!(s(&r.body["message"]).contains("someone else"), "{:?}", r.body);
-    let r = head.post(&format!("/api/v1/compensations/{own_id}/reject"), json!({"reason": " "})).await;
+    let r =
+        head.post(&format!("/api/v1/compensations/{own_id}/reject"), json!({"reason": " "})).await;
     assert_eq!((r.status, s(&r.body["field"])), (400, "reason".into()));
     let r = head
         .post(&format!("/api/v1/compensations/{own_id}/reject"), json!({"reason": "超出政策范围"}))
@@ -168,7 +178,10 @@ async fn report_timer(t: TestApp) {
         .await;
     assert_eq!(r.status, 403, "only the granting agent reports: {:?}", r.body);
     let r = agent
-        .post(&format!("/api/v1/compensations/{filed}/report"), json!({"report": "已发放，客户确认"}))
+        .post(
+            &format!("/api/v1/compensations/{filed}/report"),
+            json!({"report": "已发放，客户确认"}),
+        )
         .await;
     assert_eq!(r.body["report_status"], "filed", "{:?}", r.body);
 
@@ -204,11 +217,16 @@ async fn report_timer(t: TestApp) {
     let overdue = sup.get("/api/v1/compensations?report_status=overdue").await;
     assert_eq!(queue_ids(&overdue.body), [late.clone()]);
     let hist = sup.get(&format!("/api/v1/tickets/{tk}/history")).await;
-    assert!(items(&hist.body).iter().any(|e| e["action"] == "compensation.report_overdue"
-        && e["actor"] == "system"));
+    assert!(
+        items(&hist.body)
+            .iter()
+            .any(|e| e["action"] == "compensation.report_overdue" && e["actor"] == "system")
+    );
     // The customer never sees it.
     assert!(
-        !items(&msgs.body).iter().any(|m| m["visibility"] == "public" && s(&m["body"]).contains("补偿"))
+        !items(&msgs.body)
+            .iter()
+            .any(|m| m["visibility"] == "public" && s(&m["body"]).contains("补偿"))
     );
 
     // Running the worker again changes nothing; a late report is still taken.
