@@ -1,3 +1,5 @@
+//! Every authority limit and approval-chain path of TK-7, with the report timer.
+
 use super::*;
 
 const T: Timestamp = Timestamp::from_millis(1_793_581_200_000);

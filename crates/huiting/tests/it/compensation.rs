@@ -60,7 +60,7 @@ async fn chain(t: TestApp) {
     }
     assert_eq!(
         queue_ids(&sup.get("/api/v1/compensations?status=pending").await.body),
-        [id.clone()]
+        [id.as_str()]
     );
     let r = sup.post(&format!("/api/v1/compensations/{id}/approve"), json!({"note": "同意"})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -80,7 +80,7 @@ async fn chain(t: TestApp) {
     assert!(queue_ids(&sup.get("/api/v1/compensations?status=pending").await.body).is_empty());
     assert_eq!(
         queue_ids(&head.get("/api/v1/compensations?status=pending").await.body),
-        [big_id.clone()]
+        [big_id.as_str()]
     );
     let r = sup.post(&format!("/api/v1/compensations/{big_id}/approve"), json!({})).await;
     assert_eq!(r.status, 403, "a supervisor cannot act at the head's level: {:?}", r.body);
@@ -215,7 +215,7 @@ async fn report_timer(t: TestApp) {
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(s(&notes[0]["body"]).contains("补偿报告逾期"), "{notes:?}");
     let overdue = sup.get("/api/v1/compensations?report_status=overdue").await;
-    assert_eq!(queue_ids(&overdue.body), [late.clone()]);
+    assert_eq!(queue_ids(&overdue.body), [late.as_str()]);
     let hist = sup.get(&format!("/api/v1/tickets/{tk}/history")).await;
     assert!(
         items(&hist.body)
