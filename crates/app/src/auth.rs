@@ -105,6 +105,10 @@ capability! {
     Auditor = ReadAudit, "read the audit log";
     /// Edits the bot's intents and examples; trains and activates its language models.
     BotEditor = ManageBot, "edit the bot's intents and language models";
+    /// Requests compensation and grants it within their authority (TK-7).
+    Compensator = GrantCompensation, "grant compensation";
+    /// Decides compensation requests waiting at their level (TK-7).
+    Approver = ApproveCompensation, "approve compensation";
 }
 
 /// A widget visitor: may read and write only their own conversations and tickets. Made by

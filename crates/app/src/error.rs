@@ -1,7 +1,7 @@
 //! The outcomes of a use case other than success. Expected ones are variants the caller
 //! matches on; anything unexpected is `Internal`, with its context chain.
 
-use domain::{ParseError, ticket::TicketError};
+use domain::{ParseError, compensation::CompensationError, ticket::TicketError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -22,6 +22,9 @@ pub enum Error {
     Conflict(String),
     #[error(transparent)]
     Ticket(#[from] TicketError),
+    /// A compensation action refused by the authority rules (TK-7).
+    #[error(transparent)]
+    Compensation(#[from] CompensationError),
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error(transparent)]

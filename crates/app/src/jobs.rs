@@ -62,6 +62,12 @@ impl App {
                 }
             }
             Job::TrainNluModel { .. } => {}
+            Job::CompensationReportDue { compensation, due_at } => {
+                self.compensation_report_due(&mut tx, *compensation, *due_at, now).await?;
+            }
+            Job::CollaborationDue { collaboration, due_at } => {
+                self.collaboration_due(&mut tx, *collaboration, *due_at, now).await?;
+            }
         }
         if db::jobs::complete(&mut tx, c.id, worker, now).await? {
             self.commit(tx).await

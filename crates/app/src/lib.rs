@@ -10,11 +10,15 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod bot;
+pub mod collaboration;
+pub mod compensation;
 mod error;
 pub mod hub;
 mod ids;
 pub mod intake;
 pub mod jobs;
+mod notices;
+pub mod stages;
 pub mod tickets;
 
 use std::sync::Arc;

@@ -148,6 +148,7 @@ impl App {
             closed_at: None,
         };
         db::tickets::insert(&mut tx, &t).await?;
+        self.stage_changed(&mut tx, &t, false, now).await?;
         tx.audit(
             now,
             a.actor,
@@ -263,6 +264,9 @@ impl App {
         diff("tags", before.tags != after.tags);
         diff("custom_fields", before.custom_fields != after.custom_fields);
         diff("customer", before.customer != after.customer);
+        if before.stage_key() != after.stage_key() {
+            self.stage_changed(tx, after, true, now).await?;
+        }
         if before.status != after.status {
             tx.emit(
                 now,

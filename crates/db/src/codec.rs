@@ -123,6 +123,13 @@ pub(crate) fn event_payload(e: &Event) -> String {
         Event::NluModelTrained { model, status } => {
             json!({"model": model.to_string(), "status": status.as_str()})
         }
+        Event::CompensationChanged { compensation, ticket, change: _ } => {
+            json!({"compensation": compensation.to_string(), "ticket": ticket.to_string()})
+        }
+        Event::CollaborationChanged { collaboration, ticket, department, change: _ } => json!({
+            "collaboration": collaboration.to_string(), "ticket": ticket.to_string(),
+            "department": department.as_str()
+        }),
     };
     v.to_string()
 }
@@ -197,6 +204,17 @@ pub(crate) fn decode_event(kind: &str, payload: &str) -> anyhow::Result<Event> {
         "nlu_model.activated" => {
             Event::NluModelActivated { model: p(NluModelId::parse(s("model")?))? }
         }
+        other if other.starts_with("compensation.") => Event::CompensationChanged {
+            compensation: p(domain::CompensationId::parse(s("compensation")?))?,
+            ticket: p(TicketId::parse(s("ticket")?))?,
+            change: p(domain::CompensationChange::parse(&other["compensation.".len()..]))?,
+        },
+        other if other.starts_with("collaboration.") => Event::CollaborationChanged {
+            collaboration: p(domain::CollaborationId::parse(s("collaboration")?))?,
+            ticket: p(TicketId::parse(s("ticket")?))?,
+            department: p(domain::Department::parse(s("department")?))?,
+            change: p(domain::CollaborationChange::parse(&other["collaboration.".len()..]))?,
+        },
         other => anyhow::bail!("unknown event kind {other:?} in the outbox"),
     })
 }
@@ -227,6 +245,17 @@ mod tests {
             Event::NluModelTrained {
                 model: NluModelId::new(Timestamp::from_millis(1), 9),
                 status: domain::ModelStatus::Failed,
+            },
+            Event::CompensationChanged {
+                compensation: domain::CompensationId::new(Timestamp::from_millis(1), 10),
+                ticket: t,
+                change: domain::CompensationChange::ReportOverdue,
+            },
+            Event::CollaborationChanged {
+                collaboration: domain::CollaborationId::new(Timestamp::from_millis(1), 11),
+                ticket: t,
+                department: domain::Department::Legal,
+                change: domain::CollaborationChange::Completed,
             },
         ];
         for e in events {

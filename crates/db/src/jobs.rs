@@ -15,6 +15,13 @@ fn payload(j: &Job) -> String {
             json!({"ticket": ticket.to_string(), "solved_at": solved_at.millis()}).to_string()
         }
         Job::TrainNluModel { model } => json!({"model": model.to_string()}).to_string(),
+        Job::CompensationReportDue { compensation, due_at } => {
+            json!({"compensation": compensation.to_string(), "due_at": due_at.millis()}).to_string()
+        }
+        Job::CollaborationDue { collaboration, due_at } => {
+            json!({"collaboration": collaboration.to_string(), "due_at": due_at.millis()})
+                .to_string()
+        }
     }
 }
 
@@ -30,6 +37,20 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
         "train_nlu_model" => Ok(Job::TrainNluModel {
             model: NluModelId::parse(v["model"].as_str().unwrap_or_default())
                 .map_err(|e| anyhow!("{e}"))?,
+        }),
+        "compensation_report_due" => Ok(Job::CompensationReportDue {
+            compensation: domain::CompensationId::parse(
+                v["compensation"].as_str().unwrap_or_default(),
+            )
+            .map_err(|e| anyhow!("{e}"))?,
+            due_at: Timestamp::from_millis(v["due_at"].as_i64().unwrap_or_default()),
+        }),
+        "collaboration_due" => Ok(Job::CollaborationDue {
+            collaboration: domain::CollaborationId::parse(
+                v["collaboration"].as_str().unwrap_or_default(),
+            )
+            .map_err(|e| anyhow!("{e}"))?,
+            due_at: Timestamp::from_millis(v["due_at"].as_i64().unwrap_or_default()),
         }),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }

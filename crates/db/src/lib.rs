@@ -17,11 +17,14 @@ mod write;
 
 pub mod audit;
 pub mod bot;
+pub mod collaborations;
+pub mod compensations;
 pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod jobs;
 pub mod nlu;
+pub mod stages;
 pub mod tickets;
 pub mod users;
 pub mod workspaces;

@@ -5,9 +5,11 @@
 use std::fmt;
 
 use crate::{
-    ConversationId, CustomerId, IntentId, MessageId, NluModelId, ParseError, ProblemCode, TeamId,
-    TicketId, Timestamp, TokenId, UserId, WorkspaceId,
+    CollaborationId, CompensationId, ConversationId, CustomerId, Department, IntentId, MessageId,
+    NluModelId, ParseError, ProblemCode, TeamId, TicketId, Timestamp, TokenId, UserId, WorkspaceId,
     bot::ModelStatus,
+    collaboration::CollaborationChange,
+    compensation::CompensationChange,
     conversation::{Channel, ConversationStatus, SenderKind, Visibility},
     ticket::Status,
 };
@@ -121,6 +123,19 @@ pub enum Event {
     NluModelActivated {
         model: NluModelId,
     },
+    /// A compensation request was made, escalated, decided, or its report filed or overdue.
+    CompensationChanged {
+        compensation: CompensationId,
+        ticket: TicketId,
+        change: CompensationChange,
+    },
+    /// A collaboration request was made, updated, completed, or went overdue.
+    CollaborationChanged {
+        collaboration: CollaborationId,
+        ticket: TicketId,
+        department: Department,
+        change: CollaborationChange,
+    },
 }
 
 impl Event {
@@ -144,6 +159,20 @@ impl Event {
             Event::NluModelQueued { .. } => "nlu_model.queued",
             Event::NluModelTrained { .. } => "nlu_model.trained",
             Event::NluModelActivated { .. } => "nlu_model.activated",
+            Event::CompensationChanged { change, .. } => match change {
+                CompensationChange::Requested => "compensation.requested",
+                CompensationChange::Escalated => "compensation.escalated",
+                CompensationChange::Granted => "compensation.granted",
+                CompensationChange::Rejected => "compensation.rejected",
+                CompensationChange::ReportFiled => "compensation.report_filed",
+                CompensationChange::ReportOverdue => "compensation.report_overdue",
+            },
+            Event::CollaborationChanged { change, .. } => match change {
+                CollaborationChange::Requested => "collaboration.requested",
+                CollaborationChange::Updated => "collaboration.updated",
+                CollaborationChange::Completed => "collaboration.completed",
+                CollaborationChange::Overdue => "collaboration.overdue",
+            },
         }
     }
 }

@@ -54,6 +54,8 @@ id_type! {
     IntentExampleId = "example_id",
     NluModelId = "model_id",
     BotOutcomeId = "bot_outcome_id",
+    CompensationId = "compensation_id",
+    CollaborationId = "collaboration_id",
 }
 
 #[cfg(test)]

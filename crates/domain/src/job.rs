@@ -2,7 +2,7 @@
 //! needs it, claimed by one worker at a time, and retried with backoff on failure. Later issues
 //! add SLA timers, notifications and webhook deliveries as new variants.
 
-use crate::{NluModelId, TicketId, Timestamp};
+use crate::{CollaborationId, CompensationId, NluModelId, TicketId, Timestamp};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Job {
@@ -13,6 +13,12 @@ pub enum Job {
     /// Train the model row `model` (status `training`) from the workspace's examples. A model
     /// no longer training (already trained by another worker) is left alone.
     TrainNluModel { model: NluModelId },
+    /// The written report on an agent's immediate compensation grant is due (TK-7): if it is
+    /// still missing, mark it overdue and tell the supervisors. `due_at` guards staleness.
+    CompensationReportDue { compensation: CompensationId, due_at: Timestamp },
+    /// A collaboration request reaches its due time (TK-6): if still open, mark it overdue and
+    /// tell the ticket's handlers.
+    CollaborationDue { collaboration: CollaborationId, due_at: Timestamp },
 }
 
 impl Job {
@@ -20,6 +26,8 @@ impl Job {
         match self {
             Job::CloseSolvedTicket { .. } => "close_solved_ticket",
             Job::TrainNluModel { .. } => "train_nlu_model",
+            Job::CompensationReportDue { .. } => "compensation_report_due",
+            Job::CollaborationDue { .. } => "collaboration_due",
         }
     }
 
@@ -29,7 +37,9 @@ impl Job {
     pub fn lease_millis(&self) -> i64 {
         match self {
             Job::TrainNluModel { .. } => 30 * 60_000,
-            Job::CloseSolvedTicket { .. } => LEASE_MILLIS,
+            Job::CloseSolvedTicket { .. }
+            | Job::CompensationReportDue { .. }
+            | Job::CollaborationDue { .. } => LEASE_MILLIS,
         }
     }
 }

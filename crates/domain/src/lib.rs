@@ -7,6 +7,8 @@
 
 pub mod audit;
 pub mod bot;
+pub mod collaboration;
+pub mod compensation;
 pub mod conversation;
 pub mod customer;
 pub mod event;
@@ -21,6 +23,8 @@ pub mod workspace;
 pub use crate::{
     audit::{AuditValue, Snapshot},
     bot::{ExampleSource, Intent, IntentExample, ModelKind, ModelMetrics, ModelStatus, NluModel},
+    collaboration::{Collaboration, CollaborationChange, CollaborationStatus, CollaborationUpdate},
+    compensation::{Compensation, CompensationChange, CompensationKind, Fen, Level, Limits},
     conversation::{
         Attachment, Channel, Conversation, ConversationStatus, Handler, Message, SenderKind,
         Visibility,

@@ -61,6 +61,10 @@ pub enum Permission {
     ReadAudit,
     /// Edit the bot's intents and examples; train and activate its language models.
     ManageBot,
+    /// Request and grant compensation within one's authority (TK-7).
+    GrantCompensation,
+    /// Decide compensation requests waiting at one's level of the approval chain.
+    ApproveCompensation,
 }
 
 impl Role {
@@ -77,6 +81,9 @@ impl Role {
             ManageUsers => matches!(self, Admin),
             ReadAudit => matches!(self, Admin | CsHead | Auditor),
             ManageBot => matches!(self, Admin | CsHead | Supervisor),
+            // Admins set the limits and hold none themselves (separation of duties).
+            GrantCompensation => matches!(self, CsHead | Supervisor | Agent),
+            ApproveCompensation => matches!(self, CsHead | Supervisor),
         }
     }
 
@@ -109,6 +116,8 @@ mod tests {
                 (Permission::ManageUsers, "users"),
                 (Permission::ReadAudit, "audit"),
                 (Permission::ManageBot, "bot"),
+                (Permission::GrantCompensation, "compensate"),
+                (Permission::ApproveCompensation, "approve"),
             ]
             .into_iter()
             .filter(|(p, _)| role.allows(*p))
@@ -118,9 +127,9 @@ mod tests {
         }
         expect_test::expect![[r#"
             admin: read_all write notes supervise catalog users audit bot
-            cs_head: read_all write notes supervise catalog audit bot
-            supervisor: read_all write notes supervise bot
-            agent: read_all write notes
+            cs_head: read_all write notes supervise catalog audit bot compensate approve
+            supervisor: read_all write notes supervise bot compensate approve
+            agent: read_all write notes compensate
             dept_member: notes
             auditor: read_all audit
         "#]]

@@ -428,6 +428,29 @@ pub struct TrackingDto {
     pub ticket: PublicTicketDto,
     /// The workspace's stages in order, for drawing the progress line.
     pub stages: Vec<StageDto>,
+    /// The stages this ticket entered, oldest first (TK-8).
+    pub timeline: Vec<TimelineEntryDto>,
+}
+
+/// One stage the ticket entered, and when.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEntryDto {
+    pub stage: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub at: String,
+}
+
+impl TimelineEntryDto {
+    pub fn new(key: &str, at: Timestamp, stages: &[Stage]) -> TimelineEntryDto {
+        let st = stages.iter().find(|s| s.key == key);
+        TimelineEntryDto {
+            stage: key.to_string(),
+            label_zh: st.map_or_else(|| key.to_string(), |s| s.label_zh.clone()),
+            label_en: st.map_or_else(|| key.to_string(), |s| s.label_en.clone()),
+            at: rfc3339(at),
+        }
+    }
 }
 
 /// One event of the realtime stream.

@@ -21,6 +21,7 @@ pub enum Code {
     Conflict,
     InvalidTransition,
     TicketClosed,
+    OverAuthority,
     PayloadTooLarge,
     UnsupportedMediaType,
     RateLimited,
@@ -39,7 +40,9 @@ impl Code {
             Code::CsrfFailed | Code::Forbidden => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::Conflict | Code::InvalidTransition | Code::TicketClosed => StatusCode::CONFLICT,
+            Code::Conflict | Code::InvalidTransition | Code::TicketClosed | Code::OverAuthority => {
+                StatusCode::CONFLICT
+            }
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -60,6 +63,7 @@ impl Code {
             Code::Conflict => "conflict",
             Code::InvalidTransition => "invalid_transition",
             Code::TicketClosed => "ticket_closed",
+            Code::OverAuthority => "over_authority",
             Code::PayloadTooLarge => "payload_too_large",
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::RateLimited => "rate_limited",
@@ -133,6 +137,20 @@ impl From<app::Error> for ApiError {
                 ApiError::new(Code::InvalidTransition, t.to_string())
             }
             E::Ticket(t @ TicketError::Closed) => ApiError::new(Code::TicketClosed, t.to_string()),
+            E::Compensation(c) => {
+                use domain::compensation::CompensationError as C;
+                let code = match c {
+                    C::NoAuthority { .. }
+                    | C::SelfApproval
+                    | C::BelowPendingLevel { .. }
+                    | C::NotGrantor => Code::Forbidden,
+                    C::OverAuthority { .. } | C::AboveHighestAuthority { .. } => {
+                        Code::OverAuthority
+                    }
+                    C::NotPending { .. } | C::NoReportDue => Code::Conflict,
+                };
+                ApiError::new(code, c.to_string())
+            }
             E::RateLimited { retry_after_secs } => ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(Code::RateLimited, e.to_string())

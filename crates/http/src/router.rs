@@ -15,7 +15,8 @@ use crate::{
     AppState,
     error::{ApiError, Code},
     routes::{
-        audit, auth, bot, conversations, customers, directory, events, health, nlu, public, tickets,
+        audit, auth, bot, collaboration, compensation, conversations, customers, directory, events,
+        health, nlu, public, stages, tickets,
     },
 };
 
@@ -25,7 +26,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
+        (name = "tickets"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
     )
 )]
 struct ApiDoc;
@@ -80,6 +81,19 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::note))
         .routes(routes!(tickets::messages))
         .routes(routes!(tickets::history))
+        .routes(routes!(compensation::for_ticket, compensation::create))
+        .routes(routes!(compensation::list))
+        .routes(routes!(compensation::approve))
+        .routes(routes!(compensation::reject))
+        .routes(routes!(compensation::report))
+        .routes(routes!(compensation::get_limits, compensation::put_limits))
+        .routes(routes!(collaboration::create))
+        .routes(routes!(collaboration::list))
+        .routes(routes!(collaboration::get))
+        .routes(routes!(collaboration::update))
+        .routes(routes!(collaboration::complete))
+        .routes(routes!(stages::put_stage))
+        .routes(routes!(stages::get_notices, stages::put_notices))
         .routes(routes!(nlu::list_intents, nlu::create_intent))
         .routes(routes!(nlu::get_intent, nlu::update_intent, nlu::delete_intent))
         .routes(routes!(nlu::add_examples))

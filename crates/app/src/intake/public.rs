@@ -43,6 +43,8 @@ pub struct Tracking {
     pub workspace_name: String,
     pub ticket: Ticket,
     pub stages: Vec<Stage>,
+    /// The stages the ticket entered, oldest first (TK-8).
+    pub timeline: Vec<(String, domain::Timestamp)>,
 }
 
 impl App {
@@ -226,7 +228,8 @@ impl App {
         let ws =
             db::workspaces::by_id(&mut c, ticket.workspace).await?.or_not_found("workspace")?;
         let stages = db::workspaces::stages(&mut c, ticket.workspace).await?;
-        Ok(Tracking { workspace_name: ws.name, ticket, stages })
+        let timeline = self.stage_timeline(&mut c, &ticket).await?;
+        Ok(Tracking { workspace_name: ws.name, ticket, stages, timeline })
     }
 
     /// The visitor's tickets, newest first.

@@ -71,6 +71,13 @@ pub fn event_dto(d: &Dispatched, for_customer: bool) -> EventDto {
         Event::NluModelTrained { model, status } => {
             json!({"model_id": s(model), "status": status.as_str()})
         }
+        Event::CompensationChanged { compensation, ticket, change } => json!({
+            "compensation_id": s(compensation), "ticket_id": s(ticket), "change": change.as_str()
+        }),
+        Event::CollaborationChanged { collaboration, ticket, department, change } => json!({
+            "collaboration_id": s(collaboration), "ticket_id": s(ticket),
+            "department": department.as_str(), "change": change.as_str()
+        }),
     };
     let message = d
         .message

@@ -4,6 +4,8 @@
 pub mod audit;
 pub mod auth;
 pub mod bot;
+pub mod collaboration;
+pub mod compensation;
 pub mod conversations;
 pub mod customers;
 pub mod directory;
@@ -11,6 +13,7 @@ pub mod events;
 pub mod health;
 pub mod nlu;
 pub mod public;
+pub mod stages;
 pub mod tickets;
 
 use base64::Engine;

@@ -205,5 +205,10 @@ pub async fn track(
         company: t.workspace_name,
         ticket: PublicTicketDto::new(&t.ticket, &t.stages),
         stages: t.stages.iter().map(StageDto::from).collect(),
+        timeline: t
+            .timeline
+            .iter()
+            .map(|(k, at)| crate::dto::TimelineEntryDto::new(k, *at, &t.stages))
+            .collect(),
     }))
 }

@@ -167,7 +167,7 @@ fn staff_of<C: app::auth::Capability>(c: &C) -> ApiResult<Staff> {
     Ok(<Staff as app::auth::Capability>::from_principal(c.principal().clone())?)
 }
 
-async fn resolve_id<C: app::auth::Capability>(
+pub(crate) async fn resolve_id<C: app::auth::Capability>(
     s: &AppState,
     who: &C,
     key: &str,

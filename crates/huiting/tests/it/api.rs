@@ -89,11 +89,23 @@ async fn ticket_lifecycle(t: TestApp) {
     assert_eq!(n.body["visibility"], "internal");
 
     let msgs = agent.get(&format!("/api/v1/tickets/{id}/messages")).await;
-    let bodies: Vec<String> = items(&msgs.body).iter().map(|m| s(&m["body"])).collect();
+    let bodies: Vec<String> = items(&msgs.body)
+        .iter()
+        .filter(|m| m["sender"] != "system")
+        .map(|m| s(&m["body"]))
+        .collect();
     assert_eq!(
         bodies,
         ["昨天安装的空调今天开不了机", "您好，工程师明天上门检测。", "@技术部 请确认是否批次问题"]
     );
+    // Each stage change (opened, then investigating) told the customer (TK-8).
+    let notices: Vec<String> = items(&msgs.body)
+        .iter()
+        .filter(|m| m["sender"] == "system" && m["visibility"] == "public")
+        .map(|m| s(&m["body"]))
+        .collect();
+    assert_eq!(notices.len(), 2, "{notices:?}");
+    assert!(notices[0].contains("处理中") && notices[1].contains("技术排查中"), "{notices:?}");
 
     let bad = agent.post(&format!("/api/v1/tickets/{id}/status"), json!({"status": "new"})).await;
     assert_eq!(bad.status, 409);

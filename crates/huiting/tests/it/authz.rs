@@ -28,6 +28,9 @@ const CATALOG: &[&str] = &[ADMIN, HEAD];
 const USERS: &[&str] = &[ADMIN];
 const AUDIT: &[&str] = &[ADMIN, HEAD, AUDITOR];
 const BOT: &[&str] = &[ADMIN, HEAD, SUPER];
+const COMPENSATE: &[&str] = &[HEAD, SUPER, AGENT];
+const APPROVE: &[&str] = &[HEAD, SUPER];
+const NOTES: &[&str] = &[ADMIN, HEAD, SUPER, AGENT, DEPT];
 const VISITORS: &[&str] = &[OWNER, VISITOR];
 const OWNER_ONLY: &[&str] = &[OWNER];
 const EVERYONE: &[&str] =
@@ -50,6 +53,12 @@ struct Fx {
     spare_intents: Vec<String>,
     spare_examples: Vec<String>,
     model: String,
+    /// Compensations on `ticket`: two pending at supervisor level, one granted by the agent.
+    comp_approve: String,
+    comp_reject: String,
+    comp_granted: String,
+    /// A collaboration request on `ticket` to the tech department (the DEPT principal's).
+    collab: String,
 }
 
 type Body = fn(&Fx, usize) -> Value;
@@ -196,6 +205,73 @@ fn rows() -> Vec<Row> {
         row("POST", "/api/v1/tickets/{id}/notes", WRITE, Some(|_, _| json!({"body": "备注"}))),
         row("GET", "/api/v1/tickets/{id}/messages", READ_ALL, None),
         row("GET", "/api/v1/tickets/{id}/history", READ_ALL, None),
+        row(
+            "POST",
+            "/api/v1/tickets/{id}/compensations",
+            COMPENSATE,
+            Some(|_, _| json!({"type": "voucher", "amount_fen": 5000, "basis": "配送延误补偿"})),
+        ),
+        row("GET", "/api/v1/tickets/{id}/compensations", READ_ALL, None),
+        row("GET", "/api/v1/compensations", READ_ALL, None),
+        row("POST", "/api/v1/compensations/{id}/approve", APPROVE, Some(|_, _| json!({}))),
+        row(
+            "POST",
+            "/api/v1/compensations/{id}/reject",
+            APPROVE,
+            Some(|_, _| json!({"reason": "依据不足"})),
+        ),
+        row(
+            "POST",
+            "/api/v1/compensations/{id}/report",
+            &[AGENT],
+            Some(|_, _| json!({"report": "已发放代金券，客户确认"})),
+        ),
+        row("GET", "/api/v1/settings/compensation-limits", ALL_STAFF, None),
+        row(
+            "PUT",
+            "/api/v1/settings/compensation-limits",
+            USERS,
+            Some(
+                |_, _| json!({"agent_fen": 200000, "supervisor_fen": 500000, "cs_head_fen": null, "report_hours": 48}),
+            ),
+        ),
+        row(
+            "POST",
+            "/api/v1/tickets/{id}/collaborations",
+            WRITE,
+            Some(|_, _| json!({"department": "tech", "question": "请诊断", "due_in_hours": 24})),
+        ),
+        row("GET", "/api/v1/collaborations", ALL_STAFF, None),
+        row("GET", "/api/v1/collaborations/{id}", ALL_STAFF, None),
+        row(
+            "POST",
+            "/api/v1/collaborations/{id}/updates",
+            NOTES,
+            Some(|_, i| json!({"body": format!("进展 {i}")})),
+        ),
+        row(
+            "POST",
+            "/api/v1/collaborations/{id}/complete",
+            &[ADMIN, HEAD, SUPER, DEPT],
+            Some(|_, _| json!({"answer": "已更换主板"})),
+        ),
+        row(
+            "PUT",
+            "/api/v1/stages/{key}",
+            CATALOG,
+            Some(
+                |_, i| json!({"label_zh": format!("方案制定 {i}"), "label_en": "Planning", "position": 5}),
+            ),
+        ),
+        row("GET", "/api/v1/settings/stage-notifications", ALL_STAFF, None),
+        row(
+            "PUT",
+            "/api/v1/settings/stage-notifications",
+            CATALOG,
+            Some(
+                |_, i| json!({"enabled": true, "template_zh": format!("工单 {{ticket_no}}：{{stage}} {i}"), "template_en": "Ticket {ticket_no}: {stage}"}),
+            ),
+        ),
         row("GET", "/api/v1/nlu/intents", ALL_STAFF, None),
         row(
             "POST",
@@ -288,6 +364,14 @@ fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
         &f.customer
     } else if path.starts_with("/api/v1/conversations/") {
         &f.conversation
+    } else if path.ends_with("/approve") {
+        &f.comp_approve
+    } else if path.ends_with("/reject") {
+        &f.comp_reject
+    } else if path.ends_with("/report") {
+        &f.comp_granted
+    } else if path.starts_with("/api/v1/collaborations/") {
+        &f.collab
     } else if path.starts_with("/api/v1/tickets/") {
         &f.ticket
     } else {
@@ -297,6 +381,7 @@ fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
         .replace("{example_id}", &f.spare_examples[principal])
         .replace("{code}", "PQ-09")
         .replace("{token}", &f.tracking)
+        .replace("{key}", "planning")
 }
 
 /// Two trained intents (the model is ready and active), a spare intent and a spare example per
@@ -357,9 +442,28 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
     }
     let _ = owner;
     let (intent, spare_intents, spare_examples, model) = nlu_fixture(t).await;
+    let ticket = s(&tk.body["id"]);
+    let mut comps = Vec::new();
+    for yuan in [3_000, 3_000, 500] {
+        let r = agent
+            .post(
+                &format!("/api/v1/tickets/{ticket}/compensations"),
+                json!({"type": "refund", "amount_fen": yuan * 100, "basis": "主板故障，按质保补偿"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        comps.push(s(&r.body["compensation"]["id"]));
+    }
+    let collab = agent
+        .post(
+            &format!("/api/v1/tickets/{ticket}/collaborations"),
+            json!({"department": "tech", "question": "请在 24 小时内诊断", "due_in_hours": 24}),
+        )
+        .await;
+    assert_eq!(collab.status, 201, "{:?}", collab.body);
     Fx {
         customer,
-        ticket: s(&tk.body["id"]),
+        ticket,
         conversation: s(&tk.body["conversation_id"]),
         user: t.user("agent2@acme.test").id.to_string(),
         team: s(&team.body["id"]),
@@ -372,6 +476,10 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
         spare_intents,
         spare_examples,
         model,
+        comp_approve: comps[0].clone(),
+        comp_reject: comps[1].clone(),
+        comp_granted: comps[2].clone(),
+        collab: s(&collab.body["id"]),
     }
 }
 

@@ -5,6 +5,8 @@ mod api;
 mod authz;
 mod bot;
 mod cli;
+mod collaboration;
+mod compensation;
 mod crash;
 mod nlu;
 mod realtime;
