@@ -1,0 +1,37 @@
+// Vite build of the web app. Three entries: the SPA (index.html: agent workspace, admin,
+// tracking page), the chat panel the widget opens in an iframe (chat.html), and the widget
+// loader (widget.js, a fixed name so the embed snippet never changes). Everything else is
+// content-hashed under assets/ and served with a year-long immutable cache.
+import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+import Components from 'unplugin-vue-components/vite'
+import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
+import { resolve } from 'node:path'
+
+export default defineConfig({
+  plugins: [
+    vue(),
+    // Element Plus on demand: only the components a template uses, with their CSS.
+    Components({ resolvers: [ElementPlusResolver({ importStyle: 'css' })], dts: false }),
+  ],
+  resolve: { alias: { '@': resolve(__dirname, 'src') } },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 600,
+    reportCompressedSize: false,
+    rollupOptions: {
+      input: {
+        main: resolve(__dirname, 'index.html'),
+        chat: resolve(__dirname, 'chat.html'),
+        widget: resolve(__dirname, 'src/features/widget/loader.ts'),
+      },
+      output: {
+        entryFileNames: (chunk) => (chunk.name === 'widget' ? 'widget.js' : 'assets/[name]-[hash].js'),
+      },
+    },
+  },
+  server: {
+    proxy: { '/api': { target: 'http://127.0.0.1:8080', ws: true } },
+  },
+})
