@@ -14,7 +14,7 @@ export default defineConfig({
     // Element Plus on demand: only the components a template uses, with their CSS.
     Components({ resolvers: [ElementPlusResolver({ importStyle: 'css' })], dts: false }),
   ],
-  resolve: { alias: { '@': resolve(__dirname, 'src') } },
+  resolve: { alias: { '@': resolve(import.meta.dirname, 'src') } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
@@ -22,16 +22,19 @@ export default defineConfig({
     reportCompressedSize: false,
     rollupOptions: {
       input: {
-        main: resolve(__dirname, 'index.html'),
-        chat: resolve(__dirname, 'chat.html'),
-        widget: resolve(__dirname, 'src/features/widget/loader.ts'),
+        main: resolve(import.meta.dirname, 'index.html'),
+        chat: resolve(import.meta.dirname, 'chat.html'),
+        widget: resolve(import.meta.dirname, 'src/features/widget/loader.ts'),
       },
       output: {
         entryFileNames: (chunk) => (chunk.name === 'widget' ? 'widget.js' : 'assets/[name]-[hash].js'),
       },
     },
   },
+  preview: {
+    proxy: { '/api': { target: process.env.HUITING_API ?? 'http://127.0.0.1:8080', ws: true } },
+  },
   server: {
-    proxy: { '/api': { target: 'http://127.0.0.1:8080', ws: true } },
+    proxy: { '/api': { target: process.env.HUITING_API ?? 'http://127.0.0.1:8080', ws: true } },
   },
 })

@@ -42,7 +42,9 @@ export async function loadUsers() {
 
 export function userName(id: string | null | undefined): string {
   if (!id) return ''
-  return session.users.get(id)?.name ?? id.slice(0, 8)
+  const bare = id.startsWith('user:') ? id.slice(5) : id
+  return session.users.get(bare)?.name ?? id
+
 }
 
 const customers = reactive(new Map<string, Customer>())

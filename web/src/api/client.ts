@@ -4,6 +4,7 @@
 // back to the login page.
 import createClient, { type Middleware } from 'openapi-fetch'
 import type { components, paths } from './schema'
+import { store } from '@/storage'
 
 export type Schemas = components['schemas']
 export type Ticket = Schemas['TicketDto']
@@ -17,8 +18,8 @@ export type ErrorBody = Schemas['ErrorBody']
 const CSRF_KEY = 'huiting.csrf'
 
 export function setCsrf(token: string | null) {
-  if (token) localStorage.setItem(CSRF_KEY, token)
-  else localStorage.removeItem(CSRF_KEY)
+  if (token) store.set(CSRF_KEY, token)
+  else store.remove(CSRF_KEY)
 }
 
 let onUnauthorized: () => void = () => {}
@@ -29,7 +30,7 @@ export function handleUnauthorized(f: () => void) {
 const auth: Middleware = {
   onRequest({ request }) {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      const t = localStorage.getItem(CSRF_KEY)
+      const t = store.get(CSRF_KEY)
       if (t) request.headers.set('X-CSRF-Token', t)
     }
     return request

@@ -38,8 +38,10 @@ export class Realtime {
     return this.last
   }
 
-  /** Drops the socket as a network failure would; it reconnects and resumes by itself. */
-  drop() {
+  /** Drops the socket as a network failure would and reconnects after `delayMs`, resuming
+   * from the last seq (the browser tests send messages inside that gap). */
+  drop(delayMs = 0) {
+    this.backoff = delayMs
     this.ws?.close()
   }
 
@@ -73,7 +75,7 @@ export class Realtime {
       this.o.onState?.(false)
       if (this.stopped) return
       this.timer = window.setTimeout(() => this.connect(opened), this.backoff)
-      this.backoff = Math.min(this.backoff * 2, 10_000)
+      this.backoff = Math.min(Math.max(this.backoff * 2, 500), 10_000)
     }
   }
 }

@@ -1,5 +1,6 @@
 // vue-i18n set-up: zh-CN by default, English complete; the choice is kept in localStorage.
 import { createI18n } from 'vue-i18n'
+import { store } from '@/storage'
 import zh from './zh-CN'
 import en from './en'
 
@@ -8,7 +9,7 @@ const KEY = 'huiting.locale'
 
 export function initialLocale(): Locale {
   const fromUrl = new URLSearchParams(location.search).get('lang')
-  const saved = fromUrl ?? localStorage.getItem(KEY)
+  const saved = fromUrl ?? store.get(KEY)
   return saved === 'en' ? 'en' : 'zh-CN'
 }
 
@@ -21,6 +22,6 @@ export const i18n = createI18n({
 
 export function setLocale(l: Locale) {
   i18n.global.locale.value = l
-  localStorage.setItem(KEY, l)
+  store.set(KEY, l)
   document.documentElement.lang = l
 }
