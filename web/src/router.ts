@@ -1,7 +1,7 @@
 // Routes. Every screen is its own lazily loaded chunk, so the first load fetches only the
 // shell and the screen it opens; admin screens slot in under /admin.
 import { createRouter, createWebHistory } from 'vue-router'
-import { session, loadMe } from './session'
+import { session, ensureMe, loadMe } from './session'
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -35,6 +35,6 @@ export const router = createRouter({
 
 router.beforeEach(async (to) => {
   if (to.meta.public) return true
-  if (!session.me && !(await loadMe())) return { name: 'login', query: { next: to.fullPath } }
+  if (!session.me && !(await ensureMe()) && !(await loadMe())) return { name: 'login', query: { next: to.fullPath } }
   return true
 })

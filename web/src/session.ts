@@ -18,6 +18,13 @@ export async function loadMe(): Promise<boolean> {
   return true
 }
 
+let first: Promise<boolean> | null = null
+/** The first /me of the page, started by main.ts before the router needs it. */
+export function ensureMe(): Promise<boolean> {
+  first ??= loadMe()
+  return first
+}
+
 export function can(permission: string): boolean {
   return session.me?.permissions.includes(permission) ?? false
 }

@@ -132,13 +132,14 @@ await test('first load of the agent workspace (cold cache and warm), bundle byte
       const res = performance.getEntriesByType('resource')
       const nav = performance.getEntriesByType('navigation')[0]
       const js = res.filter((r) => r.name.includes('/assets/'))
-      return { ms: performance.now(), bytes: nav.transferSize + js.reduce((a, r) => a + r.transferSize, 0), requests: res.length + 1 }
+      const mark = performance.getEntriesByName('huiting:inbox-rows')[0]
+      return { ms: mark ? mark.startTime : performance.now(), bytes: nav.transferSize + js.reduce((a, r) => a + r.transferSize, 0), requests: res.length + 1 }
     })
     runs[kind].push(Math.round(m.ms))
     if (kind === 'cold') bytes = m.bytes
   }
   const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]
-  console.log(`     first load to inbox rows: cold ${runs.cold.join('/')} ms (median ${med(runs.cold)}), warm ${runs.warm.join('/')} ms (median ${med(runs.warm)}); cold transfer ${bytes} bytes`)
+  console.log(`     first load, navigation start to inbox rows in the DOM: cold ${runs.cold.join('/')} ms (median ${med(runs.cold)}), warm ${runs.warm.join('/')} ms (median ${med(runs.warm)}); cold transfer ${bytes} bytes`)
   assert.ok(med(runs.cold) < 5000, 'sanity bound only; the target is recorded in docs/benchmarks.md')
   await cdp.detach()
 })

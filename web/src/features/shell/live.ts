@@ -23,7 +23,8 @@ export function startLive(): Promise<void> {
   })
   // Tests drop the socket to check that nothing is missed after a reconnect.
   ;(window as unknown as { __huitingLive?: Realtime }).__huitingLive = rt
-  return rt.start()
+  // Screens mounted before the socket opened loaded their lists without it: re-read once.
+  return rt.start().then(() => listeners.forEach((l) => l.resync?.()))
 }
 
 export function stopLive() {
