@@ -3,7 +3,10 @@
 // (rerun-if-changed), so plain `cargo build`/`test`/`clippy` stay incremental.
 //
 // Steps: `npm ci` when web/node_modules is missing or older than package-lock.json; then
-// `npm run build -- --outDir $OUT_DIR/dist`. Missing node/npm fails with a message saying so.
+// `npm run build -- --outDir $OUT_DIR/dist`; then gzip copies (web/scripts/compress.mjs), served
+// to browsers that accept gzip. Missing node/npm fails with a message saying so.
+
+#![allow(clippy::print_stdout)] // cargo reads a build script's directives from stdout
 
 use std::{
     fmt::Write as _,
@@ -25,7 +28,9 @@ const WATCH: &[&str] = &[
 ];
 
 fn main() {
-    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let web = manifest.join("../../web");
     let web = web.canonicalize().unwrap_or(web);
@@ -40,6 +45,11 @@ fn main() {
     }
     let out_dir = dist.to_str().expect("OUT_DIR is valid UTF-8");
     run(&web, &["run", "build", "--", "--outDir", out_dir, "--emptyOutDir"], "npm run build");
+    run(
+        &web,
+        &["exec", "--", "node", "scripts/compress.mjs", out_dir],
+        "node scripts/compress.mjs",
+    );
 
     let mut files = Vec::new();
     collect(&dist, &dist, &mut files);
@@ -49,16 +59,26 @@ fn main() {
         "the web build produced no index.html in {}",
         dist.display()
     );
-    let mut code = String::from("/// Every built file: path relative to the site root, bytes.\npub static FILES: &[(&str, &[u8])] = &[\n");
-    for (rel, abs) in &files {
-        writeln!(code, "    ({rel:?}, include_bytes!({:?})),", abs.display().to_string()).expect("write to String");
+    let mut code = String::from(
+        "/// Every built file: path relative to the site root, bytes, gzip copy.\npub static FILES: &[(&str, &[u8], Option<&[u8]>)] = &[\n",
+    );
+    for (rel, abs) in files.iter().filter(|(rel, _)| !rel.ends_with(".gz")) {
+        let gz = PathBuf::from(format!("{}.gz", abs.display()));
+        let gz = if gz.exists() {
+            format!("Some(include_bytes!({:?}))", gz.display().to_string())
+        } else {
+            "None".into()
+        };
+        writeln!(code, "    ({rel:?}, include_bytes!({:?}), {gz}),", abs.display().to_string())
+            .expect("write to String");
     }
     code.push_str("];\n");
     fs::write(out.join("assets.rs"), code).expect("write assets.rs");
 }
 
 fn check_tools() {
-    let ok = |bin: &str| Command::new(bin).arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok =
+        |bin: &str| Command::new(bin).arg("--version").output().is_ok_and(|o| o.status.success());
     if !ok("node") || !ok("npm") {
         panic!(
             "\n\nbuilding the web app (web/) needs Node.js 20 or newer and npm on PATH, and they were not found.\n\
@@ -73,7 +93,10 @@ fn mtime(p: &Path) -> Option<SystemTime> {
 
 /// node_modules is stale when npm's own record of the install is missing or older than the lock.
 fn node_modules_stale(web: &Path) -> bool {
-    match (mtime(&web.join("node_modules/.package-lock.json")), mtime(&web.join("package-lock.json"))) {
+    match (
+        mtime(&web.join("node_modules/.package-lock.json")),
+        mtime(&web.join("package-lock.json")),
+    ) {
         (Some(installed), Some(lock)) => installed < lock,
         _ => true,
     }
@@ -103,7 +126,11 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
         if p.is_dir() {
             collect(root, &p, files);
         } else if let Ok(rel) = p.strip_prefix(root) {
-            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
             files.push((rel, p));
         }
     }

@@ -111,11 +111,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api().split_for_parts();
     api.merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", doc))
-        .fallback_service(
-            Router::new()
-                .fallback(crate::spa::fallback)
-                .layer(tower_http::compression::CompressionLayer::new()),
-        )
+        .fallback(crate::spa::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())

@@ -9,6 +9,8 @@ include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 pub struct Asset {
     pub path: &'static str,
     pub bytes: &'static [u8],
+    /// The same bytes gzip-compressed at build time, for compressible files above 1 KiB.
+    pub gzip: Option<&'static [u8]>,
     pub content_type: &'static str,
     /// Under `assets/`, where Vite puts content-hashed names: never changes, cache it forever.
     pub immutable: bool,
@@ -16,9 +18,15 @@ pub struct Asset {
 
 /// The file at `path` (relative to the site root, no leading slash), if the build has it.
 pub fn get(path: &str) -> Option<Asset> {
-    let i = FILES.binary_search_by(|(p, _)| (*p).cmp(path)).ok()?;
-    let (path, bytes) = FILES[i];
-    Some(Asset { path, bytes, content_type: content_type(path), immutable: path.starts_with("assets/") })
+    let i = FILES.binary_search_by(|(p, ..)| (*p).cmp(path)).ok()?;
+    let (path, bytes, gzip) = FILES[i];
+    Some(Asset {
+        path,
+        bytes,
+        gzip,
+        content_type: content_type(path),
+        immutable: path.starts_with("assets/"),
+    })
 }
 
 /// The single-page app's shell, served for every client-side route.
@@ -28,7 +36,7 @@ pub fn index() -> Asset {
 
 /// Every embedded file, for listings and tests.
 pub fn all() -> impl Iterator<Item = Asset> {
-    FILES.iter().filter_map(|(p, _)| get(p))
+    FILES.iter().filter_map(|(p, ..)| get(p))
 }
 
 fn content_type(path: &str) -> &'static str {
@@ -66,12 +74,16 @@ mod tests {
             let mut found = 0;
             for part in html.split("\"/assets/").skip(1) {
                 let file = &part[..part.find('"').unwrap()];
-                let a = get(&format!("assets/{file}")).unwrap_or_else(|| panic!("{page} refers to missing assets/{file}"));
+                let a = get(&format!("assets/{file}"))
+                    .unwrap_or_else(|| panic!("{page} refers to missing assets/{file}"));
                 assert!(a.immutable);
                 found += 1;
             }
             assert!(found >= 2, "{page} should load its script and styles from /assets/");
-            assert!(!html.contains("http://") && !html.contains("https://"), "{page} must load nothing from the internet");
+            assert!(
+                !html.contains("http://") && !html.contains("https://"),
+                "{page} must load nothing from the internet"
+            );
         }
     }
 
@@ -82,6 +94,22 @@ mod tests {
         let js = all().find(|a| a.path.ends_with(".js") && a.immutable).unwrap();
         assert_eq!(js.content_type, "text/javascript; charset=utf-8");
         assert_eq!(get("widget.js").unwrap().content_type, "text/javascript; charset=utf-8");
-        assert!(!get("widget.js").unwrap().immutable, "the snippet's URL is fixed, so it must revalidate");
+        assert!(
+            !get("widget.js").unwrap().immutable,
+            "the snippet's URL is fixed, so it must revalidate"
+        );
+    }
+
+    #[test]
+    fn large_scripts_have_gzip_copies_that_are_smaller() {
+        let big: Vec<_> =
+            all().filter(|a| a.path.ends_with(".js") && a.bytes.len() > 50_000).collect();
+        assert!(!big.is_empty());
+        for a in big {
+            let gz = a.gzip.unwrap_or_else(|| panic!("{} has no gzip copy", a.path));
+            assert!(gz.len() < a.bytes.len() / 2, "{}: {} → {}", a.path, a.bytes.len(), gz.len());
+            assert_eq!(&gz[..2], &[0x1f, 0x8b], "gzip magic");
+        }
+        assert!(get("index.html.gz").is_none(), "gzip copies are not files of their own");
     }
 }
