@@ -27,14 +27,15 @@ export default defineConfig({
         widget: resolve(import.meta.dirname, 'src/features/widget/loader.ts'),
       },
       output: {
-        // Element Plus and its helpers in one chunk (one request instead of ~25 tiny ones on the
-        // first load; the widget never loads it), Vue and vue-i18n in another.
-        manualChunks: (id: string) =>
-          /node_modules\/(element-plus|@element-plus|@vueuse|@floating-ui|@ctrl|lodash|async-validator|dayjs|memoize-one|normalize-wheel)/.test(id)
-            ? 'element'
-            : id.includes('node_modules')
-              ? 'vendor'
-              : undefined,
+        // Vue, vue-i18n and the API client's runtime in `vendor` (all the widget needs); Element Plus
+        // and its helpers in one `element` chunk (one request instead of ~25 tiny ones on the
+        // staff app's first load; the widget never loads it).
+        codeSplitting: {
+          groups: [
+            { name: 'vendor', test: /node_modules[\\/](vue|@vue|vue-i18n|@intlify|vue-router|openapi-fetch)[\\/]/, priority: 2 },
+            { name: 'element', test: /node_modules[\\/]/, priority: 1 },
+          ],
+        },
         entryFileNames: (chunk) => (chunk.name === 'widget' ? 'widget.js' : 'assets/[name]-[hash].js'),
       },
     },

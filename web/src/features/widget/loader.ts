@@ -17,10 +17,21 @@
   bubble.setAttribute('aria-label', label)
   bubble.title = label
   bubble.dataset.huiting = 'bubble'
-  bubble.textContent = '💬'
+  // A speech-bubble icon drawn with SVG elements (no emoji font needed, no markup strings).
+  const svgNs = 'http://www.w3.org/2000/svg'
+  const icon = document.createElementNS(svgNs, 'svg')
+  icon.setAttribute('viewBox', '0 0 24 24')
+  icon.setAttribute('width', '28')
+  icon.setAttribute('height', '28')
+  const path = document.createElementNS(svgNs, 'path')
+  path.setAttribute('d', 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z')
+  path.setAttribute('fill', '#fff')
+  icon.appendChild(path)
+  bubble.appendChild(icon)
   Object.assign(bubble.style, {
     position: 'fixed', right: '20px', bottom: '20px', width: '56px', height: '56px', borderRadius: '28px',
-    border: 'none', background: '#0f766e', color: '#fff', fontSize: '26px', cursor: 'pointer',
+    border: 'none', background: '#0f766e', color: '#fff', cursor: 'pointer', display: 'flex',
+    alignItems: 'center', justifyContent: 'center', padding: '0',
     boxShadow: '0 4px 14px rgba(0,0,0,.25)', zIndex: '2147483646',
   })
 
