@@ -150,6 +150,12 @@ await test('a ticket: fields, status, history; its tracking page', async () => {
   await agent.locator('[data-test=ticket-number]').waitFor()
   await agent.locator('.el-timeline-item').first().waitFor()
   await shot(agent, '04-ticket')
+  // A status transition offered by the lifecycle table goes through and shows in the history.
+  const before = (await agent.locator('[data-test=ticket-status]').textContent()).trim()
+  const entries = await agent.locator('.el-timeline-item').count()
+  await agent.locator('[data-test^=status-]:not([disabled])').first().click()
+  await agent.locator('[data-test=ticket-status]').filter({ hasNotText: before }).waitFor()
+  await agent.waitForFunction((n) => document.querySelectorAll('.el-timeline-item').length > n, entries)
   const href = await agent.locator('[data-test=track-link]').getAttribute('href')
   const track = await ctx.newPage()
   await track.goto(href)
