@@ -60,7 +60,7 @@ fn main() {
         dist.display()
     );
     let mut code = String::from(
-        "/// Every built file: path relative to the site root, bytes, gzip copy.\npub static FILES: &[(&str, &[u8], Option<&[u8]>)] = &[\n",
+        "/// Every built file: path relative to the site root, bytes, gzip copy.\npub static FILES: &[Entry] = &[\n",
     );
     for (rel, abs) in files.iter().filter(|(rel, _)| !rel.ends_with(".gz")) {
         let gz = PathBuf::from(format!("{}.gz", abs.display()));

@@ -2,6 +2,9 @@
 //! binary. `get` finds a file by its URL path with its content type and whether its name is
 //! content-hashed (then it may be cached forever).
 
+/// Path relative to the site root, bytes, gzip copy.
+type Entry = (&'static str, &'static [u8], Option<&'static [u8]>);
+
 include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
 /// One embedded file.
