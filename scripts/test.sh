@@ -57,3 +57,4 @@ fi
 cargo clippy -p nlu -p huiting --features nlu/embeddings,huiting/embeddings --all-targets --quiet -- -D warnings
 cargo test -p nlu --features embeddings --test encoder
 cargo test -p nlu --features embeddings --lib -- encoder::
+scripts/web-test.sh

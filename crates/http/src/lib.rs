@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod router;
 pub mod routes;
+pub mod spa;
 
 pub use crate::router::{openapi, router};
 

@@ -2,7 +2,7 @@
 //! table, so a route cannot exist without its documentation (and its authorization-matrix row,
 //! which the integration tests check against this document).
 
-use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, response::Html};
+use axum::{Router, extract::DefaultBodyLimit};
 use tower_http::trace::TraceLayer;
 use utoipa::{
     Modify, OpenApi,
@@ -128,16 +128,11 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api().split_for_parts();
     api.merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", doc))
-        .route("/", axum::routing::get(home))
-        .fallback(not_found)
+        .fallback(crate::spa::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-async fn not_found() -> ApiError {
-    ApiError::new(Code::NotFound, "no such endpoint; see /api/v1/docs")
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -145,8 +140,4 @@ async fn method_not_allowed() -> ApiError {
         Code::MethodNotAllowed,
         "this endpoint does not take that method; see /api/v1/docs",
     )
-}
-
-async fn home() -> (StatusCode, Html<&'static str>) {
-    (StatusCode::OK, Html(include_str!("home.html")))
 }

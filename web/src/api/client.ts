@@ -1,0 +1,69 @@
+// The one API client: openapi-fetch typed by schema.d.ts, which `npm run gen:api` generates
+// from docs/openapi.json. Staff calls carry the session cookie; writes add the CSRF token the
+// login returned (kept in localStorage, since /me does not repeat it). A 401 sends the user
+// back to the login page.
+import createClient, { type Middleware } from 'openapi-fetch'
+import type { components, paths } from './schema'
+import { store } from '@/storage'
+
+export type Schemas = components['schemas']
+export type Ticket = Schemas['TicketDto']
+export type Conversation = Schemas['ConversationDto']
+export type Message = Schemas['MessageDto']
+export type Customer = Schemas['CustomerDto']
+export type User = Schemas['UserDto']
+export type EventDto = Schemas['EventDto']
+export type ErrorBody = Schemas['ErrorBody']
+
+const CSRF_KEY = 'huiting.csrf'
+
+export function setCsrf(token: string | null) {
+  if (token) store.set(CSRF_KEY, token)
+  else store.remove(CSRF_KEY)
+}
+
+let onUnauthorized: () => void = () => {}
+export function handleUnauthorized(f: () => void) {
+  onUnauthorized = f
+}
+
+const auth: Middleware = {
+  onRequest({ request }) {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      const t = store.get(CSRF_KEY)
+      if (t) request.headers.set('X-CSRF-Token', t)
+    }
+    return request
+  },
+  onResponse({ response, request }) {
+    if (response.status === 401 && !request.url.endsWith('/auth/login')) onUnauthorized()
+    return response
+  },
+}
+
+export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' })
+api.use(auth)
+
+/** An API error as thrown by `must`. */
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public body: Partial<ErrorBody>,
+  ) {
+    super(body.message ?? `HTTP ${status}`)
+  }
+}
+
+/** Unwraps an openapi-fetch result: the data, or an ApiError with the server's message. */
+export async function must<T>(p: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+  const r = await p
+  if (r.error !== undefined || !r.response.ok) {
+    throw new ApiError(r.response.status, (r.error ?? {}) as Partial<ErrorBody>)
+  }
+  return r.data as T
+}
+
+/** A random idempotency key for message posts, so a retried send never doubles a message. */
+export function idempotencyKey(): string {
+  return crypto.randomUUID()
+}

@@ -1,0 +1,40 @@
+// Routes. Every screen is its own lazily loaded chunk, so the first load fetches only the
+// shell and the screen it opens; admin screens slot in under /admin.
+import { createRouter, createWebHistory } from 'vue-router'
+import { session, ensureMe, loadMe } from './session'
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: '/login', name: 'login', component: () => import('./features/auth/LoginPage.vue'), meta: { public: true } },
+    { path: '/track/:token', name: 'track', component: () => import('./features/tracking/TrackPage.vue'), meta: { public: true } },
+    {
+      path: '/',
+      component: () => import('./features/shell/AppShell.vue'),
+      children: [
+        {
+          path: '',
+          component: () => import('./features/inbox/InboxPage.vue'),
+          children: [
+            { path: '', name: 'inbox', component: () => import('./features/inbox/InboxEmpty.vue') },
+            { path: 'conversations/:id', name: 'conversation', component: () => import('./features/conversation/ConversationView.vue'), props: true },
+            { path: 'tickets/:id', name: 'ticket', component: () => import('./features/tickets/TicketView.vue'), props: true },
+          ],
+        },
+        { path: 'admin', redirect: '/admin/users' },
+        { path: 'admin/users', name: 'users', component: () => import('./features/admin/UsersPage.vue') },
+        { path: 'admin/teams', name: 'teams', component: () => import('./features/admin/TeamsPage.vue') },
+        { path: 'admin/problem-codes', name: 'problem-codes', component: () => import('./features/admin/ProblemCodesPage.vue') },
+        { path: 'admin/tokens', name: 'tokens', component: () => import('./features/admin/TokensPage.vue') },
+        { path: 'admin/audit', name: 'audit', component: () => import('./features/admin/AuditPage.vue') },
+      ],
+    },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true
+  if (!session.me && !(await ensureMe()) && !(await loadMe())) return { name: 'login', query: { next: to.fullPath } }
+  return true
+})
