@@ -15,7 +15,9 @@ pub mod hub;
 mod ids;
 pub mod intake;
 pub mod jobs;
+pub mod routing;
 pub mod tickets;
+pub mod triggers;
 
 use std::sync::Arc;
 

@@ -53,6 +53,7 @@ id_type! {
     IntentId = "intent_id",
     IntentExampleId = "example_id",
     NluModelId = "model_id",
+    TriggerId = "trigger_id",
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ use crate::{
     AppState,
     error::{ApiError, Code},
     routes::{
-        audit, auth, conversations, customers, directory, events, health, nlu, public, tickets,
+        audit, auth, conversations, customers, directory, events, health, nlu, public, routing,
+        tickets, triggers,
     },
 };
 
@@ -25,7 +26,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
+        (name = "tickets"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
     )
 )]
 struct ApiDoc;
@@ -97,6 +98,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(public::tickets))
         .routes(routes!(public::track))
         .routes(routes!(events::visitor_events))
+        .routes(routes!(routing::get_presence, routing::put_presence))
+        .routes(routes!(routing::put_capacity))
+        .routes(routes!(routing::put_team_routing))
+        .routes(routes!(routing::public_queue))
+        .routes(routes!(triggers::list, triggers::create))
+        .routes(routes!(triggers::get, triggers::update, triggers::delete))
         .routes(routes!(events::visitor_ws))
 }
 

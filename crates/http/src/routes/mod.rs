@@ -10,7 +10,9 @@ pub mod events;
 pub mod health;
 pub mod nlu;
 pub mod public;
+pub mod routing;
 pub mod tickets;
+pub mod triggers;
 
 use base64::Engine;
 use utoipa::IntoResponses;

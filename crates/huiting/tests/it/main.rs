@@ -7,7 +7,9 @@ mod cli;
 mod crash;
 mod nlu;
 mod realtime;
+mod routing;
 mod story;
+mod triggers;
 
 use serde_json::Value;
 
