@@ -10,6 +10,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod bot;
+pub mod crisis;
 mod error;
 pub mod hub;
 mod ids;

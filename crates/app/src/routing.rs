@@ -32,11 +32,7 @@ struct Board {
 }
 
 impl App {
-    async fn agent_routing(
-        &self,
-        tx: &mut db::WriteTx,
-        user: UserId,
-    ) -> Result<AgentRouting> {
+    async fn agent_routing(&self, tx: &mut db::WriteTx, user: UserId) -> Result<AgentRouting> {
         let ws = tx.workspace();
         let (presence, capacity, senior) = db::routing::agent_settings(tx, ws, user)
             .await?
@@ -56,8 +52,16 @@ impl App {
             return Ok(after);
         }
         let ws = tx.workspace();
-        db::routing::put_agent(&mut tx, ws, after.user, after.presence, after.capacity, after.senior, now)
-            .await?;
+        db::routing::put_agent(
+            &mut tx,
+            ws,
+            after.user,
+            after.presence,
+            after.capacity,
+            after.senior,
+            now,
+        )
+        .await?;
         let snap = |a: &AgentRouting| {
             domain::Snapshot::default()
                 .with("presence", Some(a.presence.as_str().to_string()))
@@ -136,14 +140,23 @@ impl App {
         }
         if let Some(o) = overflow {
             if o.to == team {
-                return Err(domain::ParseError::new("overflow_team_id", "a team cannot overflow to itself").into());
+                return Err(domain::ParseError::new(
+                    "overflow_team_id",
+                    "a team cannot overflow to itself",
+                )
+                .into());
             }
             if !(0..=7 * 86_400_000).contains(&o.after_ms) {
-                return Err(domain::ParseError::new("overflow_after_seconds", "between 0 and 7 days").into());
+                return Err(domain::ParseError::new(
+                    "overflow_after_seconds",
+                    "between 0 and 7 days",
+                )
+                .into());
             }
             db::users::get_team(&mut tx, ws, o.to).await?.or_not_found("overflow team")?;
         }
-        let before = db::routing::team_settings(&mut tx, ws).await?.into_iter().find(|r| r.team == team);
+        let before =
+            db::routing::team_settings(&mut tx, ws).await?.into_iter().find(|r| r.team == team);
         let after = db::routing::TeamRouting { team, strategy, overflow };
         if before.as_ref() == Some(&after) {
             return Ok(after);
@@ -155,9 +168,18 @@ impl App {
                 .with("overflow_team", r.overflow.map(|o| o.to.to_string()))
                 .with("overflow_after_ms", r.overflow.map(|o| o.after_ms.to_string()))
         };
-        tx.audit(now, m.actor, "team.routing", "team", &team.to_string(), before.as_ref().map(snap).as_ref(), Some(&snap(&after)))
+        tx.audit(
+            now,
+            m.actor,
+            "team.routing",
+            "team",
+            &team.to_string(),
+            before.as_ref().map(snap).as_ref(),
+            Some(&snap(&after)),
+        )
+        .await?;
+        tx.emit(now, m.actor, domain::Event::TeamChanged { team }, domain::Audience::staff_only())
             .await?;
-        tx.emit(now, m.actor, domain::Event::TeamChanged { team }, domain::Audience::staff_only()).await?;
         self.commit(tx).await?;
         Ok(after)
     }
@@ -198,7 +220,8 @@ impl App {
     }
 
     /// Places a new ticket that has no assignee: assigns it (and records the assignment for round
-    /// robin) or leaves it queued in a team. Runs inside the creating transaction.
+    /// robin) or leaves it queued in a team; `None` when nothing changed. Runs inside the
+    /// creating transaction.
     pub(crate) async fn route_new_ticket(
         &self,
         tx: &mut db::WriteTx,
@@ -211,7 +234,11 @@ impl App {
         }
         let ws = tx.workspace();
         let board = self.board(tx, ws).await?;
-        let item = ticket_item(t, customer.tier, t.team.filter(|team| board.teams.iter().any(|b| b.id == *team)));
+        let item = ticket_item(
+            t,
+            customer.tier,
+            t.team.filter(|team| board.teams.iter().any(|b| b.id == *team)),
+        );
         let d = route(
             Candidates { teams: &board.teams, agents: &board.agents, queues: &board.queues },
             &item,
@@ -227,7 +254,8 @@ impl App {
                 db::routing::touch_assigned(tx, ws, *agent, now).await?;
             }
             Decision::Queue { team, .. } => t.team = Some(*team),
-            Decision::Unroutable => {}
+            // Nothing changes: the ticket stays unassigned for a person to place.
+            Decision::Unroutable => return Ok(None),
         }
         Ok(Some(d))
     }

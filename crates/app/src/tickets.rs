@@ -147,12 +147,21 @@ impl App {
             solved_at: None,
             closed_at: None,
         };
+        self.crisis_checks(&mut tx, &mut t, now).await?;
         let routed = self.route_new_ticket(&mut tx, &mut t, &customer, now).await?;
         db::tickets::insert(&mut tx, &t).await?;
         if let Some(d) = &routed {
             let snap = domain::Snapshot::default().with("routing", crate::routing::describe(d));
-            tx.audit(now, Actor::System, "ticket.route", "ticket", &t.id.to_string(), None, Some(&snap))
-                .await?;
+            tx.audit(
+                now,
+                Actor::System,
+                "ticket.route",
+                "ticket",
+                &t.id.to_string(),
+                None,
+                Some(&snap),
+            )
+            .await?;
         }
         tx.audit(
             now,
@@ -171,7 +180,9 @@ impl App {
             audience(&t),
         )
         .await?;
-        if let Some(after) = self.run_triggers(&mut tx, t.id, "ticket.created", "agent", now).await? {
+        if let Some(after) =
+            self.run_triggers(&mut tx, t.id, "ticket.created", "agent", now).await?
+        {
             t = after;
         }
         self.commit(tx).await?;
@@ -380,7 +391,8 @@ impl App {
         }
         t.updated_at = now;
         self.save_ticket_change(&mut tx, a.actor, &before, &t, now).await?;
-        let t = self.run_triggers(&mut tx, t.id, "ticket.updated", "agent", now).await?.unwrap_or(t);
+        let t =
+            self.run_triggers(&mut tx, t.id, "ticket.updated", "agent", now).await?.unwrap_or(t);
         self.commit(tx).await?;
         Ok(t)
     }
@@ -393,8 +405,10 @@ impl App {
         transition(&mut t, to, now)?;
         self.save_ticket_change(&mut tx, a.actor, &before, &t, now).await?;
         self.sync_conversation_status(&mut tx, a.actor, &t, now).await?;
-        let t =
-            self.run_triggers(&mut tx, t.id, "ticket.status_changed", "agent", now).await?.unwrap_or(t);
+        let t = self
+            .run_triggers(&mut tx, t.id, "ticket.status_changed", "agent", now)
+            .await?
+            .unwrap_or(t);
         self.commit(tx).await?;
         Ok(t)
     }
@@ -464,7 +478,8 @@ impl App {
         }
         t.updated_at = now;
         self.save_ticket_change(&mut tx, a.actor, &before, &t, now).await?;
-        let t = self.run_triggers(&mut tx, t.id, "ticket.assigned", "agent", now).await?.unwrap_or(t);
+        let t =
+            self.run_triggers(&mut tx, t.id, "ticket.assigned", "agent", now).await?.unwrap_or(t);
         self.commit(tx).await?;
         Ok(t)
     }

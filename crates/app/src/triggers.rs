@@ -11,8 +11,7 @@
 //! delivery and collaboration subsystems exist: a rule that cannot run is not stored.
 
 use domain::{
-    Actor, Audience, Event, Message, MessageId, SenderKind, Ticket, TicketId, Timestamp,
-    Visibility,
+    Actor, Audience, Event, Message, MessageId, SenderKind, Ticket, TicketId, Timestamp, Visibility,
 };
 use workflow::rules::{Action, Facts, Recipient, Rule, Tree, Val, parse_rule};
 
@@ -102,7 +101,12 @@ impl App {
         Ok(t)
     }
 
-    pub async fn update_trigger(&self, m: &Manager, id: &str, n: NewTrigger) -> Result<StoredTrigger> {
+    pub async fn update_trigger(
+        &self,
+        m: &Manager,
+        id: &str,
+        n: NewTrigger,
+    ) -> Result<StoredTrigger> {
         check(&n)?;
         let now = self.now();
         let mut tx = self.db.write(m.workspace).await?;
@@ -118,8 +122,16 @@ impl App {
             ..before.clone()
         };
         db::triggers::update(&mut tx, &t).await?;
-        tx.audit(now, m.actor, "trigger.update", "trigger", &t.id, Some(&snap(&before)), Some(&snap(&t)))
-            .await?;
+        tx.audit(
+            now,
+            m.actor,
+            "trigger.update",
+            "trigger",
+            &t.id,
+            Some(&snap(&before)),
+            Some(&snap(&t)),
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(t)
     }
@@ -145,7 +157,9 @@ impl App {
             }
             match parse_rule(&t.id, &t.when, &t.cond, &t.then) {
                 Ok(r) => out.push(r),
-                Err(ds) => tracing::warn!(trigger = %t.id, problems = ?ds, "stored trigger no longer parses; skipped"),
+                Err(ds) => {
+                    tracing::warn!(trigger = %t.id, problems = ?ds, "stored trigger no longer parses; skipped")
+                }
             }
         }
         Ok(out)
@@ -167,7 +181,8 @@ impl App {
         }
         let ws = tx.workspace();
         let before = db::tickets::get(tx, ws, ticket).await?.or_not_found("ticket")?;
-        let customer = db::customers::get(tx, ws, before.customer).await?.or_not_found("customer")?;
+        let customer =
+            db::customers::get(tx, ws, before.customer).await?.or_not_found("customer")?;
         let mut facts = Facts::of_ticket(&before, before.updated_at, now);
         facts
             .text("customer.tier", customer.tier.as_str())
@@ -226,7 +241,10 @@ impl App {
                         Recipient::CsHead => "cs_head".to_string(),
                         Recipient::User(u) => format!("user:{u}"),
                     };
-                    posts.push((Visibility::Internal, format!("【通知 Notify → {who}】{text_zh}\n{text_en}")));
+                    posts.push((
+                        Visibility::Internal,
+                        format!("【通知 Notify → {who}】{text_zh}\n{text_en}"),
+                    ));
                 }
                 // Refused on save; a rule stored before that check simply does nothing here.
                 Action::Webhook { .. } | Action::Collaborate { .. } => {}

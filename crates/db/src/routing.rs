@@ -231,3 +231,66 @@ pub async fn avg_handle_ms(
     let sum: i128 = ds.iter().map(|&d| i128::from(d.max(0))).sum();
     Ok(i64::try_from(sum / ds.len() as i128).ok())
 }
+
+/// One earlier ticket of a problem code, for the crisis and repeat checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeTicket {
+    pub id: TicketId,
+    pub customer: domain::CustomerId,
+    pub created_at: Timestamp,
+    pub active: bool,
+    pub tags: Vec<String>,
+}
+
+/// The tickets of exactly `code` created since `since`, oldest first (at most 10,000).
+pub async fn code_history(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    code: domain::ProblemCode,
+    since: Timestamp,
+) -> Result<Vec<CodeTicket>> {
+    let rows = sqlx::query(
+        "SELECT id, customer_id, created_at, status, tags FROM tickets
+         WHERE workspace_id = $1 AND problem_code = $2 AND created_at >= $3
+         ORDER BY created_at, id LIMIT 10000",
+    )
+    .bind(ws.to_string())
+    .bind(code.to_string())
+    .bind(since.millis())
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(CodeTicket {
+                id: parse_col(r, "id", TicketId::parse)?,
+                customer: parse_col(r, "customer_id", domain::CustomerId::parse)?,
+                created_at: ts(r, "created_at")?,
+                active: parse_col(r, "status", domain::Status::parse)?.is_active(),
+                tags: crate::codec::json_to_strings(&text(r, "tags")?)?,
+            })
+        })
+        .collect()
+}
+
+/// Whether an active ticket of `code` carries `tag` (an open crisis or root-cause task).
+pub async fn active_tagged(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    code: domain::ProblemCode,
+    tag: &str,
+) -> Result<bool> {
+    let rows = sqlx::query(
+        "SELECT tags FROM tickets WHERE workspace_id = $1 AND problem_code = $2
+           AND status NOT IN ('solved', 'closed') LIMIT 10000",
+    )
+    .bind(ws.to_string())
+    .bind(code.to_string())
+    .fetch_all(c)
+    .await?;
+    for r in &rows {
+        if crate::codec::json_to_strings(&text(r, "tags")?)?.iter().any(|t| t == tag) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

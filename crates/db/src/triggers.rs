@@ -32,7 +32,9 @@ pub fn tree_to_json(t: &Tree) -> Value {
         Tree::Num(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
         Tree::Str(s) => Value::String(s.clone()),
         Tree::List(l) => Value::Array(l.iter().map(tree_to_json).collect()),
-        Tree::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), tree_to_json(v))).collect()),
+        Tree::Map(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), tree_to_json(v))).collect())
+        }
     }
 }
 
@@ -44,7 +46,9 @@ pub fn json_to_tree(v: &Value) -> Tree {
         Value::Number(n) => Tree::Num(n.as_f64().unwrap_or(f64::NAN)),
         Value::String(s) => Tree::Str(s.clone()),
         Value::Array(a) => Tree::List(a.iter().map(json_to_tree).collect()),
-        Value::Object(o) => Tree::Map(o.iter().map(|(k, v)| (k.clone(), json_to_tree(v))).collect()),
+        Value::Object(o) => {
+            Tree::Map(o.iter().map(|(k, v)| (k.clone(), json_to_tree(v))).collect())
+        }
     }
 }
 
@@ -52,8 +56,7 @@ fn parse_tree(s: &str) -> Result<Tree> {
     Ok(json_to_tree(&serde_json::from_str(s)?))
 }
 
-const COLS: &str =
-    "id, workspace_id, name, active, position, when_json, if_json, then_json, created_at, updated_at";
+const COLS: &str = "id, workspace_id, name, active, position, when_json, if_json, then_json, created_at, updated_at";
 
 fn row(r: &AnyRow) -> Result<StoredTrigger> {
     Ok(StoredTrigger {
@@ -73,12 +76,15 @@ fn row(r: &AnyRow) -> Result<StoredTrigger> {
 /// The workspace's rules in evaluation order (position, then creation).
 pub async fn list(c: &mut AnyConnection, ws: WorkspaceId) -> Result<Vec<StoredTrigger>> {
     let sql = format!("SELECT {COLS} FROM triggers WHERE workspace_id = $1 ORDER BY position, id");
-    let rows =
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).fetch_all(c).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).fetch_all(c).await?;
     rows.iter().map(row).collect()
 }
 
-pub async fn get(c: &mut AnyConnection, ws: WorkspaceId, id: &str) -> Result<Option<StoredTrigger>> {
+pub async fn get(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    id: &str,
+) -> Result<Option<StoredTrigger>> {
     let sql = format!("SELECT {COLS} FROM triggers WHERE workspace_id = $1 AND id = $2");
     crate::one_by_id(c, sql, ws, id, row).await
 }

@@ -102,7 +102,10 @@ fn trigger_id(s: &str) -> ApiResult<String> {
 
 /// The workspace's rules in evaluation order.
 #[utoipa::path(get, path = "/api/v1/triggers", tag = "triggers", responses((status = 200, body = [TriggerDto]), Errors))]
-pub async fn list(State(s): State<AppState>, Cap(who): Cap<Staff>) -> ApiResult<J<Vec<TriggerDto>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Cap(who): Cap<Staff>,
+) -> ApiResult<J<Vec<TriggerDto>>> {
     Ok(J(s.app.list_triggers(&who).await?.iter().map(TriggerDto::from).collect()))
 }
 

@@ -385,7 +385,8 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
     assert_eq!(trigger.status, 201, "{:?}", trigger.body);
     let mut spare_triggers = Vec::new();
     for i in 0..EVERYONE.len() {
-        spare_triggers.push(s(&admin.post("/api/v1/triggers", trigger_body(200 + i)).await.body["id"]));
+        spare_triggers
+            .push(s(&admin.post("/api/v1/triggers", trigger_body(200 + i)).await.body["id"]));
     }
     let (intent, spare_intents, spare_examples, model) = nlu_fixture(t).await;
     Fx {

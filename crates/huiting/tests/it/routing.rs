@@ -21,16 +21,17 @@ on_backends!(routing_places_tickets_and_shows_the_queue, |t: TestApp| async move
     let (id1, id2) =
         (t.user("agent@acme.test").id.to_string(), t.user("agent2@acme.test").id.to_string());
     let team = admin
-        .post("/api/v1/teams", json!({"name": "产品质量组", "skills": ["PQ"], "members": [id1, id2]}))
+        .post(
+            "/api/v1/teams",
+            json!({"name": "产品质量组", "skills": ["PQ"], "members": [id1, id2]}),
+        )
         .await;
     assert_eq!(team.status, 201, "{:?}", team.body);
     let team_id = s(&team.body["id"]);
     let ordinary = s(&a1.post("/api/v1/customers", json!({"name": "王女士"})).await.body["id"]);
     let vip =
         s(&a1.post("/api/v1/customers", json!({"name": "李总", "tier": "vip"})).await.body["id"]);
-    let new_ticket = |customer: &str, code: &str, urgency: &str| {
-        json!({"subject": "主板故障", "customer_id": customer, "problem_code": code, "urgency": urgency})
-    };
+    let new_ticket = |customer: &str, code: &str, urgency: &str| json!({"subject": "主板故障", "customer_id": customer, "problem_code": code, "urgency": urgency});
 
     // Nobody is online: the ticket waits in the team whose skills match, first in line.
     let me = a1.get("/api/v1/me/presence").await;
@@ -107,7 +108,10 @@ on_backends!(routing_places_tickets_and_shows_the_queue, |t: TestApp| async move
     assert_eq!(s(&red.body["assignee_id"]), id2);
     // Not critical and no team fits: left for a person to place.
     let stray = a1.post("/api/v1/tickets", new_ticket(&ordinary, "SP-12", "normal")).await;
-    assert_eq!((stray.body["assignee_id"].clone(), stray.body["team_id"].clone()), (Value::Null, Value::Null));
+    assert_eq!(
+        (stray.body["assignee_id"].clone(), stray.body["team_id"].clone()),
+        (Value::Null, Value::Null)
+    );
 
     // Team strategy and overflow are validated and audited.
     let rr = admin
@@ -131,4 +135,52 @@ on_backends!(routing_places_tickets_and_shows_the_queue, |t: TestApp| async move
         "{:?}",
         hist.body
     );
+});
+
+on_backends!(surges_repeats_and_root_causes_open_their_tickets, |t: TestApp| async move {
+    let agent = t.as_role("agent@acme.test").await;
+    let customer = s(&agent.post("/api/v1/customers", json!({"name": "赵先生"})).await.body["id"]);
+    let other = s(&agent.post("/api/v1/customers", json!({"name": "钱女士"})).await.body["id"]);
+    let open = |who: &str, code: &str| {
+        let body = json!({"subject": "开不了机", "customer_id": who, "problem_code": code});
+        let agent = agent.clone();
+        async move {
+            let r = agent.post("/api/v1/tickets", body).await;
+            assert_eq!(r.status, 201, "{:?}", r.body);
+            r.body
+        }
+    };
+    let tagged = |tag: &'static str| {
+        let agent = agent.clone();
+        async move { crate::items(&agent.get(&format!("/api/v1/tickets?tag={tag}")).await.body) }
+    };
+    // The first complaint is not a repeat; the same customer's second one with the code is.
+    let first = open(&customer, "PQ-03").await;
+    assert_eq!(first["tags"], json!([]));
+    t.advance(std::time::Duration::from_secs(60));
+    assert_eq!(open(&customer, "PQ-03").await["tags"], json!(["repeat"]));
+    assert_eq!(open(&other, "PQ-01").await["tags"], json!([]), "another code is no repeat");
+    // Five of one code within the hour after a silent day: an L1 crisis ticket, once.
+    for _ in 0..2 {
+        t.advance(std::time::Duration::from_secs(60));
+        open(&other, "PQ-03").await;
+    }
+    assert!(tagged("crisis").await.is_empty(), "four in the hour is below the floor");
+    t.advance(std::time::Duration::from_secs(60));
+    open(&other, "PQ-03").await;
+    let crisis = tagged("crisis").await;
+    assert_eq!(crisis.len(), 1, "{crisis:?}");
+    assert_eq!(
+        (crisis[0]["severity"].clone(), crisis[0]["urgency"].clone()),
+        (json!("L1"), json!("critical"))
+    );
+    assert!(s(&crisis[0]["subject"]).contains("PQ-03"));
+    // The sixth in 30 days asks for a root-cause report; the crisis does not open again.
+    t.advance(std::time::Duration::from_secs(60));
+    open(&other, "PQ-03").await;
+    open(&other, "PQ-03").await;
+    assert_eq!(tagged("crisis").await.len(), 1);
+    let rc = tagged("root_cause").await;
+    assert_eq!(rc.len(), 1, "{rc:?}");
+    assert!(s(&rc[0]["subject"]).contains("根因"));
 });

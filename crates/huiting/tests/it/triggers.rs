@@ -66,9 +66,13 @@ on_backends!(triggers_are_checked_and_run_with_the_change, |t: TestApp| async mo
     let listed = agent.get("/api/v1/triggers").await;
     assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
 
-    let vip = s(&agent.post("/api/v1/customers", json!({"name": "李总", "tier": "vip"})).await.body["id"]);
+    let vip = s(&agent
+        .post("/api/v1/customers", json!({"name": "李总", "tier": "vip"}))
+        .await
+        .body["id"]);
     let plain = s(&agent.post("/api/v1/customers", json!({"name": "王女士"})).await.body["id"]);
-    let tk = agent.post("/api/v1/tickets", json!({"subject": "屏幕闪烁", "customer_id": vip})).await;
+    let tk =
+        agent.post("/api/v1/tickets", json!({"subject": "屏幕闪烁", "customer_id": vip})).await;
     assert_eq!(tk.status, 201, "{:?}", tk.body);
     assert_eq!(tk.body["urgency"], "urgent");
     assert_eq!(tk.body["tags"], json!(["vip"]));
@@ -81,10 +85,15 @@ on_backends!(triggers_are_checked_and_run_with_the_change, |t: TestApp| async mo
         "{bodies:?}"
     );
     let hist = agent.get(&format!("/api/v1/tickets/{id}/history")).await;
-    let actions: Vec<Value> = hist.body.as_array().unwrap().iter().map(|e| e["action"].clone()).collect();
+    let actions: Vec<Value> =
+        hist.body.as_array().unwrap().iter().map(|e| e["action"].clone()).collect();
     assert!(actions.contains(&json!("trigger.fire")), "{actions:?}");
-    let ordinary = agent.post("/api/v1/tickets", json!({"subject": "咨询", "customer_id": plain})).await;
-    assert_eq!((ordinary.body["urgency"].clone(), ordinary.body["tags"].clone()), (json!("normal"), json!([])));
+    let ordinary =
+        agent.post("/api/v1/tickets", json!({"subject": "咨询", "customer_id": plain})).await;
+    assert_eq!(
+        (ordinary.body["urgency"].clone(), ordinary.body["tags"].clone()),
+        (json!("normal"), json!([]))
+    );
 
     // Two rules that undo each other: the change completes, each fires once, nothing loops.
     for (name, when, op, action) in [
@@ -101,7 +110,10 @@ on_backends!(triggers_are_checked_and_run_with_the_change, |t: TestApp| async mo
         assert_eq!(r.status, 201, "{:?}", r.body);
     }
     let ch = agent
-        .patch(&format!("/api/v1/tickets/{}", s(&ordinary.body["id"])), json!({"subject": "咨询（已补充）"}))
+        .patch(
+            &format!("/api/v1/tickets/{}", s(&ordinary.body["id"])),
+            json!({"subject": "咨询（已补充）"}),
+        )
         .await;
     assert_eq!(ch.status, 200, "{:?}", ch.body);
     assert_eq!(ch.body["tags"], json!([]));
