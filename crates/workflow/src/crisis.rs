@@ -4,7 +4,8 @@
 //!   against the same window's counts over the trailing baseline (default the 24 windows
 //!   before). With mean μ and population standard deviation σ of the baseline counts, the
 //!   current count `n` is a surge when `n ≥ min_count` and `n > μ + z·σ` and `n ≥ ratio · μ`
-//!   (defaults: 5, 3.0, 3.0). The floor keeps a quiet code from alarming on its second ticket;
+//!   (defaults: 10, 3.0, 3.0). The floor keeps a quiet code from alarming on a handful of
+//!   tickets (a brand crisis is not five complaints);
 //!   the ratio keeps a code with a perfectly flat baseline (σ = 0) from alarming on `μ + 1`.
 //! - **Repeat complaint** ([`repeat_of`]): the same customer with the same problem code within
 //!   N days (default 30) of an earlier ticket.
@@ -28,7 +29,13 @@ pub struct SurgeConfig {
 
 impl Default for SurgeConfig {
     fn default() -> SurgeConfig {
-        SurgeConfig { window_ms: 3_600_000, baseline_windows: 24, min_count: 5, z: 3.0, ratio: 3.0 }
+        SurgeConfig {
+            window_ms: 3_600_000,
+            baseline_windows: 24,
+            min_count: 10,
+            z: 3.0,
+            ratio: 3.0,
+        }
     }
 }
 

@@ -22,9 +22,9 @@ fn history(current: u32, per_hour: &[u32]) -> Vec<Timestamp> {
 #[test]
 fn a_quiet_code_needs_the_floor() {
     let cfg = SurgeConfig::default();
-    assert_eq!(surge(&history(4, &[]), NOW, &cfg), None);
-    let s = surge(&history(5, &[]), NOW, &cfg).expect("five in an hour after silence");
-    assert_eq!((s.count, s.mean, s.stddev), (5, 0.0, 0.0));
+    assert_eq!(surge(&history(9, &[]), NOW, &cfg), None);
+    let s = surge(&history(10, &[]), NOW, &cfg).expect("ten in an hour after silence");
+    assert_eq!((s.count, s.mean, s.stddev), (10, 0.0, 0.0));
     assert_eq!(surge(&[], NOW, &cfg), None);
 }
 
@@ -42,7 +42,7 @@ fn a_busy_code_is_compared_with_its_baseline() {
     assert_eq!((s.mean, s.stddev, s.threshold), (4.0, 4.0, 16.0));
     // Tickets older than the baseline do not count.
     let old = history(0, &[100; 40]);
-    let mut v = history(5, &[]);
+    let mut v = history(10, &[]);
     v.extend(old.iter().filter(|t| t.millis() < NOW.millis() - 25 * H));
     assert!(surge(&v, NOW, &cfg).is_some());
 }
@@ -54,13 +54,13 @@ fn config_is_checked_and_extremes_do_not_panic() {
     assert!(SurgeConfig::new(H, 24, 0, 3.0, 3.0).is_err());
     assert!(SurgeConfig::new(H, 24, 5, f64::NAN, 3.0).is_err());
     assert!(SurgeConfig::new(H, 24, 5, 3.0, 0.5).is_err());
-    assert_eq!(SurgeConfig::new(H, 24, 5, 3.0, 3.0), Ok(SurgeConfig::default()));
+    assert_eq!(SurgeConfig::new(H, 24, 10, 3.0, 3.0), Ok(SurgeConfig::default()));
     assert_eq!(SurgeConfig::default().lookback_ms(), 25 * H);
     let weird = SurgeConfig { window_ms: 0, baseline_windows: 0, ..SurgeConfig::default() };
     let ts = [Timestamp::from_millis(i64::MIN), Timestamp::from_millis(i64::MAX), NOW];
     assert_eq!(surge(&ts, NOW, &weird), None);
     // Future times count in the current window.
-    let future: Vec<Timestamp> = (0..5).map(|i| NOW.plus_secs(60 + i)).collect();
+    let future: Vec<Timestamp> = (0..10).map(|i| NOW.plus_secs(60 + i)).collect();
     assert!(surge(&future, NOW, &SurgeConfig::default()).is_some());
 }
 
