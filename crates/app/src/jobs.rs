@@ -62,6 +62,7 @@ impl App {
                 }
             }
             Job::TrainNluModel { .. } => {}
+            Job::RunAutomations => self.run_automations(&mut tx, now).await?,
         }
         if db::jobs::complete(&mut tx, c.id, worker, now).await? {
             self.commit(tx).await

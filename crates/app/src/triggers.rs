@@ -1,7 +1,9 @@
 //! Triggers and automations as use cases: managers (admin, cs_head) keep the rules, checked by
 //! `workflow::rules::parse_rule` on save (a bad rule is a 400 naming the path of each bad node);
-//! ticket changes run the event-driven rules in the same transaction, and the `RunAutomations`
-//! scan runs the time-driven ones. Evaluation is pure (`workflow::rules::run`); this module only
+//! ticket changes run the event-driven rules in the same transaction, and the hourly
+//! `RunAutomations` job (enqueued when a time-driven rule is saved, re-enqueued by each run while
+//! one exists) runs the time-driven ones over the active tickets. `ticket.hours_in_status` is
+//! counted from the ticket's last change. Evaluation is pure (`workflow::rules::run`); this module only
 //! loads the facts and applies the commands, as `system`, audited like any change.
 //!
 //! What the commands do here: field, tag and assignment changes are applied to the ticket; a
@@ -13,7 +15,7 @@
 use domain::{
     Actor, Audience, Event, Message, MessageId, SenderKind, Ticket, TicketId, Timestamp, Visibility,
 };
-use workflow::rules::{Action, Facts, Recipient, Rule, Tree, Val, parse_rule};
+use workflow::rules::{Action, Facts, Recipient, Rule, Tree, Val, When, parse_rule};
 
 use crate::{
     App, Result,
@@ -22,6 +24,9 @@ use crate::{
 };
 
 pub use db::triggers::StoredTrigger;
+
+/// How often the time-driven automations scan the active tickets: hourly, like Zendesk's.
+pub const AUTOMATION_EVERY_MS: i64 = 3_600_000;
 
 /// A rule as a manager writes it.
 #[derive(Debug, Clone)]
@@ -96,6 +101,7 @@ impl App {
             updated_at: now,
         };
         db::triggers::insert(&mut tx, &t).await?;
+        self.schedule_automations(&mut tx, &t, now).await?;
         tx.audit(now, m.actor, "trigger.create", "trigger", &t.id, None, Some(&snap(&t))).await?;
         self.commit(tx).await?;
         Ok(t)
@@ -122,6 +128,7 @@ impl App {
             ..before.clone()
         };
         db::triggers::update(&mut tx, &t).await?;
+        self.schedule_automations(&mut tx, &t, now).await?;
         tx.audit(
             now,
             m.actor,
@@ -176,6 +183,66 @@ impl App {
         now: Timestamp,
     ) -> Result<Option<Ticket>> {
         let rules = self.active_rules(tx).await?;
+        self.apply_rules(tx, &rules, ticket, event, actor, now).await
+    }
+
+    /// Runs the workspace's time-driven rules over its active tickets (the 500 most recently
+    /// created), inside the job's transaction, and schedules the next scan while any exist.
+    pub(crate) async fn run_automations(&self, tx: &mut db::WriteTx, now: Timestamp) -> Result<()> {
+        let rules: Vec<Rule> =
+            self.active_rules(tx).await?.into_iter().filter(|r| r.when == When::Time).collect();
+        if rules.is_empty() {
+            return Ok(());
+        }
+        let ws = tx.workspace();
+        let f = db::tickets::Filter {
+            statuses: vec![
+                domain::Status::New,
+                domain::Status::Open,
+                domain::Status::Pending,
+                domain::Status::OnHold,
+                domain::Status::Reopen,
+            ],
+            ..Default::default()
+        };
+        let page = db::Page { limit: 500, before: None };
+        for t in db::tickets::list(tx, ws, &f, &page).await? {
+            self.apply_rules(tx, &rules, t.id, "time", "system", now).await?;
+        }
+        let id = self.ids.next(now, domain::JobId::new);
+        tx.enqueue(id, &domain::Job::RunAutomations, now.plus_millis(AUTOMATION_EVERY_MS), now)
+            .await?;
+        Ok(())
+    }
+
+    /// Schedules the first automation scan when a time-driven rule is saved and none is due.
+    async fn schedule_automations(
+        &self,
+        tx: &mut db::WriteTx,
+        t: &StoredTrigger,
+        now: Timestamp,
+    ) -> Result<()> {
+        let ws = tx.workspace();
+        if t.active
+            && t.when == Tree::Str("time".into())
+            && !db::jobs::pending(tx, ws, domain::Job::RunAutomations.name()).await?
+        {
+            let id = self.ids.next(now, domain::JobId::new);
+            tx.enqueue(id, &domain::Job::RunAutomations, now.plus_millis(AUTOMATION_EVERY_MS), now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn apply_rules(
+        &self,
+        tx: &mut db::WriteTx,
+        rules: &[Rule],
+        ticket: TicketId,
+        event: &str,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Option<Ticket>> {
         if rules.is_empty() {
             return Ok(None);
         }
@@ -190,7 +257,7 @@ impl App {
             .text("event.actor", actor);
         let tags_repeat = before.tags.iter().any(|t| t == "repeat");
         facts.set("ticket.repeat", Val::Bool(tags_repeat));
-        let run = workflow::rules::run(&rules, &facts, event);
+        let run = workflow::rules::run(rules, &facts, event);
         if run.commands.is_empty() {
             return Ok(None);
         }

@@ -15,6 +15,7 @@ fn payload(j: &Job) -> String {
             json!({"ticket": ticket.to_string(), "solved_at": solved_at.millis()}).to_string()
         }
         Job::TrainNluModel { model } => json!({"model": model.to_string()}).to_string(),
+        Job::RunAutomations => "{}".to_string(),
     }
 }
 
@@ -31,6 +32,7 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
             model: NluModelId::parse(v["model"].as_str().unwrap_or_default())
                 .map_err(|e| anyhow!("{e}"))?,
         }),
+        "run_automations" => Ok(Job::RunAutomations),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
@@ -157,4 +159,16 @@ pub async fn fail(db: &Db, c: &Claimed, error: &str, now: Timestamp) -> Result<(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Whether the workspace has a job of `kind` waiting to run.
+pub async fn pending(c: &mut AnyConnection, ws: WorkspaceId, kind: &str) -> Result<bool> {
+    let r = sqlx::query(
+        "SELECT id FROM jobs WHERE workspace_id = $1 AND kind = $2 AND state = 'pending' LIMIT 1",
+    )
+    .bind(ws.to_string())
+    .bind(kind)
+    .fetch_optional(c)
+    .await?;
+    Ok(r.is_some())
 }

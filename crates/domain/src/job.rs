@@ -13,6 +13,9 @@ pub enum Job {
     /// Train the model row `model` (status `training`) from the workspace's examples. A model
     /// no longer training (already trained by another worker) is left alone.
     TrainNluModel { model: NluModelId },
+    /// Run the workspace's time-driven automations over its active tickets, then schedule the
+    /// next run; enqueued when a time-driven rule is saved.
+    RunAutomations,
 }
 
 impl Job {
@@ -20,6 +23,7 @@ impl Job {
         match self {
             Job::CloseSolvedTicket { .. } => "close_solved_ticket",
             Job::TrainNluModel { .. } => "train_nlu_model",
+            Job::RunAutomations => "run_automations",
         }
     }
 
@@ -29,7 +33,7 @@ impl Job {
     pub fn lease_millis(&self) -> i64 {
         match self {
             Job::TrainNluModel { .. } => 30 * 60_000,
-            Job::CloseSolvedTicket { .. } => LEASE_MILLIS,
+            Job::CloseSolvedTicket { .. } | Job::RunAutomations => LEASE_MILLIS,
         }
     }
 }

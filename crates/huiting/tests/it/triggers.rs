@@ -134,4 +134,48 @@ on_backends!(triggers_are_checked_and_run_with_the_change, |t: TestApp| async mo
     assert_eq!(head.delete(&format!("/api/v1/triggers/{rule_id}")).await.status, 204);
     assert_eq!(agent.get(&format!("/api/v1/triggers/{rule_id}")).await.status, 404);
     assert_eq!(agent.get("/api/v1/triggers/not-an-id").await.status, 404);
+
+    // A time-driven automation: pending for more than 48 h → tagged and noted, once.
+    let stale = head
+        .post(
+            "/api/v1/triggers",
+            json!({
+                "name": "待回复超 48 小时",
+                "when": "time",
+                "if": {"all": [{"field": "ticket.status", "op": "eq", "value": "pending"},
+                               {"field": "ticket.hours_in_status", "op": "gt", "value": 48}]},
+                "then": [{"type": "add_tag", "value": "stale"},
+                         {"type": "notify", "to": "assignee", "text_zh": "{{ticket.number}} 已等待 {{ticket.hours_in_status}} 小时", "text_en": "waiting"}]
+            }),
+        )
+        .await;
+    assert_eq!(stale.status, 201, "{:?}", stale.body);
+    let pending_id = s(&ordinary.body["id"]);
+    let p = agent
+        .post(&format!("/api/v1/tickets/{pending_id}/status"), json!({"status": "pending"}))
+        .await;
+    assert_eq!(p.status, 200, "{:?}", p.body);
+    t.advance(std::time::Duration::from_secs(47 * 3600));
+    assert_eq!(t.run_pending_jobs().await, 1, "the hourly scan ran");
+    let agent = t.as_role("agent@acme.test").await;
+    let early = agent.get(&format!("/api/v1/tickets/{pending_id}")).await;
+    assert_eq!(early.body["tags"], json!([]), "47 hours is not more than 48");
+    t.advance(std::time::Duration::from_secs(3 * 3600));
+    assert_eq!(t.run_pending_jobs().await, 1, "the next scan was scheduled by the last");
+    let late = agent.get(&format!("/api/v1/tickets/{pending_id}")).await;
+    assert_eq!(late.body["tags"], json!(["stale"]));
+    t.advance(std::time::Duration::from_secs(2 * 3600));
+    assert_eq!(t.run_pending_jobs().await, 1);
+    let hist = agent.get(&format!("/api/v1/tickets/{pending_id}/history")).await;
+    let fired = hist
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "trigger.fire" && e["after"]["event"] == "time")
+        .count();
+    let msgs = agent.get(&format!("/api/v1/tickets/{pending_id}/messages")).await;
+    let notes =
+        msgs.body.as_array().unwrap().iter().filter(|m| s(&m["body"]).contains("已等待")).count();
+    assert_eq!((fired, notes), (1, 1), "the scan after the tag changed nothing and did not fire");
 });
