@@ -17,6 +17,11 @@ use workflow::crisis::{
 
 use crate::{App, Result, error::OrNotFound, intake::snapshot};
 
+/// Whether a ticket is one of the system's internal crisis or root-cause tickets.
+pub fn is_internal(t: &Ticket) -> bool {
+    t.tags.iter().any(|x| x == "crisis" || x == "root_cause")
+}
+
 /// Days within which a second complaint of the same code by the same customer is a repeat.
 pub const REPEAT_DAYS: u32 = 30;
 

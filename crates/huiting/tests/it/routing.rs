@@ -191,5 +191,18 @@ on_backends!(surges_repeats_and_root_causes_open_their_tickets, |t: TestApp| asy
     assert!(s(&crisis[0]["subject"]).contains("PQ-03"));
     more(2).await;
     assert_eq!(count, 12);
+    // The customer whose complaint tipped the count never sees the internal tickets.
+    let mine = t
+        .app
+        .visitor_tickets(&app::auth::Visitor::verified_elsewhere(
+            t.ws.id,
+            domain::CustomerId::parse(&other).unwrap(),
+        ))
+        .await
+        .unwrap();
+    assert!(
+        !mine.is_empty()
+            && mine.iter().all(|tk| tk.tags.iter().all(|x| x != "crisis" && x != "root_cause"))
+    );
     assert_eq!((tagged("crisis").await.len(), tagged("root_cause").await.len()), (1, 1));
 });
