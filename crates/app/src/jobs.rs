@@ -68,6 +68,7 @@ impl App {
             Job::CollaborationDue { collaboration, due_at } => {
                 self.collaboration_due(&mut tx, *collaboration, *due_at, now).await?;
             }
+            Job::RunAutomations => self.run_automations(&mut tx, now).await?,
         }
         if db::jobs::complete(&mut tx, c.id, worker, now).await? {
             self.commit(tx).await

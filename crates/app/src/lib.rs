@@ -12,14 +12,17 @@ pub mod auth;
 pub mod bot;
 pub mod collaboration;
 pub mod compensation;
+pub mod crisis;
 mod error;
 pub mod hub;
 mod ids;
 pub mod intake;
 pub mod jobs;
 mod notices;
+pub mod routing;
 pub mod stages;
 pub mod tickets;
+pub mod triggers;
 
 use std::sync::Arc;
 

@@ -124,7 +124,7 @@ impl App {
         };
         let prefix =
             db::workspaces::by_id(&mut tx, ws).await?.or_not_found("workspace")?.ticket_prefix;
-        let t = Ticket {
+        let mut t = Ticket {
             id: self.ids.next(now, TicketId::new),
             workspace: ws,
             number: TicketNo::new(&prefix, tx.next_ticket_number()),
@@ -147,8 +147,23 @@ impl App {
             solved_at: None,
             closed_at: None,
         };
+        self.crisis_checks(&mut tx, &mut t, now).await?;
+        let routed = self.route_new_ticket(&mut tx, &mut t, &customer, now).await?;
         db::tickets::insert(&mut tx, &t).await?;
         self.stage_changed(&mut tx, &t, false, now).await?;
+        if let Some(d) = &routed {
+            let snap = domain::Snapshot::default().with("routing", crate::routing::describe(d));
+            tx.audit(
+                now,
+                Actor::System,
+                "ticket.route",
+                "ticket",
+                &t.id.to_string(),
+                None,
+                Some(&snap),
+            )
+            .await?;
+        }
         tx.audit(
             now,
             a.actor,
@@ -166,6 +181,11 @@ impl App {
             audience(&t),
         )
         .await?;
+        if let Some(after) =
+            self.run_triggers(&mut tx, t.id, "ticket.created", "agent", now).await?
+        {
+            t = after;
+        }
         self.commit(tx).await?;
         if let Some(body) = n.description {
             // The original request, as the customer stated it, opens the ticket's record.
@@ -375,6 +395,8 @@ impl App {
         }
         t.updated_at = now;
         self.save_ticket_change(&mut tx, a.actor, &before, &t, now).await?;
+        let t =
+            self.run_triggers(&mut tx, t.id, "ticket.updated", "agent", now).await?.unwrap_or(t);
         self.commit(tx).await?;
         Ok(t)
     }
@@ -387,6 +409,10 @@ impl App {
         transition(&mut t, to, now)?;
         self.save_ticket_change(&mut tx, a.actor, &before, &t, now).await?;
         self.sync_conversation_status(&mut tx, a.actor, &t, now).await?;
+        let t = self
+            .run_triggers(&mut tx, t.id, "ticket.status_changed", "agent", now)
+            .await?
+            .unwrap_or(t);
         self.commit(tx).await?;
         Ok(t)
     }
@@ -456,6 +482,8 @@ impl App {
         }
         t.updated_at = now;
         self.save_ticket_change(&mut tx, a.actor, &before, &t, now).await?;
+        let t =
+            self.run_triggers(&mut tx, t.id, "ticket.assigned", "agent", now).await?.unwrap_or(t);
         self.commit(tx).await?;
         Ok(t)
     }

@@ -22,6 +22,7 @@ fn payload(j: &Job) -> String {
             json!({"collaboration": collaboration.to_string(), "due_at": due_at.millis()})
                 .to_string()
         }
+        Job::RunAutomations => "{}".to_string(),
     }
 }
 
@@ -52,6 +53,7 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
             .map_err(|e| anyhow!("{e}"))?,
             due_at: Timestamp::from_millis(v["due_at"].as_i64().unwrap_or_default()),
         }),
+        "run_automations" => Ok(Job::RunAutomations),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
@@ -178,4 +180,16 @@ pub async fn fail(db: &Db, c: &Claimed, error: &str, now: Timestamp) -> Result<(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Whether the workspace has a job of `kind` waiting to run.
+pub async fn pending(c: &mut AnyConnection, ws: WorkspaceId, kind: &str) -> Result<bool> {
+    let r = sqlx::query(
+        "SELECT id FROM jobs WHERE workspace_id = $1 AND kind = $2 AND state = 'pending' LIMIT 1",
+    )
+    .bind(ws.to_string())
+    .bind(kind)
+    .fetch_optional(c)
+    .await?;
+    Ok(r.is_some())
 }

@@ -24,8 +24,10 @@ pub mod customers;
 pub mod events;
 pub mod jobs;
 pub mod nlu;
+pub mod routing;
 pub mod stages;
 pub mod tickets;
+pub mod triggers;
 pub mod users;
 pub mod workspaces;
 
@@ -39,7 +41,7 @@ use sqlx::{
 };
 
 pub use crate::write::WriteTx;
-pub use sqlx::Any;
+pub use sqlx::{Any, AnyConnection};
 
 pub type Conn = PoolConnection<Any>;
 pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;

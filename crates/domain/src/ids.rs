@@ -56,6 +56,7 @@ id_type! {
     BotOutcomeId = "bot_outcome_id",
     CompensationId = "compensation_id",
     CollaborationId = "collaboration_id",
+    TriggerId = "trigger_id",
 }
 
 #[cfg(test)]

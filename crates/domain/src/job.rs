@@ -19,6 +19,9 @@ pub enum Job {
     /// A collaboration request reaches its due time (TK-6): if still open, mark it overdue and
     /// tell the ticket's handlers.
     CollaborationDue { collaboration: CollaborationId, due_at: Timestamp },
+    /// Run the workspace's time-driven automations over its active tickets, then schedule the
+    /// next run; enqueued when a time-driven rule is saved.
+    RunAutomations,
 }
 
 impl Job {
@@ -28,6 +31,7 @@ impl Job {
             Job::TrainNluModel { .. } => "train_nlu_model",
             Job::CompensationReportDue { .. } => "compensation_report_due",
             Job::CollaborationDue { .. } => "collaboration_due",
+            Job::RunAutomations => "run_automations",
         }
     }
 
@@ -39,7 +43,8 @@ impl Job {
             Job::TrainNluModel { .. } => 30 * 60_000,
             Job::CloseSolvedTicket { .. }
             | Job::CompensationReportDue { .. }
-            | Job::CollaborationDue { .. } => LEASE_MILLIS,
+            | Job::CollaborationDue { .. }
+            | Job::RunAutomations => LEASE_MILLIS,
         }
     }
 }

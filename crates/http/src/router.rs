@@ -16,7 +16,7 @@ use crate::{
     error::{ApiError, Code},
     routes::{
         audit, auth, bot, collaboration, compensation, conversations, customers, directory, events,
-        health, nlu, public, stages, tickets,
+        health, nlu, public, routing, stages, tickets, triggers,
     },
 };
 
@@ -26,7 +26,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
+        (name = "tickets"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
     )
 )]
 struct ApiDoc;
@@ -114,6 +114,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(bot::get_settings, bot::put_settings))
         .routes(routes!(bot::metrics))
         .routes(routes!(events::visitor_events))
+        .routes(routes!(routing::get_presence, routing::put_presence))
+        .routes(routes!(routing::put_capacity))
+        .routes(routes!(routing::put_team_routing))
+        .routes(routes!(routing::public_queue))
+        .routes(routes!(triggers::list, triggers::create))
+        .routes(routes!(triggers::get, triggers::update, triggers::delete))
         .routes(routes!(events::visitor_ws))
 }
 

@@ -1,5 +1,6 @@
 //! Huiting's workflow core, pure like `domain`: business-hours calendars (`calendar`), SLA
-//! policies and clocks (`sla`) and the seeded defaults (`defaults`).
+//! policies and clocks (`sla`) and the seeded defaults (`defaults`); skill routing (`routing`),
+//! triggers and automations (`rules`), and crisis, repeat and root-cause checks (`crisis`).
 //!
 //! Nothing here does IO, awaits or reads the clock: `now` and every instant come in as
 //! [`domain::Timestamp`] arguments, and every function returns for any input (errors or
@@ -13,7 +14,10 @@
 //! disambiguation API is clearer.
 
 pub mod calendar;
+pub mod crisis;
 pub mod defaults;
+pub mod routing;
+pub mod rules;
 pub mod sla;
 
 pub use crate::{

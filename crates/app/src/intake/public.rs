@@ -236,7 +236,11 @@ impl App {
     pub async fn visitor_tickets(&self, v: &Visitor) -> Result<Vec<Ticket>> {
         let mut c = self.db.read().await?;
         let f = db::tickets::Filter { customer: Some(v.customer), ..Default::default() };
-        Ok(db::tickets::list(&mut c, v.workspace, &f, &db::Page { limit: 100, before: None })
-            .await?)
+        let all =
+            db::tickets::list(&mut c, v.workspace, &f, &db::Page { limit: 100, before: None })
+                .await?;
+        // Crisis and root-cause tickets hang on the customer whose complaint tipped the count;
+        // they are internal work, never shown to that customer.
+        Ok(all.into_iter().filter(|t| !crate::crisis::is_internal(t)).collect())
     }
 }

@@ -13,8 +13,10 @@ pub mod events;
 pub mod health;
 pub mod nlu;
 pub mod public;
+pub mod routing;
 pub mod stages;
 pub mod tickets;
+pub mod triggers;
 
 use base64::Engine;
 use utoipa::IntoResponses;

@@ -59,6 +59,9 @@ struct Fx {
     comp_granted: String,
     /// A collaboration request on `ticket` to the tech department (the DEPT principal's).
     collab: String,
+    trigger: String,
+    /// One trigger per principal, for the DELETE row.
+    spare_triggers: Vec<String>,
 }
 
 type Body = fn(&Fx, usize) -> Value;
@@ -338,6 +341,26 @@ fn rows() -> Vec<Row> {
         ),
         row("GET", "/api/v1/public/tickets", VISITORS, None),
         row("GET", "/api/v1/public/track/{token}", EVERYONE, None),
+        row("GET", "/api/v1/public/track/{token}/queue", EVERYONE, None),
+        row("GET", "/api/v1/me/presence", WRITE, None),
+        row("PUT", "/api/v1/me/presence", WRITE, Some(|_, _| json!({"presence": "online"}))),
+        row(
+            "PUT",
+            "/api/v1/users/{id}/routing",
+            SUPERVISE,
+            Some(|_, _| json!({"max_chats": 4, "max_tickets": 12, "senior": false})),
+        ),
+        row(
+            "PUT",
+            "/api/v1/teams/{id}/routing",
+            CATALOG,
+            Some(|_, _| json!({"strategy": "round_robin"})),
+        ),
+        row("GET", "/api/v1/triggers", ALL_STAFF, None),
+        row("POST", "/api/v1/triggers", CATALOG, Some(|_, i| trigger_body(i))),
+        row("GET", "/api/v1/triggers/{id}", ALL_STAFF, None),
+        row("PUT", "/api/v1/triggers/{id}", CATALOG, Some(|_, i| trigger_body(i))),
+        row("DELETE", "/api/v1/triggers/{id}", CATALOG, None),
         row("GET", "/api/v1/public/events", VISITORS, None),
         row("GET", "/api/v1/public/ws", VISITORS, None),
         // Last: it ends the sessions the other rows use.
@@ -345,12 +368,28 @@ fn rows() -> Vec<Row> {
     ]
 }
 
+/// A harmless rule: tag VIP customers' new tickets.
+fn trigger_body(i: usize) -> Value {
+    json!({
+        "name": format!("规则 {i}"),
+        "active": false,
+        "when": {"events": ["ticket.created"]},
+        "if": {"field": "customer.tier", "op": "eq", "value": "vip"},
+        "then": [{"type": "add_tag", "value": "vip"}]
+    })
+}
+
 /// The path with its placeholders filled in; `principal` picks the object a DELETE removes.
 fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
     if method == "DELETE" && path == "/api/v1/nlu/intents/{id}" {
         return path.replace("{id}", &f.spare_intents[principal]);
     }
-    let id = if path.starts_with("/api/v1/nlu/intents/") {
+    if method == "DELETE" && path == "/api/v1/triggers/{id}" {
+        return path.replace("{id}", &f.spare_triggers[principal]);
+    }
+    let id = if path.starts_with("/api/v1/triggers/") {
+        &f.trigger
+    } else if path.starts_with("/api/v1/nlu/intents/") {
         &f.intent
     } else if path.starts_with("/api/v1/nlu/models/") {
         &f.model
@@ -441,6 +480,13 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
             .body["id"]));
     }
     let _ = owner;
+    let trigger = admin.post("/api/v1/triggers", trigger_body(100)).await;
+    assert_eq!(trigger.status, 201, "{:?}", trigger.body);
+    let mut spare_triggers = Vec::new();
+    for i in 0..EVERYONE.len() {
+        spare_triggers
+            .push(s(&admin.post("/api/v1/triggers", trigger_body(200 + i)).await.body["id"]));
+    }
     let (intent, spare_intents, spare_examples, model) = nlu_fixture(t).await;
     let ticket = s(&tk.body["id"]);
     let mut comps = Vec::new();
@@ -480,6 +526,8 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
         comp_reject: comps[1].clone(),
         comp_granted: comps[2].clone(),
         collab: s(&collab.body["id"]),
+        trigger: s(&trigger.body["id"]),
+        spare_triggers,
     }
 }
 

@@ -10,7 +10,9 @@ mod compensation;
 mod crash;
 mod nlu;
 mod realtime;
+mod routing;
 mod story;
+mod triggers;
 
 use serde_json::Value;
 
