@@ -1,5 +1,6 @@
 //! The background worker: claims due jobs and runs each in a transaction that also marks it
 //! done, so a job's effect happens exactly once even across crashes and several processes.
+//! It sleeps until the next job is due (or one is enqueued), so timers fire on time.
 
 use std::time::Duration;
 
@@ -61,6 +62,15 @@ impl App {
                     self.save_ticket_change(&mut tx, Actor::System, &t, &closed, now).await?;
                 }
             }
+            Job::SlaTimer { ticket, due } => {
+                self.fire_sla_timer(&mut tx, *ticket, *due, now).await?;
+            }
+            Job::TimerProbe { probe, due } => {
+                // The firing time is read now, not at the claim: the lateness a probe reports
+                // includes its wait behind earlier jobs of the same claim.
+                let fired = self.now();
+                db::sla::record_probe(&mut tx, c.workspace, *probe, *due, fired, worker).await?;
+            }
             Job::TrainNluModel { .. } => {}
         }
         if db::jobs::complete(&mut tx, c.id, worker, now).await? {
@@ -71,15 +81,51 @@ impl App {
         }
     }
 
-    /// Runs the worker until the process stops, polling every `interval`.
-    pub async fn run_worker(self, worker: String, interval: Duration) {
+    /// Enqueues `TimerProbe` jobs (`huiting bench timers`), up to 1,000 per transaction.
+    pub async fn enqueue_timer_probes(
+        &self,
+        ws: domain::WorkspaceId,
+        probes: &[(i64, Timestamp)],
+    ) -> Result<()> {
+        for chunk in probes.chunks(1000) {
+            let now = self.now();
+            let mut tx = self.db.write(ws).await?;
+            for (probe, due) in chunk {
+                let id = self.ids.next(now, domain::JobId::new);
+                tx.enqueue(id, &Job::TimerProbe { probe: *probe, due: *due }, *due, now).await?;
+            }
+            self.commit(tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs the worker until the process stops. Between passes it sleeps until the earliest
+    /// pending job falls due, or until a commit in this process enqueues one, but at most
+    /// `max_idle`: jobs enqueued by other processes, and claims of workers that died, are
+    /// noticed within that.
+    pub async fn run_worker(self, worker: String, max_idle: Duration) {
+        let max_ms = max_idle.as_millis().max(1) as i64;
         loop {
+            let mut wait_ms = max_ms;
             match self.run_jobs_once(&worker, self.now()).await {
                 Ok(Outcome::Ran(_)) => continue,
-                Ok(Outcome::Empty) => {}
+                Ok(Outcome::Empty) => {
+                    let now = self.now();
+                    match db::jobs::next_due(&self.db, now).await {
+                        Ok(Some(at)) => wait_ms = (at.millis() - now.millis()).clamp(0, max_ms),
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(error = %e, "reading the next due job failed"),
+                    }
+                }
                 Err(e) => tracing::warn!(error = %e, "job worker pass failed"),
             }
-            tokio::time::sleep(interval).await;
+            if wait_ms == 0 {
+                continue;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(wait_ms as u64)) => {}
+                () = self.jobs_wake.notified() => {}
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod hub;
 mod ids;
 pub mod intake;
 pub mod jobs;
+pub mod sla;
 pub mod tickets;
 
 use std::sync::Arc;
@@ -106,6 +107,8 @@ pub struct App {
         Arc<std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<intake::ingest::IngestReq>>>,
     /// The language engine, built on first use, and the models loaded per workspace.
     pub(crate) nlu: Arc<bot::nlu::NluCache>,
+    /// Woken after a commit that enqueued a job, so the worker re-reads its next due time.
+    pub(crate) jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for App {
@@ -128,6 +131,7 @@ impl App {
             visitors: Arc::default(),
             ingest: Arc::default(),
             nlu: Arc::default(),
+            jobs_wake: Arc::default(),
         }
     }
 
@@ -151,7 +155,11 @@ impl App {
     /// Commits a write and wakes realtime subscribers of the workspace.
     pub(crate) async fn commit(&self, tx: db::WriteTx) -> Result<()> {
         let ws = tx.workspace();
+        let enqueued = tx.enqueued();
         let events = tx.commit().await?;
+        if enqueued {
+            self.jobs_wake.notify_one();
+        }
         if !events.is_empty() {
             self.hub.wake(ws);
         }

@@ -15,6 +15,10 @@ fn payload(j: &Job) -> String {
             json!({"ticket": ticket.to_string(), "solved_at": solved_at.millis()}).to_string()
         }
         Job::TrainNluModel { model } => json!({"model": model.to_string()}).to_string(),
+        Job::SlaTimer { ticket, due } => {
+            json!({"ticket": ticket.to_string(), "due": due.millis()}).to_string()
+        }
+        Job::TimerProbe { probe, due } => json!({"probe": probe, "due": due.millis()}).to_string(),
     }
 }
 
@@ -30,6 +34,15 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
         "train_nlu_model" => Ok(Job::TrainNluModel {
             model: NluModelId::parse(v["model"].as_str().unwrap_or_default())
                 .map_err(|e| anyhow!("{e}"))?,
+        }),
+        "sla_timer" => Ok(Job::SlaTimer {
+            ticket: TicketId::parse(v["ticket"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+            due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
+        }),
+        "timer_probe" => Ok(Job::TimerProbe {
+            probe: v["probe"].as_i64().unwrap_or_default(),
+            due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
         }),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
@@ -157,4 +170,30 @@ pub async fn fail(db: &Db, c: &Claimed, error: &str, now: Timestamp) -> Result<(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// When the earliest pending job not claimed by a live worker falls due (possibly already
+/// past), if any: the worker sleeps until then. One index probe on `(state, run_at)`.
+pub async fn next_due(db: &Db, now: Timestamp) -> Result<Option<Timestamp>> {
+    let mut c = db.read().await?;
+    let r = sqlx::query(
+        "SELECT run_at FROM jobs WHERE state = 'pending' AND (locked_until IS NULL OR locked_until < $1)
+         ORDER BY run_at LIMIT 1",
+    )
+    .bind(now.millis())
+    .fetch_optional(&mut *c)
+    .await
+    .context("finding the next due job")?;
+    r.map(|r| crate::ts(&r, "run_at")).transpose()
+}
+
+/// Jobs of `kind` not yet done, for benchmarks and checks.
+pub async fn count_pending(db: &Db, kind: &str) -> Result<i64> {
+    let mut c = db.read().await?;
+    let r = sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE kind = $1 AND state = 'pending'")
+        .bind(kind)
+        .fetch_one(&mut *c)
+        .await
+        .context("counting pending jobs")?;
+    int(&r, "n")
 }

@@ -21,6 +21,7 @@ pub mod customers;
 pub mod events;
 pub mod jobs;
 pub mod nlu;
+pub mod sla;
 pub mod tickets;
 pub mod users;
 pub mod workspaces;
@@ -35,7 +36,7 @@ use sqlx::{
 };
 
 pub use crate::write::WriteTx;
-pub use sqlx::Any;
+pub use sqlx::{Any, AnyConnection};
 
 pub type Conn = PoolConnection<Any>;
 pub type Result<T, E = anyhow::Error> = std::result::Result<T, E>;

@@ -121,6 +121,22 @@ pub enum Event {
     NluModelActivated {
         model: NluModelId,
     },
+    /// An SLA metric cycle of a ticket changed: `kind` is activated, paused, resumed, warned,
+    /// breached or fulfilled, `at` when it happened (a breach is at its deadline even when
+    /// recorded a moment later).
+    SlaMetric {
+        ticket: TicketId,
+        metric: String,
+        cycle: i64,
+        kind: String,
+        at: Timestamp,
+    },
+    /// An escalation action ran (`action` as the ladder names it); `user` is who was notified.
+    SlaEscalated {
+        ticket: TicketId,
+        action: String,
+        user: Option<UserId>,
+    },
 }
 
 impl Event {
@@ -144,6 +160,8 @@ impl Event {
             Event::NluModelQueued { .. } => "nlu_model.queued",
             Event::NluModelTrained { .. } => "nlu_model.trained",
             Event::NluModelActivated { .. } => "nlu_model.activated",
+            Event::SlaMetric { .. } => "sla.metric",
+            Event::SlaEscalated { .. } => "sla.escalated",
         }
     }
 }

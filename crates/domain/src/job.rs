@@ -1,6 +1,6 @@
 //! Durable background work. A job is a row enqueued in the same transaction as the change that
-//! needs it, claimed by one worker at a time, and retried with backoff on failure. Later issues
-//! add SLA timers, notifications and webhook deliveries as new variants.
+//! needs it, claimed by one worker at a time, and retried with backoff on failure. SLA timers
+//! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
 use crate::{NluModelId, TicketId, Timestamp};
 
@@ -13,6 +13,12 @@ pub enum Job {
     /// Train the model row `model` (status `training`) from the workspace's examples. A model
     /// no longer training (already trained by another worker) is left alone.
     TrainNluModel { model: NluModelId },
+    /// Re-evaluate a ticket's SLA clocks at `due` (a warning or breach point) and run the
+    /// policy's escalation. Only the timer the ticket last scheduled acts (its stored due time
+    /// equals `due`); a timer superseded by a later change does nothing.
+    SlaTimer { ticket: TicketId, due: Timestamp },
+    /// Records its own firing, nothing else: `huiting bench timers` measures the queue with it.
+    TimerProbe { probe: i64, due: Timestamp },
 }
 
 impl Job {
@@ -20,6 +26,8 @@ impl Job {
         match self {
             Job::CloseSolvedTicket { .. } => "close_solved_ticket",
             Job::TrainNluModel { .. } => "train_nlu_model",
+            Job::SlaTimer { .. } => "sla_timer",
+            Job::TimerProbe { .. } => "timer_probe",
         }
     }
 
@@ -29,7 +37,9 @@ impl Job {
     pub fn lease_millis(&self) -> i64 {
         match self {
             Job::TrainNluModel { .. } => 30 * 60_000,
-            Job::CloseSolvedTicket { .. } => LEASE_MILLIS,
+            Job::CloseSolvedTicket { .. } | Job::SlaTimer { .. } | Job::TimerProbe { .. } => {
+                LEASE_MILLIS
+            }
         }
     }
 }

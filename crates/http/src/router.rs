@@ -15,7 +15,7 @@ use crate::{
     AppState,
     error::{ApiError, Code},
     routes::{
-        audit, auth, conversations, customers, directory, events, health, nlu, public, tickets,
+        audit, auth, conversations, customers, directory, events, health, nlu, public, sla, tickets,
     },
 };
 
@@ -25,7 +25,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
+        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
     )
 )]
 struct ApiDoc;
@@ -80,6 +80,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(tickets::note))
         .routes(routes!(tickets::messages))
         .routes(routes!(tickets::history))
+        .routes(routes!(sla::get_policies, sla::put_policies))
+        .routes(routes!(sla::get_calendars, sla::put_calendars))
+        .routes(routes!(sla::ticket_sla))
+        .routes(routes!(sla::notifications))
         .routes(routes!(nlu::list_intents, nlu::create_intent))
         .routes(routes!(nlu::get_intent, nlu::update_intent, nlu::delete_intent))
         .routes(routes!(nlu::add_examples))

@@ -1,5 +1,6 @@
 //! Huiting's workflow core, pure like `domain`: business-hours calendars (`calendar`), SLA
-//! policies and clocks (`sla`) and the seeded defaults (`defaults`).
+//! policies and clocks (`sla`), escalation ladders (`escalation`), their text form
+//! (`config`) and the seeded defaults (`defaults`).
 //!
 //! Nothing here does IO, awaits or reads the clock: `now` and every instant come in as
 //! [`domain::Timestamp`] arguments, and every function returns for any input (errors or
@@ -13,7 +14,9 @@
 //! disambiguation API is clearer.
 
 pub mod calendar;
+pub mod config;
 pub mod defaults;
+pub mod escalation;
 pub mod sla;
 
 pub use crate::{

@@ -71,6 +71,12 @@ pub fn event_dto(d: &Dispatched, for_customer: bool) -> EventDto {
         Event::NluModelTrained { model, status } => {
             json!({"model_id": s(model), "status": status.as_str()})
         }
+        Event::SlaMetric { ticket, metric, cycle, kind, at } => json!({
+            "ticket_id": s(ticket), "metric": metric, "cycle": cycle, "kind": kind, "at": rfc3339(*at)
+        }),
+        Event::SlaEscalated { ticket, action, user } => json!({
+            "ticket_id": s(ticket), "action": action, "user_id": o(user.map(|u| u.to_string()))
+        }),
     };
     let message = d
         .message

@@ -10,6 +10,7 @@ pub mod events;
 pub mod health;
 pub mod nlu;
 pub mod public;
+pub mod sla;
 pub mod tickets;
 
 use base64::Engine;

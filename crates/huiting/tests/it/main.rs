@@ -7,6 +7,7 @@ mod cli;
 mod crash;
 mod nlu;
 mod realtime;
+mod sla;
 mod story;
 
 use serde_json::Value;
