@@ -149,6 +149,8 @@ async fn business_clock_across_the_week(t: TestApp) {
     // Tuesday 10:00 the customer answers: the ticket reopens, resolution resumes, and a next
     // response is owed within 2 wall-clock hours.
     at_cst(&t, 3, 10, 0);
+    // Sessions lapse after 12 idle hours: log in again after each night.
+    let agent = t.as_role("agent@acme.test").await;
     let r = visitor
         .post(
             &format!("/api/v1/public/conversations/{conv}/messages"),
@@ -191,6 +193,7 @@ async fn business_clock_across_the_week(t: TestApp) {
     t.run_pending_jobs().await;
     at_cst(&t, 7, 9, 30);
     t.run_pending_jobs().await;
+    let agent = t.as_role("agent@acme.test").await;
     let evs = events(&sla_of(&agent, &id).await);
     assert!(
         evs.contains(&("resolution".into(), "warned".into(), "2026-11-06T09:30:00Z".into())),
