@@ -25,13 +25,58 @@ impl App {
             return Ok(Outcome::Empty);
         }
         let n = claimed.len();
+        // Short jobs of one workspace run in one transaction (one commit for many timers);
+        // if any of them fails or lost its claim, the group rolls back and each runs alone.
+        let mut groups: Vec<(domain::WorkspaceId, Vec<db::jobs::Claimed>)> = Vec::new();
+        let mut alone = Vec::new();
         for c in claimed {
+            if matches!(c.job, Job::TrainNluModel { .. }) {
+                alone.push(c);
+            } else if let Some((_, g)) = groups.iter_mut().find(|(w, _)| *w == c.workspace) {
+                g.push(c);
+            } else {
+                groups.push((c.workspace, vec![c]));
+            }
+        }
+        for (ws, group) in groups {
+            if group.len() > 1 {
+                match self.run_group(worker, ws, &group, now).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::debug!(error = %e, "job group failed; running its jobs one by one")
+                    }
+                }
+            }
+            alone.extend(group);
+        }
+        for c in alone {
             if let Err(e) = self.run_job(worker, &c, now).await {
                 tracing::warn!(job = c.job.name(), attempt = c.attempt, error = %e, "job failed; will retry");
                 db::jobs::fail(&self.db, &c, &e.to_string(), now).await?;
             }
         }
         Ok(Outcome::Ran(n))
+    }
+
+    /// Runs several jobs of one workspace and completes them in one transaction; false (and
+    /// nothing written) if a claim was lost.
+    async fn run_group(
+        &self,
+        worker: &str,
+        ws: domain::WorkspaceId,
+        group: &[db::jobs::Claimed],
+        now: Timestamp,
+    ) -> Result<bool> {
+        let mut tx = self.db.write(ws).await?;
+        for c in group {
+            self.apply_job(&mut tx, worker, c, now).await?;
+            if !db::jobs::complete(&mut tx, c.id, worker, now).await? {
+                return Ok(false);
+            }
+        }
+        self.commit(tx).await?;
+        Ok(true)
     }
 
     async fn run_job(&self, worker: &str, c: &db::jobs::Claimed, now: Timestamp) -> Result<()> {
@@ -51,34 +96,46 @@ impl App {
             return self.train_nlu_model(worker, c, *model, now).await;
         }
         let mut tx = self.db.write(c.workspace).await?;
-        match &c.job {
-            Job::CloseSolvedTicket { ticket, solved_at } => {
-                if let Some(t) = db::tickets::get(&mut tx, c.workspace, *ticket).await?
-                    && t.status == Status::Solved
-                    && t.solved_at == Some(*solved_at)
-                {
-                    let mut closed = t.clone();
-                    transition(&mut closed, Status::Closed, now)?;
-                    self.save_ticket_change(&mut tx, Actor::System, &t, &closed, now).await?;
-                }
-            }
-            Job::SlaTimer { ticket, due } => {
-                self.fire_sla_timer(&mut tx, *ticket, *due, now).await?;
-            }
-            Job::TimerProbe { probe, due } => {
-                // The firing time is read now, not at the claim: the lateness a probe reports
-                // includes its wait behind earlier jobs of the same claim.
-                let fired = self.now();
-                db::sla::record_probe(&mut tx, c.workspace, *probe, *due, fired, worker).await?;
-            }
-            Job::TrainNluModel { .. } => {}
-        }
+        self.apply_job(&mut tx, worker, c, now).await?;
         if db::jobs::complete(&mut tx, c.id, worker, now).await? {
             self.commit(tx).await
         } else {
             // Our lease ran out and another worker took the job: leave the effect to it.
             Ok(())
         }
+    }
+
+    /// A job's effect, inside the transaction that completes it.
+    async fn apply_job(
+        &self,
+        tx: &mut db::WriteTx,
+        worker: &str,
+        c: &db::jobs::Claimed,
+        now: Timestamp,
+    ) -> Result<()> {
+        match &c.job {
+            Job::CloseSolvedTicket { ticket, solved_at } => {
+                if let Some(t) = db::tickets::get(tx, c.workspace, *ticket).await?
+                    && t.status == Status::Solved
+                    && t.solved_at == Some(*solved_at)
+                {
+                    let mut closed = t.clone();
+                    transition(&mut closed, Status::Closed, now)?;
+                    self.save_ticket_change(tx, Actor::System, &t, &closed, now).await?;
+                }
+            }
+            Job::SlaTimer { ticket, due } => {
+                self.fire_sla_timer(tx, *ticket, *due, now).await?;
+            }
+            Job::TimerProbe { probe, due } => {
+                // The firing time is read now, not at the claim: the lateness a probe reports
+                // includes its wait behind earlier jobs of the same claim.
+                let fired = self.now();
+                db::sla::record_probe(tx, c.workspace, *probe, *due, fired, worker).await?;
+            }
+            Job::TrainNluModel { .. } => {}
+        }
+        Ok(())
     }
 
     /// Enqueues `TimerProbe` jobs (`huiting bench timers`), up to 1,000 per transaction.
@@ -90,10 +147,14 @@ impl App {
         for chunk in probes.chunks(1000) {
             let now = self.now();
             let mut tx = self.db.write(ws).await?;
-            for (probe, due) in chunk {
-                let id = self.ids.next(now, domain::JobId::new);
-                tx.enqueue(id, &Job::TimerProbe { probe: *probe, due: *due }, *due, now).await?;
-            }
+            let jobs: Vec<(domain::JobId, Job, Timestamp)> = chunk
+                .iter()
+                .map(|(probe, due)| {
+                    let id = self.ids.next(now, domain::JobId::new);
+                    (id, Job::TimerProbe { probe: *probe, due: *due }, *due)
+                })
+                .collect();
+            tx.enqueue_many(&jobs, now).await?;
             self.commit(tx).await?;
         }
         Ok(())

@@ -72,6 +72,39 @@ pub(crate) async fn insert(
     Ok(())
 }
 
+pub(crate) async fn insert_many(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    jobs: &[(JobId, Job, Timestamp)],
+    now: Timestamp,
+) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let mut b = crate::Binds::default();
+    let rows: Vec<String> = jobs
+        .iter()
+        .map(|(id, j, run_at)| {
+            format!(
+                "({}, {}, {}, {}, {}, 'pending', 0, {}, {})",
+                b.text(id.to_string()),
+                b.text(ws.to_string()),
+                b.text(j.name()),
+                b.text(payload(j)),
+                b.int(run_at.millis()),
+                b.int(now.millis()),
+                b.int(now.millis())
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO jobs (id, workspace_id, kind, payload, run_at, state, attempts, created_at, updated_at) VALUES {}",
+        rows.join(", ")
+    );
+    b.query(sql).execute(c).await.context("enqueueing jobs")?;
+    Ok(())
+}
+
 /// A job claimed by one worker until its lease runs out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claimed {

@@ -341,6 +341,20 @@ impl WriteTx {
         jobs::insert(&mut self.tx, ws, id, job, run_at, now).await
     }
 
+    /// Enqueues many jobs with multi-row INSERTs.
+    pub async fn enqueue_many(
+        &mut self,
+        jobs: &[(JobId, Job, Timestamp)],
+        now: Timestamp,
+    ) -> Result<()> {
+        let ws = self.workspace;
+        self.enqueued |= !jobs.is_empty();
+        for chunk in jobs.chunks(CHUNK) {
+            jobs::insert_many(&mut self.tx, ws, chunk, now).await?;
+        }
+        Ok(())
+    }
+
     /// Whether this transaction enqueued a job.
     pub fn enqueued(&self) -> bool {
         self.enqueued
