@@ -290,17 +290,28 @@ impl App {
             self.record_sla_events(tx, &t, &events, now).await?;
             let timer = workflow::next_deadline(&after).map(|d| d.at);
             let prev_timer = prev.as_ref().and_then(|p| p.timer_due);
-            if let Some(due) = timer
-                && Some(due) != prev_timer
-            {
-                let id = self.ids.next(now, JobId::new);
-                tx.enqueue(id, &Job::SlaTimer { ticket: t.id, due }, due, now).await?;
+            let mut timer_job = prev.as_ref().and_then(|p| p.timer_job);
+            if timer != prev_timer {
+                // A superseded timer not yet due is withdrawn; one already due may be running
+                // right now (this very job), and its guard makes it do nothing anyway.
+                if let (Some(old_job), Some(old_due)) = (timer_job, prev_timer)
+                    && old_due > now
+                {
+                    db::jobs::withdraw(tx, old_job).await?;
+                }
+                timer_job = None;
+                if let Some(due) = timer {
+                    let id = self.ids.next(now, JobId::new);
+                    tx.enqueue(id, &Job::SlaTimer { ticket: t.id, due }, due, now).await?;
+                    timer_job = Some(id);
+                }
             }
             let state = db::sla::TicketSla {
                 policy: policy.map(|p| p.sla.name().to_string()),
                 evaluated_at: now,
                 breach_at: breach_at(&after),
                 timer_due: timer,
+                timer_job,
             };
             db::sla::put_state(tx, ws, t.id, &state).await?;
             if !escalate {
@@ -439,8 +450,10 @@ impl App {
                     };
                 }
                 Action::ReassignTeam(team) => {
-                    if db::users::get_team(tx, ws, *team).await?.is_some() {
-                        changed.team = Some(*team);
+                    // A team deleted since the policy was saved is skipped.
+                    let found = db::users::get_team(tx, ws, *team).await?;
+                    if let Some(found) = found {
+                        changed.team = Some(found.id);
                         changed.assignee = None;
                     }
                 }

@@ -230,3 +230,13 @@ pub async fn count_pending(db: &Db, kind: &str) -> Result<i64> {
         .context("counting pending jobs")?;
     int(&r, "n")
 }
+
+/// Withdraws a pending job that a later change superseded (inside that change's transaction).
+pub async fn withdraw(c: &mut AnyConnection, id: JobId) -> Result<()> {
+    sqlx::query("DELETE FROM jobs WHERE id = $1 AND state = 'pending'")
+        .bind(id.to_string())
+        .execute(c)
+        .await
+        .context("withdrawing a job")?;
+    Ok(())
+}

@@ -255,11 +255,13 @@ pub struct TicketSla {
     pub breach_at: Option<Timestamp>,
     /// The due time of the one timer that may act.
     pub timer_due: Option<Timestamp>,
+    /// That timer's job.
+    pub timer_job: Option<domain::JobId>,
 }
 
 pub async fn state(c: &mut AnyConnection, ticket: TicketId) -> Result<Option<TicketSla>> {
     let r = sqlx::query(
-        "SELECT policy, evaluated_at, breach_at, timer_due FROM ticket_sla WHERE ticket_id = $1",
+        "SELECT policy, evaluated_at, breach_at, timer_due, timer_job FROM ticket_sla WHERE ticket_id = $1",
     )
     .bind(ticket.to_string())
     .fetch_optional(c)
@@ -271,6 +273,7 @@ pub async fn state(c: &mut AnyConnection, ticket: TicketId) -> Result<Option<Tic
             evaluated_at: ts(&r, "evaluated_at")?,
             breach_at: opt_ts(&r, "breach_at")?,
             timer_due: opt_ts(&r, "timer_due")?,
+            timer_job: crate::parse_opt_col(&r, "timer_job", domain::JobId::parse)?,
         })
     })
     .transpose()
@@ -283,11 +286,11 @@ pub async fn put_state(
     s_: &TicketSla,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO ticket_sla (ticket_id, workspace_id, policy, evaluated_at, breach_at, timer_due)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO ticket_sla (ticket_id, workspace_id, policy, evaluated_at, breach_at, timer_due, timer_job)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (ticket_id) DO UPDATE SET policy = excluded.policy,
             evaluated_at = excluded.evaluated_at, breach_at = excluded.breach_at,
-            timer_due = excluded.timer_due",
+            timer_due = excluded.timer_due, timer_job = excluded.timer_job",
     )
     .bind(ticket.to_string())
     .bind(ws.to_string())
@@ -295,6 +298,7 @@ pub async fn put_state(
     .bind(s_.evaluated_at.millis())
     .bind(s_.breach_at.map(Timestamp::millis))
     .bind(s_.timer_due.map(Timestamp::millis))
+    .bind(s_.timer_job.map(|j| j.to_string()))
     .execute(c)
     .await
     .context("saving a ticket's SLA state")?;

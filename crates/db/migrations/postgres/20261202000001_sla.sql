@@ -30,7 +30,9 @@ CREATE TABLE ticket_sla (
     policy TEXT,
     evaluated_at BIGINT NOT NULL,
     breach_at BIGINT,
-    timer_due BIGINT
+    timer_due BIGINT,
+    -- The pending job of that timer, withdrawn when a change supersedes it before it is due.
+    timer_job TEXT
 );
 CREATE INDEX ticket_sla_breach ON ticket_sla (workspace_id, breach_at);
 

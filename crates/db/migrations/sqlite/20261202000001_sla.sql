@@ -30,7 +30,9 @@ CREATE TABLE ticket_sla (
     policy TEXT,
     evaluated_at INTEGER NOT NULL,
     breach_at INTEGER,
-    timer_due INTEGER
+    timer_due INTEGER,
+    -- The pending job of that timer, withdrawn when a change supersedes it before it is due.
+    timer_job TEXT
 );
 CREATE INDEX ticket_sla_breach ON ticket_sla (workspace_id, breach_at);
 
