@@ -1,3 +1,6 @@
+//! The text form of SLA configuration: the seeded defaults round-trip, and bad entries name
+//! their index and field.
+
 use super::*;
 
 #[test]

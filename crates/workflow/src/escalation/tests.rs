@@ -1,3 +1,5 @@
+//! Escalation ladders: which actions a set of SLA events calls for, and action syntax.
+
 use domain::{TeamId, Timestamp};
 
 use super::*;
