@@ -85,7 +85,7 @@ fn check_prefix(p: &str) -> Result<String> {
 
 impl App {
     /// Creates a workspace with its first admin and the seed catalogue (problem codes,
-    /// stages). Used by the CLI and the demo; there is no HTTP route for it.
+    /// stages, SLA policies and calendar). Used by the CLI and the demo; there is no HTTP route for it.
     pub async fn create_workspace(&self, n: NewWorkspace) -> Result<(Workspace, User)> {
         let slug = parse_slug(&n.slug)?;
         let name = parse_name("name", &n.name)?;
@@ -156,6 +156,7 @@ impl App {
         for s in seed_stages() {
             db::workspaces::stage_put(&mut tx, ws.id, &s).await?;
         }
+        self.seed_sla(&mut tx, now).await?;
         self.commit(tx).await?;
         Ok((ws, admin))
     }

@@ -1,5 +1,6 @@
 //! The background worker: claims due jobs and runs each in a transaction that also marks it
 //! done, so a job's effect happens exactly once even across crashes and several processes.
+//! It sleeps until the next job is due (or one is enqueued), so timers fire on time.
 
 use std::time::Duration;
 
@@ -24,13 +25,58 @@ impl App {
             return Ok(Outcome::Empty);
         }
         let n = claimed.len();
+        // Short jobs of one workspace run in one transaction (one commit for many timers);
+        // if any of them fails or lost its claim, the group rolls back and each runs alone.
+        let mut groups: Vec<(domain::WorkspaceId, Vec<db::jobs::Claimed>)> = Vec::new();
+        let mut alone = Vec::new();
         for c in claimed {
+            if matches!(c.job, Job::TrainNluModel { .. }) {
+                alone.push(c);
+            } else if let Some((_, g)) = groups.iter_mut().find(|(w, _)| *w == c.workspace) {
+                g.push(c);
+            } else {
+                groups.push((c.workspace, vec![c]));
+            }
+        }
+        for (ws, group) in groups {
+            if group.len() > 1 {
+                match self.run_group(worker, ws, &group, now).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::debug!(error = %e, "job group failed; running its jobs one by one")
+                    }
+                }
+            }
+            alone.extend(group);
+        }
+        for c in alone {
             if let Err(e) = self.run_job(worker, &c, now).await {
                 tracing::warn!(job = c.job.name(), attempt = c.attempt, error = %e, "job failed; will retry");
                 db::jobs::fail(&self.db, &c, &e.to_string(), now).await?;
             }
         }
         Ok(Outcome::Ran(n))
+    }
+
+    /// Runs several jobs of one workspace and completes them in one transaction; false (and
+    /// nothing written) if a claim was lost.
+    async fn run_group(
+        &self,
+        worker: &str,
+        ws: domain::WorkspaceId,
+        group: &[db::jobs::Claimed],
+        now: Timestamp,
+    ) -> Result<bool> {
+        let mut tx = self.db.write(ws).await?;
+        for c in group {
+            self.apply_job(&mut tx, worker, c, now).await?;
+            if !db::jobs::complete(&mut tx, c.id, worker, now).await? {
+                return Ok(false);
+            }
+        }
+        self.commit(tx).await?;
+        Ok(true)
     }
 
     async fn run_job(&self, worker: &str, c: &db::jobs::Claimed, now: Timestamp) -> Result<()> {
@@ -50,26 +96,7 @@ impl App {
             return self.train_nlu_model(worker, c, *model, now).await;
         }
         let mut tx = self.db.write(c.workspace).await?;
-        match &c.job {
-            Job::CloseSolvedTicket { ticket, solved_at } => {
-                if let Some(t) = db::tickets::get(&mut tx, c.workspace, *ticket).await?
-                    && t.status == Status::Solved
-                    && t.solved_at == Some(*solved_at)
-                {
-                    let mut closed = t.clone();
-                    transition(&mut closed, Status::Closed, now)?;
-                    self.save_ticket_change(&mut tx, Actor::System, &t, &closed, now).await?;
-                }
-            }
-            Job::TrainNluModel { .. } => {}
-            Job::CompensationReportDue { compensation, due_at } => {
-                self.compensation_report_due(&mut tx, *compensation, *due_at, now).await?;
-            }
-            Job::CollaborationDue { collaboration, due_at } => {
-                self.collaboration_due(&mut tx, *collaboration, *due_at, now).await?;
-            }
-            Job::RunAutomations => self.run_automations(&mut tx, now).await?,
-        }
+        self.apply_job(&mut tx, worker, c, now).await?;
         if db::jobs::complete(&mut tx, c.id, worker, now).await? {
             self.commit(tx).await
         } else {
@@ -78,15 +105,95 @@ impl App {
         }
     }
 
-    /// Runs the worker until the process stops, polling every `interval`.
-    pub async fn run_worker(self, worker: String, interval: Duration) {
+    /// A job's effect, inside the transaction that completes it.
+    async fn apply_job(
+        &self,
+        tx: &mut db::WriteTx,
+        worker: &str,
+        c: &db::jobs::Claimed,
+        now: Timestamp,
+    ) -> Result<()> {
+        match &c.job {
+            Job::CloseSolvedTicket { ticket, solved_at } => {
+                if let Some(t) = db::tickets::get(tx, c.workspace, *ticket).await?
+                    && t.status == Status::Solved
+                    && t.solved_at == Some(*solved_at)
+                {
+                    let mut closed = t.clone();
+                    transition(&mut closed, Status::Closed, now)?;
+                    self.save_ticket_change(tx, Actor::System, &t, &closed, now).await?;
+                }
+            }
+            Job::SlaTimer { ticket, due } => {
+                self.fire_sla_timer(tx, *ticket, *due, now).await?;
+            }
+            Job::TimerProbe { probe, due } => {
+                // The firing time is read now, not at the claim: the lateness a probe reports
+                // includes its wait behind earlier jobs of the same claim.
+                let fired = self.now();
+                db::sla::record_probe(tx, c.workspace, *probe, *due, fired, worker).await?;
+            }
+            Job::TrainNluModel { .. } => {}
+            Job::CompensationReportDue { compensation, due_at } => {
+                self.compensation_report_due(tx, *compensation, *due_at, now).await?;
+            }
+            Job::CollaborationDue { collaboration, due_at } => {
+                self.collaboration_due(tx, *collaboration, *due_at, now).await?;
+            }
+            Job::RunAutomations => self.run_automations(tx, now).await?,
+        }
+        Ok(())
+    }
+
+    /// Enqueues `TimerProbe` jobs (`huiting bench timers`), up to 1,000 per transaction.
+    pub async fn enqueue_timer_probes(
+        &self,
+        ws: domain::WorkspaceId,
+        probes: &[(i64, Timestamp)],
+    ) -> Result<()> {
+        for chunk in probes.chunks(1000) {
+            let now = self.now();
+            let mut tx = self.db.write(ws).await?;
+            let jobs: Vec<(domain::JobId, Job, Timestamp)> = chunk
+                .iter()
+                .map(|(probe, due)| {
+                    let id = self.ids.next(now, domain::JobId::new);
+                    (id, Job::TimerProbe { probe: *probe, due: *due }, *due)
+                })
+                .collect();
+            tx.enqueue_many(&jobs, now).await?;
+            self.commit(tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs the worker until the process stops. Between passes it sleeps until the earliest
+    /// pending job falls due, or until a commit in this process enqueues one, but at most
+    /// `max_idle`: jobs enqueued by other processes, and claims of workers that died, are
+    /// noticed within that.
+    pub async fn run_worker(self, worker: String, max_idle: Duration) {
+        let max_ms = max_idle.as_millis().max(1) as i64;
         loop {
+            let mut wait_ms = max_ms;
             match self.run_jobs_once(&worker, self.now()).await {
                 Ok(Outcome::Ran(_)) => continue,
-                Ok(Outcome::Empty) => {}
+                Ok(Outcome::Empty) => {
+                    let now = self.now();
+                    match db::jobs::next_due(&self.db, now).await {
+                        Ok(Some(at)) => wait_ms = (at.millis() - now.millis()).clamp(0, max_ms),
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(error = %e, "reading the next due job failed"),
+                    }
+                }
                 Err(e) => tracing::warn!(error = %e, "job worker pass failed"),
             }
-            tokio::time::sleep(interval).await;
+            if wait_ms == 0 {
+                continue;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(wait_ms as u64)) => {}
+                () = self.jobs_wake.notified() => {}
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod intake;
 pub mod jobs;
 mod notices;
 pub mod routing;
+pub mod sla;
 pub mod stages;
 pub mod tickets;
 pub mod triggers;
@@ -115,6 +116,8 @@ pub struct App {
     pub(crate) nlu: Arc<bot::nlu::NluCache>,
     /// One bot turn at a time per conversation.
     pub(crate) bot_turns: Arc<bot::runtime::TurnLocks>,
+    /// Woken after a commit that enqueued a job, so the worker re-reads its next due time.
+    pub(crate) jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for App {
@@ -138,6 +141,7 @@ impl App {
             ingest: Arc::default(),
             nlu: Arc::default(),
             bot_turns: Arc::default(),
+            jobs_wake: Arc::default(),
         }
     }
 
@@ -161,7 +165,11 @@ impl App {
     /// Commits a write and wakes realtime subscribers of the workspace.
     pub(crate) async fn commit(&self, tx: db::WriteTx) -> Result<()> {
         let ws = tx.workspace();
+        let enqueued = tx.enqueued();
         let events = tx.commit().await?;
+        if enqueued {
+            self.jobs_wake.notify_one();
+        }
         if !events.is_empty() {
             self.hub.wake(ws);
         }

@@ -186,6 +186,11 @@ impl App {
         {
             t = after;
         }
+        let mut inputs = vec![workflow::TicketEvent::Created { at: now }];
+        if t.status != Status::New {
+            inputs.push(workflow::TicketEvent::StatusChanged { at: now, to: t.status });
+        }
+        self.sla_track(&mut tx, &t, &inputs, now, true).await?;
         self.commit(tx).await?;
         if let Some(body) = n.description {
             // The original request, as the customer stated it, opens the ticket's record.
@@ -248,8 +253,24 @@ impl App {
         Ok(db::tickets::list(&mut c, s.workspace, &f, page).await?)
     }
 
-    /// Writes a changed ticket with its audit entry and events.
+    /// Writes a changed ticket with its audit entry and events, and moves its SLA clocks.
     pub(crate) async fn save_ticket_change(
+        &self,
+        tx: &mut db::WriteTx,
+        actor: Actor,
+        before: &Ticket,
+        after: &Ticket,
+        now: Timestamp,
+    ) -> Result<()> {
+        self.write_ticket_change(tx, actor, before, after, now).await?;
+        if let Some(inputs) = App::sla_inputs_of_change(before, after, now) {
+            self.sla_track(tx, after, &inputs, now, true).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes a changed ticket with its audit entry and events, leaving SLA clocks alone.
+    pub(crate) async fn write_ticket_change(
         &self,
         tx: &mut db::WriteTx,
         actor: Actor,

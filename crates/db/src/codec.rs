@@ -130,6 +130,12 @@ pub(crate) fn event_payload(e: &Event) -> String {
             "collaboration": collaboration.to_string(), "ticket": ticket.to_string(),
             "department": department.as_str()
         }),
+        Event::SlaMetric { ticket, metric, cycle, kind, at } => json!({
+            "ticket": ticket.to_string(), "metric": metric, "cycle": cycle, "kind": kind, "at": at.millis()
+        }),
+        Event::SlaEscalated { ticket, action, user } => {
+            json!({"ticket": ticket.to_string(), "action": action, "user": opt(user)})
+        }
     };
     v.to_string()
 }
@@ -215,6 +221,20 @@ pub(crate) fn decode_event(kind: &str, payload: &str) -> anyhow::Result<Event> {
             department: p(domain::Department::parse(s("department")?))?,
             change: p(domain::CollaborationChange::parse(&other["collaboration.".len()..]))?,
         },
+        "sla.metric" => Event::SlaMetric {
+            ticket: p(TicketId::parse(s("ticket")?))?,
+            metric: s("metric")?.to_string(),
+            cycle: v.get("cycle").and_then(Value::as_i64).unwrap_or_default(),
+            kind: s("kind")?.to_string(),
+            at: domain::Timestamp::from_millis(
+                v.get("at").and_then(Value::as_i64).unwrap_or_default(),
+            ),
+        },
+        "sla.escalated" => Event::SlaEscalated {
+            ticket: p(TicketId::parse(s("ticket")?))?,
+            action: s("action")?.to_string(),
+            user: o("user").map(UserId::parse).transpose().map_err(|e| anyhow!("{e}"))?,
+        },
         other => anyhow::bail!("unknown event kind {other:?} in the outbox"),
     })
 }
@@ -257,6 +277,14 @@ mod tests {
                 department: domain::Department::Legal,
                 change: domain::CollaborationChange::Completed,
             },
+            Event::SlaMetric {
+                ticket: t,
+                metric: "resolution".into(),
+                cycle: 1,
+                kind: "breached".into(),
+                at: Timestamp::from_millis(5),
+            },
+            Event::SlaEscalated { ticket: t, action: "notify_assignee".into(), user: Some(u) },
         ];
         for e in events {
             assert_eq!(decode_event(e.name(), &event_payload(&e)).unwrap(), e);

@@ -216,6 +216,8 @@ pub struct IngestReads {
     /// The conversations asked for that exist (any order), each with whether it has a ticket
     /// a new message may move (new, pending or solved).
     pub conversations: Vec<(Conversation, bool)>,
+    /// Those of them with a ticket not closed (whose SLA clocks replies may move).
+    pub tracked: HashSet<ConversationId>,
     /// The idempotency keys asked for that are already used.
     pub used_keys: HashSet<String>,
 }
@@ -235,7 +237,9 @@ pub async fn begin_ingest(
         format!(
             "SELECT 'conversation' AS row_kind, {COLS}, (SELECT COUNT(*) FROM tickets t
                     WHERE t.conversation_id = conversations.id
-                    AND t.status IN ('new', 'pending', 'solved')) AS movable
+                    AND t.status IN ('new', 'pending', 'solved')) AS movable,
+                (SELECT COUNT(*) FROM tickets t WHERE t.conversation_id = conversations.id
+                    AND t.status <> 'closed') AS tracked
              FROM conversations WHERE workspace_id = {w} AND id IN ({})",
             ps.join(", ")
         )
@@ -261,7 +265,11 @@ pub async fn begin_ingest(
     for r in &rows {
         match text(r, "row_kind")?.as_str() {
             "conversation" => {
-                out.conversations.push((conversation(r)?, crate::int(r, "movable")? > 0))
+                let c = conversation(r)?;
+                if crate::int(r, "tracked")? > 0 {
+                    out.tracked.insert(c.id);
+                }
+                out.conversations.push((c, crate::int(r, "movable")? > 0))
             }
             _ => {
                 out.used_keys.insert(text(r, "idempotency_key")?);

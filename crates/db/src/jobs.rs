@@ -23,6 +23,10 @@ fn payload(j: &Job) -> String {
                 .to_string()
         }
         Job::RunAutomations => "{}".to_string(),
+        Job::SlaTimer { ticket, due } => {
+            json!({"ticket": ticket.to_string(), "due": due.millis()}).to_string()
+        }
+        Job::TimerProbe { probe, due } => json!({"probe": probe, "due": due.millis()}).to_string(),
     }
 }
 
@@ -54,6 +58,15 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
             due_at: Timestamp::from_millis(v["due_at"].as_i64().unwrap_or_default()),
         }),
         "run_automations" => Ok(Job::RunAutomations),
+        "sla_timer" => Ok(Job::SlaTimer {
+            ticket: TicketId::parse(v["ticket"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+            due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
+        }),
+        "timer_probe" => Ok(Job::TimerProbe {
+            probe: v["probe"].as_i64().unwrap_or_default(),
+            due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
+        }),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
@@ -79,6 +92,39 @@ pub(crate) async fn insert(
     .execute(c)
     .await
     .context("enqueueing a job")?;
+    Ok(())
+}
+
+pub(crate) async fn insert_many(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    jobs: &[(JobId, Job, Timestamp)],
+    now: Timestamp,
+) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let mut b = crate::Binds::default();
+    let rows: Vec<String> = jobs
+        .iter()
+        .map(|(id, j, run_at)| {
+            format!(
+                "({}, {}, {}, {}, {}, 'pending', 0, {}, {})",
+                b.text(id.to_string()),
+                b.text(ws.to_string()),
+                b.text(j.name()),
+                b.text(payload(j)),
+                b.int(run_at.millis()),
+                b.int(now.millis()),
+                b.int(now.millis())
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO jobs (id, workspace_id, kind, payload, run_at, state, attempts, created_at, updated_at) VALUES {}",
+        rows.join(", ")
+    );
+    b.query(sql).execute(c).await.context("enqueueing jobs")?;
     Ok(())
 }
 
@@ -192,4 +238,40 @@ pub async fn pending(c: &mut AnyConnection, ws: WorkspaceId, kind: &str) -> Resu
     .fetch_optional(c)
     .await?;
     Ok(r.is_some())
+}
+
+/// When the earliest pending job not claimed by a live worker falls due (possibly already
+/// past), if any: the worker sleeps until then. One index probe on `(state, run_at)`.
+pub async fn next_due(db: &Db, now: Timestamp) -> Result<Option<Timestamp>> {
+    let mut c = db.read().await?;
+    let r = sqlx::query(
+        "SELECT run_at FROM jobs WHERE state = 'pending' AND (locked_until IS NULL OR locked_until < $1)
+         ORDER BY run_at LIMIT 1",
+    )
+    .bind(now.millis())
+    .fetch_optional(&mut *c)
+    .await
+    .context("finding the next due job")?;
+    r.map(|r| crate::ts(&r, "run_at")).transpose()
+}
+
+/// Jobs of `kind` not yet done, for benchmarks and checks.
+pub async fn count_pending(db: &Db, kind: &str) -> Result<i64> {
+    let mut c = db.read().await?;
+    let r = sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE kind = $1 AND state = 'pending'")
+        .bind(kind)
+        .fetch_one(&mut *c)
+        .await
+        .context("counting pending jobs")?;
+    int(&r, "n")
+}
+
+/// Withdraws a pending job that a later change superseded (inside that change's transaction).
+pub async fn withdraw(c: &mut AnyConnection, id: JobId) -> Result<()> {
+    sqlx::query("DELETE FROM jobs WHERE id = $1 AND state = 'pending'")
+        .bind(id.to_string())
+        .execute(c)
+        .await
+        .context("withdrawing a job")?;
+    Ok(())
 }

@@ -25,6 +25,7 @@ pub mod events;
 pub mod jobs;
 pub mod nlu;
 pub mod routing;
+pub mod sla;
 pub mod stages;
 pub mod tickets;
 pub mod triggers;

@@ -167,7 +167,13 @@ pub enum Sort {
     #[default]
     Created,
     Updated,
+    /// Time to breach: the earliest running SLA deadline first (breached ones, being past,
+    /// lead); tickets without a running clock last.
+    Breach,
 }
+
+/// The sort key of [`Sort::Breach`] for a ticket with no running clock.
+pub const NO_BREACH: i64 = 9_000_000_000_000_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -195,8 +201,23 @@ pub async fn list(
     f: &Filter,
     page: &Page,
 ) -> Result<Vec<Ticket>> {
+    Ok(list_with_breach(c, ws, f, page).await?.into_iter().map(|(t, _)| t).collect())
+}
+
+/// [`list`], each ticket with its earliest running SLA deadline. Under [`Sort::Breach`] the
+/// page cursor's key is `-(deadline or NO_BREACH)`, as pages run from the largest key down.
+pub async fn list_with_breach(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    f: &Filter,
+    page: &Page,
+) -> Result<Vec<(Ticket, Option<Timestamp>)>> {
     let mut b = Binds::default();
-    let mut sql = format!("SELECT {COLS} {FROM} WHERE t.workspace_id = {}", b.text(ws.to_string()));
+    let mut sql = format!(
+        "SELECT {COLS}, s.breach_at AS sla_breach_at {FROM} LEFT JOIN ticket_sla s ON s.ticket_id = t.id
+         WHERE t.workspace_id = {}",
+        b.text(ws.to_string())
+    );
     if !f.statuses.is_empty() {
         let ps: Vec<String> = f.statuses.iter().map(|s| b.text(s.as_str())).collect();
         sql.push_str(&format!(" AND t.status IN ({})", ps.join(", ")));
@@ -254,12 +275,13 @@ pub async fn list(
         sql.push_str(&format!(" AND ({})", alts.join(" OR ")));
     }
     let key = match f.sort {
-        Sort::Created => "t.created_at",
-        Sort::Updated => "t.updated_at",
+        Sort::Created => "t.created_at".to_string(),
+        Sort::Updated => "t.updated_at".to_string(),
+        Sort::Breach => format!("(0 - COALESCE(s.breach_at, {NO_BREACH}))"),
     };
-    sql.push_str(&page.sql(&mut b, key, "t.id"));
+    sql.push_str(&page.sql(&mut b, &key, "t.id"));
     let rows = b.query(sql).fetch_all(c).await?;
-    rows.iter().map(ticket).collect()
+    rows.iter().map(|r| Ok((ticket(r)?, opt_ts(r, "sla_breach_at")?))).collect()
 }
 
 /// Tickets of these conversations in a status a new message may move (new, pending, solved).
@@ -276,6 +298,26 @@ pub async fn follow_up_candidates(
     let ps: Vec<String> = convs.iter().map(|i| b.text(i.to_string())).collect();
     let sql = format!(
         "SELECT {COLS} {FROM} WHERE t.workspace_id = {w} AND t.conversation_id IN ({}) AND t.status IN ('new', 'pending', 'solved')",
+        ps.join(", ")
+    );
+    let rows = b.query(sql).fetch_all(c).await?;
+    rows.iter().map(ticket).collect()
+}
+
+/// Tickets of these conversations that are not closed.
+pub async fn active_of_conversations(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    convs: &[ConversationId],
+) -> Result<Vec<Ticket>> {
+    if convs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut b = Binds::default();
+    let w = b.text(ws.to_string());
+    let ps: Vec<String> = convs.iter().map(|i| b.text(i.to_string())).collect();
+    let sql = format!(
+        "SELECT {COLS} {FROM} WHERE t.workspace_id = {w} AND t.conversation_id IN ({}) AND t.status <> 'closed'",
         ps.join(", ")
     );
     let rows = b.query(sql).fetch_all(c).await?;

@@ -35,6 +35,8 @@ pub struct WriteTx {
     /// round trip each per transaction instead of one per entry.
     audits: Vec<AuditRow>,
     dialect: crate::Dialect,
+    /// Whether a job was enqueued, so the caller can wake the worker after commit.
+    enqueued: bool,
 }
 
 /// A statement built at commit: it takes its bind values from the [`Binds`] it is given and
@@ -138,6 +140,7 @@ impl Db {
             events: Vec::new(),
             audits: Vec::new(),
             dialect: self.dialect,
+            enqueued: false,
         };
         Ok((w, rows))
     }
@@ -176,6 +179,7 @@ impl Db {
             events: Vec::new(),
             audits: Vec::new(),
             dialect: self.dialect,
+            enqueued: false,
         })
     }
 }
@@ -333,7 +337,27 @@ impl WriteTx {
         now: Timestamp,
     ) -> Result<()> {
         let ws = self.workspace;
+        self.enqueued = true;
         jobs::insert(&mut self.tx, ws, id, job, run_at, now).await
+    }
+
+    /// Enqueues many jobs with multi-row INSERTs.
+    pub async fn enqueue_many(
+        &mut self,
+        jobs: &[(JobId, Job, Timestamp)],
+        now: Timestamp,
+    ) -> Result<()> {
+        let ws = self.workspace;
+        self.enqueued |= !jobs.is_empty();
+        for chunk in jobs.chunks(CHUNK) {
+            jobs::insert_many(&mut self.tx, ws, chunk, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether this transaction enqueued a job.
+    pub fn enqueued(&self) -> bool {
+        self.enqueued
     }
 
     /// Commits, returning the events written so the caller can wake realtime consumers.

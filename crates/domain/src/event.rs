@@ -136,6 +136,22 @@ pub enum Event {
         department: Department,
         change: CollaborationChange,
     },
+    /// An SLA metric cycle of a ticket changed: `kind` is activated, paused, resumed, warned,
+    /// breached or fulfilled, `at` when it happened (a breach is at its deadline even when
+    /// recorded a moment later).
+    SlaMetric {
+        ticket: TicketId,
+        metric: String,
+        cycle: i64,
+        kind: String,
+        at: Timestamp,
+    },
+    /// An escalation action ran (`action` as the ladder names it); `user` is who was notified.
+    SlaEscalated {
+        ticket: TicketId,
+        action: String,
+        user: Option<UserId>,
+    },
 }
 
 impl Event {
@@ -173,6 +189,8 @@ impl Event {
                 CollaborationChange::Completed => "collaboration.completed",
                 CollaborationChange::Overdue => "collaboration.overdue",
             },
+            Event::SlaMetric { .. } => "sla.metric",
+            Event::SlaEscalated { .. } => "sla.escalated",
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Durable background work. A job is a row enqueued in the same transaction as the change that
-//! needs it, claimed by one worker at a time, and retried with backoff on failure. Later issues
-//! add SLA timers, notifications and webhook deliveries as new variants.
+//! needs it, claimed by one worker at a time, and retried with backoff on failure. SLA timers
+//! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
 use crate::{CollaborationId, CompensationId, NluModelId, TicketId, Timestamp};
 
@@ -22,6 +22,12 @@ pub enum Job {
     /// Run the workspace's time-driven automations over its active tickets, then schedule the
     /// next run; enqueued when a time-driven rule is saved.
     RunAutomations,
+    /// Re-evaluate a ticket's SLA clocks at `due` (a warning or breach point) and run the
+    /// policy's escalation. Only the timer the ticket last scheduled acts (its stored due time
+    /// equals `due`); a timer superseded by a later change does nothing.
+    SlaTimer { ticket: TicketId, due: Timestamp },
+    /// Records its own firing, nothing else: `huiting bench timers` measures the queue with it.
+    TimerProbe { probe: i64, due: Timestamp },
 }
 
 impl Job {
@@ -32,6 +38,8 @@ impl Job {
             Job::CompensationReportDue { .. } => "compensation_report_due",
             Job::CollaborationDue { .. } => "collaboration_due",
             Job::RunAutomations => "run_automations",
+            Job::SlaTimer { .. } => "sla_timer",
+            Job::TimerProbe { .. } => "timer_probe",
         }
     }
 
@@ -44,7 +52,9 @@ impl Job {
             Job::CloseSolvedTicket { .. }
             | Job::CompensationReportDue { .. }
             | Job::CollaborationDue { .. }
-            | Job::RunAutomations => LEASE_MILLIS,
+            | Job::RunAutomations
+            | Job::SlaTimer { .. }
+            | Job::TimerProbe { .. } => LEASE_MILLIS,
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::{
     error::{ApiError, Code},
     routes::{
         audit, auth, bot, collaboration, compensation, conversations, customers, directory, events,
-        health, nlu, public, routing, stages, tickets, triggers,
+        health, nlu, public, routing, sla, stages, tickets, triggers,
     },
 };
 
@@ -26,7 +26,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
+        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
     )
 )]
 struct ApiDoc;
@@ -94,6 +94,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(collaboration::complete))
         .routes(routes!(stages::put_stage))
         .routes(routes!(stages::get_notices, stages::put_notices))
+        .routes(routes!(sla::get_policies, sla::put_policies))
+        .routes(routes!(sla::get_calendars, sla::put_calendars))
+        .routes(routes!(sla::ticket_sla))
+        .routes(routes!(sla::notifications))
         .routes(routes!(nlu::list_intents, nlu::create_intent))
         .routes(routes!(nlu::get_intent, nlu::update_intent, nlu::delete_intent))
         .routes(routes!(nlu::add_examples))

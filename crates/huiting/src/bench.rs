@@ -20,6 +20,9 @@ pub enum BenchCommand {
     /// Realtime delivery: a customer opens a chat through the public API; time until the
     /// message arrives on a logged-in agent's WebSocket.
     Realtime(RealtimeArgs),
+    /// Durable timers: N timer jobs spread over a window, fired by `huiting serve` processes
+    /// (optionally one SIGKILLed and restarted); reports lateness, missing and duplicates.
+    Timers(crate::bench_timers::TimersArgs),
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +52,7 @@ pub async fn run(cmd: BenchCommand, config: &Config) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Ingest(a) => ingest(a, config).await,
         BenchCommand::Realtime(a) => realtime(a, config).await,
+        BenchCommand::Timers(a) => crate::bench_timers::timers(a, config).await,
     }
 }
 

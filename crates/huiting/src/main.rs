@@ -2,6 +2,7 @@
 //! the subcommands. The only crate that reads the environment, files and the system clock.
 
 mod bench;
+mod bench_timers;
 mod config;
 mod demo;
 mod nlu_cli;

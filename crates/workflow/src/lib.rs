@@ -1,6 +1,7 @@
 //! Huiting's workflow core, pure like `domain`: business-hours calendars (`calendar`), SLA
-//! policies and clocks (`sla`) and the seeded defaults (`defaults`); skill routing (`routing`),
-//! triggers and automations (`rules`), and crisis, repeat and root-cause checks (`crisis`).
+//! policies and clocks (`sla`), escalation ladders (`escalation`), their text form
+//! (`config`) and the seeded defaults (`defaults`); skill routing (`routing`), triggers and
+//! automations (`rules`), and crisis, repeat and root-cause checks (`crisis`).
 //!
 //! Nothing here does IO, awaits or reads the clock: `now` and every instant come in as
 //! [`domain::Timestamp`] arguments, and every function returns for any input (errors or
@@ -14,8 +15,10 @@
 //! disambiguation API is clearer.
 
 pub mod calendar;
+pub mod config;
 pub mod crisis;
 pub mod defaults;
+pub mod escalation;
 pub mod routing;
 pub mod rules;
 pub mod sla;

@@ -115,6 +115,7 @@ impl App {
         let keys: Vec<&str> = reqs.iter().filter_map(|r| r.key.as_deref()).collect();
         let (mut tx, reads) = db::conversations::begin_ingest(&self.db, ws, &ids, &keys).await?;
         // Conversations with a ticket that a new message may move; usually none.
+        let tracked = reads.tracked;
         let movable: HashSet<ConversationId> =
             reads.conversations.iter().filter(|(_, m)| *m).map(|(c, _)| c.id).collect();
         let mut convs: HashMap<ConversationId, domain::Conversation> =
@@ -263,6 +264,34 @@ impl App {
                 transition(&mut t2, to, now)?;
                 self.save_ticket_change(&mut tx, r.from.actor, &t, &t2, now).await?;
             }
+        }
+
+        // Public replies move the SLA clocks of the conversation's open tickets.
+        let reply_of = |r: &IngestReq, f: &Fate| match (r.from.sender, f, r.visibility) {
+            (SenderKind::Agent, Fate::Stored(_), Visibility::Public) => {
+                Some(workflow::TicketEvent::AgentReplied { at: now, public: true })
+            }
+            (SenderKind::Customer, Fate::Stored(_), Visibility::Public) => {
+                Some(workflow::TicketEvent::CustomerReplied { at: now })
+            }
+            _ => None,
+        };
+        let clocked: Vec<ConversationId> = touched
+            .iter()
+            .copied()
+            .filter(|id| tracked.contains(id))
+            .filter(|id| {
+                reqs.iter().zip(&fates).any(|(r, f)| r.conv == *id && reply_of(r, f).is_some())
+            })
+            .collect();
+        for t in db::tickets::active_of_conversations(&mut tx, ws, &clocked).await? {
+            let inputs: Vec<workflow::TicketEvent> = reqs
+                .iter()
+                .zip(&fates)
+                .filter(|(r, _)| r.conv == t.conversation)
+                .filter_map(|(r, f)| reply_of(r, f))
+                .collect();
+            self.sla_track(&mut tx, &t, &inputs, now, true).await?;
         }
         self.commit(tx).await?;
         Ok(fates)

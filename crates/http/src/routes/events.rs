@@ -78,6 +78,12 @@ pub fn event_dto(d: &Dispatched, for_customer: bool) -> EventDto {
             "collaboration_id": s(collaboration), "ticket_id": s(ticket),
             "department": department.as_str(), "change": change.as_str()
         }),
+        Event::SlaMetric { ticket, metric, cycle, kind, at } => json!({
+            "ticket_id": s(ticket), "metric": metric, "cycle": cycle, "kind": kind, "at": rfc3339(*at)
+        }),
+        Event::SlaEscalated { ticket, action, user } => json!({
+            "ticket_id": s(ticket), "action": action, "user_id": o(user.map(|u| u.to_string()))
+        }),
     };
     let message = d
         .message

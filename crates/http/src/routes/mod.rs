@@ -14,6 +14,7 @@ pub mod health;
 pub mod nlu;
 pub mod public;
 pub mod routing;
+pub mod sla;
 pub mod stages;
 pub mod tickets;
 pub mod triggers;

@@ -47,7 +47,8 @@ pub struct TicketQuery {
     pub tag: Option<String>,
     /// Words that must all appear in the subject.
     pub q: Option<String>,
-    /// `created` (default) or `updated`, newest first.
+    /// `created` (default) or `updated`, newest first; or `breach`: time to SLA breach,
+    /// soonest (and already breached) first, tickets without a running clock last.
     pub sort: Option<String>,
     /// 1 to 200; default 50.
     pub limit: Option<i64>,
@@ -87,18 +88,26 @@ pub async fn list(
     f.sort = match q.sort.as_deref() {
         None | Some("created") => Sort::Created,
         Some("updated") => Sort::Updated,
+        Some("breach") => Sort::Breach,
         Some(other) => {
             return Err(ApiError::new(
                 Code::InvalidQuery,
-                format!("sort must be created or updated, not {other:?}"),
+                format!("sort must be created, updated or breach, not {other:?}"),
             ));
         }
     };
     let sort = f.sort;
+    if sort == Sort::Breach {
+        let rows = s.app.list_tickets_by_breach(&who, f, &page).await?;
+        let key = |(t, b): &(Ticket, Option<domain::Timestamp>)| {
+            (-b.map_or(app::db::tickets::NO_BREACH, |b| b.millis()), t.id.to_string())
+        };
+        return Ok(J(paginate(rows, &page, key, |(t, _)| TicketDto::from(t))));
+    }
     let rows = s.app.list_tickets(&who, f, &page).await?;
     let key = move |t: &Ticket| match sort {
         Sort::Created => (t.created_at.millis(), t.id.to_string()),
-        Sort::Updated => (t.updated_at.millis(), t.id.to_string()),
+        Sort::Updated | Sort::Breach => (t.updated_at.millis(), t.id.to_string()),
     };
     Ok(J(paginate(rows, &page, key, |t| TicketDto::from(t))))
 }
@@ -153,7 +162,7 @@ pub async fn create(
 }
 
 /// A ticket id or a number like `HT-1024`.
-async fn resolve(s: &AppState, who: &Staff, key: &str) -> ApiResult<Ticket> {
+pub(crate) async fn resolve(s: &AppState, who: &Staff, key: &str) -> ApiResult<Ticket> {
     if let Ok(id) = TicketId::parse(key) {
         return Ok(s.app.get_ticket(who, id).await?);
     }

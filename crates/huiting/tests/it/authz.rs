@@ -275,6 +275,26 @@ fn rows() -> Vec<Row> {
                 |_, i| json!({"enabled": true, "template_zh": format!("工单 {{ticket_no}}：{{stage}} {i}"), "template_en": "Ticket {ticket_no}: {stage}"}),
             ),
         ),
+        row("GET", "/api/v1/tickets/{id}/sla", READ_ALL, None),
+        row("GET", "/api/v1/sla/policies", ALL_STAFF, None),
+        row(
+            "PUT",
+            "/api/v1/sla/policies",
+            CATALOG,
+            Some(
+                |_, i| json!({"policies": [{"name": format!("all {i}"), "targets": [{"metric": "first_response", "duration": "4h", "mode": "business:default", "warn": "80%"}]}]}),
+            ),
+        ),
+        row("GET", "/api/v1/sla/calendars", ALL_STAFF, None),
+        row(
+            "PUT",
+            "/api/v1/sla/calendars",
+            CATALOG,
+            Some(
+                |_, _| json!({"calendars": [{"id": "default", "time_zone": "Asia/Shanghai", "week": ["09:00-18:00", "09:00-18:00", "09:00-18:00", "09:00-18:00", "09:00-18:00", "closed", "closed"]}]}),
+            ),
+        ),
+        row("GET", "/api/v1/notifications", ALL_STAFF, None),
         row("GET", "/api/v1/nlu/intents", ALL_STAFF, None),
         row(
             "POST",

@@ -11,6 +11,7 @@ mod crash;
 mod nlu;
 mod realtime;
 mod routing;
+mod sla;
 mod story;
 mod triggers;
 
