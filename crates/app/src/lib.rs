@@ -106,6 +106,8 @@ pub struct App {
         Arc<std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<intake::ingest::IngestReq>>>,
     /// The language engine, built on first use, and the models loaded per workspace.
     pub(crate) nlu: Arc<bot::nlu::NluCache>,
+    /// The knowledge base's search indexes, derived per workspace on first use.
+    pub(crate) kb: Arc<bot::knowledge::KbCache>,
 }
 
 impl std::fmt::Debug for App {
@@ -128,6 +130,7 @@ impl App {
             visitors: Arc::default(),
             ingest: Arc::default(),
             nlu: Arc::default(),
+            kb: Arc::default(),
         }
     }
 

@@ -20,6 +20,7 @@ pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod jobs;
+pub mod knowledge;
 pub mod nlu;
 pub mod tickets;
 pub mod users;

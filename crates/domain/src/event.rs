@@ -5,8 +5,8 @@
 use std::fmt;
 
 use crate::{
-    ConversationId, CustomerId, IntentId, MessageId, NluModelId, ParseError, ProblemCode, TeamId,
-    TicketId, Timestamp, TokenId, UserId, WorkspaceId,
+    ArticleId, ConversationId, CustomerId, FaqId, IntentId, MessageId, NluModelId, ParseError,
+    ProblemCode, ReplyTemplateId, TeamId, TicketId, Timestamp, TokenId, UserId, WorkspaceId,
     bot::ModelStatus,
     conversation::{Channel, ConversationStatus, SenderKind, Visibility},
     ticket::Status,
@@ -121,6 +121,20 @@ pub enum Event {
     NluModelActivated {
         model: NluModelId,
     },
+    /// An FAQ entry was created, edited, published, unpublished or deleted.
+    FaqChanged {
+        faq: FaqId,
+        version: i64,
+    },
+    /// An article was created, edited, published, unpublished or deleted.
+    ArticleChanged {
+        article: ArticleId,
+        version: i64,
+    },
+    /// A reply template was created, changed or deleted.
+    ReplyTemplateChanged {
+        template: ReplyTemplateId,
+    },
 }
 
 impl Event {
@@ -144,6 +158,9 @@ impl Event {
             Event::NluModelQueued { .. } => "nlu_model.queued",
             Event::NluModelTrained { .. } => "nlu_model.trained",
             Event::NluModelActivated { .. } => "nlu_model.activated",
+            Event::FaqChanged { .. } => "kb_faq.changed",
+            Event::ArticleChanged { .. } => "kb_article.changed",
+            Event::ReplyTemplateChanged { .. } => "reply_template.changed",
         }
     }
 }

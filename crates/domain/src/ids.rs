@@ -53,6 +53,9 @@ id_type! {
     IntentId = "intent_id",
     IntentExampleId = "example_id",
     NluModelId = "model_id",
+    FaqId = "faq_id",
+    ArticleId = "article_id",
+    ReplyTemplateId = "template_id",
 }
 
 #[cfg(test)]

@@ -71,6 +71,11 @@ pub fn event_dto(d: &Dispatched, for_customer: bool) -> EventDto {
         Event::NluModelTrained { model, status } => {
             json!({"model_id": s(model), "status": status.as_str()})
         }
+        Event::FaqChanged { faq, version } => json!({"faq_id": s(faq), "version": version}),
+        Event::ArticleChanged { article, version } => {
+            json!({"article_id": s(article), "version": version})
+        }
+        Event::ReplyTemplateChanged { template } => json!({"template_id": s(template)}),
     };
     let message = d
         .message

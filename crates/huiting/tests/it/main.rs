@@ -5,6 +5,7 @@ mod api;
 mod authz;
 mod cli;
 mod crash;
+mod knowledge;
 mod nlu;
 mod realtime;
 mod story;
