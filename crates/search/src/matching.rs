@@ -41,7 +41,7 @@ impl Default for MatchConfig {
 }
 
 /// Chosen by `huiting kb tune` on the demo FAQ's held-out variants.
-pub const DEFAULT_ALPHA: f32 = 0.7;
+pub const DEFAULT_ALPHA: f32 = 0.55;
 
 /// An entry's score for one message.
 #[derive(Debug, Clone, PartialEq)]

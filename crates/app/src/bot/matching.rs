@@ -20,7 +20,7 @@ use crate::{
 /// The thresholds a workspace starts with, chosen by `huiting kb tune` on the demo FAQ's
 /// held-out variants (see docs/benchmarks.md).
 pub const DEFAULT_SETTINGS: MatchSettings =
-    MatchSettings { answer_threshold: 0.5, confirm_threshold: 0.3 };
+    MatchSettings { answer_threshold: 0.74, confirm_threshold: 0.25 };
 
 /// The most choices a confirmation offers.
 pub const MAX_CHOICES: usize = 3;
