@@ -317,9 +317,7 @@ async fn matching_and_assist(t: TestApp) {
     assert_eq!(m.body["outcome"], "no_match", "drafts do not answer: {:?}", m.body);
 
     // English message, English entry, English reply.
-    let m = agent
-        .post("/api/v1/kb/match", json!({"text": "I want to return something"}))
-        .await;
+    let m = agent.post("/api/v1/kb/match", json!({"text": "I want to return something"})).await;
     assert_eq!(m.body["detected_lang"], "en", "{:?}", m.body);
     assert_eq!(m.body["outcome"], "answer", "{:?}", m.body);
     assert_eq!(m.body["reply_lang"], "en");
