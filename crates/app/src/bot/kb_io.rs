@@ -116,11 +116,16 @@ fn blank(row: &[String]) -> bool {
     row.iter().all(|c| c.trim().is_empty())
 }
 
+/// A good row and its number in the spreadsheet.
+pub type NumberedRow = (usize, domain::knowledge::ImportRow);
+/// A bad row's number and what is wrong with it.
+pub type RowReport = (usize, Vec<RowError>);
+
 /// Checks every row; the good ones (with their row numbers) and the report of the bad ones.
 pub fn check_rows(
     rows: &[Vec<String>],
     default_status: KbStatus,
-) -> Result<(Vec<(usize, domain::knowledge::ImportRow)>, Vec<(usize, Vec<RowError>)>)> {
+) -> Result<(Vec<NumberedRow>, Vec<RowReport>)> {
     let Some(header_at) = rows.iter().position(|r| !blank(r)) else {
         return Err(ParseError::new("file", "the file is empty").into());
     };
@@ -139,7 +144,7 @@ pub fn check_rows(
         )
         .into());
     }
-    let mut good: Vec<(usize, domain::knowledge::ImportRow)> = Vec::new();
+    let mut good: Vec<NumberedRow> = Vec::new();
     let mut bad = Vec::new();
     for (n, cells) in data {
         match parse_import_row(&cols, cells, default_status) {
