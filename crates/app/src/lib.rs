@@ -118,6 +118,8 @@ pub struct App {
     pub(crate) bot_turns: Arc<bot::runtime::TurnLocks>,
     /// Woken after a commit that enqueued a job, so the worker re-reads its next due time.
     pub(crate) jobs_wake: Arc<tokio::sync::Notify>,
+    /// The knowledge base's search indexes, derived per workspace on first use.
+    pub(crate) kb: Arc<bot::knowledge::KbCache>,
 }
 
 impl std::fmt::Debug for App {
@@ -142,6 +144,7 @@ impl App {
             nlu: Arc::default(),
             bot_turns: Arc::default(),
             jobs_wake: Arc::default(),
+            kb: Arc::default(),
         }
     }
 

@@ -136,6 +136,11 @@ pub(crate) fn event_payload(e: &Event) -> String {
         Event::SlaEscalated { ticket, action, user } => {
             json!({"ticket": ticket.to_string(), "action": action, "user": opt(user)})
         }
+        Event::FaqChanged { faq, version } => json!({"faq": faq.to_string(), "version": version}),
+        Event::ArticleChanged { article, version } => {
+            json!({"article": article.to_string(), "version": version})
+        }
+        Event::ReplyTemplateChanged { template } => json!({"template": template.to_string()}),
     };
     v.to_string()
 }
@@ -234,6 +239,17 @@ pub(crate) fn decode_event(kind: &str, payload: &str) -> anyhow::Result<Event> {
             ticket: p(TicketId::parse(s("ticket")?))?,
             action: s("action")?.to_string(),
             user: o("user").map(UserId::parse).transpose().map_err(|e| anyhow!("{e}"))?,
+        },
+        "kb_faq.changed" => Event::FaqChanged {
+            faq: p(domain::FaqId::parse(s("faq")?))?,
+            version: v["version"].as_i64().ok_or_else(|| anyhow!("event payload: no version"))?,
+        },
+        "kb_article.changed" => Event::ArticleChanged {
+            article: p(domain::ArticleId::parse(s("article")?))?,
+            version: v["version"].as_i64().ok_or_else(|| anyhow!("event payload: no version"))?,
+        },
+        "reply_template.changed" => Event::ReplyTemplateChanged {
+            template: p(domain::ReplyTemplateId::parse(s("template")?))?,
         },
         other => anyhow::bail!("unknown event kind {other:?} in the outbox"),
     })

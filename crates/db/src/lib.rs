@@ -23,6 +23,7 @@ pub mod conversations;
 pub mod customers;
 pub mod events;
 pub mod jobs;
+pub mod knowledge;
 pub mod nlu;
 pub mod routing;
 pub mod sla;

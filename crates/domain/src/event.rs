@@ -5,8 +5,9 @@
 use std::fmt;
 
 use crate::{
-    CollaborationId, CompensationId, ConversationId, CustomerId, Department, IntentId, MessageId,
-    NluModelId, ParseError, ProblemCode, TeamId, TicketId, Timestamp, TokenId, UserId, WorkspaceId,
+    ArticleId, CollaborationId, CompensationId, ConversationId, CustomerId, Department, FaqId,
+    IntentId, MessageId, NluModelId, ParseError, ProblemCode, ReplyTemplateId, TeamId, TicketId,
+    Timestamp, TokenId, UserId, WorkspaceId,
     bot::ModelStatus,
     collaboration::CollaborationChange,
     compensation::CompensationChange,
@@ -152,6 +153,20 @@ pub enum Event {
         action: String,
         user: Option<UserId>,
     },
+    /// An FAQ entry was created, edited, published, unpublished or deleted.
+    FaqChanged {
+        faq: FaqId,
+        version: i64,
+    },
+    /// An article was created, edited, published, unpublished or deleted.
+    ArticleChanged {
+        article: ArticleId,
+        version: i64,
+    },
+    /// A reply template was created, changed or deleted.
+    ReplyTemplateChanged {
+        template: ReplyTemplateId,
+    },
 }
 
 impl Event {
@@ -191,6 +206,9 @@ impl Event {
             },
             Event::SlaMetric { .. } => "sla.metric",
             Event::SlaEscalated { .. } => "sla.escalated",
+            Event::FaqChanged { .. } => "kb_faq.changed",
+            Event::ArticleChanged { .. } => "kb_article.changed",
+            Event::ReplyTemplateChanged { .. } => "reply_template.changed",
         }
     }
 }

@@ -57,6 +57,9 @@ id_type! {
     CompensationId = "compensation_id",
     CollaborationId = "collaboration_id",
     TriggerId = "trigger_id",
+    FaqId = "faq_id",
+    ArticleId = "article_id",
+    ReplyTemplateId = "template_id",
 }
 
 #[cfg(test)]

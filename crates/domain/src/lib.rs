@@ -14,6 +14,7 @@ pub mod customer;
 pub mod event;
 pub mod ids;
 pub mod job;
+pub mod knowledge;
 pub mod problem_code;
 pub mod role;
 pub mod ticket;
@@ -33,6 +34,10 @@ pub use crate::{
     event::{Actor, Audience, Event, EventRecord, Viewer},
     ids::*,
     job::Job,
+    knowledge::{
+        Article, ArticleContent, Faq, FaqContent, KbAction, KbContent, KbLang, KbStatus, KbVersion,
+        MatchSettings, ReplyTemplate,
+    },
     problem_code::{ProblemCategory, ProblemCode, ProblemCodeEntry},
     role::{Department, Permission, Role},
     ticket::{Severity, Stage, Status, Ticket, TicketNo, Urgency},

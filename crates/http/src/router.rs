@@ -16,7 +16,7 @@ use crate::{
     error::{ApiError, Code},
     routes::{
         audit, auth, bot, collaboration, compensation, conversations, customers, directory, events,
-        health, nlu, public, routing, sla, stages, tickets, triggers,
+        health, kb, nlu, public, routing, sla, stages, tickets, triggers,
     },
 };
 
@@ -26,7 +26,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
+        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "kb", description = "Knowledge base: FAQ entries, articles, search, matching, reply templates, agent assist"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
     )
 )]
 struct ApiDoc;
@@ -105,6 +105,26 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(nlu::list_models, nlu::train))
         .routes(routes!(nlu::activate_model))
         .routes(routes!(nlu::analyze))
+        .routes(routes!(kb::list_faqs, kb::create_faq))
+        .routes(routes!(kb::get_faq, kb::update_faq, kb::delete_faq))
+        .routes(routes!(kb::publish_faq))
+        .routes(routes!(kb::unpublish_faq))
+        .routes(routes!(kb::faq_versions))
+        .routes(routes!(kb::list_articles, kb::create_article))
+        .routes(routes!(kb::get_article, kb::update_article, kb::delete_article))
+        .routes(routes!(kb::publish_article))
+        .routes(routes!(kb::unpublish_article))
+        .routes(routes!(kb::article_versions))
+        .routes(routes!(kb::import))
+        .routes(routes!(kb::export))
+        .routes(routes!(kb::search_kb))
+        .routes(routes!(kb::reindex))
+        .routes(routes!(kb::match_faq))
+        .routes(routes!(kb::get_settings, kb::put_settings))
+        .routes(routes!(kb::list_templates, kb::create_template))
+        .routes(routes!(kb::update_template, kb::delete_template))
+        .routes(routes!(kb::render_template))
+        .routes(routes!(kb::suggestions))
         .routes(routes!(events::staff_events))
         .routes(routes!(events::staff_ws))
         .routes(routes!(audit::list))

@@ -23,6 +23,16 @@ pub enum BenchCommand {
     /// Durable timers: N timer jobs spread over a window, fired by `huiting serve` processes
     /// (optionally one SIGKILLed and restarted); reports lateness, missing and duplicates.
     Timers(crate::bench_timers::TimersArgs),
+    /// Agent assist: `GET /conversations/{id}/suggestions` over HTTP against the demo FAQ and
+    /// reply templates, one request after another, with the server's own timing.
+    Suggest(SuggestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// Requests (after a warm-up of 20).
+    #[arg(long, default_value_t = 500)]
+    samples: usize,
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +63,7 @@ pub async fn run(cmd: BenchCommand, config: &Config) -> anyhow::Result<()> {
         BenchCommand::Ingest(a) => ingest(a, config).await,
         BenchCommand::Realtime(a) => realtime(a, config).await,
         BenchCommand::Timers(a) => crate::bench_timers::timers(a, config).await,
+        BenchCommand::Suggest(a) => suggest(a, config).await,
     }
 }
 
@@ -334,4 +345,130 @@ async fn client_loop(
         }
     }
     (lat, failures)
+}
+
+/// Customers' messages the suggestion benchmark cycles through.
+const SUGGEST_MESSAGES: &[&str] = &[
+    "我的退款怎么还没到账",
+    "快递好几天没更新了",
+    "空调装好了但是不制冷",
+    "发票抬头写错了能重开吗",
+    "where is my package",
+    "安装师傅一直没联系我",
+];
+
+#[allow(clippy::print_stdout)] // The report is the command's output.
+async fn suggest(a: SuggestArgs, config: &Config) -> anyhow::Result<()> {
+    use app::auth::{BotEditor, Capability, Principal};
+    anyhow::ensure!((1..=100_000).contains(&a.samples), "--samples must be 1 to 100000");
+    let server = start(config).await?;
+    let ws = workspace(&server).await?;
+    let editor = BotEditor::from_principal(Principal {
+        workspace: ws.id,
+        actor: domain::Actor::System,
+        role: domain::Role::Admin,
+        user: None,
+        department: None,
+        teams: Vec::new(),
+        csrf_token: None,
+    })?;
+    let r = server
+        .app
+        .import_faqs(
+            &editor,
+            crate::kb_cli::DEMO_FAQ,
+            app::bot::kb_io::SheetFormat::Csv,
+            domain::KbStatus::Published,
+            false,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for (i, m) in [
+        "{{customer.name}}您好，退款将在1–3个工作日到账。",
+        "{{customer.name}}您好，已为您催促快递。",
+    ]
+    .iter()
+    .enumerate()
+    {
+        server
+            .app
+            .create_template(
+                &editor,
+                app::bot::assist::NewTemplate {
+                    name: format!("话术 {i}"),
+                    body: (*m).to_owned(),
+                    category: String::new(),
+                    tags: vec!["退款".into(), "物流".into()],
+                    lang: domain::KbLang::Zh,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"workspace": ws.slug, "email": "bench@example.com", "password": "bench-password-123"}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("no session cookie")?
+        .to_string();
+    let mut convs = Vec::new();
+    for m in SUGGEST_MESSAGES {
+        let r: Value = http
+            .post(format!("{}/api/v1/public/conversations", server.base))
+            .json(&json!({"public_key": ws.public_key, "name": "王芳", "message": m}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        convs.push(r["conversation"]["id"].as_str().context("no conversation")?.to_string());
+    }
+    let (mut lat, mut server_ms) = (Vec::new(), Vec::new());
+    for i in 0..a.samples + 20 {
+        let conv = &convs[i % convs.len()];
+        let t = Instant::now();
+        let r: Value = http
+            .get(format!("{}/api/v1/conversations/{conv}/suggestions", server.base))
+            .header("cookie", &cookie)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let took = t.elapsed();
+        anyhow::ensure!(
+            r["faqs"].as_array().is_some_and(|f| !f.is_empty()),
+            "no FAQ suggestion: {r}"
+        );
+        if i >= 20 {
+            lat.push(took);
+            server_ms.push(Duration::from_secs_f64(r["took_ms"].as_f64().unwrap_or(0.0) / 1000.0));
+        }
+    }
+    lat.sort();
+    server_ms.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("FAQ entries: {}; messages cycled: {}", r.created, convs.len());
+    println!("| backend | measured | samples | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |");
+    println!("|---|---|---|---|---|---|---|");
+    for (what, v) in [("HTTP round trip", &lat), ("server (took_ms)", &server_ms)] {
+        println!(
+            "| {:?} | {what} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            server.app.db().dialect(),
+            v.len(),
+            ms(percentile(v, 0.5)),
+            ms(percentile(v, 0.95)),
+            ms(percentile(v, 0.99)),
+            ms(*v.last().unwrap_or(&Duration::ZERO))
+        );
+    }
+    Ok(())
 }

@@ -67,6 +67,7 @@ pub async fn seed(
     replay(app, clock, &org, &cases, end.millis(), progress).await?;
     clock.set(end);
     seed_intents(app, &org, progress).await?;
+    seed_knowledge(app, &org, progress).await?;
     summary(app, &org.ws).await
 }
 
@@ -448,6 +449,55 @@ async fn seed_intents(
         .context("queueing the demo's intent model")?;
     Ok(())
 }
+
+/// The demo's knowledge base: the FAQ (`data/demo_faq.csv`, imported through the same path as
+/// a company's spreadsheet) and the reply-template library (`data/demo_reply_templates.tsv`).
+async fn seed_knowledge(
+    app: &App,
+    org: &Org,
+    progress: &dyn Fn(&str, u64, u64),
+) -> anyhow::Result<()> {
+    let editor = BotEditor::from_principal(org.principals[0].clone())
+        .context("the demo admin as bot editor")?;
+    let r = app
+        .import_faqs(
+            &editor,
+            crate::kb_cli::DEMO_FAQ,
+            app::bot::kb_io::SheetFormat::Csv,
+            domain::KbStatus::Published,
+            false,
+        )
+        .await
+        .context("importing the demo FAQ")?;
+    if let Some((row, e)) = r.errors.first() {
+        anyhow::bail!("the demo FAQ has a bad row {row}: {}: {}", e[0].column, e[0].message);
+    }
+    progress("FAQ", r.created as u64, r.rows as u64);
+    let lines: Vec<&str> =
+        DEMO_TEMPLATES.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).collect();
+    for (i, line) in lines.iter().enumerate() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [name, category, tags, lang, body] = f[..] else {
+            anyhow::bail!("demo reply template line {}: expected 5 tab-separated fields", i + 1);
+        };
+        app.create_template(
+            &editor,
+            app::bot::assist::NewTemplate {
+                name: name.to_owned(),
+                body: body.replace("\\n", "\n"),
+                category: category.to_owned(),
+                tags: tags.split(',').map(str::to_owned).collect(),
+                lang: domain::KbLang::parse(lang)?,
+            },
+        )
+        .await
+        .with_context(|| format!("creating the demo reply template {name}"))?;
+        progress("reply templates", i as u64 + 1, lines.len() as u64);
+    }
+    Ok(())
+}
+
+const DEMO_TEMPLATES: &str = include_str!("../data/demo_reply_templates.tsv");
 
 async fn setup(
     app: &App,

@@ -5,6 +5,7 @@ mod bench;
 mod bench_timers;
 mod config;
 mod demo;
+mod kb_cli;
 mod nlu_cli;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -69,6 +70,11 @@ enum Command {
     Nlu {
         #[command(subcommand)]
         command: nlu_cli::NluCommand,
+    },
+    /// The knowledge base: import an FAQ spreadsheet, tune the matcher.
+    Kb {
+        #[command(subcommand)]
+        command: kb_cli::KbCommand,
     },
 }
 
@@ -225,6 +231,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
         }
         Command::Bench { command } => bench::run(command, &config).await?,
         Command::Nlu { command } => nlu_cli::run(command)?,
+        Command::Kb { command } => return kb_cli::run(command, &config).await,
     }
     Ok(ExitCode::SUCCESS)
 }

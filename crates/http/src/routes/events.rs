@@ -84,6 +84,11 @@ pub fn event_dto(d: &Dispatched, for_customer: bool) -> EventDto {
         Event::SlaEscalated { ticket, action, user } => json!({
             "ticket_id": s(ticket), "action": action, "user_id": o(user.map(|u| u.to_string()))
         }),
+        Event::FaqChanged { faq, version } => json!({"faq_id": s(faq), "version": version}),
+        Event::ArticleChanged { article, version } => {
+            json!({"article_id": s(article), "version": version})
+        }
+        Event::ReplyTemplateChanged { template } => json!({"template_id": s(template)}),
     };
     let message = d
         .message

@@ -62,6 +62,17 @@ struct Fx {
     trigger: String,
     /// One trigger per principal, for the DELETE row.
     spare_triggers: Vec<String>,
+    kb: KbFx,
+}
+
+/// Knowledge-base objects: one of each kind, and spares per principal for the DELETE rows.
+struct KbFx {
+    faq: String,
+    article: String,
+    template: String,
+    spare_faqs: Vec<String>,
+    spare_articles: Vec<String>,
+    spare_templates: Vec<String>,
 }
 
 type Body = fn(&Fx, usize) -> Value;
@@ -334,6 +345,75 @@ fn rows() -> Vec<Row> {
             Some(|_, i| json!({"handoff": {"unmatched_in_a_row": 2 + i % 3}})),
         ),
         row("GET", "/api/v1/bot/metrics", ALL_STAFF, None),
+        row("GET", "/api/v1/kb/faqs", ALL_STAFF, None),
+        row(
+            "POST",
+            "/api/v1/kb/faqs",
+            BOT,
+            Some(|_, i| json!({"question": format!("矩阵问题 {i}"), "answer": "答案"})),
+        ),
+        row("GET", "/api/v1/kb/faqs/{id}", ALL_STAFF, None),
+        row(
+            "PATCH",
+            "/api/v1/kb/faqs/{id}",
+            BOT,
+            Some(|_, i| json!({"answer": format!("答案 {i}")})),
+        ),
+        row("POST", "/api/v1/kb/faqs/{id}/publish", BOT, None),
+        row("POST", "/api/v1/kb/faqs/{id}/unpublish", BOT, None),
+        row("GET", "/api/v1/kb/faqs/{id}/versions", ALL_STAFF, None),
+        row("DELETE", "/api/v1/kb/faqs/{id}", BOT, None),
+        row("GET", "/api/v1/kb/articles", ALL_STAFF, None),
+        row(
+            "POST",
+            "/api/v1/kb/articles",
+            BOT,
+            Some(|_, i| json!({"title": format!("矩阵文章 {i}"), "body": "正文"})),
+        ),
+        row("GET", "/api/v1/kb/articles/{id}", ALL_STAFF, None),
+        row(
+            "PATCH",
+            "/api/v1/kb/articles/{id}",
+            BOT,
+            Some(|_, i| json!({"body": format!("正文 {i}")})),
+        ),
+        row("POST", "/api/v1/kb/articles/{id}/publish", BOT, None),
+        row("POST", "/api/v1/kb/articles/{id}/unpublish", BOT, None),
+        row("GET", "/api/v1/kb/articles/{id}/versions", ALL_STAFF, None),
+        row("DELETE", "/api/v1/kb/articles/{id}", BOT, None),
+        row(
+            "POST",
+            "/api/v1/kb/import",
+            BOT,
+            Some(|_, i| json!({"content": format!("问题,答案\n导入问题 {i},答案")})),
+        ),
+        row("GET", "/api/v1/kb/export", ALL_STAFF, None),
+        row("GET", "/api/v1/kb/search?q=%E9%80%80%E8%B4%A7", ALL_STAFF, None),
+        row("POST", "/api/v1/kb/reindex", BOT, None),
+        row("POST", "/api/v1/kb/match", ALL_STAFF, Some(|_, _| json!({"text": "怎么退货"}))),
+        row("GET", "/api/v1/kb/settings", ALL_STAFF, None),
+        row(
+            "PUT",
+            "/api/v1/kb/settings",
+            BOT,
+            Some(|_, _| json!({"answer_threshold": 0.6, "confirm_threshold": 0.3})),
+        ),
+        row("GET", "/api/v1/kb/templates", ALL_STAFF, None),
+        row(
+            "POST",
+            "/api/v1/kb/templates",
+            BOT,
+            Some(|_, i| json!({"name": format!("矩阵话术 {i}"), "body": "{{customer.name}}您好"})),
+        ),
+        row(
+            "PATCH",
+            "/api/v1/kb/templates/{id}",
+            BOT,
+            Some(|_, i| json!({"body": format!("您好 {i}")})),
+        ),
+        row("DELETE", "/api/v1/kb/templates/{id}", BOT, None),
+        row("POST", "/api/v1/kb/templates/{id}/render", ALL_STAFF, Some(|_, _| json!({}))),
+        row("GET", "/api/v1/conversations/{id}/suggestions", READ_ALL, None),
         row("GET", "/api/v1/events", ALL_STAFF, None),
         row("GET", "/api/v1/ws", ALL_STAFF, None),
         row("GET", "/api/v1/audit", AUDIT, None),
@@ -407,8 +487,27 @@ fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
     if method == "DELETE" && path == "/api/v1/triggers/{id}" {
         return path.replace("{id}", &f.spare_triggers[principal]);
     }
+    let kb = &f.kb;
+    match (method, path) {
+        ("DELETE", "/api/v1/kb/faqs/{id}") => {
+            return path.replace("{id}", &kb.spare_faqs[principal]);
+        }
+        ("DELETE", "/api/v1/kb/articles/{id}") => {
+            return path.replace("{id}", &kb.spare_articles[principal]);
+        }
+        ("DELETE", "/api/v1/kb/templates/{id}") => {
+            return path.replace("{id}", &kb.spare_templates[principal]);
+        }
+        _ => {}
+    }
     let id = if path.starts_with("/api/v1/triggers/") {
         &f.trigger
+    } else if path.starts_with("/api/v1/kb/faqs/") {
+        &kb.faq
+    } else if path.starts_with("/api/v1/kb/articles/") {
+        &kb.article
+    } else if path.starts_with("/api/v1/kb/templates/") {
+        &kb.template
     } else if path.starts_with("/api/v1/nlu/intents/") {
         &f.intent
     } else if path.starts_with("/api/v1/nlu/models/") {
@@ -527,6 +626,7 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
         )
         .await;
     assert_eq!(collab.status, 201, "{:?}", collab.body);
+    let kb = kb_fixture(t).await;
     Fx {
         customer,
         ticket,
@@ -548,7 +648,33 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
         collab: s(&collab.body["id"]),
         trigger: s(&trigger.body["id"]),
         spare_triggers,
+        kb,
     }
+}
+
+async fn kb_fixture(t: &TestApp) -> KbFx {
+    let admin = t.as_role("admin@acme.test").await;
+    let ids = |r: test_support::Resp| {
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        s(&r.body["id"])
+    };
+    let faq = ids(admin
+        .post("/api/v1/kb/faqs", json!({"question": "怎么退货", "answer": "申请售后"}))
+        .await);
+    let article =
+        ids(admin.post("/api/v1/kb/articles", json!({"title": "退货须知", "body": "七天"})).await);
+    let template =
+        ids(admin.post("/api/v1/kb/templates", json!({"name": "问候", "body": "您好"})).await);
+    let (mut spare_faqs, mut spare_articles, mut spare_templates) = (vec![], vec![], vec![]);
+    for i in 0..EVERYONE.len() {
+        let q = json!({"question": format!("备用问题 {i}"), "answer": "答"});
+        spare_faqs.push(ids(admin.post("/api/v1/kb/faqs", q).await));
+        let a = json!({"title": format!("备用文章 {i}"), "body": "文"});
+        spare_articles.push(ids(admin.post("/api/v1/kb/articles", a).await));
+        let tp = json!({"name": format!("备用话术 {i}"), "body": "您好"});
+        spare_templates.push(ids(admin.post("/api/v1/kb/templates", tp).await));
+    }
+    KbFx { faq, article, template, spare_faqs, spare_articles, spare_templates }
 }
 
 async fn matrix(t: TestApp) {
@@ -562,8 +688,10 @@ async fn matrix(t: TestApp) {
             }
         }
     }
-    let table: BTreeSet<String> =
-        rows().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    let table: BTreeSet<String> = rows()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path.split('?').next().unwrap_or(r.path)))
+        .collect();
     assert_eq!(
         documented, table,
         "every endpoint needs a row in the authorization matrix (and no stale rows)"

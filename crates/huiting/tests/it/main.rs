@@ -8,6 +8,7 @@ mod cli;
 mod collaboration;
 mod compensation;
 mod crash;
+mod knowledge;
 mod nlu;
 mod realtime;
 mod routing;
