@@ -7,7 +7,7 @@
 
 use domain::{
     Channel, Customer, CustomerId, Faq, IdentityKind, KbLang, MatchSettings, ParseError, Snapshot,
-    knowledge::render,
+    WorkspaceId, knowledge::render,
 };
 use search::MatchConfig;
 
@@ -157,20 +157,36 @@ impl App {
         if text.is_empty() || text.chars().count() > 500 {
             return Err(ParseError::new("text", "1 to 500 characters").into());
         }
+        let analysis = self.analyze(s, text).await?;
+        self.match_analysed(s.workspace, input, &analysis).await
+    }
+
+    /// Matches a message already analysed (the bot analyses each message once).
+    pub(crate) async fn match_analysed(
+        &self,
+        ws: WorkspaceId,
+        input: &MatchInput,
+        analysis: &nlu::Analysis,
+    ) -> Result<MatchOutcome> {
+        let text: String = input.text.trim().chars().take(500).collect();
+        let text = text.as_str();
+        let s_workspace = ws;
         let customer = match input.customer {
             Some(id) => {
                 let mut c = self.db.read().await?;
-                Some(db::customers::get(&mut c, s.workspace, id).await?.or_not_found("customer")?)
+                Some(db::customers::get(&mut c, s_workspace, id).await?.or_not_found("customer")?)
             }
             None => None,
         };
-        let settings = self.match_settings(s).await?;
-        let analysis = self.analyze(s, text).await?;
+        let settings = {
+            let mut c = self.db.read().await?;
+            db::knowledge::settings_get(&mut c, ws).await?.unwrap_or(DEFAULT_SETTINGS)
+        };
         let intent = analysis.intent.as_ref().and_then(|p| {
             p.label().map(|l| (l.to_owned(), p.top.first().map_or(0.0, |t| t.confidence)))
         });
-        let data = self.match_data(s.workspace).await?;
-        let kb = self.kb(s.workspace).await?;
+        let data = self.match_data(s_workspace).await?;
+        let kb = self.kb(s_workspace).await?;
         let bm25 = kb.index.question_scores(text, true, 30)?;
         let scored = data.matcher.score(
             text,
@@ -215,7 +231,7 @@ impl App {
         };
         let workspace_name = {
             let mut c = self.db.read().await?;
-            db::workspaces::by_id(&mut c, s.workspace).await?.map(|w| w.name)
+            db::workspaces::by_id(&mut c, s_workspace).await?.map(|w| w.name)
         };
         let candidates: Vec<MatchCandidate> = usable
             .iter()

@@ -9,8 +9,8 @@
 use std::collections::VecDeque;
 
 use dialogue::{
-    BotConfig, Button, Command, Context, HandoffReason, Input, Lang, Match, Pick, SlotKind, State,
-    Understanding, Value, Vars, prefill,
+    BotConfig, Button, Candidate, Command, Context, HandoffReason, Input, Lang, Match, Pick,
+    SlotKind, State, Understanding, Value, Vars, prefill,
 };
 use domain::{
     Actor, BotOutcomeId, ConversationId, Handler, Message, ProblemCode, Role, SenderKind, Severity,
@@ -21,6 +21,7 @@ use nlu::entities::{EntityKind, EntityValue};
 use crate::{
     App, Result,
     auth::{Admin, Agent, Capability, Principal, Staff, Visitor},
+    bot::matching::{MatchCandidate, MatchInput, MatchKind},
     error::OrNotFound,
     intake::{NewMessage, conversations::From},
     tickets::NewTicket,
@@ -209,14 +210,45 @@ impl App {
     }
 
     /// Language, intent, entities and the knowledge base's verdict on a customer message.
-    pub(crate) async fn understand(&self, ws: WorkspaceId, text: &str) -> Result<Understanding> {
+    pub(crate) async fn understand(
+        &self,
+        ws: WorkspaceId,
+        conversation: &domain::Conversation,
+        text: &str,
+    ) -> Result<Understanding> {
         let a = self.analyze_in(ws, text).await?;
         let intent = a.intent.as_ref().and_then(|p| p.label()).map(str::to_owned);
+        let matched = if text.trim().is_empty() {
+            Match::NoMatch
+        } else {
+            let input = MatchInput {
+                text: text.to_owned(),
+                channel: Some(conversation.channel),
+                customer: Some(conversation.customer),
+            };
+            let outcome = self.match_analysed(ws, &input, &a).await?;
+            let candidate = |c: &MatchCandidate| Candidate {
+                id: c.faq.id.to_string(),
+                question: c.faq.content.question.clone(),
+                answer: c.answer.clone(),
+                intent: c.faq.content.intent.clone(),
+            };
+            match outcome.kind {
+                MatchKind::Answer => outcome
+                    .candidates
+                    .first()
+                    .map_or(Match::NoMatch, |c| Match::Answer(candidate(c))),
+                MatchKind::Confirm => {
+                    Match::Confirm(outcome.candidates.iter().map(candidate).collect())
+                }
+                MatchKind::NoMatch => Match::NoMatch,
+            }
+        };
         Ok(Understanding {
             text: text.to_owned(),
             lang: lang_of(a.lang),
             intent,
-            matched: Match::NoMatch,
+            matched,
             strong_negative: a.sentiment.strong_negative,
             values: values(&a.entities),
         })
@@ -255,7 +287,7 @@ impl App {
             ]),
         };
         let understood = match &start {
-            Start::Message(text) => Some(self.understand(ws, text).await?),
+            Start::Message(text) => Some(self.understand(ws, &conversation, text).await?),
             Start::Opened | Start::Pick(_) => None,
         };
         let first = match (start, &understood) {

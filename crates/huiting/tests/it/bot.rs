@@ -181,3 +181,40 @@ async fn buttons_are_checked_(t: TestApp) {
     assert!(r.body["replies"].as_array().unwrap().is_empty());
 }
 on_backends!(buttons_are_checked, buttons_are_checked_);
+
+async fn answers_from_the_knowledge_base_and_a_low_rating_hands_off_(t: TestApp) {
+    let admin = t.as_role("admin@acme.test").await;
+    let r = admin
+        .post(
+            "/api/v1/kb/faqs",
+            json!({"question": "如何办理退货", "variants": ["退货流程是什么", "怎么退货"],
+                   "answer": "{{customer.name}}您好，签收7天内可在订单页申请退货。"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let id = s(&r.body["id"]);
+    assert_eq!(admin.post(&format!("/api/v1/kb/faqs/{id}/publish"), json!({})).await.status, 200);
+    let (v, conv, bot) = open(&t, "怎么退货").await;
+    let r = replies(&bot);
+    assert_eq!(r[1], "测试客户您好，签收7天内可在订单页申请退货。", "{bot}");
+    assert!(r[2].contains("打分"), "{bot}");
+    let payloads: Vec<String> =
+        bot["buttons"].as_array().unwrap().iter().map(|b| s(&b["payload"])).collect();
+    assert_eq!(payloads, ["rate:1", "rate:2", "rate:3", "rate:4", "rate:5"]);
+    let p = v
+        .post(
+            &format!("/api/v1/public/conversations/{conv}/bot/pick"),
+            json!({"payload": "rate:2"}),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{:?}", p.body);
+    assert_eq!(s(&p.body["handoff"]), "low_rating", "{:?}", p.body);
+    let agent = t.as_role("agent@acme.test").await;
+    let m = agent.get("/api/v1/bot/metrics").await;
+    assert_eq!(m.body["answered"], 1, "{:?}", m.body);
+    assert_eq!(m.body["rating_by_intent"][0]["mean"], 2.0, "{:?}", m.body);
+}
+on_backends!(
+    answers_from_the_knowledge_base_and_a_low_rating_hands_off,
+    answers_from_the_knowledge_base_and_a_low_rating_hands_off_
+);
