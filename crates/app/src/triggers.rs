@@ -3,7 +3,7 @@
 //! ticket changes run the event-driven rules in the same transaction, and the hourly
 //! `RunAutomations` job (enqueued when a time-driven rule is saved, re-enqueued by each run while
 //! one exists) runs the time-driven ones over the active tickets. `ticket.hours_in_status` is
-//! counted from the ticket's last change. Evaluation is pure (`workflow::rules::run`); this module only
+//! counted from the ticket's latest creation or status change in the audit log. Evaluation is pure (`workflow::rules::run`); this module only
 //! loads the facts and applies the commands, as `system`, audited like any change.
 //!
 //! What the commands do here: field, tag and assignment changes are applied to the ticket; a
@@ -250,7 +250,14 @@ impl App {
         let before = db::tickets::get(tx, ws, ticket).await?.or_not_found("ticket")?;
         let customer =
             db::customers::get(tx, ws, before.customer).await?.or_not_found("customer")?;
-        let mut facts = Facts::of_ticket(&before, before.updated_at, now);
+        // Since the ticket entered its status (a status change in this very transaction is not
+        // committed yet; then it is now).
+        let since = if before.updated_at == now {
+            now
+        } else {
+            db::tickets::status_since(tx, ws, ticket).await?.unwrap_or(before.updated_at)
+        };
+        let mut facts = Facts::of_ticket(&before, since, now);
         facts
             .text("customer.tier", customer.tier.as_str())
             .text("customer.name", customer.name.clone())

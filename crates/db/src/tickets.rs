@@ -323,3 +323,22 @@ pub async fn active_of_conversations(
     let rows = b.query(sql).fetch_all(c).await?;
     rows.iter().map(ticket).collect()
 }
+
+/// When the ticket entered its current status: its latest creation or status-change audit
+/// entry (committed ones; a change in the caller's open transaction is not seen).
+pub async fn status_since(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    ticket: TicketId,
+) -> Result<Option<domain::Timestamp>> {
+    let r = sqlx::query(
+        "SELECT MAX(at) AS at FROM audit_log
+         WHERE workspace_id = $1 AND object_type = 'ticket' AND object_id = $2
+           AND action IN ('ticket.create', 'ticket.status')",
+    )
+    .bind(ws.to_string())
+    .bind(ticket.to_string())
+    .fetch_one(c)
+    .await?;
+    crate::opt_ts(&r, "at")
+}
