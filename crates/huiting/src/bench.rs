@@ -129,9 +129,26 @@ async fn workspace(server: &Server) -> anyhow::Result<domain::Workspace> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     // These benchmarks measure storage and fan-out; the bot's turns have their own.
     let http = reqwest::Client::new();
+    let (cookie, csrf) = login(&http, server, &ws.slug).await?;
+    http.put(format!("{}/api/v1/bot/settings", server.base))
+        .header("cookie", cookie)
+        .header("x-csrf-token", csrf)
+        .json(&json!({"enabled": false}))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(ws)
+}
+
+/// Logs in as the bench admin: the session cookie and the CSRF token.
+async fn login(
+    http: &reqwest::Client,
+    server: &Server,
+    slug: &str,
+) -> anyhow::Result<(String, String)> {
     let login = http
         .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&json!({"workspace": ws.slug, "email": "bench@example.com", "password": "bench-password-123"}))
+        .json(&json!({"workspace": slug, "email": "bench@example.com", "password": "bench-password-123"}))
         .send()
         .await?
         .error_for_status()?;
@@ -143,14 +160,7 @@ async fn workspace(server: &Server) -> anyhow::Result<domain::Workspace> {
         .context("no session cookie")?
         .to_string();
     let body: Value = login.json().await?;
-    http.put(format!("{}/api/v1/bot/settings", server.base))
-        .header("cookie", cookie)
-        .header("x-csrf-token", body["csrf_token"].as_str().unwrap_or_default())
-        .json(&json!({"enabled": false}))
-        .send()
-        .await?
-        .error_for_status()?;
-    Ok(ws)
+    Ok((cookie, body["csrf_token"].as_str().unwrap_or_default().to_owned()))
 }
 
 #[allow(clippy::print_stdout)] // The report is the command's output.
@@ -161,19 +171,7 @@ async fn realtime(a: RealtimeArgs, config: &Config) -> anyhow::Result<()> {
     let server = start(config).await?;
     let ws = workspace(&server).await?;
     let http = reqwest::Client::new();
-    let login = http
-        .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&json!({"workspace": ws.slug, "email": "bench@example.com", "password": "bench-password-123"}))
-        .send()
-        .await?
-        .error_for_status()?;
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("no session cookie")?
-        .to_string();
+    let (cookie, _) = login(&http, &server, &ws.slug).await?;
     let mut req =
         format!("{}/api/v1/ws", server.base.replace("http://", "ws://")).into_client_request()?;
     req.headers_mut().insert("cookie", cookie.parse()?);
@@ -406,19 +404,7 @@ async fn suggest(a: SuggestArgs, config: &Config) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let http = reqwest::Client::new();
-    let login = http
-        .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&json!({"workspace": ws.slug, "email": "bench@example.com", "password": "bench-password-123"}))
-        .send()
-        .await?
-        .error_for_status()?;
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("no session cookie")?
-        .to_string();
+    let (cookie, _) = login(&http, &server, &ws.slug).await?;
     let mut convs = Vec::new();
     for m in SUGGEST_MESSAGES {
         let r: Value = http

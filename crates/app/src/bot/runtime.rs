@@ -78,6 +78,10 @@ enum Start {
     Pick(Pick),
 }
 
+/// The office calendar, parsed once rather than on every customer message.
+static OFFICE: std::sync::LazyLock<workflow::sla::Calendars> =
+    std::sync::LazyLock::new(workflow::defaults::default_calendars);
+
 /// The redaction shown instead of a connector's secret; saving it back keeps the secret.
 pub const SECRET_MASK: &str = "********";
 
@@ -171,7 +175,7 @@ impl App {
     /// Whether people are at work now, by the default office calendar (Asia/Shanghai, Mon–Fri
     /// 09:00–12:00 and 13:30–18:00).
     fn humans_at_work(&self, now: Timestamp) -> bool {
-        workflow::defaults::default_calendars().values().next().is_none_or(|c| c.is_open(now))
+        OFFICE.values().next().is_none_or(|c| c.is_open(now))
     }
 
     /// The widget opened: the welcome message (once per conversation).
