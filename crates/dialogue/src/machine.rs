@@ -251,6 +251,9 @@ pub struct State {
     /// Unmatched messages in a row.
     pub unmatched: u32,
     pub welcomed: bool,
+    /// Nobody picked up and the bot offered to take a message: typing the button's label
+    /// ("留言") takes the offer too.
+    pub offered_message: bool,
 }
 
 impl State {
@@ -335,7 +338,19 @@ impl<'a> Turn<'a> {
         }
         match std::mem::take(&mut self.state.phase) {
             Phase::Human { reason } => {
-                self.state.phase = Phase::Human { reason };
+                let t = self.config.texts.leave_message.clone();
+                let typed = u.text.trim();
+                if self.state.offered_message
+                    && (typed.eq_ignore_ascii_case(t.zh.trim())
+                        || typed.eq_ignore_ascii_case(t.en.trim()))
+                {
+                    self.state.offered_message = false;
+                    let text = self.text(&self.config.texts.leave_message_prompt);
+                    self.say(text, Vec::new());
+                    self.state.phase = Phase::LeavingMessage { reason };
+                } else {
+                    self.state.phase = Phase::Human { reason };
+                }
                 return;
             }
             Phase::LeavingMessage { reason } => {
@@ -382,8 +397,16 @@ impl<'a> Turn<'a> {
 
     /// A message with no pending question: a flow by intent, else the knowledge base.
     fn fresh(&mut self, u: &Understanding) {
+        // A flow starts by intent unless the knowledge base answers confidently with an
+        // entry of another intent (or none) and the message carries none of the flow's
+        // values: "包邮吗" is the shipping FAQ even if the classifier leans to "logistics".
         let started = u.intent.as_deref().and_then(|intent| {
             self.config.flows.iter().find(|f| f.intents.iter().any(|i| i == intent))
+        });
+        let started = started.filter(|flow| {
+            let kb_elsewhere = matches!(&u.matched, Match::Answer(c)
+                if !c.intent.as_deref().is_some_and(|i| flow.intents.iter().any(|f| f == i)));
+            !kb_elsewhere || flow.slots.iter().any(|s| value_for(&s.kind, u, false).is_some())
         });
         if let Some(flow) = started {
             self.state.unmatched = 0;
@@ -474,6 +497,7 @@ impl<'a> Turn<'a> {
             (Phase::Confirming { .. }, Pick::NoneOfThese) => self.unmatched(""),
             (Phase::Rating { id, intent }, Pick::Rating(score)) => self.rated(id, intent, score),
             (Phase::Human { reason }, Pick::LeaveMessage) => {
+                self.state.offered_message = false;
                 let text = self.text(&self.config.texts.leave_message_prompt);
                 self.say(text, Vec::new());
                 self.state.phase = Phase::LeavingMessage { reason };
@@ -502,10 +526,15 @@ impl<'a> Turn<'a> {
             filled.insert(slot.name.clone(), v);
             return self.continue_flow(flow, filled);
         }
-        // Not a value but a question the knowledge base answers: the customer moved on.
-        if matches!(u.matched, Match::Answer(_))
-            || u.intent.as_deref().is_some_and(|i| !flow.intents.iter().any(|f| f == i))
-        {
+        // Not a value but a question the knowledge base answers, or one that starts another
+        // flow and the knowledge base recognises too: the customer moved on. (Otherwise the
+        // intent is only the classifier's nearest guess for an answer such as "I don't
+        // remember": asked again.)
+        let other_flow = u.intent.as_deref().is_some_and(|i| {
+            !flow.intents.iter().any(|f| f == i)
+                && self.config.flows.iter().any(|f| f.intents.iter().any(|x| x == i))
+        });
+        if matches!(u.matched, Match::Answer(_)) || (other_flow && u.matched != Match::NoMatch) {
             return self.fresh(u);
         }
         let attempts = attempts + 1;
@@ -598,6 +627,7 @@ impl<'a> Turn<'a> {
                 payload: Pick::LeaveMessage.payload(),
             };
             self.say(text, vec![button]);
+            self.state.offered_message = true;
         }
     }
 }

@@ -47,10 +47,21 @@ const TZ: i64 = 8 * HOUR;
 /// Seeds the demo company if the workspace `demo` does not exist yet; otherwise returns the
 /// summary of the existing one (reads counts from the db, logins are the fixed demo ones).
 /// `end` is "now": the history spans the 30 days before it.
+/// What to seed besides the company, its staff and its bot.
+#[derive(Debug, Clone)]
+pub struct SeedOptions {
+    /// The month of customers, conversations and tickets (off: only the company and its bot,
+    /// in a few seconds, for trying the bot and for the conversation scripts).
+    pub history: bool,
+    /// Where the demo order system listens; the bot's connectors are seeded with it.
+    pub orders_listen: String,
+}
+
 pub async fn seed(
     app: &App,
     clock: &ManualClock,
     end: Timestamp,
+    options: &SeedOptions,
     progress: &dyn Fn(&str, u64, u64),
 ) -> anyhow::Result<DemoSummary> {
     match app.workspace_by_slug(SLUG).await {
@@ -61,13 +72,20 @@ pub async fn seed(
     let mut rng = Rng(0x4854_2026_0d3e_5eed);
     let start = end.millis() - 30 * DAY;
     let mut org = setup(app, clock, start - 4 * HOUR, progress).await?;
-    let people = people(&mut rng, end.millis());
-    import_customers(app, clock, &mut org, &people, start - 2 * HOUR, progress).await?;
-    let cases = plan(&mut rng, &people, start, end.millis());
-    replay(app, clock, &org, &cases, end.millis(), progress).await?;
+    if options.history {
+        let people = people(&mut rng, end.millis());
+        import_customers(app, clock, &mut org, &people, start - 2 * HOUR, progress).await?;
+        let cases = plan(&mut rng, &people, start, end.millis());
+        replay(app, clock, &org, &cases, end.millis(), progress).await?;
+    }
     clock.set(end);
     seed_intents(app, &org, progress).await?;
     seed_knowledge(app, &org, progress).await?;
+    let admin = app::auth::Admin::from_principal(org.principals[0].clone())
+        .context("the demo admin")?;
+    app.set_bot_settings(&admin, crate::demo_bot::config(&options.orders_listen))
+        .await
+        .context("configuring the demo bot's flows and connectors")?;
     summary(app, &org.ws).await
 }
 
@@ -258,18 +276,16 @@ impl Org {
 const INTENTS: &[(&str, &str, &[&str])] = &[
     (
         "order.track",
-        "查询订单和物流",
+        "订单和物流在哪里查（操作方法）",
         &[
-            "我的订单到哪了",
-            "快递怎么还没到",
-            "查一下物流",
-            "订单什么时候能送到",
-            "包裹到哪里了",
+            "怎么查看我的订单",
+            "在哪里看物流信息",
+            "订单列表在哪",
             "物流信息一直没更新",
-            "帮我看看订单状态",
-            "我买的东西发货了吗",
-            "where is my order",
-            "track my package",
+            "下单后多久发货",
+            "显示签收了但我没收到",
+            "how do i track my order",
+            "where can i see my orders",
         ],
     ),
     (
@@ -308,10 +324,10 @@ const INTENTS: &[(&str, &str, &[&str])] = &[
             "怎么申请退货",
             "东西不想要了能退吗",
             "七天无理由退货怎么操作",
-            "申请退款",
+            "退货可以上门取件吗",
+            "退货寄到哪个地址",
             "退货流程是什么",
             "可以退钱吗",
-            "i want a refund",
             "how do i return this",
         ],
     ),
@@ -353,6 +369,8 @@ const INTENTS: &[(&str, &str, &[&str])] = &[
             "预约上门维修",
             "保修多长时间",
             "my washing machine is broken",
+            "how long is the warranty",
+            "is it still under warranty",
             "book a repair",
         ],
     ),
@@ -388,11 +406,75 @@ const INTENTS: &[(&str, &str, &[&str])] = &[
         &[
             "会员有什么权益",
             "积分怎么用",
-            "优惠券用不了",
             "我的积分过期了吗",
             "怎么升级会员",
             "plus会员怎么开通",
             "how do points work",
+        ],
+    ),
+    (
+        "shipping.info",
+        "运费、快递公司和配送范围",
+        &[
+            "运费怎么算",
+            "需要付运费吗",
+            "发什么快递",
+            "能指定快递公司吗",
+            "偏远地区能送吗",
+            "可以合并发货吗",
+            "几个订单一起发货",
+            "是哪家快递公司送",
+            "能送到国外吗",
+            "可以自提吗",
+            "大家电送货上楼吗",
+            "配送范围有哪些",
+            "is shipping free",
+            "which courier do you use",
+            "do you deliver abroad",
+        ],
+    ),
+    (
+        "payment",
+        "付款方式和支付问题",
+        &[
+            "支持哪些付款方式",
+            "可以分期吗",
+            "付款失败怎么办",
+            "能用信用卡吗",
+            "能货到付款吗",
+            "对公转账可以吗",
+            "支付不成功",
+            "扣款了订单还是待付款",
+            "what payment methods do you take",
+            "can i pay in instalments",
+        ],
+    ),
+    (
+        "promotion",
+        "优惠券、活动和价保",
+        &[
+            "优惠券怎么用",
+            "优惠券用不了",
+            "满减能和券一起用吗",
+            "活动什么时候结束",
+            "买完就降价了",
+            "能申请价保吗",
+            "以旧换新有补贴吗",
+            "有什么优惠活动",
+            "is there a discount",
+            "price dropped after i bought it",
+        ],
+    ),
+    (
+        "product.genuine",
+        "正品和授权",
+        &[
+            "商品是正品吗",
+            "有没有假货",
+            "是官方授权的吗",
+            "怎么验证防伪码",
+            "是原装的吗",
+            "is it genuine",
         ],
     ),
     (
@@ -431,7 +513,8 @@ async fn seed_intents(
 ) -> anyhow::Result<()> {
     let editor = BotEditor::from_principal(org.principals[0].clone())
         .context("the demo admin as bot editor")?;
-    for (i, (name, description, examples)) in INTENTS.iter().enumerate() {
+    let all: Vec<_> = INTENTS.iter().chain(crate::demo_bot::FLOW_INTENTS).collect();
+    for (i, (name, description, examples)) in all.iter().enumerate() {
         app.create_intent(
             &editor,
             NewIntent {
@@ -442,7 +525,7 @@ async fn seed_intents(
         )
         .await
         .with_context(|| format!("creating the demo intent {name}"))?;
-        progress("intents", i as u64 + 1, INTENTS.len() as u64);
+        progress("intents", i as u64 + 1, all.len() as u64);
     }
     app.request_training(&editor, domain::ModelKind::Intent)
         .await

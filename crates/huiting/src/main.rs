@@ -3,8 +3,12 @@
 
 mod bench;
 mod bench_timers;
+mod bot_cli;
+mod bot_script;
 mod config;
 mod demo;
+mod demo_bot;
+mod demo_oms;
 mod kb_cli;
 mod nlu_cli;
 
@@ -48,8 +52,9 @@ struct Common {
 enum Command {
     /// Runs the server: API, realtime, background jobs.
     Serve,
-    /// Seeds a demo company (once) and runs the server.
-    Demo,
+    /// Seeds a demo company (once) and runs the server, with the demo order system the bot's
+    /// connectors call.
+    Demo(DemoArgs),
     /// Applies database migrations and exits.
     Migrate,
     /// Prints the example configuration with every key and its default.
@@ -76,6 +81,25 @@ enum Command {
         #[command(subcommand)]
         command: kb_cli::KbCommand,
     },
+    /// The bot: chat with it in the terminal, run conversation scripts.
+    Bot {
+        #[command(subcommand)]
+        command: bot_cli::BotCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Where the demo order system listens (fixed when the demo is first seeded: the bot's
+    /// connectors are configured with it).
+    #[arg(long, default_value = demo_oms::DEFAULT_LISTEN)]
+    orders_listen: String,
+    /// Seed only the company, its staff and its bot, without the month of history (seconds).
+    #[arg(long)]
+    no_history: bool,
+    /// Seed and exit instead of serving.
+    #[arg(long)]
+    seed_only: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,9 +201,17 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             let db = connect(&config).await?;
             serve(&config, db, None).await?;
         }
-        Command::Demo => {
+        Command::Demo(d) => {
             let db = connect(&config).await?;
-            let summary = seed_demo(&config, &db).await?;
+            let options = demo::SeedOptions {
+                history: !d.no_history,
+                orders_listen: d.orders_listen.clone(),
+            };
+            let summary = seed_demo(&config, &db, &options).await?;
+            if d.seed_only {
+                println!("demo workspace '{}' seeded", summary.workspace_slug);
+                return Ok(ExitCode::SUCCESS);
+            }
             serve(&config, db, Some(summary)).await?;
         }
         Command::Audit { command: AuditCommand::Verify } => {
@@ -232,11 +264,16 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
         Command::Bench { command } => bench::run(command, &config).await?,
         Command::Nlu { command } => nlu_cli::run(command)?,
         Command::Kb { command } => return kb_cli::run(command, &config).await,
+        Command::Bot { command } => return bot_cli::run(command, &config).await,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn seed_demo(config: &Config, db: &db::Db) -> anyhow::Result<demo::DemoSummary> {
+async fn seed_demo(
+    config: &Config,
+    db: &db::Db,
+    options: &demo::SeedOptions,
+) -> anyhow::Result<demo::DemoSummary> {
     let end = app::SystemClock.now();
     let clock = app::ManualClock::new(end);
     let app = app::App::new(db.clone(), Arc::new(clock.clone()), config.app_settings());
@@ -251,7 +288,7 @@ async fn seed_demo(config: &Config, db: &db::Db) -> anyhow::Result<demo::DemoSum
         bar.set_length(total);
         bar.set_position(done);
     };
-    let summary = demo::seed(&app, &clock, end, &progress).await?;
+    let summary = demo::seed(&app, &clock, end, options, &progress).await?;
     bar.finish_and_clear();
     Ok(summary)
 }
@@ -268,6 +305,30 @@ async fn serve(config: &Config, db: db::Db, demo: Option<demo::DemoSummary>) -> 
             )
         })?;
     let addr: SocketAddr = listener.local_addr()?;
+    if let Some(d) = &demo {
+        // The order system the demo bot's connectors call, where they were seeded to call it.
+        let cfg = {
+            let ws = app.workspace_by_slug(&d.workspace_slug).await?;
+            let p = app::auth::Principal {
+                workspace: ws.id,
+                actor: domain::Actor::System,
+                role: domain::Role::Admin,
+                user: None,
+                department: None,
+                teams: Vec::new(),
+                csrf_token: None,
+            };
+            use app::auth::Capability as _;
+            app.bot_settings(&app::auth::Staff::from_principal(p)?).await?
+        };
+        if demo_oms::ensure(&cfg).await? {
+            if let Some(a) = demo_oms::address_in(&cfg) {
+                tracing::info!(address = %a, "demo order system listening");
+            }
+        } else if demo_oms::address_in(&cfg).is_some() {
+            tracing::warn!("the demo order system's port is taken; the bot's order lookups go to whoever serves it");
+        }
+    }
     let worker = tokio::spawn(app.clone().run_worker(
         format!("worker-{}", std::process::id()),
         Duration::from_millis(config.jobs.poll_interval_ms),

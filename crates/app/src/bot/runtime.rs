@@ -27,21 +27,45 @@ use crate::{
     tickets::NewTicket,
 };
 
-/// Striped locks: a conversation's turns never interleave, without a map to clean up.
+/// Striped locks: a conversation's turns never interleave, without a map to clean up. Also
+/// holds the simulated connector fault (`huiting bot test`'s `@connector down`).
 #[derive(Debug)]
-pub struct TurnLocks([tokio::sync::Mutex<()>; 64]);
+pub struct TurnLocks {
+    locks: [tokio::sync::Mutex<()>; 64],
+    fault: std::sync::Mutex<Option<ConnectorFault>>,
+}
 
 impl Default for TurnLocks {
     fn default() -> Self {
-        TurnLocks(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
+        TurnLocks {
+            locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
+            fault: std::sync::Mutex::new(None),
+        }
     }
 }
 
 impl TurnLocks {
     fn of(&self, c: ConversationId) -> &tokio::sync::Mutex<()> {
         let b = c.as_uuid().as_u128();
-        &self.0[(b as usize ^ (b >> 64) as usize) % self.0.len()]
+        &self.locks[(b as usize ^ (b >> 64) as usize) % self.locks.len()]
     }
+}
+
+/// What the bot understood of one customer message: the analysis `huiting bot shell` shows.
+#[derive(Debug, Clone, Default)]
+pub struct TurnAnalysis {
+    /// The detected language code (`zh`, `en`, `ja`…).
+    pub lang: String,
+    /// The classifier's best intent and its confidence, and whether it was confident enough.
+    pub intent: Option<(String, f32)>,
+    pub in_scope: bool,
+    /// `answer`, `confirm` or `no_match`.
+    pub matched: &'static str,
+    /// The knowledge base's best entries (question, score).
+    pub faqs: Vec<(String, f64)>,
+    pub strong_negative: bool,
+    /// Slot values found (`order_no=DD…`).
+    pub entities: Vec<String>,
 }
 
 /// What one bot turn did, for the caller (the widget shows the replies and buttons at once).
@@ -53,6 +77,33 @@ pub struct Turn {
     pub handoff: Option<HandoffReason>,
     /// The ticket opened by a hand-off or a left message.
     pub ticket: Option<Ticket>,
+    /// The analysis of the customer's message (turns started by a message).
+    pub analysis: Option<TurnAnalysis>,
+    /// The dialogue phase after the turn (`bot`, `rating`, `filling:order_status.order_no`…).
+    pub state: String,
+}
+
+/// A connector failure to simulate instead of calling (for conversation scripts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectorFault {
+    /// As if the company's system refused the connection.
+    Down,
+    /// As if it did not answer within the connector's timeout.
+    Timeout,
+}
+
+/// A short name of a dialogue phase, for the shell and the scripts' `state:` check.
+pub fn phase_name(p: &dialogue::Phase) -> String {
+    use dialogue::Phase;
+    match p {
+        Phase::Bot => "bot".into(),
+        Phase::Confirming { .. } => "confirming".into(),
+        Phase::Filling { flow, slot, .. } => format!("filling:{flow}.{slot}"),
+        Phase::Calling { flow, .. } => format!("calling:{flow}"),
+        Phase::Rating { .. } => "rating".into(),
+        Phase::Human { reason } => format!("human:{}", reason.name()),
+        Phase::LeavingMessage { reason } => format!("leaving_message:{}", reason.name()),
+    }
 }
 
 /// Bot metrics over a period (BOT-8, AN-2).
@@ -219,9 +270,22 @@ impl App {
         ws: WorkspaceId,
         conversation: &domain::Conversation,
         text: &str,
-    ) -> Result<Understanding> {
+    ) -> Result<(Understanding, TurnAnalysis)> {
         let a = self.analyze_in(ws, text).await?;
         let intent = a.intent.as_ref().and_then(|p| p.label()).map(str::to_owned);
+        let mut shown = TurnAnalysis {
+            lang: a.lang.code().to_owned(),
+            intent: a
+                .intent
+                .as_ref()
+                .and_then(|p| p.top.first())
+                .map(|s| (s.label.clone(), s.confidence)),
+            in_scope: intent.is_some(),
+            matched: "no_match",
+            faqs: Vec::new(),
+            strong_negative: a.sentiment.strong_negative,
+            entities: Vec::new(),
+        };
         let matched = if text.trim().is_empty() {
             Match::NoMatch
         } else {
@@ -231,6 +295,12 @@ impl App {
                 customer: Some(conversation.customer),
             };
             let outcome = self.match_analysed(ws, &input, &a).await?;
+            shown.matched = outcome.kind.as_str();
+            shown.faqs = outcome
+                .candidates
+                .iter()
+                .map(|c| (c.faq.content.question.clone(), c.score))
+                .collect();
             let candidate = |c: &MatchCandidate| Candidate {
                 id: c.faq.id.to_string(),
                 question: c.faq.content.question.clone(),
@@ -248,14 +318,36 @@ impl App {
                 MatchKind::NoMatch => Match::NoMatch,
             }
         };
-        Ok(Understanding {
+        // A message that is only an order number, a phone or a digit says nothing about the
+        // customer's language: the conversation keeps the one it has.
+        let mut rest = String::with_capacity(text.len());
+        let mut at = 0;
+        for e in &a.entities {
+            if let Some(before) = text.get(at..e.start).filter(|_| e.end >= e.start) {
+                rest.push_str(before);
+                at = e.end;
+            }
+        }
+        rest.push_str(text.get(at..).unwrap_or_default());
+        let wordy = rest.chars().filter(|c| c.is_alphabetic()).count() >= 2;
+        let u = Understanding {
             text: text.to_owned(),
-            lang: lang_of(a.lang),
+            lang: if wordy { lang_of(a.lang) } else { None },
             intent,
             matched,
             strong_negative: a.sentiment.strong_negative,
             values: values(&a.entities),
-        })
+        };
+        shown.entities = u.values.iter().map(|v| format!("{}={}", v.kind.name(), v.value)).collect();
+        Ok((u, shown))
+    }
+
+    /// Makes every connector call of this process fail as `fault` says, without calling, until
+    /// set back to `None` (`huiting bot test`'s `@connector down|timeout|up`).
+    pub fn simulate_connector_fault(&self, fault: Option<ConnectorFault>) {
+        if let Ok(mut f) = self.bot_turns.fault.lock() {
+            *f = fault;
+        }
     }
 
     async fn bot_turn(&self, ws: WorkspaceId, conv: ConversationId, start: Start) -> Result<Turn> {
@@ -274,11 +366,13 @@ impl App {
         let mut state = state.unwrap_or_else(|| State::new(&cfg));
         let mut turn = Turn::default();
         if !cfg.enabled {
+            turn.state = "off".into();
             return Ok(turn);
         }
         if conversation.handler != Handler::Bot
             && !matches!(state.phase, dialogue::Phase::Human { .. })
         {
+            turn.state = "human".into();
             return Ok(turn);
         }
         let now = self.now();
@@ -291,7 +385,11 @@ impl App {
             ]),
         };
         let understood = match &start {
-            Start::Message(text) => Some(self.understand(ws, &conversation, text).await?),
+            Start::Message(text) => {
+                let (u, shown) = self.understand(ws, &conversation, text).await?;
+                turn.analysis = Some(shown);
+                Some(u)
+            }
             Start::Opened | Start::Pick(_) => None,
         };
         let first = match (start, &understood) {
@@ -315,9 +413,16 @@ impl App {
                         turn.buttons = buttons;
                     }
                     Command::Call { connector, vars, .. } => {
-                        let outcome = match cfg.connectors.iter().find(|c| c.name == connector) {
-                            Some(def) => super::connector::call(def, &vars).await,
-                            None => dialogue::ConnectorOutcome::Failed(format!(
+                        let fault = self.bot_turns.fault.lock().ok().and_then(|f| *f);
+                        let outcome = match (cfg.connectors.iter().find(|c| c.name == connector), fault) {
+                            (Some(_), Some(ConnectorFault::Down)) => {
+                                dialogue::ConnectorOutcome::Failed("could not connect (simulated)".into())
+                            }
+                            (Some(_), Some(ConnectorFault::Timeout)) => {
+                                dialogue::ConnectorOutcome::Failed("timed out (simulated)".into())
+                            }
+                            (Some(def), None) => super::connector::call(def, &vars).await,
+                            (None, _) => dialogue::ConnectorOutcome::Failed(format!(
                                 "no connector {connector}"
                             )),
                         };
@@ -392,6 +497,7 @@ impl App {
         }
         let mut c = self.db.bookkeeping().await?;
         db::bot::session_put(&mut c, ws, conv, &state, self.now()).await?;
+        turn.state = phase_name(&state.phase);
         Ok(turn)
     }
 
