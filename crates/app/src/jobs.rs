@@ -141,6 +141,9 @@ impl App {
                 self.collaboration_due(tx, *collaboration, *due_at, now).await?;
             }
             Job::RunAutomations => self.run_automations(tx, now).await?,
+            Job::BotNoPickup { conversation, handed_off_at } => {
+                self.bot_no_pickup(tx, *conversation, *handed_off_at, now).await?;
+            }
         }
         Ok(())
     }

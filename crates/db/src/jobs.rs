@@ -27,6 +27,11 @@ fn payload(j: &Job) -> String {
             json!({"ticket": ticket.to_string(), "due": due.millis()}).to_string()
         }
         Job::TimerProbe { probe, due } => json!({"probe": probe, "due": due.millis()}).to_string(),
+        Job::BotNoPickup { conversation, handed_off_at } => json!({
+            "conversation": conversation.to_string(),
+            "handed_off_at": handed_off_at.millis()
+        })
+        .to_string(),
     }
 }
 
@@ -66,6 +71,13 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
         "timer_probe" => Ok(Job::TimerProbe {
             probe: v["probe"].as_i64().unwrap_or_default(),
             due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
+        }),
+        "bot_no_pickup" => Ok(Job::BotNoPickup {
+            conversation: domain::ConversationId::parse(
+                v["conversation"].as_str().unwrap_or_default(),
+            )
+            .map_err(|e| anyhow!("{e}"))?,
+            handed_off_at: Timestamp::from_millis(v["handed_off_at"].as_i64().unwrap_or_default()),
         }),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }

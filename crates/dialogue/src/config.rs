@@ -154,6 +154,9 @@ pub struct HandoffRules {
     pub phrases: Vec<String>,
     /// VIP customers go straight to a human.
     pub vip_direct: bool,
+    /// If no agent has written this many minutes after a hand-off, tell the customer the
+    /// expected wait and offer to leave a message; `None` never.
+    pub no_pickup_minutes: Option<u32>,
 }
 
 impl Default for HandoffRules {
@@ -165,6 +168,7 @@ impl Default for HandoffRules {
             on_request: true,
             phrases: Vec::new(),
             vip_direct: false,
+            no_pickup_minutes: Some(5),
         }
     }
 }
@@ -344,6 +348,11 @@ impl BotConfig {
             && !(1..=5).contains(&r)
         {
             return Err(problem("handoff.rating_at_most", "must be between 1 and 5"));
+        }
+        if let Some(m) = self.handoff.no_pickup_minutes
+            && !(1..=1440).contains(&m)
+        {
+            return Err(problem("handoff.no_pickup_minutes", "must be 1–1440 (or off)"));
         }
         if self.handoff.unmatched_in_a_row == Some(0) {
             return Err(problem("handoff.unmatched_in_a_row", "must be at least 1 (or off)"));

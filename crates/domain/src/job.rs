@@ -2,7 +2,7 @@
 //! needs it, claimed by one worker at a time, and retried with backoff on failure. SLA timers
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
-use crate::{CollaborationId, CompensationId, NluModelId, TicketId, Timestamp};
+use crate::{CollaborationId, CompensationId, ConversationId, NluModelId, TicketId, Timestamp};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Job {
@@ -28,6 +28,10 @@ pub enum Job {
     SlaTimer { ticket: TicketId, due: Timestamp },
     /// Records its own firing, nothing else: `huiting bench timers` measures the queue with it.
     TimerProbe { probe: i64, due: Timestamp },
+    /// A conversation the bot handed to a human at `handed_off_at` (BOT-3): if no agent has
+    /// written since and the bot still holds it as handed off, tell the customer the expected
+    /// wait and offer to leave a message.
+    BotNoPickup { conversation: ConversationId, handed_off_at: Timestamp },
 }
 
 impl Job {
@@ -40,6 +44,7 @@ impl Job {
             Job::RunAutomations => "run_automations",
             Job::SlaTimer { .. } => "sla_timer",
             Job::TimerProbe { .. } => "timer_probe",
+            Job::BotNoPickup { .. } => "bot_no_pickup",
         }
     }
 
@@ -54,7 +59,8 @@ impl Job {
             | Job::CollaborationDue { .. }
             | Job::RunAutomations
             | Job::SlaTimer { .. }
-            | Job::TimerProbe { .. } => LEASE_MILLIS,
+            | Job::TimerProbe { .. }
+            | Job::BotNoPickup { .. } => LEASE_MILLIS,
         }
     }
 }

@@ -161,9 +161,13 @@ impl Session {
 
     /// Presses the button labelled `label` (or with that payload) among `buttons`.
     async fn press(&mut self, label: &str, buttons: &[(String, String)]) -> anyhow::Result<Seen> {
-        let payload = buttons
-            .iter()
-            .find(|(l, p)| l == label || p == label)
+        // `#2` is the second button; otherwise a label or a payload.
+        let by_index = label
+            .strip_prefix('#')
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| buttons.get(n.wrapping_sub(1)));
+        let payload = by_index
+            .or_else(|| buttons.iter().find(|(l, p)| l == label || p == label))
             .map(|(_, p)| p.clone())
             .with_context(|| {
                 format!(

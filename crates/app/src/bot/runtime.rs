@@ -369,8 +369,13 @@ impl App {
             turn.state = "off".into();
             return Ok(turn);
         }
+        // A human's conversation: the bot only waits for the hand-off and for a message the
+        // customer chose to leave when nobody picked up.
         if conversation.handler != Handler::Bot
-            && !matches!(state.phase, dialogue::Phase::Human { .. })
+            && !matches!(
+                state.phase,
+                dialogue::Phase::Human { .. } | dialogue::Phase::LeavingMessage { .. }
+            )
         {
             turn.state = "human".into();
             return Ok(turn);
@@ -444,6 +449,19 @@ impl App {
                         .await?;
                         turn.handoff = Some(reason);
                         turn.ticket = Some(t);
+                        if let Some(m) = cfg.handoff.no_pickup_minutes {
+                            let now = self.now();
+                            let job = domain::Job::BotNoPickup { conversation: conv, handed_off_at: now };
+                            let mut tx = self.db.write(ws).await?;
+                            tx.enqueue(
+                                self.ids.next(now, domain::JobId::new),
+                                &job,
+                                now.plus_millis(i64::from(m) * 60_000),
+                                now,
+                            )
+                            .await?;
+                            self.commit(tx).await?;
+                        }
                     }
                     Command::TakeMessage { text, reason } => {
                         let t =
@@ -636,6 +654,104 @@ impl App {
         };
         self.ingest(ws, conversation.id, from, m, false, None).await?;
         Ok(ticket)
+    }
+
+    /// The `BotNoPickup` job (BOT-3): nobody has answered a handed-off conversation in the
+    /// configured time. Unless an agent wrote since the hand-off (or the bot no longer holds it
+    /// as handed off), the bot tells the customer their place in the queue and the expected
+    /// wait, offering to take a message instead; written in the job's transaction.
+    pub(crate) async fn bot_no_pickup(
+        &self,
+        tx: &mut db::WriteTx,
+        conv: ConversationId,
+        handed_off_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        let ws = tx.workspace();
+        let Some(conversation) = db::conversations::get(tx, ws, conv).await? else {
+            return Ok(());
+        };
+        let Some(state) = db::bot::session_get(tx, ws, conv).await? else { return Ok(()) };
+        if conversation.handler != Handler::Human
+            || !matches!(state.phase, dialogue::Phase::Human { .. })
+            || state.offered_message
+        {
+            return Ok(());
+        }
+        let messages = db::conversations::messages(tx, ws, conv, None, 1000, true).await?;
+        if messages.iter().any(|m| m.sender == SenderKind::Agent && m.created_at >= handed_off_at)
+        {
+            return Ok(());
+        }
+        let cfg = db::bot::settings_get(tx, ws).await?.unwrap_or_default();
+        let customer =
+            db::customers::get(tx, ws, conversation.customer).await?.or_not_found("customer")?;
+        // The place in the queue of the conversation's open ticket, if it waits in one.
+        let ticket = {
+            let f =
+                db::tickets::Filter { customer: Some(conversation.customer), ..Default::default() };
+            db::tickets::list(tx, ws, &f, &db::Page { limit: 50, before: None })
+                .await?
+                .into_iter()
+                .find(|t| t.conversation == conv && t.status.is_active())
+        };
+        let status = match &ticket {
+            Some(t) => self.ticket_queue_status(&t.tracking_token).await.ok().flatten(),
+            None => None,
+        };
+        let fallback = cfg.handoff.no_pickup_minutes.unwrap_or(5);
+        let position = status.as_ref().map_or(0, |s| s.position.saturating_sub(1));
+        let minutes = status
+            .and_then(|s| s.estimated_wait_ms)
+            .map_or(fallback, |ms| u32::try_from((ms + 59_999) / 60_000).unwrap_or(u32::MAX).max(1));
+        let ctx = Context {
+            business_open: self.humans_at_work(now),
+            vip: customer.tier == Tier::Vip,
+            customer: Vars::new(),
+        };
+        let (next, commands) =
+            dialogue::step(&cfg, &ctx, state, Input::NoPickup { position, minutes });
+        for cmd in commands {
+            if let Command::Say { text, .. } = cmd {
+                let m = Message {
+                    id: self.ids.next(now, domain::MessageId::new),
+                    workspace: ws,
+                    conversation: conv,
+                    sender: SenderKind::Bot,
+                    author: None,
+                    visibility: Visibility::Public,
+                    body: text,
+                    attachments: Vec::new(),
+                    created_at: now,
+                };
+                db::conversations::insert_message(tx, &m, None).await?;
+                tx.audit(
+                    now,
+                    Actor::System,
+                    "message.create",
+                    "message",
+                    &m.id.to_string(),
+                    None,
+                    Some(&crate::intake::snapshot::message(&m)),
+                )
+                .await?;
+                let audience = domain::Audience {
+                    customer: Some(conversation.customer),
+                    team: conversation.team,
+                    assignee: conversation.assignee,
+                    internal: false,
+                };
+                let e = domain::Event::MessageCreated {
+                    conversation: conv,
+                    message: m.id,
+                    sender: m.sender,
+                    visibility: m.visibility,
+                };
+                tx.emit(now, Actor::System, e, audience).await?;
+            }
+        }
+        db::bot::session_put(tx, ws, conv, &next, now).await?;
+        Ok(())
     }
 
     /// Bot metrics over the last `days` days.
