@@ -273,7 +273,7 @@ impl Org {
 /// The intents a retailer's bot starts with, each with the ways customers put it (colloquial
 /// Chinese first, some English). Training is queued: the server's worker builds the model in
 /// the background seconds after the demo starts.
-const INTENTS: &[(&str, &str, &[&str])] = &[
+pub(crate) const INTENTS: &[(&str, &str, &[&str])] = &[
     (
         "order.track",
         "订单和物流在哪里查（操作方法）",

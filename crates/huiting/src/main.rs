@@ -2,6 +2,7 @@
 //! the subcommands. The only crate that reads the environment, files and the system clock.
 
 mod bench;
+mod bench_bot;
 mod bench_timers;
 mod bot_cli;
 mod bot_script;

@@ -513,3 +513,75 @@ fn configuration_and_state_round_trip_through_json_and_partial_documents_get_def
     bad.flows[0].connector = Some("crm".into());
     assert_eq!(bad.validate().unwrap_err().path, "flows[0].connector");
 }
+
+#[test]
+fn a_confident_answer_of_another_intent_beats_the_flow_unless_a_slot_value_came_with_it() {
+    let cfg = config();
+    // The classifier leans to the flow's intent, but the FAQ answers with another entry.
+    let u = Understanding {
+        intent: Some("order.status".into()),
+        ..answer_msg("包邮吗", faq("9", "全场包邮"))
+    };
+    let (s, out) = run(&cfg, &open(), State::new(&cfg), Input::Message(&u));
+    assert_eq!(says(&out)[0], "全场包邮");
+    assert!(matches!(s.phase, Phase::Rating { .. }));
+    // An entry of the flow's own intent does not stop it.
+    let own = Candidate { intent: Some("order.status".into()), ..faq("3", "查订单的方法") };
+    let u = Understanding { intent: Some("order.status".into()), ..answer_msg("查订单", own) };
+    let (s, _) = run(&cfg, &open(), State::new(&cfg), Input::Message(&u));
+    assert!(matches!(s.phase, Phase::Filling { .. }), "{s:?}");
+    // An order number in the message starts the flow whatever the FAQ says.
+    let u = Understanding {
+        intent: Some("order.status".into()),
+        values: vec![Value { kind: SlotKind::OrderNo, value: "DD1".into() }],
+        ..answer_msg("DD1 包邮吗", faq("9", "全场包邮"))
+    };
+    let (_, out) = run(&cfg, &open(), State::new(&cfg), Input::Message(&u));
+    assert!(matches!(&out[0], Command::Call { .. }), "{out:?}");
+}
+
+#[test]
+fn while_filling_a_guessed_intent_is_not_a_new_question() {
+    let mut cfg = config();
+    let mut other = order_flow();
+    other.name = "returns".into();
+    other.intents = vec!["return.apply".into()];
+    cfg.flows.push(other);
+    let start = Understanding { intent: Some("order.status".into()), ..msg("查订单") };
+    let (s, _) = run(&cfg, &open(), State::new(&cfg), Input::Message(&start));
+    // "I don't remember": the classifier's nearest intent, nothing the knowledge base knows.
+    let guess = Understanding { intent: Some("complaint".into()), ..msg("我不记得了") };
+    let (s, out) = run(&cfg, &open(), s, Input::Message(&guess));
+    assert!(says(&out)[0].starts_with("订单号格式不对"), "{out:?}");
+    assert!(matches!(&s.phase, Phase::Filling { flow, .. } if flow == "order_status"));
+    // Another flow's intent without the knowledge base's support is also a guess…
+    let weak = Understanding { intent: Some("return.apply".into()), ..msg("嗯") };
+    let (_, out) = run(&cfg, &open(), s.clone(), Input::Message(&weak));
+    assert_eq!(handoff(&out), Some(HandoffReason::SlotFailed));
+    // …with it, the customer moved on to that flow.
+    let moved = Understanding {
+        intent: Some("return.apply".into()),
+        matched: Match::Confirm(vec![faq("1", "退货")]),
+        ..msg("我要退货")
+    };
+    let (s, _) = run(&cfg, &open(), s, Input::Message(&moved));
+    assert!(matches!(&s.phase, Phase::Filling { flow, .. } if flow == "returns"), "{s:?}");
+}
+
+#[test]
+fn after_the_no_pickup_offer_typing_the_label_leaves_a_message() {
+    let cfg = config();
+    let (s, _) = run(&cfg, &open(), State::new(&cfg), Input::Message(&msg("人工客服")));
+    // Before any offer the bot stays quiet whatever the customer types.
+    let (s, out) = run(&cfg, &open(), s, Input::Message(&msg("留言")));
+    assert!(out.is_empty(), "{out:?}");
+    let (s, _) = run(&cfg, &open(), s, Input::NoPickup { position: 1, minutes: 5 });
+    assert!(s.offered_message);
+    let (s, out) = run(&cfg, &open(), s, Input::Message(&msg(" 留言 ")));
+    assert_eq!(says(&out), vec![cfg.texts.leave_message_prompt.zh.as_str()]);
+    assert!(matches!(s.phase, Phase::LeavingMessage { reason: HandoffReason::Requested }));
+    assert!(!s.offered_message);
+    let mut bad = config();
+    bad.handoff.no_pickup_minutes = Some(0);
+    assert_eq!(bad.validate().unwrap_err().path, "handoff.no_pickup_minutes");
+}
