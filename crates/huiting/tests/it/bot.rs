@@ -218,3 +218,39 @@ on_backends!(
     answers_from_the_knowledge_base_and_a_low_rating_hands_off,
     answers_from_the_knowledge_base_and_a_low_rating_hands_off_
 );
+
+async fn no_pickup_tells_the_wait_unless_an_agent_answered_(t: TestApp) {
+    let bodies = |v: &Value| -> Vec<String> { items(v).iter().map(|m| s(&m["body"])).collect() };
+    // Nobody answers: after the configured 5 minutes the job tells the wait, once.
+    let (v, conv, bot) = open(&t, "转人工").await;
+    assert_eq!(s(&bot["handoff"]), "requested", "{bot}");
+    t.clock.advance_millis(4 * 60_000);
+    t.app.run_jobs_once("w", t.app.now()).await.unwrap();
+    let path = format!("/api/v1/public/conversations/{conv}/messages");
+    assert!(!bodies(&v.get(&path).await.body).iter().any(|b| b.contains("预计等待")));
+    t.clock.advance_millis(2 * 60_000);
+    t.app.run_jobs_once("w", t.app.now()).await.unwrap();
+    let mine = bodies(&v.get(&path).await.body);
+    assert!(mine.last().unwrap().contains("预计等待"), "{mine:?}");
+    // The customer takes the offer: the message is added to the hand-off ticket.
+    let m = v.post(&path, json!({"body": "留言"})).await;
+    assert!(replies(&m.body["bot"])[0].contains("请直接留言"), "{:?}", m.body);
+    let m = v.post(&path, json!({"body": "请明天上午给我回电 13800138000"})).await;
+    assert!(replies(&m.body["bot"])[0].contains("工单号"), "{:?}", m.body);
+
+    // An agent answered in time: no wait message.
+    let (v, conv, _) = open(&t, "人工客服").await;
+    let agent = t.as_role("agent@acme.test").await;
+    let r = agent
+        .post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "您好，我来处理"}))
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    t.clock.advance_millis(10 * 60_000);
+    t.app.run_jobs_once("w", t.app.now()).await.unwrap();
+    let mine = bodies(&v.get(&format!("/api/v1/public/conversations/{conv}/messages")).await.body);
+    assert!(!mine.iter().any(|b| b.contains("预计等待")), "{mine:?}");
+}
+on_backends!(
+    no_pickup_tells_the_wait_unless_an_agent_answered,
+    no_pickup_tells_the_wait_unless_an_agent_answered_
+);
