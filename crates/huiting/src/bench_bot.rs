@@ -108,9 +108,7 @@ pub async fn bot(a: BotArgs, config: &Config) -> anyhow::Result<()> {
     let mut cfg = crate::demo_bot::config("127.0.0.1:9");
     cfg.handoff.unmatched_in_a_row = None;
     cfg.handoff.rating_at_most = None;
-    app.set_bot_settings(&Admin::from_principal(admin_principal(ws.id))?, cfg)
-        .await
-        .map_err(e)?;
+    app.set_bot_settings(&Admin::from_principal(admin_principal(ws.id))?, cfg).await.map_err(e)?;
 
     eprintln!("opening {} conversations…", a.conversations);
     let mut chats = Vec::with_capacity(a.conversations);
@@ -140,7 +138,9 @@ pub async fn bot(a: BotArgs, config: &Config) -> anyhow::Result<()> {
                         MESSAGES[(i + round) % MESSAGES.len()].to_owned()
                     };
                     let m = NewMessage { body: text.clone(), ..NewMessage::default() };
-                    app.post_visitor_message(v, *conv, m).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    app.post_visitor_message(v, *conv, m)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
                     let t = Instant::now();
                     let turn = app
                         .bot_reply(v.workspace(), *conv, &text)
@@ -171,7 +171,9 @@ pub async fn bot(a: BotArgs, config: &Config) -> anyhow::Result<()> {
         wall.as_secs_f64(),
         lat.len() as f64 / wall.as_secs_f64()
     );
-    println!("| backend | conversations | in flight | replies | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |");
+    println!(
+        "| backend | conversations | in flight | replies | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     println!(
         "| {:?} | {} | {in_flight} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",

@@ -84,7 +84,7 @@ struct Seen {
 impl Session {
     async fn chat(&mut self) -> anyhow::Result<(Visitor, ConversationId, Option<Turn>)> {
         if let Some((v, c)) = &self.chat {
-            return Ok((v.clone(), *c, None));
+            return Ok((*v, *c, None));
         }
         let hello = Hello { name: Some(self.name.clone()), ..Hello::default() };
         let chat = self
@@ -106,7 +106,7 @@ impl Session {
             .bot_start(&chat.visitor, conv)
             .await
             .map_err(|e| anyhow::anyhow!("the bot's welcome: {e}"))?;
-        self.chat = Some((chat.visitor.clone(), conv));
+        self.chat = Some((chat.visitor, conv));
         Ok((chat.visitor, conv, Some(turn)))
     }
 
@@ -115,7 +115,8 @@ impl Session {
         for t in turns {
             s.replies.extend(t.replies.iter().map(|m| m.body.clone()));
             if !t.buttons.is_empty() || !t.replies.is_empty() {
-                s.buttons = t.buttons.iter().map(|b| (b.label.clone(), b.payload.clone())).collect();
+                s.buttons =
+                    t.buttons.iter().map(|b| (b.label.clone(), b.payload.clone())).collect();
             }
             let keep_analysis = t.analysis.is_some();
             let prev = std::mem::take(&mut s.turn);
@@ -201,7 +202,7 @@ impl Session {
             }
         }
         let mut s = Seen::default();
-        let Some((v, conv)) = self.chat.clone() else { return Ok(s) };
+        let Some((v, conv)) = self.chat else { return Ok(s) };
         let msgs = self
             .app
             .visitor_messages(&v, conv, self.last_seen, 200)
@@ -559,7 +560,9 @@ fn check_one(step: &Step, seen: &Seen, cursor: &mut usize) -> Result<(), String>
         Step::Buttons(want) => {
             let have: Vec<&str> = seen.buttons.iter().map(|(l, _)| l.as_str()).collect();
             match want.iter().find(|w| !have.iter().any(|h| contains(h, w))) {
-                Some(w) => Err(format!("expected a button '{w}', buttons are: {}", have.join(" | "))),
+                Some(w) => {
+                    Err(format!("expected a button '{w}', buttons are: {}", have.join(" | ")))
+                }
                 None => Ok(()),
             }
         }
@@ -586,13 +589,19 @@ fn check_one(step: &Step, seen: &Seen, cursor: &mut usize) -> Result<(), String>
                     "expected intent {}, got {} ({})",
                     want.as_deref().unwrap_or("none"),
                     got.unwrap_or("none"),
-                    a.intent.as_ref().map_or("no model".into(), |(l, c)| format!("best {l} {c:.2}"))
+                    a.intent
+                        .as_ref()
+                        .map_or("no model".into(), |(l, c)| format!("best {l} {c:.2}"))
                 ))
             }
         }
         Step::Lang(want) => {
             let a = t.analysis.as_ref().ok_or("lang: needs a customer message before it")?;
-            if &a.lang == want { Ok(()) } else { Err(format!("expected lang {want}, got {}", a.lang)) }
+            if &a.lang == want {
+                Ok(())
+            } else {
+                Err(format!("expected lang {want}, got {}", a.lang))
+            }
         }
         Step::Match(want) => {
             let a = t.analysis.as_ref().ok_or("match: needs a customer message before it")?;
@@ -651,7 +660,8 @@ async fn test(a: TestArgs, config: &Config) -> anyhow::Result<std::process::Exit
     let (mut passed, mut failed) = (0, 0);
     let started = std::time::Instant::now();
     for f in &files {
-        let text = std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
         match run_script(&app, &clock, &public_key, f, &text, a.verbose).await {
             Ok(checks) => {
                 passed += 1;

@@ -140,7 +140,9 @@ fn ticket_check(no: usize, rest: &str) -> Result<TicketCheck, ParseError> {
             _ => {
                 return Err(err(
                     no,
-                    format!("unknown ticket field '{k}'; use problem_code, urgency, severity or tag"),
+                    format!(
+                        "unknown ticket field '{k}'; use problem_code, urgency, severity or tag"
+                    ),
                 ));
             }
         }
@@ -161,9 +163,11 @@ pub fn parse(text: &str) -> Result<Vec<Line>, ParseError> {
             let (name, arg) = d.split_once(char::is_whitespace).unwrap_or((d, ""));
             let arg = arg.trim();
             match name {
-                "time" => Step::Time(parse_time(arg).ok_or_else(|| {
-                    err(no, "@time needs a time such as 2026-12-05T22:00+08:00")
-                })?),
+                "time" => {
+                    Step::Time(parse_time(arg).ok_or_else(|| {
+                        err(no, "@time needs a time such as 2026-12-05T22:00+08:00")
+                    })?)
+                }
                 "vip" => Step::Vip,
                 "name" if !arg.is_empty() => Step::Name(arg.to_owned()),
                 "connector" => Step::Connector(match arg {
@@ -204,12 +208,10 @@ pub fn parse(text: &str) -> Result<Vec<Line>, ParseError> {
                 "press" => Step::Press(need(value)?),
                 "bot" | "b" => Step::Bot(need(value)?),
                 "not" => Step::Not(need(value)?),
-                "buttons" => Step::Buttons(
-                    need(value)?.split('|').map(|b| b.trim().to_owned()).collect(),
-                ),
-                "handoff" => {
-                    Step::Handoff(if value == "none" { None } else { Some(need(value)?) })
+                "buttons" => {
+                    Step::Buttons(need(value)?.split('|').map(|b| b.trim().to_owned()).collect())
                 }
+                "handoff" => Step::Handoff(if value == "none" { None } else { Some(need(value)?) }),
                 "ticket" => Step::Ticket(ticket_check(no, value)?),
                 "intent" => Step::Intent(if value == "none" { None } else { Some(need(value)?) }),
                 "lang" => Step::Lang(need(value)?),
@@ -230,9 +232,10 @@ pub fn parse(text: &str) -> Result<Vec<Line>, ParseError> {
         };
         out.push(Line { no, step });
     }
-    if !out.iter().any(|l| {
-        matches!(l.step, Step::Customer(_) | Step::Press(_) | Step::Open | Step::Wait(_))
-    }) {
+    if !out
+        .iter()
+        .any(|l| matches!(l.step, Step::Customer(_) | Step::Press(_) | Step::Open | Step::Wait(_)))
+    {
         return Err(err(1, "the script has no action (customer:, press:, @open or @wait)"));
     }
     Ok(out)

@@ -81,8 +81,8 @@ pub async fn seed(
     clock.set(end);
     seed_intents(app, &org, progress).await?;
     seed_knowledge(app, &org, progress).await?;
-    let admin = app::auth::Admin::from_principal(org.principals[0].clone())
-        .context("the demo admin")?;
+    let admin =
+        app::auth::Admin::from_principal(org.principals[0].clone()).context("the demo admin")?;
     app.set_bot_settings(&admin, crate::demo_bot::config(&options.orders_listen))
         .await
         .context("configuring the demo bot's flows and connectors")?;

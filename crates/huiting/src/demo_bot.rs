@@ -208,7 +208,10 @@ pub fn config(addr: &str) -> BotConfig {
                             "请问退货原因是？回复序号：1. 质量问题 2. 不想要了 3. 发错货 4. 其他",
                             "Why are you returning it? Reply with a number: 1. defective 2. no longer wanted 3. wrong item 4. other",
                         ),
-                        invalid: t("请回复 1–4 中的一个序号。", "Please reply with a number from 1 to 4. "),
+                        invalid: t(
+                            "请回复 1–4 中的一个序号。",
+                            "Please reply with a number from 1 to 4. ",
+                        ),
                         max_attempts: 2,
                     },
                 ],

@@ -110,7 +110,11 @@ pub fn order(no: &str) -> Option<Order> {
         status,
         status_en,
         carrier: if shipped { carrier } else { "" },
-        tracking_no: if shipped { format!("SF{:012}", h % 1_000_000_000_000) } else { String::new() },
+        tracking_no: if shipped {
+            format!("SF{:012}", h % 1_000_000_000_000)
+        } else {
+            String::new()
+        },
         last_event,
         last_time: format!("{} 14:{:02}", day(if stage == 3 { 3 } else { 2 }), h % 60),
         eta: if stage == 3 { "已送达".into() } else { day(3) },

@@ -327,7 +327,9 @@ async fn serve(config: &Config, db: db::Db, demo: Option<demo::DemoSummary>) -> 
                 tracing::info!(address = %a, "demo order system listening");
             }
         } else if demo_oms::address_in(&cfg).is_some() {
-            tracing::warn!("the demo order system's port is taken; the bot's order lookups go to whoever serves it");
+            tracing::warn!(
+                "the demo order system's port is taken; the bot's order lookups go to whoever serves it"
+            );
         }
     }
     let worker = tokio::spawn(app.clone().run_worker(

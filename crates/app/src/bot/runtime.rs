@@ -338,7 +338,8 @@ impl App {
             strong_negative: a.sentiment.strong_negative,
             values: values(&a.entities),
         };
-        shown.entities = u.values.iter().map(|v| format!("{}={}", v.kind.name(), v.value)).collect();
+        shown.entities =
+            u.values.iter().map(|v| format!("{}={}", v.kind.name(), v.value)).collect();
         Ok((u, shown))
     }
 
@@ -419,18 +420,23 @@ impl App {
                     }
                     Command::Call { connector, vars, .. } => {
                         let fault = self.bot_turns.fault.lock().ok().and_then(|f| *f);
-                        let outcome = match (cfg.connectors.iter().find(|c| c.name == connector), fault) {
-                            (Some(_), Some(ConnectorFault::Down)) => {
-                                dialogue::ConnectorOutcome::Failed("could not connect (simulated)".into())
-                            }
-                            (Some(_), Some(ConnectorFault::Timeout)) => {
-                                dialogue::ConnectorOutcome::Failed("timed out (simulated)".into())
-                            }
-                            (Some(def), None) => super::connector::call(def, &vars).await,
-                            (None, _) => dialogue::ConnectorOutcome::Failed(format!(
-                                "no connector {connector}"
-                            )),
-                        };
+                        let outcome =
+                            match (cfg.connectors.iter().find(|c| c.name == connector), fault) {
+                                (Some(_), Some(ConnectorFault::Down)) => {
+                                    dialogue::ConnectorOutcome::Failed(
+                                        "could not connect (simulated)".into(),
+                                    )
+                                }
+                                (Some(_), Some(ConnectorFault::Timeout)) => {
+                                    dialogue::ConnectorOutcome::Failed(
+                                        "timed out (simulated)".into(),
+                                    )
+                                }
+                                (Some(def), None) => super::connector::call(def, &vars).await,
+                                (None, _) => dialogue::ConnectorOutcome::Failed(format!(
+                                    "no connector {connector}"
+                                )),
+                            };
                         pending.push_back(Input::Connector(outcome));
                     }
                     Command::Handoff { reason } => {
@@ -451,7 +457,8 @@ impl App {
                         turn.ticket = Some(t);
                         if let Some(m) = cfg.handoff.no_pickup_minutes {
                             let now = self.now();
-                            let job = domain::Job::BotNoPickup { conversation: conv, handed_off_at: now };
+                            let job =
+                                domain::Job::BotNoPickup { conversation: conv, handed_off_at: now };
                             let mut tx = self.db.write(ws).await?;
                             tx.enqueue(
                                 self.ids.next(now, domain::JobId::new),
@@ -679,8 +686,7 @@ impl App {
             return Ok(());
         }
         let messages = db::conversations::messages(tx, ws, conv, None, 1000, true).await?;
-        if messages.iter().any(|m| m.sender == SenderKind::Agent && m.created_at >= handed_off_at)
-        {
+        if messages.iter().any(|m| m.sender == SenderKind::Agent && m.created_at >= handed_off_at) {
             return Ok(());
         }
         let cfg = db::bot::settings_get(tx, ws).await?.unwrap_or_default();
@@ -701,9 +707,9 @@ impl App {
         };
         let fallback = cfg.handoff.no_pickup_minutes.unwrap_or(5);
         let position = status.as_ref().map_or(0, |s| s.position.saturating_sub(1));
-        let minutes = status
-            .and_then(|s| s.estimated_wait_ms)
-            .map_or(fallback, |ms| u32::try_from((ms + 59_999) / 60_000).unwrap_or(u32::MAX).max(1));
+        let minutes = status.and_then(|s| s.estimated_wait_ms).map_or(fallback, |ms| {
+            u32::try_from((ms + 59_999) / 60_000).unwrap_or(u32::MAX).max(1)
+        });
         let ctx = Context {
             business_open: self.humans_at_work(now),
             vip: customer.tier == Tier::Vip,

@@ -60,7 +60,6 @@ async fn run_scripts(backend: test_support::Backend) {
     let passed = stdout.lines().filter(|l| l.starts_with("PASS")).count();
     assert!(passed >= 100, "only {passed} scripts passed:\n{stdout}");
     eprintln!("-- {passed} conversation scripts passed on {backend:?}");
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
