@@ -27,6 +27,7 @@ fn payload(j: &Job) -> String {
             json!({"ticket": ticket.to_string(), "due": due.millis()}).to_string()
         }
         Job::TimerProbe { probe, due } => json!({"probe": probe, "due": due.millis()}).to_string(),
+        Job::ClusterKbCandidates => "{}".to_string(),
     }
 }
 
@@ -67,6 +68,7 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
             probe: v["probe"].as_i64().unwrap_or_default(),
             due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
         }),
+        "cluster_kb_candidates" => Ok(Job::ClusterKbCandidates),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

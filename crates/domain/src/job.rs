@@ -28,6 +28,9 @@ pub enum Job {
     SlaTimer { ticket: TicketId, due: Timestamp },
     /// Records its own firing, nothing else: `huiting bench timers` measures the queue with it.
     TimerProbe { probe: i64, due: Timestamp },
+    /// Cluster the workspace's unanswered and low-rated bot questions into FAQ candidates
+    /// (BOT-7), then schedule the next daily run while there are questions to learn from.
+    ClusterKbCandidates,
 }
 
 impl Job {
@@ -40,6 +43,7 @@ impl Job {
             Job::RunAutomations => "run_automations",
             Job::SlaTimer { .. } => "sla_timer",
             Job::TimerProbe { .. } => "timer_probe",
+            Job::ClusterKbCandidates => "cluster_kb_candidates",
         }
     }
 
@@ -54,7 +58,8 @@ impl Job {
             | Job::CollaborationDue { .. }
             | Job::RunAutomations
             | Job::SlaTimer { .. }
-            | Job::TimerProbe { .. } => LEASE_MILLIS,
+            | Job::TimerProbe { .. }
+            | Job::ClusterKbCandidates => LEASE_MILLIS,
         }
     }
 }

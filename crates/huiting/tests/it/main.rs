@@ -9,11 +9,13 @@ mod collaboration;
 mod compensation;
 mod crash;
 mod knowledge;
+mod learning;
 mod nlu;
 mod realtime;
 mod routing;
 mod sla;
 mod story;
+mod translation;
 mod triggers;
 
 use serde_json::Value;
