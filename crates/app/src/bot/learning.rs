@@ -518,7 +518,14 @@ impl App {
             return Err(Error::NotFound("intent"));
         }
         let (intent, added) = self
-            .teach(&mut tx, &name, &[m.body.clone()], ExampleSource::Correction, a.actor, now)
+            .teach(
+                &mut tx,
+                &name,
+                std::slice::from_ref(&m.body),
+                ExampleSource::Correction,
+                a.actor,
+                now,
+            )
             .await?;
         let training =
             if added { self.queue_training(&mut tx, a.actor, now).await?.ok() } else { None };
