@@ -1,3 +1,5 @@
+//! Grouping: similar questions together, unrelated ones alone, repeats counted, deterministic.
+
 use super::*;
 
 fn groups(texts: &[&str], cfg: &ClusterConfig) -> Vec<Vec<String>> {
