@@ -145,6 +145,9 @@ impl App {
                 self.collaboration_due(tx, *collaboration, *due_at, now).await?;
             }
             Job::RunAutomations => self.run_automations(tx, now).await?,
+            Job::RouteOverflow { ticket, team } => {
+                self.route_overflow(tx, *ticket, *team, now).await?;
+            }
         }
         Ok(())
     }

@@ -28,6 +28,9 @@ fn payload(j: &Job) -> String {
         }
         Job::TimerProbe { probe, due } => json!({"probe": probe, "due": due.millis()}).to_string(),
         Job::ClusterKbCandidates => "{}".to_string(),
+        Job::RouteOverflow { ticket, team } => {
+            json!({"ticket": ticket.to_string(), "team": team.to_string()}).to_string()
+        }
     }
 }
 
@@ -69,6 +72,12 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
             due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
         }),
         "cluster_kb_candidates" => Ok(Job::ClusterKbCandidates),
+        "route_overflow" => Ok(Job::RouteOverflow {
+            ticket: TicketId::parse(v["ticket"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+            team: domain::TeamId::parse(v["team"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+        }),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

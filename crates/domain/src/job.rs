@@ -2,7 +2,7 @@
 //! needs it, claimed by one worker at a time, and retried with backoff on failure. SLA timers
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
-use crate::{CollaborationId, CompensationId, NluModelId, TicketId, Timestamp};
+use crate::{CollaborationId, CompensationId, NluModelId, TeamId, TicketId, Timestamp};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Job {
@@ -31,6 +31,10 @@ pub enum Job {
     /// Cluster the workspace's unanswered and low-rated bot questions into FAQ candidates
     /// (BOT-7), then schedule the next daily run while there are questions to learn from.
     ClusterKbCandidates,
+    /// A ticket queued unassigned in `team` has waited the team's overflow delay (TK-5): if it
+    /// is still unassigned there, route it again (to the overflow team, or to an agent now
+    /// free). Routing itself checks the wait, so an early or stale job changes nothing.
+    RouteOverflow { ticket: TicketId, team: TeamId },
 }
 
 impl Job {
@@ -44,6 +48,7 @@ impl Job {
             Job::SlaTimer { .. } => "sla_timer",
             Job::TimerProbe { .. } => "timer_probe",
             Job::ClusterKbCandidates => "cluster_kb_candidates",
+            Job::RouteOverflow { .. } => "route_overflow",
         }
     }
 
@@ -59,7 +64,8 @@ impl Job {
             | Job::RunAutomations
             | Job::SlaTimer { .. }
             | Job::TimerProbe { .. }
-            | Job::ClusterKbCandidates => LEASE_MILLIS,
+            | Job::ClusterKbCandidates
+            | Job::RouteOverflow { .. } => LEASE_MILLIS,
         }
     }
 }

@@ -11,6 +11,7 @@ mod crash;
 mod knowledge;
 mod learning;
 mod nlu;
+mod overflow;
 mod realtime;
 mod routing;
 mod sla;
