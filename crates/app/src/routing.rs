@@ -253,11 +253,91 @@ impl App {
                 t.status = domain::Status::Open;
                 db::routing::touch_assigned(tx, ws, *agent, now).await?;
             }
-            Decision::Queue { team, .. } => t.team = Some(*team),
+            Decision::Queue { team, .. } => {
+                t.team = Some(*team);
+                self.schedule_overflow(tx, &board, t, *team, now).await?;
+            }
             // Nothing changes: the ticket stays unassigned for a person to place.
             Decision::Unroutable => return Ok(None),
         }
         Ok(Some(d))
+    }
+
+    /// A ticket queued in `team`: if the team overflows, a job re-routes it once it has waited
+    /// the team's delay (counted from its creation, as `route` counts it).
+    async fn schedule_overflow(
+        &self,
+        tx: &mut db::WriteTx,
+        board: &Board,
+        t: &Ticket,
+        team: TeamId,
+        now: Timestamp,
+    ) -> Result<()> {
+        let Some(o) = board.teams.iter().find(|b| b.id == team).and_then(|b| b.overflow) else {
+            return Ok(());
+        };
+        let due = Timestamp::from_millis(t.created_at.millis().saturating_add(o.after_ms));
+        let job = domain::Job::RouteOverflow { ticket: t.id, team };
+        tx.enqueue(self.ids.next(now, domain::JobId::new), &job, due.max(now), now).await?;
+        Ok(())
+    }
+
+    /// The overflow job: a ticket still waiting unassigned in `team` is routed again; it is
+    /// assigned to an agent now free, or moves to the overflow team (and waits for that team's
+    /// delay in turn). Audited as `system`, with the ticket's usual events and SLA tracking.
+    pub(crate) async fn route_overflow(
+        &self,
+        tx: &mut db::WriteTx,
+        ticket: domain::TicketId,
+        team: TeamId,
+        now: Timestamp,
+    ) -> Result<()> {
+        let ws = tx.workspace();
+        let Some(before) = db::tickets::get(tx, ws, ticket).await? else { return Ok(()) };
+        if before.assignee.is_some() || !before.status.is_active() || before.team != Some(team) {
+            return Ok(());
+        }
+        let Some(customer) = db::customers::get(tx, ws, before.customer).await? else {
+            return Ok(());
+        };
+        let board = self.board(tx, ws).await?;
+        let item = ticket_item(&before, customer.tier, Some(team));
+        let d = route(
+            Candidates { teams: &board.teams, agents: &board.agents, queues: &board.queues },
+            &item,
+            now,
+        );
+        let mut after = before.clone();
+        match &d {
+            Decision::Assign { team: to, agent, .. } => {
+                after.assignee = Some(*agent);
+                if to.is_some() {
+                    after.team = *to;
+                }
+                if after.status == domain::Status::New {
+                    after.status = domain::Status::Open;
+                }
+                db::routing::touch_assigned(tx, ws, *agent, now).await?;
+            }
+            Decision::Queue { team: to, .. } if *to != team => {
+                after.team = Some(*to);
+                self.schedule_overflow(tx, &board, &after, *to, now).await?;
+            }
+            Decision::Queue { .. } | Decision::Unroutable => return Ok(()),
+        }
+        after.updated_at = now;
+        let snap = domain::Snapshot::default().with("routing", describe(&d));
+        tx.audit(
+            now,
+            domain::Actor::System,
+            "ticket.route",
+            "ticket",
+            &ticket.to_string(),
+            None,
+            Some(&snap),
+        )
+        .await?;
+        self.save_ticket_change(tx, domain::Actor::System, &before, &after, now).await
     }
 
     /// Where a ticket waits, for its tracking link: `None` once it is assigned, solved or not in

@@ -32,6 +32,10 @@ fn payload(j: &Job) -> String {
             "handed_off_at": handed_off_at.millis()
         })
         .to_string(),
+        Job::ClusterKbCandidates => "{}".to_string(),
+        Job::RouteOverflow { ticket, team } => {
+            json!({"ticket": ticket.to_string(), "team": team.to_string()}).to_string()
+        }
     }
 }
 
@@ -78,6 +82,11 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
             )
             .map_err(|e| anyhow!("{e}"))?,
             handed_off_at: Timestamp::from_millis(v["handed_off_at"].as_i64().unwrap_or_default()),
+        }),
+        "cluster_kb_candidates" => Ok(Job::ClusterKbCandidates),
+        "route_overflow" => Ok(Job::RouteOverflow {
+            ticket: TicketId::parse(v["ticket"].as_str().unwrap_or_default())
+            team: domain::TeamId::parse(v["team"].as_str().unwrap_or_default())
         }),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }

@@ -16,6 +16,7 @@ mod machine;
 pub mod prefill;
 mod request;
 pub mod template;
+pub mod translate;
 
 pub use crate::{
     config::{

@@ -60,6 +60,7 @@ id_type! {
     FaqId = "faq_id",
     ArticleId = "article_id",
     ReplyTemplateId = "template_id",
+    KbCandidateId = "candidate_id",
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! needs it, claimed by one worker at a time, and retried with backoff on failure. SLA timers
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
-use crate::{CollaborationId, CompensationId, ConversationId, NluModelId, TicketId, Timestamp};
+use crate::{
+    CollaborationId, CompensationId, ConversationId, NluModelId, TeamId, TicketId, Timestamp,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Job {
@@ -32,6 +34,13 @@ pub enum Job {
     /// written since and the bot still holds it as handed off, tell the customer the expected
     /// wait and offer to leave a message.
     BotNoPickup { conversation: ConversationId, handed_off_at: Timestamp },
+    /// Cluster the workspace's unanswered and low-rated bot questions into FAQ candidates
+    /// (BOT-7), then schedule the next daily run while there are questions to learn from.
+    ClusterKbCandidates,
+    /// A ticket queued unassigned in `team` has waited the team's overflow delay (TK-5): if it
+    /// is still unassigned there, route it again (to the overflow team, or to an agent now
+    /// free). Routing itself checks the wait, so an early or stale job changes nothing.
+    RouteOverflow { ticket: TicketId, team: TeamId },
 }
 
 impl Job {
@@ -45,6 +54,8 @@ impl Job {
             Job::SlaTimer { .. } => "sla_timer",
             Job::TimerProbe { .. } => "timer_probe",
             Job::BotNoPickup { .. } => "bot_no_pickup",
+            Job::ClusterKbCandidates => "cluster_kb_candidates",
+            Job::RouteOverflow { .. } => "route_overflow",
         }
     }
 
@@ -60,7 +71,9 @@ impl Job {
             | Job::RunAutomations
             | Job::SlaTimer { .. }
             | Job::TimerProbe { .. }
-            | Job::BotNoPickup { .. } => LEASE_MILLIS,
+            | Job::BotNoPickup { .. }
+            | Job::ClusterKbCandidates
+            | Job::RouteOverflow { .. } => LEASE_MILLIS,
         }
     }
 }

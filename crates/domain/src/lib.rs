@@ -15,6 +15,7 @@ pub mod event;
 pub mod ids;
 pub mod job;
 pub mod knowledge;
+pub mod learning;
 pub mod problem_code;
 pub mod role;
 pub mod ticket;
@@ -38,6 +39,7 @@ pub use crate::{
         Article, ArticleContent, Faq, FaqContent, KbAction, KbContent, KbLang, KbStatus, KbVersion,
         MatchSettings, ReplyTemplate,
     },
+    learning::{CandidateQuestion, CandidateStatus, KbCandidate},
     problem_code::{ProblemCategory, ProblemCode, ProblemCodeEntry},
     role::{Department, Permission, Role},
     ticket::{Severity, Stage, Status, Ticket, TicketNo, Urgency},

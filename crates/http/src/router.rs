@@ -16,7 +16,7 @@ use crate::{
     error::{ApiError, Code},
     routes::{
         audit, auth, bot, collaboration, compensation, conversations, customers, directory, events,
-        health, kb, nlu, public, routing, sla, stages, tickets, triggers,
+        health, kb, learning, nlu, public, routing, sla, stages, tickets, translation, triggers,
     },
 };
 
@@ -145,6 +145,17 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(triggers::list, triggers::create))
         .routes(routes!(triggers::get, triggers::update, triggers::delete))
         .routes(routes!(events::visitor_ws))
+        // The learning loop (BOT-7).
+        .routes(routes!(learning::list))
+        .routes(routes!(learning::refresh))
+        .routes(routes!(learning::get))
+        .routes(routes!(learning::accept))
+        .routes(routes!(learning::dismiss))
+        .routes(routes!(learning::correct_intent))
+        // Machine translation for agents (BOT-9).
+        .routes(routes!(translation::get_settings, translation::put_settings))
+        .routes(routes!(translation::translate_message))
+        .routes(routes!(translation::translate_draft))
 }
 
 /// The OpenAPI document as served and checked in at `docs/openapi.json`.

@@ -5,6 +5,7 @@
 //! [`text::Segmenter`]; [`analyze`] runs everything on one message.
 
 pub mod classifier;
+pub mod cluster;
 mod codec;
 #[cfg(feature = "embeddings")]
 pub mod encoder;

@@ -149,7 +149,7 @@ fn article_snapshot(a: &Article) -> Snapshot {
         .with("version", domain::AuditValue::Int(a.version))
 }
 
-fn status_of(publish: bool) -> KbStatus {
+pub(crate) fn status_of(publish: bool) -> KbStatus {
     if publish { KbStatus::Published } else { KbStatus::Draft }
 }
 
@@ -199,7 +199,7 @@ impl App {
 
     /// Applies a committed change to the index. The database is the truth: a failure here is
     /// logged, and `reindex` repairs it.
-    async fn index_after_commit(
+    pub(crate) async fn index_after_commit(
         &self,
         ws: WorkspaceId,
         doc: Option<Doc>,
@@ -304,7 +304,7 @@ impl App {
         Ok(f)
     }
 
-    async fn record_faq(
+    pub(crate) async fn record_faq(
         &self,
         tx: &mut db::WriteTx,
         f: &Faq,

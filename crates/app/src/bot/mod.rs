@@ -6,6 +6,8 @@ pub mod assist;
 pub mod connector;
 pub mod kb_io;
 pub mod knowledge;
+pub mod learning;
 pub mod matching;
 pub mod nlu;
 pub mod runtime;
+pub mod translation;

@@ -173,7 +173,7 @@ impl App {
         Ok((i, examples))
     }
 
-    fn new_examples(
+    pub(crate) fn new_examples(
         &self,
         intent: IntentId,
         texts: &[String],
@@ -331,56 +331,58 @@ impl App {
         }
         let now = self.now();
         let mut tx = self.db.write(b.workspace).await?;
-        let trainable = db::nlu::intent_list(&mut tx, b.workspace)
-            .await?
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .count();
+        let m = self.queue_training(&mut tx, b.actor, now).await?.map_err(Error::Conflict)?;
+        self.commit(tx).await?;
+        Ok(m)
+    }
+
+    /// Inside `tx`: queues training of a new intent-model version (model row, job, audit,
+    /// event), or says why not (fewer than two intents with examples, or a version still
+    /// training).
+    pub(crate) async fn queue_training(
+        &self,
+        tx: &mut db::WriteTx,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<std::result::Result<NluModel, String>> {
+        let ws = tx.workspace();
+        let kind = ModelKind::Intent;
+        let trainable = db::nlu::intent_list(tx, ws).await?.iter().filter(|(_, n)| *n > 0).count();
         if trainable < 2 {
-            return Err(Error::Conflict(format!(
+            return Ok(Err(format!(
                 "training needs at least two intents with examples; this workspace has {trainable}"
             )));
         }
-        let models = db::nlu::model_list(&mut tx, b.workspace).await?;
+        let models = db::nlu::model_list(tx, ws).await?;
         if let Some(m) = models.iter().find(|m| m.kind == kind && m.status == ModelStatus::Training)
         {
-            return Err(Error::Conflict(format!(
+            return Ok(Err(format!(
                 "version {} is still training; wait for it to finish",
                 m.version
             )));
         }
         let m = NluModel {
             id: self.ids.next(now, NluModelId::new),
-            workspace: b.workspace,
+            workspace: ws,
             kind,
-            version: db::nlu::model_next_version(&mut tx, b.workspace, kind).await?,
+            version: db::nlu::model_next_version(tx, ws, kind).await?,
             status: ModelStatus::Training,
             active: false,
             metrics: None,
             error: None,
             created_at: now,
-            created_by: b.actor,
+            created_by: actor,
         };
-        db::nlu::model_insert(&mut tx, &m).await?;
+        db::nlu::model_insert(tx, &m).await?;
         tx.enqueue(self.ids.next(now, JobId::new), &Job::TrainNluModel { model: m.id }, now, now)
             .await?;
         let after = Snapshot::default()
             .with("kind", kind.as_str())
             .with("version", domain::AuditValue::Int(m.version));
-        tx.audit(
-            now,
-            b.actor,
-            "nlu_model.train",
-            "nlu_model",
-            &m.id.to_string(),
-            None,
-            Some(&after),
-        )
-        .await?;
-        tx.emit(now, b.actor, Event::NluModelQueued { model: m.id }, Audience::staff_only())
+        tx.audit(now, actor, "nlu_model.train", "nlu_model", &m.id.to_string(), None, Some(&after))
             .await?;
-        self.commit(tx).await?;
-        Ok(m)
+        tx.emit(now, actor, Event::NluModelQueued { model: m.id }, Audience::staff_only()).await?;
+        Ok(Ok(m))
     }
 
     pub async fn list_models(&self, s: &Staff) -> Result<Vec<NluModel>> {

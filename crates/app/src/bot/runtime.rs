@@ -488,6 +488,8 @@ impl App {
                         turn.ticket = Some(t);
                     }
                     Command::Answered { id, intent } => {
+                        // The question answered, so a low rating can point back at it (BOT-7).
+                        let asked = last_understanding.map(|u| u.text.as_str());
                         self.outcome(
                             ws,
                             conv,
@@ -496,7 +498,7 @@ impl App {
                             intent.as_deref(),
                             None,
                             None,
-                            None,
+                            asked,
                         )
                         .await?;
                     }
@@ -512,10 +514,14 @@ impl App {
                             None,
                         )
                         .await?;
+                        if i64::from(score) <= domain::learning::LOW_RATING {
+                            self.schedule_learning(ws).await?;
+                        }
                     }
                     Command::Unmatched { text } => {
                         self.outcome(ws, conv, "unmatched", None, None, None, None, Some(&text))
                             .await?;
+                        self.schedule_learning(ws).await?;
                     }
                 }
             }

@@ -12,12 +12,14 @@ pub mod directory;
 pub mod events;
 pub mod health;
 pub mod kb;
+pub mod learning;
 pub mod nlu;
 pub mod public;
 pub mod routing;
 pub mod sla;
 pub mod stages;
 pub mod tickets;
+pub mod translation;
 pub mod triggers;
 
 use base64::Engine;

@@ -73,6 +73,9 @@ struct KbFx {
     spare_faqs: Vec<String>,
     spare_articles: Vec<String>,
     spare_templates: Vec<String>,
+    /// An open FAQ candidate, and the visitor's first message (for the intent correction).
+    candidate: String,
+    message: String,
 }
 
 type Body = fn(&Fx, usize) -> Value;
@@ -461,6 +464,36 @@ fn rows() -> Vec<Row> {
         row("GET", "/api/v1/triggers/{id}", ALL_STAFF, None),
         row("PUT", "/api/v1/triggers/{id}", CATALOG, Some(|_, i| trigger_body(i))),
         row("DELETE", "/api/v1/triggers/{id}", CATALOG, None),
+        row("GET", "/api/v1/kb/candidates", ALL_STAFF, None),
+        row("GET", "/api/v1/kb/candidates/{id}", ALL_STAFF, None),
+        row("POST", "/api/v1/kb/candidates/refresh", BOT, None),
+        row(
+            "POST",
+            "/api/v1/kb/candidates/{id}/accept",
+            BOT,
+            Some(|_, _| json!({"answer": "在「我的-发票」里修改。"})),
+        ),
+        row("POST", "/api/v1/kb/candidates/{id}/dismiss", BOT, None),
+        row(
+            "PUT",
+            "/api/v1/conversations/{id}/messages/{message_id}/intent",
+            WRITE,
+            Some(|_, _| json!({"intent": "refund"})),
+        ),
+        row("GET", "/api/v1/translation/settings", ALL_STAFF, None),
+        row("PUT", "/api/v1/translation/settings", USERS, Some(|_, _| json!({"enabled": false}))),
+        row(
+            "POST",
+            "/api/v1/conversations/{id}/messages/{message_id}/translate",
+            READ_ALL,
+            Some(|_, _| json!({"target": "en"})),
+        ),
+        row(
+            "POST",
+            "/api/v1/conversations/{id}/translate-draft",
+            WRITE,
+            Some(|_, _| json!({"text": "您好", "target": "en"})),
+        ),
         row("GET", "/api/v1/public/events", VISITORS, None),
         row("GET", "/api/v1/public/ws", VISITORS, None),
         // Last: it ends the sessions the other rows use.
@@ -488,6 +521,12 @@ fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
         return path.replace("{id}", &f.spare_triggers[principal]);
     }
     let kb = &f.kb;
+    if path.starts_with("/api/v1/kb/candidates/") {
+        return path.replace("{id}", &kb.candidate);
+    }
+    if path.contains("{message_id}") {
+        return path.replace("{id}", &f.visitor_conversation).replace("{message_id}", &kb.message);
+    }
     match (method, path) {
         ("DELETE", "/api/v1/kb/faqs/{id}") => {
             return path.replace("{id}", &kb.spare_faqs[principal]);
@@ -626,7 +665,7 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
         )
         .await;
     assert_eq!(collab.status, 201, "{:?}", collab.body);
-    let kb = kb_fixture(t).await;
+    let kb = kb_fixture(t, owner_conv).await;
     Fx {
         customer,
         ticket,
@@ -652,7 +691,7 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
     }
 }
 
-async fn kb_fixture(t: &TestApp) -> KbFx {
+async fn kb_fixture(t: &TestApp, owner_conv: &str) -> KbFx {
     let admin = t.as_role("admin@acme.test").await;
     let ids = |r: test_support::Resp| {
         assert_eq!(r.status, 201, "{:?}", r.body);
@@ -674,7 +713,25 @@ async fn kb_fixture(t: &TestApp) -> KbFx {
         let tp = json!({"name": format!("备用话术 {i}"), "body": "您好"});
         spare_templates.push(ids(admin.post("/api/v1/kb/templates", tp).await));
     }
-    KbFx { faq, article, template, spare_faqs, spare_articles, spare_templates }
+    // Two customers ask what the bot cannot answer: one FAQ candidate.
+    t.visitor("学习一", "发票抬头怎么修改").await;
+    t.visitor("学习二", "怎么修改发票抬头").await;
+    let r = admin.post("/api/v1/kb/candidates/refresh", json!({})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let candidate = r.body.as_array().unwrap().iter().find(|c| s(&c["question"]).contains("发票"));
+    let candidate = s(&candidate.expect("an invoice candidate")["id"]);
+    let msgs = admin.get(&format!("/api/v1/conversations/{owner_conv}/messages")).await;
+    let message = msgs
+        .body
+        .get("items")
+        .unwrap_or(&msgs.body)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| s(&m["sender"]) == "customer")
+        .map(|m| s(&m["id"]))
+        .expect("the visitor's message");
+    KbFx { faq, article, template, spare_faqs, spare_articles, spare_templates, candidate, message }
 }
 
 async fn matrix(t: TestApp) {

@@ -10,11 +10,14 @@ mod collaboration;
 mod compensation;
 mod crash;
 mod knowledge;
+mod learning;
 mod nlu;
+mod overflow;
 mod realtime;
 mod routing;
 mod sla;
 mod story;
+mod translation;
 mod triggers;
 
 use serde_json::Value;
