@@ -15,6 +15,7 @@ mod routing;
 mod sla;
 mod story;
 mod triggers;
+mod typing;
 
 use serde_json::Value;
 
