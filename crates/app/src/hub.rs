@@ -165,6 +165,33 @@ pub struct EventStream {
 
 const PAGE: i64 = 500;
 
+/// One subscriber's live signals, filtered by what the viewer may see.
+#[derive(Debug)]
+pub struct Signals {
+    rx: broadcast::Receiver<Arc<Signal>>,
+    viewer: Viewer,
+}
+
+impl Signals {
+    /// The next signal this viewer may see (customers see none). Lagging drops signals: they
+    /// are momentary by nature. Waits forever once the hub is gone (events report that).
+    pub async fn next(&mut self) -> Arc<Signal> {
+        loop {
+            match self.rx.recv().await {
+                Ok(s) => {
+                    if !matches!(self.viewer, Viewer::Customer(_))
+                        && s.audience.visible_to(&self.viewer)
+                    {
+                        return s;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+            }
+        }
+    }
+}
+
 impl EventStream {
     /// The sequence number of the last event delivered (or skipped as invisible).
     pub fn cursor(&self) -> i64 {
@@ -200,22 +227,10 @@ impl EventStream {
         }
     }
 
-    /// The next signal this viewer may see (customers see none). Lagging drops signals: they
-    /// are momentary by nature. Waits forever once the hub is gone (events report that).
-    pub async fn next_signal(&mut self) -> Arc<Signal> {
-        loop {
-            match self.sub.signals.recv().await {
-                Ok(s) => {
-                    if !matches!(self.viewer, Viewer::Customer(_))
-                        && s.audience.visible_to(&self.viewer)
-                    {
-                        return s;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
-            }
-        }
+    /// The signals this viewer may see, from now on (a separate receiver, so a socket can wait
+    /// on events and signals at once).
+    pub fn signals(&self) -> Signals {
+        Signals { rx: self.sub.signals.resubscribe(), viewer: self.viewer.clone() }
     }
 
     /// Reads the next page of the outbox after the cursor; invisible events only move it.

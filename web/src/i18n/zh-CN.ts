@@ -57,7 +57,7 @@ export default {
     title: '在线客服', greeting: '您好！请问有什么可以帮您？', placeholder: '请输入消息…', send: '发送', name: '您的称呼（选填）',
     start: '开始咨询', you: '我', agent: '客服', bot: '智能助手', reconnecting: '正在重新连接…', open: '打开在线客服', close: '关闭',
     system: '系统', rate: '这个回答对您有帮助吗？请打分：', rateN: '{n} 分', rateLow: '没帮助', rateHigh: '很有帮助',
-    handedOff: '已为您转接人工客服，工单号 {ticket}', queue: '您前面还有 {n} 位', wait: '预计等待约 {m} 分钟',
+    messageTaken: '留言已收到，工单号 {ticket}，我们会尽快联系您', handedOff: '已为您转接人工客服，工单号 {ticket}', queue: '您前面还有 {n} 位', wait: '预计等待约 {m} 分钟',
     leaveMessage: '留言', offlineHint: '客服不在线时也可以留言，我们会尽快联系您。', phone: '手机号', email: '邮箱', offlineMessage: '请描述您的问题',
     backToChat: '返回聊天', contactNeeded: '请留下手机号或邮箱，方便我们联系您', leavingHint: '请直接输入您的留言并发送',
   },

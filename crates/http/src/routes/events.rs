@@ -199,6 +199,7 @@ pub async fn typing(
 async fn pump(mut socket: WebSocket, mut stream: EventStream, for_customer: bool) {
     let mut ping = tokio::time::interval(Duration::from_secs(20));
     ping.tick().await;
+    let mut signals = stream.signals();
     loop {
         tokio::select! {
             next = stream.next() => match next {
@@ -214,7 +215,7 @@ async fn pump(mut socket: WebSocket, mut stream: EventStream, for_customer: bool
                     return;
                 }
             },
-            sig = stream.next_signal() => {
+            sig = signals.next() => {
                 if socket.send(WsMessage::Text(signal_json(&sig).to_string().into())).await.is_err() {
                     return;
                 }

@@ -75,6 +75,8 @@ async fn typing(t: TestApp) {
     let r = agent.post("/api/v1/conversations/cv_nope/typing", json!({})).await;
     assert_eq!(r.status, 404);
     let r = visitor.post(&format!("/api/v1/conversations/{conv}/typing"), json!({})).await;
+    assert_eq!(r.status, 403, "a visitor token is not staff");
+    let r = t.anon().post(&format!("/api/v1/conversations/{conv}/typing"), json!({})).await;
     assert_eq!(r.status, 401);
     let auditor = t.as_role("audit@acme.test").await;
     let r = auditor.post(&format!("/api/v1/conversations/{conv}/typing"), json!({})).await;
