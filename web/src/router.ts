@@ -1,7 +1,7 @@
 // Routes. Every screen is its own lazily loaded chunk, so the first load fetches only the
 // shell and the screen it opens; admin screens slot in under /admin.
 import { createRouter, createWebHistory } from 'vue-router'
-import { session, ensureMe, loadMe } from './session'
+import { session, ensureMe, loadMe, can } from './session'
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -43,5 +43,7 @@ export const router = createRouter({
 router.beforeEach(async (to) => {
   if (to.meta.public) return true
   if (!session.me && !(await ensureMe()) && !(await loadMe())) return { name: 'login', query: { next: to.fullPath } }
+  // Department staff have no inbox: their work is the collaboration requests.
+  if (to.name === 'inbox' && !can('read_all_cases')) return { name: 'collaborations' }
   return true
 })

@@ -90,8 +90,7 @@ impl Hub {
                     None => {
                         let (tx, _) = broadcast::channel(4096);
                         let (signals, _) = broadcast::channel(256);
-                        let ch =
-                            Arc::new(Channel { tx, wake: Arc::new(Notify::new()), signals });
+                        let ch = Arc::new(Channel { tx, wake: Arc::new(Notify::new()), signals });
                         map.insert(ws, ch.clone());
                         tokio::spawn(dispatch(self.db.clone(), ws, head, ch.clone()));
                         // Catch events committed between reading the head and registering.
@@ -311,7 +310,11 @@ impl crate::App {
 
     /// Tells the colleagues who can see the conversation that the caller is typing a reply
     /// (the "someone else is replying" warning). Nothing is stored.
-    pub async fn typing(&self, a: &crate::auth::Agent, conversation: ConversationId) -> crate::Result<()> {
+    pub async fn typing(
+        &self,
+        a: &crate::auth::Agent,
+        conversation: ConversationId,
+    ) -> crate::Result<()> {
         let Some(user) = a.user else {
             return Err(crate::Error::Forbidden("signal typing without a user"));
         };
