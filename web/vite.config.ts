@@ -8,6 +8,11 @@ import Components from 'unplugin-vue-components/vite'
 import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
 import { resolve } from 'node:path'
 
+// Element Plus components (and their CSS) that only lazily loaded screens use: admin editors,
+// the ticket side panels, the tracking page. Kept out of the first load's `element` chunk.
+const LATER =
+  /element-plus[\\/](es[\\/]components[\\/]|theme-chalk[\\/]el-)(slider|rate|popconfirm|mention|input-number|timeline|timeline-item|steps|step|result|descriptions|descriptions-item)([\\/]|\.css)/
+
 export default defineConfig({
   plugins: [
     vue(),
@@ -33,7 +38,8 @@ export default defineConfig({
         codeSplitting: {
           groups: [
             { name: 'vendor', test: /node_modules[\\/](vue|@vue|vue-i18n|@intlify|vue-router|openapi-fetch)[\\/]/, priority: 2 },
-            { name: 'element', test: /node_modules[\\/]/, priority: 1 },
+            // Components only later screens use stay with those screens' chunks.
+            { name: 'element', test: (id: string) => /node_modules[\\/]/.test(id) && !LATER.test(id), priority: 1 },
           ],
         },
         entryFileNames: (chunk) => (chunk.name === 'widget' ? 'widget.js' : 'assets/[name]-[hash].js'),

@@ -1,7 +1,7 @@
 // Routes. Every screen is its own lazily loaded chunk, so the first load fetches only the
 // shell and the screen it opens; admin screens slot in under /admin.
 import { createRouter, createWebHistory } from 'vue-router'
-import { session, ensureMe, loadMe } from './session'
+import { session, ensureMe, loadMe, can } from './session'
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -21,7 +21,14 @@ export const router = createRouter({
             { path: 'tickets/:id', name: 'ticket', component: () => import('./features/tickets/TicketView.vue'), props: true },
           ],
         },
+        { path: 'approvals', name: 'approvals', component: () => import('./features/approvals/ApprovalsPage.vue') },
+        { path: 'collaborations', name: 'collaborations', component: () => import('./features/collaboration/CollaborationsPage.vue') },
         { path: 'admin', redirect: '/admin/users' },
+        { path: 'admin/sla', name: 'sla', component: () => import('./features/admin/SlaPage.vue') },
+        { path: 'admin/triggers', name: 'triggers', component: () => import('./features/admin/TriggersPage.vue') },
+        { path: 'admin/kb', name: 'kb', component: () => import('./features/admin/KbPage.vue') },
+        { path: 'admin/bot', name: 'bot', component: () => import('./features/admin/BotPage.vue') },
+        { path: 'admin/routing', name: 'routing', component: () => import('./features/admin/RoutingPage.vue') },
         { path: 'admin/users', name: 'users', component: () => import('./features/admin/UsersPage.vue') },
         { path: 'admin/teams', name: 'teams', component: () => import('./features/admin/TeamsPage.vue') },
         { path: 'admin/problem-codes', name: 'problem-codes', component: () => import('./features/admin/ProblemCodesPage.vue') },
@@ -36,5 +43,7 @@ export const router = createRouter({
 router.beforeEach(async (to) => {
   if (to.meta.public) return true
   if (!session.me && !(await ensureMe()) && !(await loadMe())) return { name: 'login', query: { next: to.fullPath } }
+  // Department staff have no inbox: their work is the collaboration requests.
+  if (to.name === 'inbox' && !can('read_all_cases')) return { name: 'collaborations' }
   return true
 })

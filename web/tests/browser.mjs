@@ -8,7 +8,16 @@
 //    it live; the agent replies and the customer sees it; after a dropped staff socket a
 //    message sent in the gap still arrives (resume by seq);
 // 4. script payloads in message bodies, customer names and attachment names never execute;
-// 5. admin screens (users, teams, problem codes, tokens, audit with chain verification).
+// 5. admin screens (users, teams, problem codes, tokens, audit with chain verification);
+// 6. the bot in the widget: an FAQ answer, the 1–5 rating, a low rating hands off (or, after
+//    hours, takes a message), the agent replies with a suggested answer; the offline form in
+//    English on a phone;
+// 7. the workspace: SLA badges and breach sort, saved views, presence, shortcuts help; a ticket's
+//    stage, SLA clocks, a compensation above the agent's limit approved by a supervisor in their
+//    own browser session, a collaboration answered by the department; templates, an @mention
+//    and the "someone else is replying" warning;
+// 8. admin: SLA policies and calendars, triggers, knowledge base with CSV import, bot settings
+//    and metrics, routing; then the new screens again in English.
 import { chromium } from 'playwright-core'
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -39,6 +48,39 @@ async function test(name, f) {
       await p.screenshot({ path: join(OUT, `FAIL-${name.slice(0, 20).replace(/\W+/g, '_')}-${i}.png`) }).catch(() => {})
     }
   }
+}
+/** A form control by data-test, whether the attribute sits on the control or its wrapper. */
+const field = (page, name) =>
+  page.locator(`input[data-test=${name}], textarea[data-test=${name}], [data-test=${name}] input, [data-test=${name}] textarea`).first()
+/** Picks an option of an Element Plus select. */
+async function choose(page, selectTest, optionName, exact = true) {
+  await page.locator(`[data-test=${selectTest}]`).click()
+  await page.getByRole('option', { name: optionName, exact }).click()
+}
+/** A second browser with its own profile: another person's session. */
+async function otherBrowser() {
+  const dir = mkdtempSync(join(tmpdir(), 'huiting-chromium-'))
+  const c = await chromium.launchPersistentContext(dir, {
+    executablePath: EXE,
+    headless: true,
+    viewport: { width: 1366, height: 800 },
+    locale: 'zh-CN',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+  c.setDefaultTimeout(10_000)
+  c.on('page', watch)
+  c.on('request', (r) => {
+    const u = new URL(r.url())
+    if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !['data:', 'about:'].includes(u.protocol)) external.push(r.url())
+  })
+  const page = c.pages()[0] ?? (await c.newPage())
+  watch(page)
+  return { ctx: c, page, close: async () => { await c.close(); rmSync(dir, { recursive: true, force: true }) } }
+}
+/** A single-key shortcut, pressed with no text field focused. */
+async function key(page, k) {
+  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur())
+  await page.keyboard.press(k)
 }
 const shot = (page, name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: false })
 
@@ -300,6 +342,171 @@ await test('script payloads in bodies, names and attachment names never execute'
   await chat.close()
 })
 
+let storyConv = ''
+await test('widget bot: an FAQ answer, the 1–5 rating, a low rating hands off; the agent replies with a suggestion', async () => {
+  const shop = await ctx.newPage()
+  await shop.goto(BASE + '/chat.html')
+  await shop.evaluate((k) => localStorage.removeItem(k), `huiting.visitor.${KEY}`)
+  await shop.goto(HOST + '/')
+  await shop.locator('[data-huiting=bubble]').click()
+  const chat = shop.frameLocator('iframe[data-huiting=panel]')
+  const who = `问答访客${run}`
+  await chat.locator('[data-test=chat-name]').fill(who)
+  await chat.locator('[data-test=chat-input]').fill('怎么查看我的订单')
+  await chat.locator('[data-test=chat-send]').click()
+  // The bot answers from the knowledge base and asks for a 1–5 rating.
+  await chat.locator('[data-sender=bot]').filter({ hasText: '我的订单' }).waitFor()
+  await chat.locator('[data-test=bot-rating]').waitFor()
+  assert.equal(await chat.locator('[data-test=bot-rating] button').count(), 5)
+  await shot(shop, '20-widget-bot-answer')
+  await chat.locator('[data-test=rate-2]').click()
+  await chat.locator('[data-test=bot-rating]').waitFor({ state: 'detached' })
+  // A rating of 2 hands off: in business hours to the queue; after hours the bot takes a message.
+  const ask = `怎么查看我的订单？麻烦人工帮我看一下${run}`
+  await chat.locator('[data-test=chat-input]').fill(ask)
+  await chat.locator('[data-test=chat-send]').click()
+  const banner = chat.locator('[data-test=handoff]')
+  await banner.waitFor()
+  assert.match(await banner.textContent(), /[A-Z]+-\d+/, 'the hand-off names its ticket')
+  await shot(shop, '21-widget-handoff')
+
+  // The agent finds the conversation live and answers with the first suggestion.
+  await agent.goto(BASE + '/')
+  const item = agent.locator('[data-test=conv-item]').filter({ hasText: who })
+  await item.waitFor()
+  await item.click()
+  await agent.locator('[data-test=message-body]').filter({ hasText: ask }).waitFor()
+  storyConv = agent.url().split('/').pop()
+  await agent.locator('[data-test=suggestion]').first().waitFor()
+  await key(agent, '1')
+  const suggested = (await agent.locator('[data-test=composer-input]').inputValue()).trim()
+  assert.ok(suggested.length > 5, 'the suggestion fills the reply box')
+  await shot(agent, '22-suggestions')
+  await agent.locator('[data-test=composer-send]').click()
+  await chat.locator('[data-sender=agent]').filter({ hasText: suggested.slice(0, 12) }).waitFor()
+  await shop.close()
+})
+
+let sup = null
+await test('workspace: SLA badges, breach sort, saved views, presence, shortcut help', async () => {
+  await agent.goto(BASE + '/')
+  await agent.getByRole('tab', { name: '工单', exact: true }).click()
+  await choose(agent, 'ticket-sort', '最先超时')
+  await agent.locator('[data-test=ticket-list] [data-test=sla-badge]').first().waitFor()
+  const first = await agent.locator('[data-test=ticket-list] [data-test=sla-badge]').first().textContent()
+  assert.match(first, /\d/, 'a countdown')
+  // Saved view: the filters under a name, back after a reload.
+  await agent.locator('[data-test=view-save-open]').click()
+  await field(agent, 'view-name').fill(`即将超时${run}`)
+  await agent.locator('[data-test=view-save]').click()
+  await agent.reload()
+  await agent.locator('[data-test=conv-item]').first().waitFor()
+  await choose(agent, 'view-select', `即将超时${run}`, false)
+  await agent.locator('[data-test=ticket-list] [data-test=sla-badge]').first().waitFor()
+  await shot(agent, '23-inbox-sla')
+  // Presence.
+  await choose(agent, 'presence', '离开')
+  const p = await agent.evaluate(() => fetch('/api/v1/me/presence').then((r) => r.json()))
+  assert.equal(p.presence, 'away')
+  await choose(agent, 'presence', '在线')
+  // Shortcut help.
+  await key(agent, '?')
+  await agent.getByText('Ctrl + Enter').waitFor()
+  await shot(agent, '24-shortcuts')
+  await agent.keyboard.press('Escape')
+})
+
+await test('ticket: stage, SLA clocks, compensation approved by a supervisor in their own session, collaboration answered by the department', async () => {
+  await agent.goto(BASE + '/')
+  await agent.getByRole('tab', { name: '工单', exact: true }).click()
+  await agent.locator('[data-test=ticket-item]').first().click()
+  await agent.locator('[data-test=ticket-number]').waitFor()
+  const number = (await agent.locator('[data-test=ticket-number]').textContent()).trim()
+  // Stage.
+  const stages = await agent.evaluate(() => fetch('/api/v1/stages').then((r) => r.json()))
+  const now = (await agent.locator('[data-test=ticket-stage-tag]').textContent()).trim()
+  const other = stages.find((s) => s.label_zh !== now)
+  await choose(agent, 'ticket-stage', other.label_zh)
+  await agent.locator('[data-test=save-fields]').click()
+  await agent.locator('[data-test=ticket-stage-tag]').filter({ hasText: other.label_zh }).waitFor()
+  // SLA clocks.
+  await agent.getByRole('tab', { name: 'SLA', exact: true }).click()
+  await agent.locator('[data-test=sla-panel] .el-table__row').first().waitFor()
+  await shot(agent, '25-ticket-sla')
+  // Compensation above the agent's ¥2,000 authority: pending at supervisor level.
+  await agent.getByRole('tab', { name: '补偿', exact: true }).click()
+  await field(agent, 'comp-amount').fill('3000')
+  const basis = `产品质量问题，二次上门${run}`
+  await field(agent, 'comp-basis').fill(basis)
+  await agent.locator('[data-test=comp-request]').click()
+  const item = agent.locator('[data-test=comp-item]').filter({ hasText: basis })
+  await item.locator('[data-test=comp-status]').filter({ hasText: '待审批' }).waitFor()
+  await shot(agent, '26-compensation-requested')
+
+  // The supervisor, in their own browser, approves it from the queue.
+  sup = await otherBrowser()
+  await login(sup.page, 'supervisor1@demo.huiting.cn')
+  await sup.page.goto(BASE + '/approvals')
+  const row = sup.page.locator('[data-test=approvals-table] .el-table__row').filter({ hasText: basis })
+  await row.waitFor()
+  await shot(sup.page, '27-approvals')
+  await row.locator('[data-test=comp-approve]').click()
+  await row.waitFor({ state: 'detached' })
+  // The agent's panel turns granted live.
+  await item.locator('[data-test=comp-status]').filter({ hasText: '已发放' }).waitFor()
+
+  // Collaboration: ask Tech; the tech engineer answers in their own session.
+  await agent.getByRole('tab', { name: '协作', exact: true }).click()
+  const question = `请确认主板批次${run}`
+  await field(agent, 'collab-question').fill(question)
+  await agent.locator('[data-test=collab-ask]').click()
+  await agent.locator('[data-test=collab-item]').filter({ hasText: question }).waitFor()
+  const tech = await otherBrowser()
+  try {
+    await login(tech.page, 'tech@demo.huiting.cn')
+    await tech.page.goto(BASE + '/collaborations')
+    const card = tech.page.locator('[data-test=collab-item]').filter({ hasText: question })
+    await card.waitFor()
+    assert.ok((await card.textContent()).includes(number))
+    await field(card, 'collab-text').fill(`批次正常，建议更换电源板${run}`)
+    await card.locator('[data-test=collab-complete]').click()
+    await shot(tech.page, '28-collaboration-department')
+  } finally {
+    await tech.close()
+  }
+  await agent.locator('[data-test=collab-answer]').filter({ hasText: `建议更换电源板${run}` }).waitFor()
+  await shot(agent, '29-ticket-collaboration')
+})
+
+await test('conversation: template library, an @mention reaches the colleague, "someone else is replying"', async () => {
+  assert.ok(storyConv && sup, 'needs the bot story and the supervisor session')
+  await agent.goto(`${BASE}/conversations/${storyConv}`)
+  await agent.locator('[data-test=message-body]').first().waitFor()
+  // The template library (l), filled for this customer.
+  await key(agent, 'l')
+  await agent.locator('[data-test=tpl-item]').first().click()
+  await agent.locator('[data-test=tpl-list]').waitFor({ state: 'hidden' })
+  assert.ok((await agent.locator('[data-test=composer-input]').inputValue()).trim().length > 0)
+  await agent.locator('[data-test=composer-input]').fill('')
+  // The supervisor opens the same conversation; the agent types; the supervisor is warned.
+  await sup.page.goto(`${BASE}/conversations/${storyConv}`)
+  await sup.page.locator('[data-test=message-body]').first().waitFor()
+  await sup.page.locator('[data-test=live]').filter({ hasText: '实时' }).waitFor()
+  await agent.locator('[data-test=composer-input]').pressSequentially('您好，正在为您查询', { delay: 20 })
+  await sup.page.locator('[data-test=typing-warning]').filter({ hasText: '李娜' }).waitFor()
+  await shot(sup.page, '30-someone-replying')
+  await agent.locator('[data-test=composer-input]').fill('')
+  // An internal note with an @mention: highlighted, and the supervisor is told.
+  await agent.locator('[data-test=mode-note]').click()
+  await agent.locator('[data-test=composer-input]').fill(`@孙丽 这位客户需要回访${run}`)
+  await agent.locator('[data-test=composer-send]').click()
+  await agent.locator('[data-test=mention]').filter({ hasText: '@孙丽' }).waitFor()
+  await sup.page.locator('[data-test=mentions] sup').filter({ hasText: '1' }).waitFor()
+  await shot(agent, '31-mention')
+  await sup.close()
+  sup = null
+})
+
 await test('admin screens: users, teams, problem codes, tokens, audit log', async () => {
   await agent.locator('[data-test=logout]').click()
   await agent.waitForURL(/\/login/)
@@ -324,6 +531,104 @@ await test('admin screens: users, teams, problem codes, tokens, audit log', asyn
     }
     await shot(agent, name)
   }
+})
+
+await test('admin: SLA policies and calendars, triggers, knowledge base import, bot settings and metrics, routing', async () => {
+  // Logged in as the admin by the test before.
+  await agent.goto(BASE + '/admin/sla')
+  await agent.locator('[data-test=sla-policies] .el-table__row').first().waitFor()
+  await shot(agent, '40-sla-policies')
+  await agent.getByRole('tab', { name: '工作日历' }).click()
+  await agent.locator('[data-test=sla-calendars] .el-table__row').first().waitFor()
+  // A bad edit is refused with the server's reason; the policies stay.
+  await agent.getByRole('tab', { name: 'SLA 策略' }).click()
+  await agent.locator('[data-test=sla-edit-policies]').click()
+  await field(agent, 'json-editor').fill('{"policies": [{"name": "x", "targets": [{"metric": "first_response", "duration": "soon", "mode": "calendar"}]}]}')
+  await agent.locator('[data-test=json-save]').click()
+  await agent.locator('.el-message--error').first().waitFor()
+  await agent.keyboard.press('Escape')
+
+  await agent.goto(BASE + '/admin/triggers')
+  await agent.locator('[data-test=trigger-new]').click()
+  await field(agent, 'trigger-name').fill(`VIP 加急${run}`)
+  await agent.locator('[data-test=trigger-save]').click()
+  await agent.locator('[data-test=triggers-table] .el-table__row').filter({ hasText: `VIP 加急${run}` }).waitFor()
+  await shot(agent, '41-triggers')
+
+  await agent.goto(BASE + '/admin/kb')
+  await agent.locator('[data-test=faq-table] .el-table__row').first().waitFor()
+  await agent.getByRole('tab', { name: '导入 / 导出' }).click()
+  const csv = `问题,答案,分类\n浏览器导入测试${run},这是导入的答案,测试\n,没有问题的一行,测试\n`
+  await agent.locator('[data-test=kb-file]').setInputFiles({ name: 'faq.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) })
+  await agent.locator('[data-test=kb-dry-run]').click()
+  await agent.locator('[data-test=kb-errors] .el-table__row').first().waitFor()
+  await agent.locator('[data-test=kb-import]').click()
+  await agent.locator('[data-test=kb-report]').filter({ hasText: '导入完成' }).waitFor()
+  await shot(agent, '42-kb-import')
+  await agent.getByRole('tab', { name: '常见问题' }).click()
+  await field(agent, 'faq-search').fill(`浏览器导入测试${run}`)
+  await agent.locator('[data-test=faq-table] .el-table__row').filter({ hasText: '这是导入的答案' }).waitFor()
+
+  await agent.goto(BASE + '/admin/bot')
+  await agent.locator('[data-test=bot-settings]').waitFor()
+  await agent.locator('[data-test=bot-save]').click()
+  await agent.locator('.el-message--success').first().waitFor()
+  await shot(agent, '43-bot-settings')
+  await agent.getByRole('tab', { name: '效果指标' }).click()
+  await agent.locator('[data-test=bot-containment]').waitFor()
+  await shot(agent, '44-bot-metrics')
+
+  await agent.goto(BASE + '/admin/routing')
+  const row = agent.locator('[data-test=routing-agents] .el-table__row').filter({ hasText: '李娜' })
+  await row.locator('[data-test=routing-user-edit]').click()
+  await agent.locator('[data-test=routing-user-save]').click()
+  await row.filter({ hasText: '会话 5' }).waitFor()
+  await shot(agent, '45-routing')
+})
+
+await test('the new screens in English', async () => {
+  await agent.goto(BASE + '/admin/sla')
+  await agent.locator('[data-test=lang]').click()
+  await agent.getByRole('option', { name: 'English' }).click()
+  for (const [path, heading, name] of [
+    ['/admin/sla', 'SLA policies and calendars', '46-sla-en'],
+    ['/admin/triggers', 'Triggers and automations', '47-triggers-en'],
+    ['/admin/kb', 'Knowledge base', '48-kb-en'],
+    ['/admin/bot', 'Bot', '49-bot-en'],
+    ['/admin/routing', 'Routing', '50-routing-en'],
+    ['/collaborations', 'Department collaboration', '51-collaboration-en'],
+  ]) {
+    await agent.goto(BASE + path)
+    await agent.getByRole('heading', { name: heading, exact: true }).waitFor()
+    await shot(agent, name)
+  }
+  await agent.goto(BASE + '/')
+  await agent.getByRole('tab', { name: 'Tickets', exact: true }).click()
+  await agent.locator('[data-test=ticket-item]').first().click()
+  await agent.getByRole('tab', { name: 'Compensation', exact: true }).waitFor()
+  await agent.getByRole('tab', { name: 'Collaboration', exact: true }).click()
+  await agent.getByText('Ask the department').waitFor()
+  await shot(agent, '52-ticket-en')
+  // The widget in English on a phone, with the offline message form.
+  const phone = await ctx.newPage()
+  await phone.setViewportSize({ width: 390, height: 760 })
+  await phone.goto(BASE + '/chat.html')
+  await phone.evaluate((k) => localStorage.removeItem(k), `huiting.visitor.${KEY}`)
+  await phone.goto(HOST + '/?lang=en')
+  await phone.locator('[data-huiting=bubble]').click()
+  const chat = phone.frameLocator('iframe[data-huiting=panel]')
+  await chat.getByText('Chat with us').first().waitFor()
+  await chat.locator('[data-test=offline-open]').click()
+  await chat.locator('[data-test=off-name]').fill(`Offline ${run}`)
+  await chat.locator('[data-test=off-phone]').fill('13800138000')
+  const msg = `Please call me back about my dishwasher ${run}`
+  await chat.locator('[data-test=off-message]').fill(msg)
+  await shot(phone, '53-widget-offline-en')
+  await chat.locator('[data-test=off-send]').click()
+  await chat.locator('[data-test=chat-message]').filter({ hasText: msg }).waitFor()
+  await phone.close()
+  await agent.locator('[data-test=lang]').click()
+  await agent.getByRole('option', { name: '中文' }).click()
 })
 
 await test('no request left localhost', async () => {

@@ -10,7 +10,10 @@ use std::{
 
 use std::collections::VecDeque;
 
-use domain::{Event, EventRecord, Message, WorkspaceId, event::Viewer};
+use domain::{
+    ConversationId, Event, EventRecord, Message, Timestamp, UserId, WorkspaceId,
+    event::{Audience, Viewer},
+};
 use tokio::sync::{Notify, broadcast};
 
 /// An event as sent to subscribers, with the message it announces when there is one.
@@ -24,6 +27,18 @@ pub struct Dispatched {
 struct Channel {
     tx: broadcast::Sender<Arc<Dispatched>>,
     wake: Arc<Notify>,
+    /// Ephemeral signals (typing): live only, never stored, no `seq`.
+    signals: broadcast::Sender<Arc<Signal>>,
+}
+
+/// A passing signal between staff, not an event: it is neither stored nor replayed, so a
+/// client that was away simply never sees it. Today only "typing a reply".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signal {
+    pub conversation: ConversationId,
+    pub user: UserId,
+    pub at: Timestamp,
+    pub audience: Audience,
 }
 
 #[derive(Clone, Debug)]
@@ -36,6 +51,7 @@ pub struct Hub {
 #[derive(Debug)]
 pub struct Subscription {
     pub rx: broadcast::Receiver<Arc<Dispatched>>,
+    pub signals: broadcast::Receiver<Arc<Signal>>,
 }
 
 impl Hub {
@@ -48,6 +64,14 @@ impl Hub {
         let ch = self.channels.lock().unwrap_or_else(|e| e.into_inner()).get(&ws).cloned();
         if let Some(ch) = ch {
             ch.wake.notify_one();
+        }
+    }
+
+    /// Sends a signal to the workspace's current subscribers (none listening is fine).
+    pub fn signal(&self, ws: WorkspaceId, s: Signal) {
+        let ch = self.channels.lock().unwrap_or_else(|e| e.into_inner()).get(&ws).cloned();
+        if let Some(ch) = ch {
+            drop(ch.signals.send(Arc::new(s)));
         }
     }
 
@@ -65,7 +89,8 @@ impl Hub {
                     Some(ch) => ch.clone(),
                     None => {
                         let (tx, _) = broadcast::channel(4096);
-                        let ch = Arc::new(Channel { tx, wake: Arc::new(Notify::new()) });
+                        let (signals, _) = broadcast::channel(256);
+                        let ch = Arc::new(Channel { tx, wake: Arc::new(Notify::new()), signals });
                         map.insert(ws, ch.clone());
                         tokio::spawn(dispatch(self.db.clone(), ws, head, ch.clone()));
                         // Catch events committed between reading the head and registering.
@@ -75,7 +100,7 @@ impl Hub {
                 }
             }
         };
-        Ok(Subscription { rx: ch.tx.subscribe() })
+        Ok(Subscription { rx: ch.tx.subscribe(), signals: ch.signals.subscribe() })
     }
 }
 
@@ -139,6 +164,33 @@ pub struct EventStream {
 
 const PAGE: i64 = 500;
 
+/// One subscriber's live signals, filtered by what the viewer may see.
+#[derive(Debug)]
+pub struct Signals {
+    rx: broadcast::Receiver<Arc<Signal>>,
+    viewer: Viewer,
+}
+
+impl Signals {
+    /// The next signal this viewer may see (customers see none). Lagging drops signals: they
+    /// are momentary by nature. Waits forever once the hub is gone (events report that).
+    pub async fn next(&mut self) -> Arc<Signal> {
+        loop {
+            match self.rx.recv().await {
+                Ok(s) => {
+                    if !matches!(self.viewer, Viewer::Customer(_))
+                        && s.audience.visible_to(&self.viewer)
+                    {
+                        return s;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+            }
+        }
+    }
+}
+
 impl EventStream {
     /// The sequence number of the last event delivered (or skipped as invisible).
     pub fn cursor(&self) -> i64 {
@@ -172,6 +224,12 @@ impl EventStream {
                 }
             }
         }
+    }
+
+    /// The signals this viewer may see, from now on (a separate receiver, so a socket can wait
+    /// on events and signals at once).
+    pub fn signals(&self) -> Signals {
+        Signals { rx: self.sub.signals.resubscribe(), viewer: self.viewer.clone() }
     }
 
     /// Reads the next page of the outbox after the cursor; invisible events only move it.
@@ -248,6 +306,23 @@ impl crate::App {
             s.fill().await?;
         }
         Ok(s)
+    }
+
+    /// Tells the colleagues who can see the conversation that the caller is typing a reply
+    /// (the "someone else is replying" warning). Nothing is stored.
+    pub async fn typing(
+        &self,
+        a: &crate::auth::Agent,
+        conversation: ConversationId,
+    ) -> crate::Result<()> {
+        let Some(user) = a.user else {
+            return Err(crate::Error::Forbidden("signal typing without a user"));
+        };
+        let conv = self.readable_conversation(a, conversation).await?;
+        let audience =
+            Audience { customer: None, team: conv.team, assignee: conv.assignee, internal: true };
+        self.hub.signal(a.workspace, Signal { conversation, user, at: self.now(), audience });
+        Ok(())
     }
 
     pub async fn staff_stream(

@@ -127,6 +127,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(kb::suggestions))
         .routes(routes!(events::staff_events))
         .routes(routes!(events::staff_ws))
+        .routes(routes!(events::typing))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))
         .routes(routes!(public::open, public::list))

@@ -4,10 +4,18 @@
 // reconnect calls `onResync` so the caller reloads what it shows instead.
 import type { EventDto } from './client'
 
+export interface Signal {
+  type: string
+  at: string
+  data: Record<string, unknown>
+}
+
 export interface RealtimeOptions {
   /** Path and fixed query, e.g. `/api/v1/ws` or `/api/v1/public/ws?token=…`. */
   path: string
   onEvent: (e: EventDto) => void
+  /** Passing signals without `seq` (`conversation.typing`): not stored, never replayed. */
+  onSignal?: (s: Signal) => void
   onResync?: () => void
   onState?: (connected: boolean) => void
 }
@@ -64,6 +72,10 @@ export class Realtime {
       try {
         e = JSON.parse(String(m.data)) as EventDto
       } catch {
+        return
+      }
+      if (typeof e.seq !== 'number') {
+        this.o.onSignal?.(e as unknown as Signal)
         return
       }
       if (this.last !== null && e.seq <= this.last) return

@@ -123,6 +123,9 @@ pub async fn me(
         (ManageCatalog, "manage_catalog"),
         (ManageUsers, "manage_users"),
         (ReadAudit, "read_audit"),
+        (ManageBot, "manage_bot"),
+        (GrantCompensation, "grant_compensation"),
+        (ApproveCompensation, "approve_compensation"),
     ];
     Ok(axum::Json(MeResponse {
         user: user.as_ref().map(UserDto::from),

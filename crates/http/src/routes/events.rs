@@ -5,14 +5,15 @@
 use std::time::Duration;
 
 use app::{
-    auth::Staff,
-    hub::{Dispatched, EventStream},
+    auth::{Agent, Staff},
+    hub::{Dispatched, EventStream, Signal},
 };
 use axum::{
     extract::{
-        State, WebSocketUpgrade,
+        Path, State, WebSocketUpgrade,
         ws::{Message as WsMessage, WebSocket},
     },
+    http::StatusCode,
     response::Response,
 };
 use domain::Event;
@@ -171,9 +172,34 @@ pub async fn visitor_ws(
     Ok(ws.on_upgrade(move |socket| pump(socket, stream, true)))
 }
 
+/// A typing signal as sent on staff sockets: `type` `conversation.typing`, no `seq` (it is not
+/// an event: never stored, never replayed).
+pub fn signal_json(s: &Signal) -> Value {
+    json!({
+        "type": "conversation.typing",
+        "at": rfc3339(s.at),
+        "data": {"conversation_id": s.conversation.to_string(), "user_id": s.user.to_string()},
+    })
+}
+
+/// Tells colleagues who can see the conversation that the caller is typing a reply: staff
+/// sockets get a `conversation.typing` frame without `seq` (not stored, not replayed). Clients
+/// send it at most every few seconds while typing.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/typing", tag = "realtime", params(("id" = String, Path)), responses((status = 204, description = "signalled"), Errors))]
+pub async fn typing(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = crate::routes::path_id(&id, domain::ConversationId::parse, "conversation")?;
+    s.app.typing(&who, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn pump(mut socket: WebSocket, mut stream: EventStream, for_customer: bool) {
     let mut ping = tokio::time::interval(Duration::from_secs(20));
     ping.tick().await;
+    let mut signals = stream.signals();
     loop {
         tokio::select! {
             next = stream.next() => match next {
@@ -189,6 +215,11 @@ async fn pump(mut socket: WebSocket, mut stream: EventStream, for_customer: bool
                     return;
                 }
             },
+            sig = signals.next() => {
+                if socket.send(WsMessage::Text(signal_json(&sig).to_string().into())).await.is_err() {
+                    return;
+                }
+            }
             incoming = socket.recv() => match incoming {
                 // Clients only talk to keep the connection alive or to close it.
                 Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return,

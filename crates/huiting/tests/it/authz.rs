@@ -419,6 +419,7 @@ fn rows() -> Vec<Row> {
         row("GET", "/api/v1/conversations/{id}/suggestions", READ_ALL, None),
         row("GET", "/api/v1/events", ALL_STAFF, None),
         row("GET", "/api/v1/ws", ALL_STAFF, None),
+        row("POST", "/api/v1/conversations/{id}/typing", WRITE, None),
         row("GET", "/api/v1/audit", AUDIT, None),
         row("GET", "/api/v1/audit/verify", AUDIT, None),
         row(

@@ -19,6 +19,7 @@ mod sla;
 mod story;
 mod translation;
 mod triggers;
+mod typing;
 
 use serde_json::Value;
 

@@ -1,10 +1,10 @@
 // The staff realtime feed, shared by every open screen: the shell starts it once after login,
 // screens subscribe to the events (and to `resync`, after a reconnect that could not resume).
 import { reactive } from 'vue'
-import { Realtime } from '@/api/realtime'
+import { Realtime, type Signal } from '@/api/realtime'
 import type { EventDto } from '@/api/client'
 
-type Listener = { event: (e: EventDto) => void; resync?: () => void }
+type Listener = { event: (e: EventDto) => void; resync?: () => void; signal?: (s: Signal) => void }
 
 const listeners = new Set<Listener>()
 export const live = reactive({ connected: false, lastSeq: null as number | null })
@@ -19,6 +19,7 @@ export function startLive(): Promise<void> {
       for (const l of listeners) l.event(e)
     },
     onResync: () => listeners.forEach((l) => l.resync?.()),
+    onSignal: (s) => listeners.forEach((l) => l.signal?.(s)),
     onState: (c) => (live.connected = c),
   })
   // Tests drop the socket to check that nothing is missed after a reconnect.
