@@ -27,6 +27,8 @@ fn payload(j: &Job) -> String {
             json!({"ticket": ticket.to_string(), "due": due.millis()}).to_string()
         }
         Job::TimerProbe { probe, due } => json!({"probe": probe, "due": due.millis()}).to_string(),
+        Job::DeliverWebhook { delivery } => json!({"delivery": delivery.to_string()}).to_string(),
+        Job::SendOutbound { outbound } => json!({"outbound": outbound.to_string()}).to_string(),
     }
 }
 
@@ -66,6 +68,14 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
         "timer_probe" => Ok(Job::TimerProbe {
             probe: v["probe"].as_i64().unwrap_or_default(),
             due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
+        }),
+        "deliver_webhook" => Ok(Job::DeliverWebhook {
+            delivery: domain::DeliveryId::parse(v["delivery"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+        }),
+        "send_outbound" => Ok(Job::SendOutbound {
+            outbound: domain::OutboundId::parse(v["outbound"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
         }),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }

@@ -2,7 +2,9 @@
 //! needs it, claimed by one worker at a time, and retried with backoff on failure. SLA timers
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
-use crate::{CollaborationId, CompensationId, NluModelId, TicketId, Timestamp};
+use crate::{
+    CollaborationId, CompensationId, DeliveryId, NluModelId, OutboundId, TicketId, Timestamp,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Job {
@@ -28,6 +30,12 @@ pub enum Job {
     SlaTimer { ticket: TicketId, due: Timestamp },
     /// Records its own firing, nothing else: `huiting bench timers` measures the queue with it.
     TimerProbe { probe: i64, due: Timestamp },
+    // Channels (issue 8): network calls made outside any transaction, then recorded together
+    // with the job's completion; a failure retries with `backoff_millis`.
+    /// POST one outbound event webhook delivery (PL-2).
+    DeliverWebhook { delivery: DeliveryId },
+    /// Send one agent reply to the customer through its channel (WeChat, webhook, SMS).
+    SendOutbound { outbound: OutboundId },
 }
 
 impl Job {
@@ -40,6 +48,8 @@ impl Job {
             Job::RunAutomations => "run_automations",
             Job::SlaTimer { .. } => "sla_timer",
             Job::TimerProbe { .. } => "timer_probe",
+            Job::DeliverWebhook { .. } => "deliver_webhook",
+            Job::SendOutbound { .. } => "send_outbound",
         }
     }
 
@@ -54,7 +64,9 @@ impl Job {
             | Job::CollaborationDue { .. }
             | Job::RunAutomations
             | Job::SlaTimer { .. }
-            | Job::TimerProbe { .. } => LEASE_MILLIS,
+            | Job::TimerProbe { .. }
+            | Job::DeliverWebhook { .. }
+            | Job::SendOutbound { .. } => LEASE_MILLIS,
         }
     }
 }
