@@ -4,6 +4,7 @@
 mod api;
 mod authz;
 mod bot;
+mod channels;
 mod cli;
 mod collaboration;
 mod compensation;
