@@ -233,7 +233,7 @@ async fn wechat_flow(t: TestApp) {
         assert_eq!(r.status, 201, "{:?}", r.body);
         // An internal note never leaves.
         agent
-            .post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "内部备注", "visibility": "internal"}))
+            .post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "内部备注", "internal": true}))
             .await;
         t.run_pending_jobs().await;
     }
