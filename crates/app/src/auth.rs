@@ -145,6 +145,12 @@ impl VisitorCache {
         m.get(hash).filter(|(_, until)| *until > now).map(|(v, _)| *v)
     }
 
+    /// Drops cached tokens of a customer merged into another, so they re-resolve at once.
+    pub(crate) fn forget_customer(&self, cu: CustomerId) {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.retain(|_, (v, _)| v.customer != cu);
+    }
+
     fn put(&self, hash: String, v: Visitor, until: Timestamp) {
         let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() > 100_000 {

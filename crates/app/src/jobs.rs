@@ -20,6 +20,10 @@ pub enum Outcome {
 impl App {
     /// Runs every job due at `now`, once. Tests call this after stepping the clock.
     pub async fn run_jobs_once(&self, worker: &str, now: Timestamp) -> Result<Outcome> {
+        // Channels and event webhooks are fed from the outbox (issue 8).
+        if let Err(e) = self.relay_outbox().await {
+            tracing::warn!(error = %e, "relaying the outbox to channels failed");
+        }
         let claimed = db::jobs::claim(&self.db, worker, now, 50).await?;
         if claimed.is_empty() {
             return Ok(Outcome::Empty);
@@ -30,7 +34,13 @@ impl App {
         let mut groups: Vec<(domain::WorkspaceId, Vec<db::jobs::Claimed>)> = Vec::new();
         let mut alone = Vec::new();
         for c in claimed {
-            if matches!(c.job, Job::TrainNluModel { .. } | Job::ClusterKbCandidates) {
+            if matches!(
+                c.job,
+                Job::TrainNluModel { .. }
+                    | Job::ClusterKbCandidates
+                    | Job::DeliverWebhook { .. }
+                    | Job::SendOutbound { .. }
+            ) {
                 alone.push(c);
             } else if let Some((_, g)) = groups.iter_mut().find(|(w, _)| *w == c.workspace) {
                 g.push(c);
@@ -99,6 +109,9 @@ impl App {
             // Reads and clusters outside any transaction, then writes and completes in one.
             return self.cluster_candidates_job(worker, c, now).await;
         }
+        if matches!(c.job, Job::DeliverWebhook { .. } | Job::SendOutbound { .. }) {
+            return self.run_network_job(worker, c, now).await;
+        }
         let mut tx = self.db.write(c.workspace).await?;
         self.apply_job(&mut tx, worker, c, now).await?;
         if db::jobs::complete(&mut tx, c.id, worker, now).await? {
@@ -151,6 +164,8 @@ impl App {
             Job::RouteOverflow { ticket, team } => {
                 self.route_overflow(tx, *ticket, *team, now).await?;
             }
+            // Network calls run outside transactions (`run_network_job`).
+            Job::DeliverWebhook { .. } | Job::SendOutbound { .. } => {}
         }
         Ok(())
     }

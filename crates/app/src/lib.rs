@@ -10,6 +10,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod bot;
+pub mod channels;
 pub mod collaboration;
 pub mod compensation;
 pub mod crisis;
@@ -18,6 +19,7 @@ pub mod hub;
 mod ids;
 pub mod intake;
 pub mod jobs;
+pub mod net;
 mod notices;
 pub mod routing;
 pub mod sla;
@@ -120,6 +122,8 @@ pub struct App {
     pub(crate) jobs_wake: Arc<tokio::sync::Notify>,
     /// The knowledge base's search indexes, derived per workspace on first use.
     pub(crate) kb: Arc<bot::knowledge::KbCache>,
+    /// WeChat access tokens per channel (issue 8).
+    pub(crate) channel_tokens: Arc<channels::outbound::TokenCache>,
 }
 
 impl std::fmt::Debug for App {
@@ -145,6 +149,7 @@ impl App {
             bot_turns: Arc::default(),
             jobs_wake: Arc::default(),
             kb: Arc::default(),
+            channel_tokens: Arc::default(),
         }
     }
 

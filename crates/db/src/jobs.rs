@@ -36,6 +36,8 @@ fn payload(j: &Job) -> String {
         Job::RouteOverflow { ticket, team } => {
             json!({"ticket": ticket.to_string(), "team": team.to_string()}).to_string()
         }
+        Job::DeliverWebhook { delivery } => json!({"delivery": delivery.to_string()}).to_string(),
+        Job::SendOutbound { outbound } => json!({"outbound": outbound.to_string()}).to_string(),
     }
 }
 
@@ -86,7 +88,17 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
         "cluster_kb_candidates" => Ok(Job::ClusterKbCandidates),
         "route_overflow" => Ok(Job::RouteOverflow {
             ticket: TicketId::parse(v["ticket"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
             team: domain::TeamId::parse(v["team"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+        }),
+        "deliver_webhook" => Ok(Job::DeliverWebhook {
+            delivery: domain::DeliveryId::parse(v["delivery"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+        }),
+        "send_outbound" => Ok(Job::SendOutbound {
+            outbound: domain::OutboundId::parse(v["outbound"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
         }),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }

@@ -17,6 +17,7 @@ mod write;
 
 pub mod audit;
 pub mod bot;
+pub mod channels;
 pub mod collaborations;
 pub mod compensations;
 pub mod conversations;

@@ -61,6 +61,12 @@ id_type! {
     ArticleId = "article_id",
     ReplyTemplateId = "template_id",
     KbCandidateId = "candidate_id",
+    // channels (issue 8)
+    ChannelId = "channel_id",
+    WebhookId = "webhook_id",
+    DeliveryId = "delivery_id",
+    OutboundId = "outbound_id",
+    VerificationId = "verification_id",
 }
 
 #[cfg(test)]

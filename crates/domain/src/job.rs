@@ -3,7 +3,8 @@
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
 use crate::{
-    CollaborationId, CompensationId, ConversationId, NluModelId, TeamId, TicketId, Timestamp,
+    CollaborationId, CompensationId, ConversationId, DeliveryId, NluModelId, OutboundId, TeamId,
+    TicketId, Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +42,12 @@ pub enum Job {
     /// is still unassigned there, route it again (to the overflow team, or to an agent now
     /// free). Routing itself checks the wait, so an early or stale job changes nothing.
     RouteOverflow { ticket: TicketId, team: TeamId },
+    // Channels (issue 8): network calls made outside any transaction, then recorded together
+    // with the job's completion; a failure retries with `backoff_millis`.
+    /// POST one outbound event webhook delivery (PL-2).
+    DeliverWebhook { delivery: DeliveryId },
+    /// Send one agent reply to the customer through its channel (WeChat, webhook, SMS).
+    SendOutbound { outbound: OutboundId },
 }
 
 impl Job {
@@ -56,6 +63,8 @@ impl Job {
             Job::BotNoPickup { .. } => "bot_no_pickup",
             Job::ClusterKbCandidates => "cluster_kb_candidates",
             Job::RouteOverflow { .. } => "route_overflow",
+            Job::DeliverWebhook { .. } => "deliver_webhook",
+            Job::SendOutbound { .. } => "send_outbound",
         }
     }
 
@@ -73,7 +82,9 @@ impl Job {
             | Job::TimerProbe { .. }
             | Job::BotNoPickup { .. }
             | Job::ClusterKbCandidates
-            | Job::RouteOverflow { .. } => LEASE_MILLIS,
+            | Job::RouteOverflow { .. }
+            | Job::DeliverWebhook { .. }
+            | Job::SendOutbound { .. } => LEASE_MILLIS,
         }
     }
 }

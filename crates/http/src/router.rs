@@ -15,8 +15,9 @@ use crate::{
     AppState,
     error::{ApiError, Code},
     routes::{
-        audit, auth, bot, collaboration, compensation, conversations, customers, directory, events,
-        health, kb, learning, nlu, public, routing, sla, stages, tickets, translation, triggers,
+        audit, auth, bot, channels, collaboration, compensation, conversations, customers, directory,
+        events, health, kb, learning, nlu, public, routing, sla, stages, tickets, translation,
+        triggers,
     },
 };
 
@@ -26,7 +27,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "kb", description = "Knowledge base: FAQ entries, articles, search, matching, reply templates, agent assist"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"),
+        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "kb", description = "Knowledge base: FAQ entries, articles, search, matching, reply templates, agent assist"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "channels", description = "WeChat, signed webhooks, SMS, call records, event webhooks, identity verification (issue 8)"), (name = "health"),
     )
 )]
 struct ApiDoc;
@@ -157,6 +158,20 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(translation::get_settings, translation::put_settings))
         .routes(routes!(translation::translate_message))
         .routes(routes!(translation::translate_draft))
+        // channels (issue 8)
+        .routes(routes!(channels::list, channels::create))
+        .routes(routes!(channels::get, channels::update))
+        .routes(routes!(channels::wechat_verify, channels::wechat_receive))
+        .routes(routes!(channels::webhook_receive))
+        .routes(routes!(channels::sms_receive))
+        .routes(routes!(channels::phone_call))
+        .routes(routes!(channels::list_webhooks, channels::create_webhook))
+        .routes(routes!(channels::delete_webhook))
+        .routes(routes!(channels::deliveries))
+        .routes(routes!(channels::staff_verify_start))
+        .routes(routes!(channels::staff_verify_confirm))
+        .routes(routes!(channels::visitor_verify_start))
+        .routes(routes!(channels::visitor_verify_confirm))
 }
 
 /// The OpenAPI document as served and checked in at `docs/openapi.json`.

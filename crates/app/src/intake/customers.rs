@@ -206,19 +206,36 @@ impl App {
         }
         let now = self.now();
         let mut tx = self.db.write(s.workspace).await?;
+        let t = self.merge_in(&mut tx, s.actor, into, from, now).await?;
+        self.commit(tx).await?;
+        self.visitors.forget_customer(from);
+        Ok(t)
+    }
+
+    /// Merges `from` into `into` inside the caller's transaction (a supervisor's merge, or a
+    /// verified identity that links two customers, IN-2).
+    pub(crate) async fn merge_in(
+        &self,
+        tx: &mut db::WriteTx,
+        actor: Actor,
+        into: CustomerId,
+        from: CustomerId,
+        now: domain::Timestamp,
+    ) -> Result<Customer> {
+        let ws = tx.workspace();
         let target =
-            db::customers::get(&mut tx, s.workspace, into).await?.or_not_found("customer")?;
+            db::customers::get(tx, ws, into).await?.or_not_found("customer")?;
         let source =
-            db::customers::get(&mut tx, s.workspace, from).await?.or_not_found("customer")?;
+            db::customers::get(tx, ws, from).await?.or_not_found("customer")?;
         if target.merged_into.is_some() || source.merged_into.is_some() {
             return Err(Error::Conflict("one of these customers was already merged".into()));
         }
-        db::customers::merge(&mut tx, s.workspace, into, from).await?;
+        db::customers::merge(tx, ws, into, from).await?;
         let mut merged_source = source.clone();
         merged_source.merged_into = Some(into);
         merged_source.identities.clear();
         merged_source.updated_at = now;
-        db::customers::update(&mut tx, &merged_source).await?;
+        db::customers::update(tx, &merged_source).await?;
         let mut t = target.clone();
         t.identities.extend(source.identities.iter().cloned());
         if source.tier == Tier::Vip {
@@ -230,19 +247,18 @@ impl App {
             }
         }
         t.updated_at = now;
-        db::customers::update(&mut tx, &t).await?;
+        db::customers::update(tx, &t).await?;
         self.record_customer(
-            &mut tx,
-            s.actor,
+            tx,
+            actor,
             "customer.merge_away",
             Some(&source),
             &merged_source,
         )
         .await?;
-        self.record_customer(&mut tx, s.actor, "customer.merge", Some(&target), &t).await?;
-        tx.emit(now, s.actor, Event::CustomersMerged { into, from }, Audience::staff_only())
+        self.record_customer(tx, actor, "customer.merge", Some(&target), &t).await?;
+        tx.emit(now, actor, Event::CustomersMerged { into, from }, Audience::staff_only())
             .await?;
-        self.commit(tx).await?;
         Ok(t)
     }
 }

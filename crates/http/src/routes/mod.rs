@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bot;
+pub mod channels;
 pub mod collaboration;
 pub mod compensation;
 pub mod conversations;

@@ -63,6 +63,14 @@ struct Fx {
     /// One trigger per principal, for the DELETE row.
     spare_triggers: Vec<String>,
     kb: KbFx,
+    /// A phone channel, a webhook subscription and spare subscriptions (channels, issue 8).
+    ch: ChFx,
+}
+
+struct ChFx {
+    channel: String,
+    webhook: String,
+    spare_webhooks: Vec<String>,
 }
 
 /// Knowledge-base objects: one of each kind, and spares per principal for the DELETE rows.
@@ -460,6 +468,25 @@ fn rows() -> Vec<Row> {
             CATALOG,
             Some(|_, _| json!({"strategy": "round_robin"})),
         ),
+        // channels (issue 8): the vendor endpoints take no login, only the channel's
+        // signature, so every unsigned call is refused.
+        row("GET", "/api/v1/channels", USERS, None),
+        row("POST", "/api/v1/channels", USERS, Some(|_, i| json!({"kind": "phone", "name": format!("呼叫中心 {i}"), "settings": {"secret": "0123456789"}}))),
+        row("GET", "/api/v1/channels/{id}", USERS, None),
+        row("PATCH", "/api/v1/channels/{id}", USERS, Some(|_, i| json!({"name": format!("呼叫中心改名 {i}")}))),
+        row("GET", "/api/v1/channels/{id}/wechat?signature=a&timestamp=1&nonce=n&echostr=e", &[], None),
+        row("POST", "/api/v1/channels/{id}/wechat?signature=a&timestamp=1&nonce=n", &[], Some(|_, _| json!({}))),
+        row("POST", "/api/v1/channels/{id}/webhook", &[], Some(|_, _| json!({}))),
+        row("POST", "/api/v1/channels/{id}/sms", &[], Some(|_, _| json!({}))),
+        row("POST", "/api/v1/channels/{id}/calls", &[], Some(|_, _| json!({}))),
+        row("GET", "/api/v1/webhooks", USERS, None),
+        row("POST", "/api/v1/webhooks", USERS, Some(|_, _| json!({"url": "https://hooks.example.com/h", "events": ["never.fired"]}))),
+        row("DELETE", "/api/v1/webhooks/{id}", USERS, None),
+        row("GET", "/api/v1/webhooks/{id}/deliveries", USERS, None),
+        row("POST", "/api/v1/customers/{id}/verifications", WRITE, Some(|_, _| json!({"phone": "13700001111"}))),
+        row("POST", "/api/v1/customers/{id}/verifications/confirm", WRITE, Some(|_, _| json!({"code": "000000"}))),
+        row("POST", "/api/v1/public/verifications", VISITORS, Some(|_, _| json!({"phone": "13700001111"}))),
+        row("POST", "/api/v1/public/verifications/confirm", VISITORS, Some(|_, _| json!({"code": "000000"}))),
         row("GET", "/api/v1/triggers", ALL_STAFF, None),
         row("POST", "/api/v1/triggers", CATALOG, Some(|_, i| trigger_body(i))),
         row("GET", "/api/v1/triggers/{id}", ALL_STAFF, None),
@@ -517,6 +544,15 @@ fn trigger_body(i: usize) -> Value {
 fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
     if method == "DELETE" && path == "/api/v1/nlu/intents/{id}" {
         return path.replace("{id}", &f.spare_intents[principal]);
+    }
+    if method == "DELETE" && path == "/api/v1/webhooks/{id}" {
+        return path.replace("{id}", &f.ch.spare_webhooks[principal]);
+    }
+    if path.starts_with("/api/v1/channels/") {
+        return path.replace("{id}", &f.ch.channel);
+    }
+    if path.starts_with("/api/v1/webhooks/") {
+        return path.replace("{id}", &f.ch.webhook);
     }
     if method == "DELETE" && path == "/api/v1/triggers/{id}" {
         return path.replace("{id}", &f.spare_triggers[principal]);
@@ -667,7 +703,9 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
         .await;
     assert_eq!(collab.status, 201, "{:?}", collab.body);
     let kb = kb_fixture(t, owner_conv).await;
+    let ch = ch_fixture(t).await;
     Fx {
+        ch,
         customer,
         ticket,
         conversation: s(&tk.body["conversation_id"]),
@@ -690,6 +728,22 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
         spare_triggers,
         kb,
     }
+}
+
+async fn ch_fixture(t: &TestApp) -> ChFx {
+    let admin = t.as_role("admin@acme.test").await;
+    let c = admin
+        .post("/api/v1/channels", json!({"kind": "phone", "name": "呼叫中心", "settings": {"secret": "0123456789"}}))
+        .await;
+    assert_eq!(c.status, 201, "{:?}", c.body);
+    let hook = json!({"url": "https://hooks.example.com/h", "events": ["never.fired"]});
+    let w = admin.post("/api/v1/webhooks", hook.clone()).await;
+    assert_eq!(w.status, 201, "{:?}", w.body);
+    let mut spare_webhooks = Vec::new();
+    for _ in 0..EVERYONE.len() {
+        spare_webhooks.push(s(&admin.post("/api/v1/webhooks", hook.clone()).await.body["id"]));
+    }
+    ChFx { channel: s(&c.body["id"]), webhook: s(&w.body["id"]), spare_webhooks }
 }
 
 async fn kb_fixture(t: &TestApp, owner_conv: &str) -> KbFx {

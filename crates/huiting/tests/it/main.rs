@@ -5,6 +5,7 @@ mod api;
 mod authz;
 mod bot;
 mod bot_scripts;
+mod channels;
 mod cli;
 mod collaboration;
 mod compensation;
