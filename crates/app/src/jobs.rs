@@ -30,7 +30,7 @@ impl App {
         let mut groups: Vec<(domain::WorkspaceId, Vec<db::jobs::Claimed>)> = Vec::new();
         let mut alone = Vec::new();
         for c in claimed {
-            if matches!(c.job, Job::TrainNluModel { .. }) {
+            if matches!(c.job, Job::TrainNluModel { .. } | Job::SendEmail { .. }) {
                 alone.push(c);
             } else if let Some((_, g)) = groups.iter_mut().find(|(w, _)| *w == c.workspace) {
                 g.push(c);
@@ -95,6 +95,10 @@ impl App {
             }
             return self.train_nlu_model(worker, c, *model, now).await;
         }
+        if let Job::SendEmail { message } = &c.job {
+            // SMTP runs outside any transaction; sending and completing are one job step.
+            return self.send_email_job(worker, c, *message, now).await;
+        }
         let mut tx = self.db.write(c.workspace).await?;
         self.apply_job(&mut tx, worker, c, now).await?;
         if db::jobs::complete(&mut tx, c.id, worker, now).await? {
@@ -133,7 +137,7 @@ impl App {
                 let fired = self.now();
                 db::sla::record_probe(tx, c.workspace, *probe, *due, fired, worker).await?;
             }
-            Job::TrainNluModel { .. } => {}
+            Job::TrainNluModel { .. } | Job::SendEmail { .. } => {}
             Job::CompensationReportDue { compensation, due_at } => {
                 self.compensation_report_due(tx, *compensation, *due_at, now).await?;
             }

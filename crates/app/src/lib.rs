@@ -10,6 +10,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod bot;
+pub mod channels;
 pub mod collaboration;
 pub mod compensation;
 pub mod crisis;
@@ -120,6 +121,8 @@ pub struct App {
     pub(crate) jobs_wake: Arc<tokio::sync::Notify>,
     /// The knowledge base's search indexes, derived per workspace on first use.
     pub(crate) kb: Arc<bot::knowledge::KbCache>,
+    /// The email channel's per-sender loop guard.
+    pub(crate) email: Arc<channels::email::EmailState>,
 }
 
 impl std::fmt::Debug for App {
@@ -145,6 +148,7 @@ impl App {
             bot_turns: Arc::default(),
             jobs_wake: Arc::default(),
             kb: Arc::default(),
+            email: Arc::default(),
         }
     }
 

@@ -27,6 +27,7 @@ fn payload(j: &Job) -> String {
             json!({"ticket": ticket.to_string(), "due": due.millis()}).to_string()
         }
         Job::TimerProbe { probe, due } => json!({"probe": probe, "due": due.millis()}).to_string(),
+        Job::SendEmail { message } => json!({"message": message.to_string()}).to_string(),
     }
 }
 
@@ -66,6 +67,10 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
         "timer_probe" => Ok(Job::TimerProbe {
             probe: v["probe"].as_i64().unwrap_or_default(),
             due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
+        }),
+        "send_email" => Ok(Job::SendEmail {
+            message: domain::MessageId::parse(v["message"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
         }),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }

@@ -2,7 +2,7 @@
 //! needs it, claimed by one worker at a time, and retried with backoff on failure. SLA timers
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
-use crate::{CollaborationId, CompensationId, NluModelId, TicketId, Timestamp};
+use crate::{CollaborationId, CompensationId, MessageId, NluModelId, TicketId, Timestamp};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Job {
@@ -28,6 +28,9 @@ pub enum Job {
     SlaTimer { ticket: TicketId, due: Timestamp },
     /// Records its own firing, nothing else: `huiting bench timers` measures the queue with it.
     TimerProbe { probe: i64, due: Timestamp },
+    /// Send a public staff message of an email conversation to the customer by SMTP (issue 8).
+    /// A message already recorded as sent does nothing; failures retry with backoff.
+    SendEmail { message: MessageId },
 }
 
 impl Job {
@@ -40,6 +43,7 @@ impl Job {
             Job::RunAutomations => "run_automations",
             Job::SlaTimer { .. } => "sla_timer",
             Job::TimerProbe { .. } => "timer_probe",
+            Job::SendEmail { .. } => "send_email",
         }
     }
 
@@ -54,7 +58,8 @@ impl Job {
             | Job::CollaborationDue { .. }
             | Job::RunAutomations
             | Job::SlaTimer { .. }
-            | Job::TimerProbe { .. } => LEASE_MILLIS,
+            | Job::TimerProbe { .. }
+            | Job::SendEmail { .. } => LEASE_MILLIS,
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::{
     AppState,
     error::{ApiError, Code},
     routes::{
-        audit, auth, bot, collaboration, compensation, conversations, customers, directory, events,
+        audit, auth, bot, collaboration, compensation, conversations, customers, directory, email, events,
         health, kb, nlu, public, routing, sla, stages, tickets, triggers,
     },
 };
@@ -145,6 +145,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(triggers::list, triggers::create))
         .routes(routes!(triggers::get, triggers::update, triggers::delete))
         .routes(routes!(events::visitor_ws))
+        // The email channel (issue 8).
+        .routes(routes!(email::get_settings, email::put_settings))
+        .routes(routes!(email::file))
 }
 
 /// The OpenAPI document as served and checked in at `docs/openapi.json`.

@@ -12,6 +12,7 @@ pub mod outbound;
 pub mod parse;
 pub mod quote;
 pub mod receiver;
+pub mod settings;
 pub mod smtp;
 pub mod thread;
 
