@@ -105,6 +105,10 @@ impl App {
         s: &crate::auth::Staff,
         id: &str,
     ) -> Result<(String, String, Vec<u8>)> {
+        // Files are not tied to a ticket's department scope: only those who read all cases.
+        if !s.allows(domain::Permission::ReadAllCases) {
+            return Err(Error::Forbidden("read email attachments"));
+        }
         let mut c = self.db.read().await?;
         let f = db::email::file(&mut c, s.workspace, id).await?.or_not_found("file")?;
         Ok((f.name, f.content_type, f.bytes))

@@ -6,17 +6,22 @@
 //! (fuzzed: `fuzz/fuzz_targets/email_parse.rs`).
 
 pub mod html;
+#[cfg(feature = "io")]
 pub mod imap;
 pub mod loops;
+#[cfg(feature = "io")]
 pub mod outbound;
 pub mod parse;
 pub mod quote;
+#[cfg(feature = "io")]
 pub mod receiver;
 pub mod settings;
+#[cfg(feature = "io")]
 pub mod smtp;
 pub mod thread;
 
 pub use loops::{AutoKind, SenderRate};
+#[cfg(feature = "io")]
 pub use outbound::Outbound;
 pub use parse::{Inbound, InboundAttachment, parse};
 

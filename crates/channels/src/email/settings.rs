@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Security, imap::ImapConfig, smtp::SmtpConfig};
+use super::Security;
+#[cfg(feature = "io")]
+use super::{imap::ImapConfig, smtp::SmtpConfig};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmailSettings {
@@ -82,6 +84,7 @@ impl EmailSettings {
         Ok(())
     }
 
+    #[cfg(feature = "io")]
     pub fn imap_config(&self) -> Option<ImapConfig> {
         let i = self.imap.as_ref()?;
         Some(ImapConfig {
@@ -94,6 +97,7 @@ impl EmailSettings {
         })
     }
 
+    #[cfg(feature = "io")]
     pub fn smtp_config(&self) -> Option<SmtpConfig> {
         let s = self.smtp.as_ref()?;
         Some(SmtpConfig {

@@ -8,6 +8,7 @@ mod cli;
 mod collaboration;
 mod compensation;
 mod crash;
+mod email;
 mod knowledge;
 mod nlu;
 mod realtime;
