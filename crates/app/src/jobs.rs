@@ -40,6 +40,7 @@ impl App {
                     | Job::ClusterKbCandidates
                     | Job::DeliverWebhook { .. }
                     | Job::SendOutbound { .. }
+                    | Job::SendEmail { .. }
             ) {
                 alone.push(c);
             } else if let Some((_, g)) = groups.iter_mut().find(|(w, _)| *w == c.workspace) {
@@ -112,6 +113,10 @@ impl App {
         if matches!(c.job, Job::DeliverWebhook { .. } | Job::SendOutbound { .. }) {
             return self.run_network_job(worker, c, now).await;
         }
+        if let Job::SendEmail { message } = &c.job {
+            // SMTP runs outside any transaction; sending and completing are one job step.
+            return self.send_email_job(worker, c, *message, now).await;
+        }
         let mut tx = self.db.write(c.workspace).await?;
         self.apply_job(&mut tx, worker, c, now).await?;
         if db::jobs::complete(&mut tx, c.id, worker, now).await? {
@@ -150,7 +155,7 @@ impl App {
                 let fired = self.now();
                 db::sla::record_probe(tx, c.workspace, *probe, *due, fired, worker).await?;
             }
-            Job::TrainNluModel { .. } | Job::ClusterKbCandidates => {}
+            Job::TrainNluModel { .. } | Job::ClusterKbCandidates | Job::SendEmail { .. } => {}
             Job::CompensationReportDue { compensation, due_at } => {
                 self.compensation_report_due(tx, *compensation, *due_at, now).await?;
             }

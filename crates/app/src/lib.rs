@@ -124,6 +124,8 @@ pub struct App {
     pub(crate) kb: Arc<bot::knowledge::KbCache>,
     /// WeChat access tokens per channel (issue 8).
     pub(crate) channel_tokens: Arc<channels::outbound::TokenCache>,
+    /// The email channel's per-sender loop guard.
+    pub(crate) email: Arc<channels::email::EmailState>,
 }
 
 impl std::fmt::Debug for App {
@@ -150,6 +152,7 @@ impl App {
             jobs_wake: Arc::default(),
             kb: Arc::default(),
             channel_tokens: Arc::default(),
+            email: Arc::default(),
         }
     }
 

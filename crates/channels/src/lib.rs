@@ -3,6 +3,7 @@
 //! (they are fuzzed: see `fuzz/`). Storage and use cases live in `app`.
 
 pub mod config;
+pub mod email;
 pub mod phone;
 pub mod sign;
 pub mod sms;

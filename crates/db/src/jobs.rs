@@ -38,6 +38,7 @@ fn payload(j: &Job) -> String {
         }
         Job::DeliverWebhook { delivery } => json!({"delivery": delivery.to_string()}).to_string(),
         Job::SendOutbound { outbound } => json!({"outbound": outbound.to_string()}).to_string(),
+        Job::SendEmail { message } => json!({"message": message.to_string()}).to_string(),
     }
 }
 
@@ -98,6 +99,10 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
         }),
         "send_outbound" => Ok(Job::SendOutbound {
             outbound: domain::OutboundId::parse(v["outbound"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+        }),
+        "send_email" => Ok(Job::SendEmail {
+            message: domain::MessageId::parse(v["message"].as_str().unwrap_or_default())
                 .map_err(|e| anyhow!("{e}"))?,
         }),
         other => anyhow::bail!("unknown job kind {other:?}"),

@@ -22,6 +22,7 @@ pub mod collaborations;
 pub mod compensations;
 pub mod conversations;
 pub mod customers;
+pub mod email;
 pub mod events;
 pub mod jobs;
 pub mod knowledge;

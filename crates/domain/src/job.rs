@@ -3,8 +3,8 @@
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
 use crate::{
-    CollaborationId, CompensationId, ConversationId, DeliveryId, NluModelId, OutboundId, TeamId,
-    TicketId, Timestamp,
+    CollaborationId, CompensationId, ConversationId, DeliveryId, MessageId, NluModelId, OutboundId,
+    TeamId, TicketId, Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,6 +48,9 @@ pub enum Job {
     DeliverWebhook { delivery: DeliveryId },
     /// Send one agent reply to the customer through its channel (WeChat, webhook, SMS).
     SendOutbound { outbound: OutboundId },
+    /// Send a public staff message of an email conversation to the customer by SMTP (issue 8).
+    /// A message already recorded as sent does nothing; failures retry with backoff.
+    SendEmail { message: MessageId },
 }
 
 impl Job {
@@ -65,6 +68,7 @@ impl Job {
             Job::RouteOverflow { .. } => "route_overflow",
             Job::DeliverWebhook { .. } => "deliver_webhook",
             Job::SendOutbound { .. } => "send_outbound",
+            Job::SendEmail { .. } => "send_email",
         }
     }
 
@@ -84,7 +88,8 @@ impl Job {
             | Job::ClusterKbCandidates
             | Job::RouteOverflow { .. }
             | Job::DeliverWebhook { .. }
-            | Job::SendOutbound { .. } => LEASE_MILLIS,
+            | Job::SendOutbound { .. }
+            | Job::SendEmail { .. } => LEASE_MILLIS,
         }
     }
 }

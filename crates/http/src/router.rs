@@ -16,7 +16,7 @@ use crate::{
     error::{ApiError, Code},
     routes::{
         audit, auth, bot, channels, collaboration, compensation, conversations, customers, directory,
-        events, health, kb, learning, nlu, public, routing, sla, stages, tickets, translation,
+        email, events, health, kb, learning, nlu, public, routing, sla, stages, tickets, translation,
         triggers,
     },
 };
@@ -172,6 +172,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(channels::staff_verify_confirm))
         .routes(routes!(channels::visitor_verify_start))
         .routes(routes!(channels::visitor_verify_confirm))
+        // The email channel (issue 8).
+        .routes(routes!(email::get_settings, email::put_settings))
+        .routes(routes!(email::file))
 }
 
 /// The OpenAPI document as served and checked in at `docs/openapi.json`.

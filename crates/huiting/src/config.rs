@@ -23,6 +23,7 @@ pub struct Config {
     pub tickets: Tickets,
     pub jobs: Jobs,
     pub log: Log,
+    pub email: EmailCfg,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,6 +111,27 @@ pub struct Jobs {
 impl Default for Jobs {
     fn default() -> Jobs {
         Jobs { poll_interval_ms: 500 }
+    }
+}
+
+/// The email channel's process-level switches (issue 8); servers and addresses are per
+/// workspace (`PUT /api/v1/channels/email`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailCfg {
+    /// Read the IMAP mailboxes of workspaces that configured one.
+    pub imap_readers: bool,
+    /// Seconds between re-reads of the workspaces' email settings.
+    pub rescan_seconds: u64,
+    /// Accept mail by SMTP on this address (e.g. "127.0.0.1:2525"); empty: off.
+    pub smtp_listen: String,
+    /// Accept mail by LMTP on this address (e.g. "127.0.0.1:2424"); empty: off.
+    pub lmtp_listen: String,
+}
+
+impl Default for EmailCfg {
+    fn default() -> EmailCfg {
+        EmailCfg { imap_readers: true, rescan_seconds: 30, smtp_listen: String::new(), lmtp_listen: String::new() }
     }
 }
 

@@ -336,13 +336,39 @@ async fn serve(config: &Config, db: db::Db, demo: Option<demo::DemoSummary>) -> 
         format!("worker-{}", std::process::id()),
         Duration::from_millis(config.jobs.poll_interval_ms),
     ));
+    let email = start_email(&app, &config.email).await?;
     announce(addr, demo.as_ref());
     let state = http_api::AppState { app, secure_cookies: config.server.secure_cookies };
     http_api::serve(listener, state, shutdown_signal()).await.context("serving")?;
     worker.abort();
+    email.iter().for_each(tokio::task::JoinHandle::abort);
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The email channel's IMAP readers and SMTP/LMTP receivers, as configured.
+async fn start_email(
+    app: &app::App,
+    cfg: &config::EmailCfg,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    use channels::email::receiver::Protocol;
+    let mut tasks = Vec::new();
+    if cfg.imap_readers {
+        let every = Duration::from_secs(cfg.rescan_seconds.max(1));
+        tasks.push(tokio::spawn(app.clone().run_email_pollers(every)));
+    }
+    for (listen, protocol) in [(&cfg.smtp_listen, Protocol::Smtp), (&cfg.lmtp_listen, Protocol::Lmtp)] {
+        if listen.is_empty() {
+            continue;
+        }
+        let l = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen for mail on {listen}"))?;
+        tracing::info!(%listen, ?protocol, "receiving mail");
+        tasks.push(tokio::spawn(app.clone().serve_email_receiver(l, protocol)));
+    }
+    Ok(tasks)
 }
 
 #[allow(clippy::print_stdout)] // The demo's banner is for the person who started it.

@@ -2,6 +2,7 @@
 //! The vendor payloads are parsed by the `channels` crate; this module stores and routes.
 
 pub mod config;
+pub mod email;
 pub mod identity;
 pub mod inbound;
 pub mod outbound;

@@ -190,6 +190,11 @@ impl App {
                 visibility: m.visibility,
             };
             tx.emit(now, r.from.actor, e, audience).await?;
+            // Email conversations: a public staff reply goes out by SMTP (issue 8).
+            if crate::channels::email::goes_out_by_email(c, &m) {
+                let id = self.ids.next(now, domain::JobId::new);
+                tx.enqueue(id, &crate::channels::email::send_job(&m), now, now).await?;
+            }
             if !touched.contains(&c.id) {
                 touched.push(c.id);
             }

@@ -10,6 +10,7 @@ pub mod compensation;
 pub mod conversations;
 pub mod customers;
 pub mod directory;
+pub mod email;
 pub mod events;
 pub mod health;
 pub mod kb;

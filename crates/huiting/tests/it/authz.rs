@@ -65,6 +65,8 @@ struct Fx {
     kb: KbFx,
     /// A phone channel, a webhook subscription and spare subscriptions (channels, issue 8).
     ch: ChFx,
+    /// An inbound email's attachment id (`/files/email/{id}`).
+    email_file: String,
 }
 
 struct ChFx {
@@ -356,6 +358,15 @@ fn rows() -> Vec<Row> {
             Some(|_, i| json!({"handoff": {"unmatched_in_a_row": 2 + i % 3}})),
         ),
         row("GET", "/api/v1/bot/metrics", ALL_STAFF, None),
+        // The email channel (issue 8).
+        row("GET", "/api/v1/channels/email", USERS, None),
+        row(
+            "PUT",
+            "/api/v1/channels/email",
+            USERS,
+            Some(|_, i| json!({"enabled": true, "address": "support@acme.test", "rate_per_hour": 10 + i})),
+        ),
+        row("GET", "/api/v1/files/email/{id}", READ_ALL, None),
         row("GET", "/api/v1/kb/faqs", ALL_STAFF, None),
         row(
             "POST",
@@ -576,6 +587,9 @@ fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
         }
         _ => {}
     }
+    if path.starts_with("/api/v1/files/email/") {
+        return path.replace("{id}", &f.email_file);
+    }
     let id = if path.starts_with("/api/v1/triggers/") {
         &f.trigger
     } else if path.starts_with("/api/v1/kb/faqs/") {
@@ -653,6 +667,20 @@ async fn nlu_fixture(t: &TestApp) -> (String, Vec<String>, Vec<String>, String) 
     (intent, spare_intents, spare_examples, s(&m.body["id"]))
 }
 
+/// Receives one email with an attachment; its file id.
+async fn email_attachment(t: &TestApp, admin: &Client) -> String {
+    let r = admin
+        .put("/api/v1/channels/email", json!({"enabled": true, "address": "support@acme.test"}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let raw = "From: m@example.org\r\nMessage-ID: <authz@example.org>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: text/plain; name=a.txt\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\nfile\r\n--b--\r\n";
+    let got = t.app.receive_email(t.ws.id, raw.as_bytes()).await.unwrap();
+    let app::channels::email::Received::Stored { conversation, .. } = got else { panic!("{got:?}") };
+    let msgs = admin.get(&format!("/api/v1/conversations/{conversation}/messages")).await;
+    let url = s(&crate::items(&msgs.body)[0]["attachments"][0]["url"]);
+    url.rsplit('/').next().unwrap().to_string()
+}
+
 async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
     let agent = t.as_role("agent@acme.test").await;
     let admin = t.as_role("admin@acme.test").await;
@@ -704,8 +732,10 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
     assert_eq!(collab.status, 201, "{:?}", collab.body);
     let kb = kb_fixture(t, owner_conv).await;
     let ch = ch_fixture(t).await;
+    let email_file = email_attachment(t, &admin).await;
     Fx {
         ch,
+        email_file,
         customer,
         ticket,
         conversation: s(&tk.body["conversation_id"]),

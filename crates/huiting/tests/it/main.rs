@@ -10,6 +10,7 @@ mod cli;
 mod collaboration;
 mod compensation;
 mod crash;
+mod email;
 mod knowledge;
 mod learning;
 mod nlu;

@@ -1,0 +1,85 @@
+//! An agent's reply as an RFC 5322 message (built by lettre): a stable Message-ID derived from
+//! the stored message's id (a retried send carries the same id, so receivers deduplicate it),
+//! In-Reply-To and References continuing the customer's thread, and the ticket number in the
+//! subject so a reply from a client that drops the headers still threads.
+
+use lettre::message::{Mailbox, Message, header::ContentType};
+
+use super::MailError;
+
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    pub from_address: String,
+    pub from_name: Option<String>,
+    pub to_address: String,
+    pub to_name: Option<String>,
+    pub subject: String,
+    pub text: String,
+    /// Without brackets, e.g. `0193…@acme.test`.
+    pub message_id: String,
+    /// The message answered (without brackets).
+    pub in_reply_to: Option<String>,
+    /// The thread so far, oldest first (without brackets).
+    pub references: Vec<String>,
+}
+
+/// The Message-ID for a stored message: `<message uuid>@<domain of our address>`.
+pub fn message_id_for(message: &str, from_address: &str) -> String {
+    let domain = from_address.rsplit_once('@').map(|(_, d)| d).unwrap_or("huiting.invalid");
+    format!("{message}@{domain}")
+}
+
+/// The message and its envelope sender/recipient.
+pub fn build(o: &Outbound) -> Result<(Vec<u8>, lettre::address::Envelope), MailError> {
+    let mb = |name: &Option<String>, addr: &str| -> Result<Mailbox, MailError> {
+        let a = addr.parse().map_err(|e| MailError::new("address", format!("{addr:?}: {e}")))?;
+        Ok(Mailbox::new(name.clone(), a))
+    };
+    let mut b = Message::builder()
+        .from(mb(&o.from_name, &o.from_address)?)
+        .to(mb(&o.to_name, &o.to_address)?)
+        .subject(o.subject.clone())
+        .message_id(Some(format!("<{}>", o.message_id)));
+    if let Some(p) = &o.in_reply_to {
+        b = b.in_reply_to(format!("<{p}>"));
+    }
+    if !o.references.is_empty() {
+        let refs: Vec<String> = o.references.iter().map(|r| format!("<{r}>")).collect();
+        b = b.references(refs.join(" "));
+    }
+    let m = b
+        .header(ContentType::TEXT_PLAIN)
+        .body(o.text.clone())
+        .map_err(|e| MailError::new("building the message", e))?;
+    let env = m.envelope().clone();
+    Ok((m.formatted(), env))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_round_trips_through_the_parser() {
+        let o = Outbound {
+            from_address: "support@acme.test".into(),
+            from_name: Some("慧听客服".into()),
+            to_address: "zhangsan@example.com".into(),
+            to_name: Some("张三".into()),
+            subject: "Re: 退货 [HT-12]".into(),
+            text: "您好，退款已处理。".into(),
+            message_id: message_id_for("0193abc", "support@acme.test"),
+            in_reply_to: Some("r2@example.com".into()),
+            references: vec!["m1@example.com".into(), "r2@example.com".into()],
+        };
+        let (raw, env) = build(&o).unwrap();
+        assert_eq!(env.to()[0].to_string(), "zhangsan@example.com");
+        let m = crate::email::parse(&raw, None).unwrap();
+        assert_eq!(m.message_id.as_deref(), Some("0193abc@acme.test"));
+        assert_eq!(m.parents, vec!["r2@example.com", "m1@example.com"]);
+        assert_eq!(m.subject, "Re: 退货 [HT-12]");
+        assert_eq!(m.text, "您好，退款已处理。");
+        assert_eq!(m.from_name.as_deref(), Some("慧听客服"));
+        assert_eq!(crate::email::parse(&raw, Some("acme.test")).unwrap().auto, Some(crate::email::AutoKind::Own));
+    }
+}

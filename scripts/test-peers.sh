@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the real protocol peers the channel tests start (idempotent; quick when present):
+#   - Dovecot (Debian dovecot-imapd + dovecot-lmtpd): the IMAP server of the email tests, run
+#     by each test as a non-daemon instance with its own config in a temp dir.
+#   - aiosmtpd (PyPI, in a venv under .cache/peers/venv): the SMTP server outbound mail goes to.
+# Tests skip with a warning when a peer is missing, except under CI=true, where they fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi; }
+
+if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
+  echo "test-peers: installing dovecot-imapd (Debian)"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get install -y -q dovecot-imapd dovecot-lmtpd >/dev/null 2>&1 \
+    || { as_root apt-get update -q >/dev/null && as_root apt-get install -y -q dovecot-imapd dovecot-lmtpd >/dev/null; }
+  # The package starts a system instance where it can; the tests run their own.
+  as_root systemctl disable --now dovecot >/dev/null 2>&1 || true
+fi
+
+VENV=.cache/peers/venv
+if ! "$VENV/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
+  echo "test-peers: installing aiosmtpd into $VENV (PyPI)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q 'aiosmtpd==1.4.6'
+fi
+echo "test-peers: dovecot $(/usr/sbin/dovecot --version 2>/dev/null | cut -d' ' -f1), aiosmtpd $("$VENV/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
