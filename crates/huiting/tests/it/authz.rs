@@ -345,6 +345,11 @@ fn rows() -> Vec<Row> {
             Some(|_, i| json!({"handoff": {"unmatched_in_a_row": 2 + i % 3}})),
         ),
         row("GET", "/api/v1/bot/metrics", ALL_STAFF, None),
+        row("GET", "/api/v1/analytics/kpis", SUPERVISE, None),
+        row("GET", "/api/v1/analytics/trends", SUPERVISE, None),
+        row("GET", "/api/v1/analytics/pareto", SUPERVISE, None),
+        row("GET", "/api/v1/analytics/heatmap", SUPERVISE, None),
+        row("GET", "/api/v1/analytics/cases", SUPERVISE, None),
         row("GET", "/api/v1/kb/faqs", ALL_STAFF, None),
         row(
             "POST",
