@@ -129,7 +129,7 @@ fn dims(r: &AnyRow) -> Result<Dims> {
 async fn sources_where(c: &mut AnyConnection, mut b: Binds, cond: String) -> Result<Vec<Source>> {
     let sql = format!(
         "SELECT t.id, t.created_at, t.channel, t.problem_code, t.team_id, t.status, t.tags,
-                s.policy, (SELECT COUNT(*) FROM sla_events e WHERE e.ticket_id = t.id AND e.kind = 'breached') AS breaches
+                s.policy, (SELECT COUNT(*) FROM sla_events e WHERE e.workspace_id = t.workspace_id AND e.ticket_id = t.id AND e.kind = 'breached') AS breaches
          FROM tickets t LEFT JOIN ticket_sla s ON s.ticket_id = t.id WHERE {cond}"
     );
     let rows = std::mem::take(&mut b).query(sql).fetch_all(&mut *c).await?;
@@ -664,4 +664,215 @@ pub async fn cases(
             })
         })
         .collect()
+}
+
+/// Synthetic volume for `huiting bench analytics`: rows written straight into the tables
+/// (no events, no audit: the benchmark measures reads over the volume, then rebuilds the
+/// rollups from it). Ids are UUID-shaped and increase with the index, so B-trees append.
+pub mod synth {
+    use anyhow::Context;
+    use domain::{Timestamp, WorkspaceId};
+    use sqlx::AnyConnection;
+    use workflow::TicketEvent;
+
+    use crate::{Binds, Result};
+
+    /// An id of `kind` (1 customer, 2 conversation, 3 ticket, 4 team) and index `i`.
+    pub fn id(kind: u32, i: u64) -> String {
+        format!("00000000-0000-7000-8{kind:03x}-{i:012x}")
+    }
+
+    pub struct Ticket {
+        pub index: u64,
+        pub number: i64,
+        pub customer: u64,
+        pub channel: &'static str,
+        pub problem_code: Option<String>,
+        pub team: Option<u64>,
+        pub status: &'static str,
+        pub created_at: Timestamp,
+        pub solved_at: Option<Timestamp>,
+        pub repeat: bool,
+        pub breached: bool,
+        pub inputs: Vec<TicketEvent>,
+    }
+
+    /// Customers `0..n` and teams `0..teams`, server-side.
+    pub async fn base(
+        c: &mut AnyConnection,
+        ws: WorkspaceId,
+        customers: u64,
+        teams: u64,
+        at: Timestamp,
+    ) -> Result<()> {
+        for chunk in (0..customers).collect::<Vec<_>>().chunks(5_000) {
+            let mut b = Binds::default();
+            let w = b.text(ws.to_string());
+            let t = b.int(at.millis());
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|i| format!("({}, {w}, {}, 'normal', '{{}}', NULL, {t}, {t})", b.text(id(1, *i)), b.text(format!("客户{i}"))))
+                .collect();
+            let sql = format!(
+                "INSERT INTO customers (id, workspace_id, name, tier, attributes, merged_into, created_at, updated_at) VALUES {}",
+                rows.join(", ")
+            );
+            b.query(sql).execute(&mut *c).await.context("writing customers")?;
+        }
+        for i in 0..teams {
+            sqlx::query(
+                "INSERT INTO teams (id, workspace_id, name, kind, department, skills, created_at) VALUES ($1, $2, $3, 'support', NULL, '[]', $4)",
+            )
+            .bind(id(4, i))
+            .bind(ws.to_string())
+            .bind(format!("Team {i}"))
+            .bind(at.millis())
+            .execute(&mut *c)
+            .await
+            .context("writing teams")?;
+        }
+        Ok(())
+    }
+
+    /// Tickets with their conversations, clock inputs, SLA summary and breaches.
+    pub async fn tickets(c: &mut AnyConnection, ws: WorkspaceId, ts: &[Ticket]) -> Result<()> {
+        let w = ws.to_string();
+        for chunk in ts.chunks(1_000) {
+            let mut b = Binds::default();
+            let wp = b.text(w.clone());
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|t| {
+                    let at = b.int(t.created_at.millis());
+                    format!(
+                        "({}, {wp}, {}, {}, NULL, 'open', 'human', NULL, NULL, {at}, {at}, {at})",
+                        b.text(id(2, t.index)),
+                        b.text(id(1, t.customer)),
+                        b.text(t.channel)
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO conversations (id, workspace_id, customer_id, channel, subject, status, handler, assignee_id, team_id, last_message_at, created_at, updated_at) VALUES {}",
+                rows.join(", ")
+            );
+            b.query(sql).execute(&mut *c).await.context("writing conversations")?;
+
+            let mut b = Binds::default();
+            let wp = b.text(w.clone());
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|t| {
+                    let tags = if t.repeat { "[\"repeat\"]" } else { "[]" };
+                    let solved = t.solved_at.map_or("NULL".to_string(), |s| b.int(s.millis()));
+                    let pc = b.opt_text(t.problem_code.clone());
+                    let team = b.opt_text(t.team.map(|x| id(4, x)));
+                    format!(
+                        "({}, {wp}, {}, {}, {}, {}, {}, {pc}, 'L3', 'normal', {}, NULL, NULL, {team}, {}, '{{}}', {}, {}, {}, {solved}, NULL)",
+                        b.text(id(3, t.index)),
+                        b.int(t.number),
+                        b.text(format!("工单 {}", t.number)),
+                        b.text(id(1, t.customer)),
+                        b.text(id(2, t.index)),
+                        b.text(t.channel),
+                        b.text(t.status),
+                        b.text(tags),
+                        b.text(format!("bench-{}", t.index)),
+                        b.int(t.created_at.millis()),
+                        b.int(t.solved_at.unwrap_or(t.created_at).millis()),
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO tickets (id, workspace_id, number, subject, customer_id, conversation_id, channel, problem_code, severity, urgency, status, stage, assignee_id, team_id, tags, custom_fields, tracking_token, created_at, updated_at, solved_at, closed_at) VALUES {}",
+                rows.join(", ")
+            );
+            b.query(sql).execute(&mut *c).await.context("writing tickets")?;
+
+            let mut b = Binds::default();
+            let wp = b.text(w.clone());
+            let mut rows = Vec::new();
+            for t in chunk {
+                let tid = b.text(id(3, t.index));
+                for (seq, e) in t.inputs.iter().enumerate() {
+                    let (kind, status, public) = match *e {
+                        TicketEvent::Created { .. } => ("created", None, 0),
+                        TicketEvent::StatusChanged { to, .. } => ("status", Some(to.as_str()), 0),
+                        TicketEvent::AgentReplied { public, .. } => ("agent_reply", None, i64::from(public)),
+                        TicketEvent::CustomerReplied { .. } => ("customer_reply", None, 0),
+                    };
+                    rows.push(format!(
+                        "({wp}, {tid}, {}, '{kind}', {}, {}, {public})",
+                        b.int(seq as i64),
+                        b.int(e.at().millis()),
+                        b.opt_text(status.map(str::to_string)),
+                    ));
+                }
+            }
+            let sql = format!(
+                "INSERT INTO sla_inputs (workspace_id, ticket_id, seq, kind, at, status, public) VALUES {}",
+                rows.join(", ")
+            );
+            b.query(sql).execute(&mut *c).await.context("writing clock inputs")?;
+
+            let mut b = Binds::default();
+            let wp = b.text(w.clone());
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|t| format!("({}, {wp}, 'bench', {}, NULL, NULL, NULL)", b.text(id(3, t.index)), b.int(t.created_at.millis())))
+                .collect();
+            let sql = format!(
+                "INSERT INTO ticket_sla (ticket_id, workspace_id, policy, evaluated_at, breach_at, timer_due, timer_job) VALUES {}",
+                rows.join(", ")
+            );
+            b.query(sql).execute(&mut *c).await.context("writing SLA summaries")?;
+
+            let breached: Vec<&Ticket> = chunk.iter().filter(|t| t.breached).collect();
+            if !breached.is_empty() {
+                let mut b = Binds::default();
+                let wp = b.text(w.clone());
+                let rows: Vec<String> = breached
+                    .iter()
+                    .map(|t| {
+                        let at = b.int(t.created_at.millis() + 4 * 3_600_000);
+                        format!("({wp}, {}, 'first_response', 0, 'breached', {at}, {at})", b.text(id(3, t.index)))
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO sla_events (workspace_id, ticket_id, metric, cycle, kind, at, recorded_at) VALUES {}",
+                    rows.join(", ")
+                );
+                b.query(sql).execute(&mut *c).await.context("writing SLA events")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `per` messages (alternating customer and agent, a minute apart) in each conversation of
+    /// tickets `from..to` (indexes), generated by the database.
+    pub async fn messages(
+        c: &mut AnyConnection,
+        ws: WorkspaceId,
+        from: u64,
+        to: u64,
+        per: u32,
+    ) -> Result<u64> {
+        let sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $4)
+             INSERT INTO messages (id, workspace_id, conversation_id, sender, author_id, visibility, body, attachments, idempotency_key, created_at)
+             SELECT c.id || '.' || CAST(n.i AS TEXT), c.workspace_id, c.id,
+                    CASE WHEN n.i % 2 = 1 THEN 'customer' ELSE 'agent' END, NULL, 'public',
+                    CASE WHEN n.i % 2 = 1 THEN '你好，我的订单还没有到，麻烦查一下物流' ELSE '您好，已为您查询，预计明天送达' END,
+                    '[]', NULL, c.created_at + n.i * 60000
+             FROM conversations c CROSS JOIN n
+             WHERE c.workspace_id = $1 AND c.id >= $2 AND c.id < $3";
+        let r = sqlx::query(sql)
+            .bind(ws.to_string())
+            .bind(id(2, from))
+            .bind(id(2, to))
+            .bind(i64::from(per))
+            .execute(c)
+            .await
+            .context("writing messages")?;
+        Ok(r.rows_affected())
+    }
 }

@@ -26,6 +26,9 @@ pub enum BenchCommand {
     /// Agent assist: `GET /conversations/{id}/suggestions` over HTTP against the demo FAQ and
     /// reply templates, one request after another, with the server's own timing.
     Suggest(SuggestArgs),
+    /// Analytics dashboard queries over a bulk-generated history (default 1M tickets, 10M
+    /// messages): generation, rollup rebuild, then each query timed over HTTP.
+    Analytics(crate::bench_analytics::AnalyticsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -64,14 +67,15 @@ pub async fn run(cmd: BenchCommand, config: &Config) -> anyhow::Result<()> {
         BenchCommand::Realtime(a) => realtime(a, config).await,
         BenchCommand::Timers(a) => crate::bench_timers::timers(a, config).await,
         BenchCommand::Suggest(a) => suggest(a, config).await,
+        BenchCommand::Analytics(a) => crate::bench_analytics::analytics(a, config).await,
     }
 }
 
 /// A server on an ephemeral loopback port, on the configured database (a fresh temporary
 /// SQLite file unless `--database-url` is given).
-struct Server {
-    base: String,
-    app: app::App,
+pub(crate) struct Server {
+    pub(crate) base: String,
+    pub(crate) app: app::App,
     _dir: Option<TempDir>,
 }
 
@@ -83,7 +87,7 @@ impl Drop for TempDir {
     }
 }
 
-async fn start(config: &Config) -> anyhow::Result<Server> {
+pub(crate) async fn start(config: &Config) -> anyhow::Result<Server> {
     let mut config = config.clone();
     let dir = if config.database.url.is_empty() {
         let d = std::env::temp_dir().join(format!(
@@ -105,7 +109,7 @@ async fn start(config: &Config) -> anyhow::Result<Server> {
     Ok(Server { base, app, _dir: dir })
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -113,7 +117,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-async fn workspace(server: &Server) -> anyhow::Result<domain::Workspace> {
+pub(crate) async fn workspace(server: &Server) -> anyhow::Result<domain::Workspace> {
     let slug = format!("bench-{}", rand::random::<u32>());
     let (ws, _) = server
         .app
@@ -141,7 +145,7 @@ async fn workspace(server: &Server) -> anyhow::Result<domain::Workspace> {
 }
 
 /// Logs in as the bench admin: the session cookie and the CSRF token.
-async fn login(
+pub(crate) async fn login(
     http: &reqwest::Client,
     server: &Server,
     slug: &str,
