@@ -166,6 +166,12 @@ pub async fn analytics(a: AnalyticsArgs, config: &Config) -> anyhow::Result<()> 
         tx.commit().await.context("committing generated rows")?;
         written = to;
         bar.set_position(written);
+        if written % 50_000 == 0 || written == a.tickets {
+            println!(
+                "  {written} tickets, {messages} messages written ({:.0} s)",
+                t0.elapsed().as_secs_f64()
+            );
+        }
     }
     bar.finish_and_clear();
     let gen_time = t0.elapsed();
@@ -188,6 +194,7 @@ pub async fn analytics(a: AnalyticsArgs, config: &Config) -> anyhow::Result<()> 
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     bar.finish_and_clear();
+    let _ = &bar;
     println!("rebuilt facts and rollups of {n} tickets in {:.1} s", t1.elapsed().as_secs_f64());
 
     let http = reqwest::Client::new();
