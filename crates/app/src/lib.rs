@@ -7,6 +7,7 @@
 //! or an [`Error`].
 
 pub mod admin;
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod bot;

@@ -15,6 +15,7 @@
 mod codec;
 mod write;
 
+pub mod analytics;
 pub mod audit;
 pub mod bot;
 pub mod channels;
@@ -209,6 +210,12 @@ impl Db {
     /// leases); they are neither audited nor evented.
     pub async fn bookkeeping(&self) -> Result<Conn> {
         self.write.acquire().await.context("acquiring the database writer")
+    }
+
+    /// A transaction on the writer for derived data (analytics rollups): not business state,
+    /// so neither evented nor audited, and not holding the workspace head lock.
+    pub async fn derived(&self) -> Result<sqlx::Transaction<'static, Any>> {
+        self.write.begin().await.context("beginning a transaction on the database writer")
     }
 
     /// Checks that the database answers; used by `/readyz`.

@@ -179,7 +179,7 @@ pub async fn put_config(
     Ok(())
 }
 
-fn input(r: &AnyRow) -> Result<TicketEvent> {
+pub(crate) fn input_row(r: &AnyRow) -> Result<TicketEvent> {
     let at = ts(r, "at")?;
     Ok(match text(r, "kind")?.as_str() {
         "created" => TicketEvent::Created { at },
@@ -199,7 +199,7 @@ pub async fn inputs(c: &mut AnyConnection, ticket: TicketId) -> Result<Vec<Ticke
     .fetch_all(c)
     .await
     .context("reading SLA inputs")?;
-    rows.iter().map(input).collect()
+    rows.iter().map(input_row).collect()
 }
 
 /// Appends inputs numbered from `first_seq`.

@@ -15,9 +15,9 @@ use crate::{
     AppState,
     error::{ApiError, Code},
     routes::{
-        audit, auth, bot, channels, collaboration, compensation, conversations, customers, directory,
-        email, events, health, kb, learning, nlu, public, routing, sla, stages, tickets, translation,
-        triggers,
+        analytics, audit, auth, bot, channels, collaboration, compensation, conversations, customers,
+        directory, email, events, health, kb, learning, nlu, public, routing, sla, stages, tickets,
+        translation, triggers,
     },
 };
 
@@ -27,7 +27,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "kb", description = "Knowledge base: FAQ entries, articles, search, matching, reply templates, agent assist"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "channels", description = "WeChat, signed webhooks, SMS, call records, event webhooks, identity verification (issue 8)"), (name = "health"),
+        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "kb", description = "Knowledge base: FAQ entries, articles, search, matching, reply templates, agent assist"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "channels", description = "WeChat, signed webhooks, SMS, call records, event webhooks, identity verification (issue 8)"), (name = "health"), (name = "analytics", description = "KPIs, trends, Pareto, heat map, drill-down and their CSV/XLSX export (AN-1, AN-4),
     )
 )]
 struct ApiDoc;
@@ -175,6 +175,12 @@ pub fn api() -> OpenApiRouter<AppState> {
         // The email channel (issue 8).
         .routes(routes!(email::get_settings, email::put_settings))
         .routes(routes!(email::file))
+        // Analytics (issue 7).
+        .routes(routes!(analytics::kpis))
+        .routes(routes!(analytics::trends))
+        .routes(routes!(analytics::pareto))
+        .routes(routes!(analytics::heatmap))
+        .routes(routes!(analytics::cases))
 }
 
 /// The OpenAPI document as served and checked in at `docs/openapi.json`.

@@ -30,6 +30,9 @@ pub enum BenchCommand {
     /// once, in-process; the time of each `bot_reply` (analysis, matching, dialogue, storing
     /// the replies and the state), no connector calls.
     Bot(crate::bench_bot::BotArgs),
+    /// Analytics dashboard queries over a bulk-generated history (default 1M tickets, 10M
+    /// messages): generation, rollup rebuild, then each query timed over HTTP.
+    Analytics(crate::bench_analytics::AnalyticsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -69,13 +72,14 @@ pub async fn run(cmd: BenchCommand, config: &Config) -> anyhow::Result<()> {
         BenchCommand::Timers(a) => crate::bench_timers::timers(a, config).await,
         BenchCommand::Suggest(a) => suggest(a, config).await,
         BenchCommand::Bot(a) => crate::bench_bot::bot(a, config).await,
+        BenchCommand::Analytics(a) => crate::bench_analytics::analytics(a, config).await,
     }
 }
 
 /// A server on an ephemeral loopback port, on the configured database (a fresh temporary
 /// SQLite file unless `--database-url` is given).
 pub(crate) struct Server {
-    base: String,
+    pub(crate) base: String,
     pub(crate) app: app::App,
     _dir: Option<TempDir>,
 }
@@ -146,7 +150,7 @@ pub(crate) async fn workspace(server: &Server) -> anyhow::Result<domain::Workspa
 }
 
 /// Logs in as the bench admin: the session cookie and the CSRF token.
-async fn login(
+pub(crate) async fn login(
     http: &reqwest::Client,
     server: &Server,
     slug: &str,

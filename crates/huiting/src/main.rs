@@ -2,6 +2,7 @@
 //! the subcommands. The only crate that reads the environment, files and the system clock.
 
 mod bench;
+mod bench_analytics;
 mod bench_bot;
 mod bench_timers;
 mod bot_cli;
@@ -77,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: nlu_cli::NluCommand,
     },
+    /// Analytics rollups: rebuild them from the tickets.
+    Analytics {
+        #[command(subcommand)]
+        command: AnalyticsCommand,
+    },
     /// The knowledge base: import an FAQ spreadsheet, tune the matcher.
     Kb {
         #[command(subcommand)]
@@ -101,6 +107,16 @@ struct DemoArgs {
     /// Seed and exit instead of serving.
     #[arg(long)]
     seed_only: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum AnalyticsCommand {
+    /// Recomputes every ticket's facts and the daily and hourly rollups, per workspace (all
+    /// workspaces, or `--workspace SLUG`), with progress.
+    Rebuild {
+        #[arg(long)]
+        workspace: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -263,6 +279,34 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             );
         }
         Command::Bench { command } => bench::run(command, &config).await?,
+        Command::Analytics { command: AnalyticsCommand::Rebuild { workspace } } => {
+            let db = connect(&config).await?;
+            let app = app::App::new(db.clone(), Arc::new(app::SystemClock), config.app_settings());
+            let mut c = db.read().await?;
+            let all = db::workspaces::all(&mut c).await?;
+            drop(c);
+            let chosen: Vec<_> =
+                all.into_iter().filter(|w| workspace.as_ref().is_none_or(|s| *s == w.slug)).collect();
+            anyhow::ensure!(!chosen.is_empty(), "no such workspace");
+            for w in chosen {
+                let bar = indicatif::ProgressBar::new(0);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} tickets, eta {eta}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar.set_message(w.slug.clone());
+                let b = bar.clone();
+                let n = app
+                    .analytics_rebuild(w.id, &move |done, total| {
+                        b.set_length(total);
+                        b.set_position(done);
+                    })
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                bar.finish_and_clear();
+                println!("{}: analytics rebuilt from {n} tickets", w.slug);
+            }
+        }
         Command::Nlu { command } => nlu_cli::run(command)?,
         Command::Kb { command } => return kb_cli::run(command, &config).await,
         Command::Bot { command } => return bot_cli::run(command, &config).await,

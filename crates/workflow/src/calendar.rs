@@ -443,6 +443,12 @@ impl BusinessCalendar {
         Ok(ts.as_millisecond())
     }
 
+    /// The zone's UTC offset at `t` in milliseconds (0 outside the supported years): local
+    /// wall time is `t + offset`. Analytics buckets instants into local days and hours with it.
+    pub fn offset_ms(&self, t: Timestamp) -> i64 {
+        to_jiff(t).map_or(0, |j| i64::from(self.tz.to_offset(j).seconds()) * 1000)
+    }
+
     fn local_date(&self, t: Timestamp) -> Result<Date, CalendarError> {
         Ok(self.tz.to_datetime(to_jiff(t)?).date())
     }

@@ -14,6 +14,7 @@
 //! time-zone database; `chrono-tz` would do, but needs `chrono` beside `time` and `jiff`'s
 //! disambiguation API is clearer.
 
+pub mod analytics;
 pub mod calendar;
 pub mod config;
 pub mod crisis;

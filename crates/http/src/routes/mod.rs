@@ -1,6 +1,7 @@
 //! Handlers, one module per product area. Each extracts, authorises through a capability,
 //! calls one `app` function and maps the result; the route table is in `router.rs`.
 
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod bot;

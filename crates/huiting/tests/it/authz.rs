@@ -367,6 +367,11 @@ fn rows() -> Vec<Row> {
             Some(|_, i| json!({"enabled": true, "address": "support@acme.test", "rate_per_hour": 10 + i})),
         ),
         row("GET", "/api/v1/files/email/{id}", READ_ALL, None),
+        row("GET", "/api/v1/analytics/kpis", SUPERVISE, None),
+        row("GET", "/api/v1/analytics/trends", SUPERVISE, None),
+        row("GET", "/api/v1/analytics/pareto", SUPERVISE, None),
+        row("GET", "/api/v1/analytics/heatmap", SUPERVISE, None),
+        row("GET", "/api/v1/analytics/cases", SUPERVISE, None),
         row("GET", "/api/v1/kb/faqs", ALL_STAFF, None),
         row(
             "POST",
