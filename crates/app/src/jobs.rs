@@ -141,6 +141,12 @@ impl App {
                 self.collaboration_due(tx, *collaboration, *due_at, now).await?;
             }
             Job::RunAutomations => self.run_automations(tx, now).await?,
+            Job::EvaluateAlerts => self.evaluate_alerts_job(tx, now).await?,
+            Job::AlertDue { alert, due_at } => self.alert_due(tx, *alert, *due_at, now).await?,
+            Job::InspectQuality { since } => self.inspect_quality_job(tx, *since, now).await?,
+            Job::RenderReport { schedule, due } => {
+                self.render_report_job(tx, *schedule, *due, now).await?
+            }
         }
         Ok(())
     }

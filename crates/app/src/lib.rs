@@ -7,6 +7,7 @@
 //! or an [`Error`].
 
 pub mod admin;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod bot;
@@ -18,6 +19,8 @@ pub mod hub;
 mod ids;
 pub mod intake;
 pub mod jobs;
+pub mod quality;
+pub mod reports;
 mod notices;
 pub mod routing;
 pub mod sla;

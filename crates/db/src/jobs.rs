@@ -27,6 +27,14 @@ fn payload(j: &Job) -> String {
             json!({"ticket": ticket.to_string(), "due": due.millis()}).to_string()
         }
         Job::TimerProbe { probe, due } => json!({"probe": probe, "due": due.millis()}).to_string(),
+        Job::EvaluateAlerts => "{}".to_string(),
+        Job::AlertDue { alert, due_at } => {
+            json!({"alert": alert.to_string(), "due_at": due_at.millis()}).to_string()
+        }
+        Job::InspectQuality { since } => json!({"since": since.millis()}).to_string(),
+        Job::RenderReport { schedule, due } => {
+            json!({"schedule": schedule.to_string(), "due": due.millis()}).to_string()
+        }
     }
 }
 
@@ -65,6 +73,20 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
         }),
         "timer_probe" => Ok(Job::TimerProbe {
             probe: v["probe"].as_i64().unwrap_or_default(),
+            due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
+        }),
+        "evaluate_alerts" => Ok(Job::EvaluateAlerts),
+        "alert_due" => Ok(Job::AlertDue {
+            alert: domain::AlertId::parse(v["alert"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+            due_at: Timestamp::from_millis(v["due_at"].as_i64().unwrap_or_default()),
+        }),
+        "inspect_quality" => Ok(Job::InspectQuality {
+            since: Timestamp::from_millis(v["since"].as_i64().unwrap_or_default()),
+        }),
+        "render_report" => Ok(Job::RenderReport {
+            schedule: domain::ReportScheduleId::parse(v["schedule"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
             due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
         }),
         other => anyhow::bail!("unknown job kind {other:?}"),

@@ -15,6 +15,7 @@
 mod codec;
 mod write;
 
+pub mod alerts;
 pub mod audit;
 pub mod bot;
 pub mod collaborations;
@@ -25,6 +26,8 @@ pub mod events;
 pub mod jobs;
 pub mod knowledge;
 pub mod nlu;
+pub mod quality;
+pub mod reports;
 pub mod routing;
 pub mod sla;
 pub mod stages;

@@ -62,6 +62,13 @@ id_type! {
     ReplyTemplateId = "template_id",
 }
 
+// Alerts, quality inspection and scheduled reports (AN-2, AN-5…AN-7).
+id_type! {
+    AlertId = "alert_id",
+    ReportScheduleId = "schedule_id",
+    ReportId = "report_id",
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! needs it, claimed by one worker at a time, and retried with backoff on failure. SLA timers
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
-use crate::{CollaborationId, CompensationId, NluModelId, TicketId, Timestamp};
+use crate::{AlertId, ReportScheduleId, CollaborationId, CompensationId, NluModelId, TicketId, Timestamp};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Job {
@@ -26,6 +26,17 @@ pub enum Job {
     /// policy's escalation. Only the timer the ticket last scheduled acts (its stored due time
     /// equals `due`); a timer superseded by a later change does nothing.
     SlaTimer { ticket: TicketId, due: Timestamp },
+    /// Evaluate the workspace's alert detectors (AN-2, AN-5), then schedule the next run in an
+    /// hour. An alert already raised for its window is not raised again.
+    EvaluateAlerts,
+    /// An alert's 2 h handling deadline: if it is still unresolved, escalate it.
+    AlertDue { alert: AlertId, due_at: Timestamp },
+    /// Inspect the conversations with messages since `since` (AN-6), then schedule the next
+    /// daily run.
+    InspectQuality { since: Timestamp },
+    /// Render the schedule's report for the period that ended by `due` (AN-7), then schedule
+    /// the next. `due` guards staleness: a changed schedule does not run twice.
+    RenderReport { schedule: ReportScheduleId, due: Timestamp },
     /// Records its own firing, nothing else: `huiting bench timers` measures the queue with it.
     TimerProbe { probe: i64, due: Timestamp },
 }
@@ -40,6 +51,10 @@ impl Job {
             Job::RunAutomations => "run_automations",
             Job::SlaTimer { .. } => "sla_timer",
             Job::TimerProbe { .. } => "timer_probe",
+            Job::EvaluateAlerts => "evaluate_alerts",
+            Job::AlertDue { .. } => "alert_due",
+            Job::InspectQuality { .. } => "inspect_quality",
+            Job::RenderReport { .. } => "render_report",
         }
     }
 
@@ -54,7 +69,11 @@ impl Job {
             | Job::CollaborationDue { .. }
             | Job::RunAutomations
             | Job::SlaTimer { .. }
-            | Job::TimerProbe { .. } => LEASE_MILLIS,
+            | Job::TimerProbe { .. }
+            | Job::EvaluateAlerts
+            | Job::AlertDue { .. }
+            | Job::InspectQuality { .. }
+            | Job::RenderReport { .. } => LEASE_MILLIS,
         }
     }
 }

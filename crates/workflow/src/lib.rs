@@ -16,11 +16,13 @@
 
 pub mod calendar;
 pub mod config;
+pub mod alerts;
 pub mod crisis;
 pub mod defaults;
 pub mod escalation;
 pub mod routing;
 pub mod rules;
+pub mod quality;
 pub mod sla;
 
 pub use crate::{

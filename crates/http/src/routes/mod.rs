@@ -11,6 +11,7 @@ pub mod customers;
 pub mod directory;
 pub mod events;
 pub mod health;
+pub mod insights;
 pub mod kb;
 pub mod nlu;
 pub mod public;
