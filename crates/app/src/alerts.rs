@@ -55,7 +55,9 @@ fn config_from_json(s: &str) -> AlertConfig {
     let d = AlertConfig::default();
     let v: Value = serde_json::from_str(s).unwrap_or(Value::Null);
     let f = |v: &Value, k: &str, dflt: f64| v[k].as_f64().unwrap_or(dflt);
-    let u = |v: &Value, k: &str, dflt: u32| v[k].as_u64().map_or(dflt, |x| x.min(u64::from(u32::MAX)) as u32);
+    let u = |v: &Value, k: &str, dflt: u32| {
+        v[k].as_u64().map_or(dflt, |x| x.min(u64::from(u32::MAX)) as u32)
+    };
     let c = AlertConfig {
         negative_share: f(&v, "negative_share", d.negative_share),
         min_signals: u(&v, "min_signals", d.min_signals),
@@ -88,7 +90,11 @@ fn snapshot(a: &Alert) -> Snapshot {
 }
 
 impl App {
-    async fn load_alert_settings(&self, c: &mut db::AnyConnection, ws: domain::WorkspaceId) -> Result<AlertSettings> {
+    async fn load_alert_settings(
+        &self,
+        c: &mut db::AnyConnection,
+        ws: domain::WorkspaceId,
+    ) -> Result<AlertSettings> {
         Ok(match db::alerts::settings(c, ws).await? {
             Some(s) => AlertSettings { config: config_from_json(&s.config), owner: s.owner },
             None => AlertSettings { config: AlertConfig::default(), owner: None },
@@ -117,11 +123,16 @@ impl App {
             }
         }
         let text = config_to_json(&config);
-        db::alerts::put_settings(&mut tx, ws, &db::alerts::Settings { config: text.clone(), owner: s.owner }, now)
-            .await?;
+        db::alerts::put_settings(
+            &mut tx,
+            ws,
+            &db::alerts::Settings { config: text.clone(), owner: s.owner },
+            now,
+        )
+        .await?;
         tx.audit(
             now,
-            m.actor.clone(),
+            m.actor,
             "alerts.settings",
             "workspace",
             &ws.to_string(),
@@ -137,7 +148,12 @@ impl App {
         Ok(AlertSettings { config, owner: s.owner })
     }
 
-    async fn schedule_alerts(&self, tx: &mut db::WriteTx, at: Timestamp, now: Timestamp) -> Result<()> {
+    async fn schedule_alerts(
+        &self,
+        tx: &mut db::WriteTx,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
         let ws = tx.workspace();
         if !db::jobs::pending(tx, ws, domain::Job::EvaluateAlerts.name()).await? {
             let id = self.ids.next(now, JobId::new);
@@ -157,10 +173,15 @@ impl App {
     }
 
     /// The `EvaluateAlerts` job: evaluate, then schedule the next run.
-    pub(crate) async fn evaluate_alerts_job(&self, tx: &mut db::WriteTx, now: Timestamp) -> Result<()> {
+    pub(crate) async fn evaluate_alerts_job(
+        &self,
+        tx: &mut db::WriteTx,
+        now: Timestamp,
+    ) -> Result<()> {
         self.evaluate_alerts(tx, now).await?;
         let id = self.ids.next(now, JobId::new);
-        tx.enqueue(id, &domain::Job::EvaluateAlerts, now.plus_millis(EVALUATE_EVERY_MS), now).await?;
+        tx.enqueue(id, &domain::Job::EvaluateAlerts, now.plus_millis(EVALUATE_EVERY_MS), now)
+            .await?;
         Ok(())
     }
 
@@ -170,7 +191,8 @@ impl App {
         let cfg = settings.config;
         let week = week_start(now);
         let week_end = week.plus_days(7);
-        let mut found: Vec<(&'static str, String, Timestamp, Timestamp, Value, String)> = Vec::new();
+        let mut found: Vec<(&'static str, String, Timestamp, Timestamp, Value, String)> =
+            Vec::new();
 
         let (neg, total) = db::alerts::sentiment_counts(tx, ws, week, now.plus_millis(1)).await?;
         if let Some(a) = negative_share(clamp_u32(neg), clamp_u32(total), &cfg) {
@@ -208,7 +230,9 @@ impl App {
         }
 
         let prev = week.plus_days(-7);
-        for (product, p, c) in db::alerts::product_counts(tx, ws, prev, week, now.plus_millis(1)).await? {
+        for (product, p, c) in
+            db::alerts::product_counts(tx, ws, prev, week, now.plus_millis(1)).await?
+        {
             let pw = ProductWeek { faults: clamp_u32(p.0), mentions: clamp_u32(p.1) };
             let cw = ProductWeek { faults: clamp_u32(c.0), mentions: clamp_u32(c.1) };
             if let Some(r) = fault_rate_rise(pw, cw, &cfg) {
@@ -232,11 +256,12 @@ impl App {
             return Ok(Vec::new());
         }
         let users = db::users::list_users(tx, ws).await?;
-        let owner = settings.owner.filter(|o| users.iter().any(|u| u.id == *o && u.active)).or_else(|| {
-            [Role::CsHead, Role::Supervisor, Role::Admin].iter().find_map(|r| {
-                users.iter().find(|u| u.active && u.role == *r).map(|u| u.id)
-            })
-        });
+        let owner =
+            settings.owner.filter(|o| users.iter().any(|u| u.id == *o && u.active)).or_else(|| {
+                [Role::CsHead, Role::Supervisor, Role::Admin]
+                    .iter()
+                    .find_map(|r| users.iter().find(|u| u.active && u.role == *r).map(|u| u.id))
+            });
         let mut raised = Vec::new();
         for (kind, subject, window_start, window_end, figures, message) in found {
             let a = Alert {
@@ -262,8 +287,16 @@ impl App {
             if !db::alerts::insert_new(tx, &a).await? {
                 continue; // Already raised for this window.
             }
-            tx.audit(now, Actor::System, "alert.raise", "alert", &a.id.to_string(), None, Some(&snapshot(&a)))
-                .await?;
+            tx.audit(
+                now,
+                Actor::System,
+                "alert.raise",
+                "alert",
+                &a.id.to_string(),
+                None,
+                Some(&snapshot(&a)),
+            )
+            .await?;
             if let Some(o) = owner {
                 self.notify(tx, o, "alert.raised", &a.message, now).await?;
             }
@@ -275,7 +308,14 @@ impl App {
         Ok(raised)
     }
 
-    async fn notify(&self, tx: &mut db::WriteTx, user: UserId, kind: &str, body: &str, now: Timestamp) -> Result<()> {
+    async fn notify(
+        &self,
+        tx: &mut db::WriteTx,
+        user: UserId,
+        kind: &str,
+        body: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         let ws = tx.workspace();
         let n = db::sla::Notification {
             id: self.ids.next(now, JobId::new).to_string(),
@@ -306,8 +346,16 @@ impl App {
         let mut after = before.clone();
         after.escalated_at = Some(now);
         db::alerts::update(tx, &after).await?;
-        tx.audit(now, Actor::System, "alert.escalate", "alert", &id.to_string(), Some(&snapshot(&before)), Some(&snapshot(&after)))
-            .await?;
+        tx.audit(
+            now,
+            Actor::System,
+            "alert.escalate",
+            "alert",
+            &id.to_string(),
+            Some(&snapshot(&before)),
+            Some(&snapshot(&after)),
+        )
+        .await?;
         let users = db::users::list_users(tx, ws).await?;
         let mut to: Vec<UserId> =
             users.iter().filter(|u| u.active && u.role == Role::CsHead).map(|u| u.id).collect();
@@ -362,7 +410,12 @@ impl App {
     }
 
     /// Resolves an open or acknowledged alert, with what was done.
-    pub async fn resolve_alert(&self, s: &Supervisor, id: AlertId, note: Option<String>) -> Result<Alert> {
+    pub async fn resolve_alert(
+        &self,
+        s: &Supervisor,
+        id: AlertId,
+        note: Option<String>,
+    ) -> Result<Alert> {
         let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
         if note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
             return Err(domain::ParseError::new("resolution", "at most 2000 characters").into());
@@ -397,8 +450,16 @@ impl App {
         let mut after = before.clone();
         let action = f(&mut after, s.user, now)?;
         db::alerts::update(&mut tx, &after).await?;
-        tx.audit(now, s.actor.clone(), action, "alert", &id.to_string(), Some(&snapshot(&before)), Some(&snapshot(&after)))
-            .await?;
+        tx.audit(
+            now,
+            s.actor,
+            action,
+            "alert",
+            &id.to_string(),
+            Some(&snapshot(&before)),
+            Some(&snapshot(&after)),
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(after)
     }

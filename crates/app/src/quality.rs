@@ -67,19 +67,33 @@ pub struct IndexRow {
 impl App {
     pub async fn quality_rules(&self, s: &Supervisor) -> Result<QualityRules> {
         let mut c = self.db.read().await?;
-        Ok(db::quality::rules(&mut c, s.workspace).await?.map_or_else(QualityRules::default, |r| rules_from_json(&r)))
+        Ok(db::quality::rules(&mut c, s.workspace)
+            .await?
+            .map_or_else(QualityRules::default, |r| rules_from_json(&r)))
     }
 
     /// Saves the rules and schedules an inspection of the last 30 days under them, now.
-    pub async fn put_quality_rules(&self, m: &Manager, rules: QualityRules) -> Result<QualityRules> {
+    pub async fn put_quality_rules(
+        &self,
+        m: &Manager,
+        rules: QualityRules,
+    ) -> Result<QualityRules> {
         let rules = rules.check()?;
         let now = self.now();
         let mut tx = self.db.write(m.workspace).await?;
         let ws = tx.workspace();
         let text = rules_to_json(&rules);
         db::quality::put_rules(&mut tx, ws, &text, now).await?;
-        tx.audit(now, m.actor, "quality.rules", "workspace", &ws.to_string(), None, Some(&Snapshot(vec![("rules", AuditValue::Text(text))])))
-            .await?;
+        tx.audit(
+            now,
+            m.actor,
+            "quality.rules",
+            "workspace",
+            &ws.to_string(),
+            None,
+            Some(&Snapshot(vec![("rules", AuditValue::Text(text))])),
+        )
+        .await?;
         if !db::jobs::pending(&mut tx, ws, "inspect_quality").await? {
             let job = domain::Job::InspectQuality { since: now.plus_millis(-FIRST_LOOKBACK_MS) };
             tx.enqueue(self.ids.next(now, JobId::new), &job, now, now).await?;
@@ -89,7 +103,12 @@ impl App {
     }
 
     /// The `InspectQuality` job: inspect, then schedule the next daily run from now.
-    pub(crate) async fn inspect_quality_job(&self, tx: &mut db::WriteTx, since: Timestamp, now: Timestamp) -> Result<()> {
+    pub(crate) async fn inspect_quality_job(
+        &self,
+        tx: &mut db::WriteTx,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
         self.inspect_since(tx, since, now).await?;
         let job = domain::Job::InspectQuality { since: now };
         let id = self.ids.next(now, JobId::new);
@@ -98,9 +117,16 @@ impl App {
     }
 
     /// Inspects the conversations with messages at or after `since`; returns how many.
-    pub(crate) async fn inspect_since(&self, tx: &mut db::WriteTx, since: Timestamp, now: Timestamp) -> Result<usize> {
+    pub(crate) async fn inspect_since(
+        &self,
+        tx: &mut db::WriteTx,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<usize> {
         let ws = tx.workspace();
-        let rules = db::quality::rules(tx, ws).await?.map_or_else(QualityRules::default, |r| rules_from_json(&r));
+        let rules = db::quality::rules(tx, ws)
+            .await?
+            .map_or_else(QualityRules::default, |r| rules_from_json(&r));
         let limits = db::compensations::limits(tx, ws).await?;
         let users = db::users::list_users(tx, ws).await?;
         let limit_of = |u: UserId| -> Option<i64> {
@@ -122,7 +148,9 @@ impl App {
                 .map(|m| {
                     let writer = match (m.sender, m.author) {
                         (SenderKind::Customer, _) => Writer::Customer,
-                        (SenderKind::Agent, Some(a)) => Writer::Agent { id: a, limit_fen: limit_of(a) },
+                        (SenderKind::Agent, Some(a)) => {
+                            Writer::Agent { id: a, limit_fen: limit_of(a) }
+                        }
                         _ => Writer::Other,
                     };
                     let amounts_fen = if matches!(writer, Writer::Agent { .. }) {
@@ -131,7 +159,10 @@ impl App {
                             .extract(&m.body, today)
                             .into_iter()
                             .filter_map(|e| match e.value {
-                                nlu::entities::EntityValue::Money { minor_units, currency: nlu::entities::Currency::Cny } => Some(minor_units),
+                                nlu::entities::EntityValue::Money {
+                                    minor_units,
+                                    currency: nlu::entities::Currency::Cny,
+                                } => Some(minor_units),
                                 _ => None,
                             })
                             .collect()

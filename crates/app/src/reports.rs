@@ -50,7 +50,13 @@ fn check(i: ScheduleInput) -> Result<ScheduleInput> {
     }
     let mut recipients = Vec::new();
     for r in &i.recipients {
-        recipients.push(domain::Email::parse(r).map_err(|_| ParseError::new("recipients", format!("{r:?} is not an e-mail address")))?.to_string());
+        recipients.push(
+            domain::Email::parse(r)
+                .map_err(|_| {
+                    ParseError::new("recipients", format!("{r:?} is not an e-mail address"))
+                })?
+                .to_string(),
+        );
     }
     Ok(ScheduleInput { name, recipients, ..i })
 }
@@ -95,7 +101,11 @@ impl App {
         let mut tx = self.db.write(m.workspace).await?;
         let ws = tx.workspace();
         let before = match id {
-            Some(id) => Some(db::reports::get_schedule(&mut tx, ws, id).await?.or_not_found("report schedule")?),
+            Some(id) => Some(
+                db::reports::get_schedule(&mut tx, ws, id)
+                    .await?
+                    .or_not_found("report schedule")?,
+            ),
             None => None,
         };
         let s = Schedule {
@@ -160,13 +170,13 @@ impl App {
         let now = self.now();
         let mut tx = self.db.write(m.workspace).await?;
         let ws = tx.workspace();
-        let s = db::reports::get_schedule(&mut tx, ws, id).await?.or_not_found("report schedule")?;
+        let s =
+            db::reports::get_schedule(&mut tx, ws, id).await?.or_not_found("report schedule")?;
         let end = if s.period == "monthly" { month_start(now) } else { week_start(now) };
         let (from, to) = period_before(&s.period, end);
-        let r = self
-            .render_report(&mut tx, &s, from, to, now)
-            .await?
-            .ok_or_else(|| Error::Conflict("this schedule's report for the last period already exists".into()))?;
+        let r = self.render_report(&mut tx, &s, from, to, now).await?.ok_or_else(|| {
+            Error::Conflict("this schedule's report for the last period already exists".into())
+        })?;
         self.commit(tx).await?;
         Ok(r)
     }
@@ -204,21 +214,37 @@ impl App {
         let iso = |t: Timestamp| {
             time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.millis()) * 1_000_000)
                 .ok()
-                .and_then(|d| d.to_offset(time::macros::offset!(+8)).format(&time::format_description::well_known::Rfc3339).ok())
+                .and_then(|d| {
+                    d.to_offset(time::macros::offset!(+8))
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
                 .unwrap_or_default()
         };
         let mut rows: Vec<[String; 4]> = vec![
             ["section".into(), "item".into(), "value".into(), "detail".into()],
-            ["report".into(), s.name.clone(), s.period.clone(), format!("{} – {}", iso(from), iso(to))],
+            [
+                "report".into(),
+                s.name.clone(),
+                s.period.clone(),
+                format!("{} – {}", iso(from), iso(to)),
+            ],
         ];
-        let kpi = |name: &str, v: i64| ["kpi".to_string(), name.to_string(), v.to_string(), String::new()];
+        let kpi = |name: &str, v: i64| {
+            ["kpi".to_string(), name.to_string(), v.to_string(), String::new()]
+        };
         rows.push(kpi("tickets_created", k.tickets_created));
         rows.push(kpi("tickets_solved", k.tickets_solved));
         rows.push(kpi("tickets_closed", k.tickets_closed));
         rows.push(kpi("backlog_at_end", k.backlog));
         rows.push(kpi("customer_messages", k.customer_messages));
         rows.push(kpi("agent_messages", k.agent_messages));
-        rows.push(["kpi".into(), "quality_index".into(), format!("{:.1}", qi(all_checks, all_passed)), format!("{all_passed}/{all_checks} checks passed")]);
+        rows.push([
+            "kpi".into(),
+            "quality_index".into(),
+            format!("{:.1}", qi(all_checks, all_passed)),
+            format!("{all_passed}/{all_checks} checks passed"),
+        ]);
         for (code, n) in &codes {
             rows.push(["top_problem_code".into(), code.clone(), n.to_string(), String::new()]);
         }
@@ -226,7 +252,12 @@ impl App {
             rows.push(["alert".into(), a.kind.clone(), a.status.clone(), a.message.clone()]);
         }
         for (u, c, p) in &agents {
-            rows.push(["quality_index".into(), name_of(*u), format!("{:.1}", qi(*c, *p)), format!("{p}/{c} checks passed")]);
+            rows.push([
+                "quality_index".into(),
+                name_of(*u),
+                format!("{:.1}", qi(*c, *p)),
+                format!("{p}/{c} checks passed"),
+            ]);
         }
 
         let bytes = match s.format.as_str() {

@@ -22,7 +22,10 @@ pub async fn settings(c: &mut AnyConnection, ws: WorkspaceId) -> Result<Option<S
         .await
         .context("reading alert settings")?;
     r.map(|r| {
-        Ok(Settings { config: text(&r, "config")?, owner: parse_opt_col(&r, "owner_id", UserId::parse)? })
+        Ok(Settings {
+            config: text(&r, "config")?,
+            owner: parse_opt_col(&r, "owner_id", UserId::parse)?,
+        })
     })
     .transpose()
 }
@@ -128,12 +131,14 @@ pub async fn insert_new(c: &mut AnyConnection, a: &Alert) -> Result<bool> {
 }
 
 pub async fn get(c: &mut AnyConnection, ws: WorkspaceId, id: AlertId) -> Result<Option<Alert>> {
-    let r = sqlx::query(&format!("SELECT {COLS} FROM alerts WHERE workspace_id = $1 AND id = $2"))
-        .bind(ws.to_string())
-        .bind(id.to_string())
-        .fetch_optional(c)
-        .await
-        .context("reading an alert")?;
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLS} FROM alerts WHERE workspace_id = $1 AND id = $2"
+    )))
+    .bind(ws.to_string())
+    .bind(id.to_string())
+    .fetch_optional(c)
+    .await
+    .context("reading an alert")?;
     r.as_ref().map(alert).transpose()
 }
 
@@ -178,7 +183,10 @@ pub async fn list(
     if let Some(s) = status {
         sql.push_str(&format!(" AND status = {}", b.text(s)));
     }
-    sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {}", b.int(limit.clamp(1, 500))));
+    sql.push_str(&format!(
+        " ORDER BY created_at DESC, id DESC LIMIT {}",
+        b.int(limit.clamp(1, 500))
+    ));
     let rows = b.query(sql).fetch_all(c).await.context("listing alerts")?;
     rows.iter().map(alert).collect()
 }
@@ -204,6 +212,9 @@ pub async fn sentiment_counts(
     Ok((int(&r, "neg")?, int(&r, "total")?))
 }
 
+/// One product's (faults, mentions) last week and this week.
+pub type ProductCounts = (String, (i64, i64), (i64, i64));
+
 /// Per product, complaints and mentions in `[from, split)` and `[split, to)`:
 /// `(product, previous, current)` as (faults, mentions).
 pub async fn product_counts(
@@ -212,7 +223,7 @@ pub async fn product_counts(
     from: Timestamp,
     split: Timestamp,
     to: Timestamp,
-) -> Result<Vec<(String, (i64, i64), (i64, i64))>> {
+) -> Result<Vec<ProductCounts>> {
     let rows = sqlx::query(
         "SELECT product, CAST(CASE WHEN created_at >= $3 THEN 1 ELSE 0 END AS BIGINT) AS cur,
                 CAST(SUM(CASE WHEN kind = 'complaint' THEN 1 ELSE 0 END) AS BIGINT) AS faults,
@@ -230,7 +241,7 @@ pub async fn product_counts(
     .fetch_all(c)
     .await
     .context("counting product faults")?;
-    let mut out: Vec<(String, (i64, i64), (i64, i64))> = Vec::new();
+    let mut out: Vec<ProductCounts> = Vec::new();
     for r in &rows {
         let p = text(r, "product")?;
         let counts = (int(r, "faults")?, int(r, "mentions")?);

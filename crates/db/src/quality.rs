@@ -89,9 +89,9 @@ pub async fn replace(
     now: Timestamp,
 ) -> Result<()> {
     for table in ["quality_findings", "quality_checks"] {
-        sqlx::query(&format!(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE workspace_id = $1 AND conversation_id = $2"
-        ))
+        )))
         .bind(ws.to_string())
         .bind(conv.to_string())
         .execute(&mut *c)

@@ -65,9 +65,9 @@ pub async fn upsert_schedule(c: &mut AnyConnection, s: &Schedule) -> Result<()> 
 }
 
 pub async fn schedules(c: &mut AnyConnection, ws: WorkspaceId) -> Result<Vec<Schedule>> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {SCHED} FROM report_schedules WHERE workspace_id = $1 ORDER BY created_at, id"
-    ))
+    )))
     .bind(ws.to_string())
     .fetch_all(c)
     .await
@@ -80,9 +80,9 @@ pub async fn get_schedule(
     ws: WorkspaceId,
     id: ReportScheduleId,
 ) -> Result<Option<Schedule>> {
-    let r = sqlx::query(&format!(
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {SCHED} FROM report_schedules WHERE workspace_id = $1 AND id = $2"
-    ))
+    )))
     .bind(ws.to_string())
     .bind(id.to_string())
     .fetch_optional(c)
@@ -110,7 +110,8 @@ pub struct Report {
     pub created_at: Timestamp,
 }
 
-const REP: &str = "id, schedule_id, period, period_start, period_end, format, filename, content_type,
+const REP: &str =
+    "id, schedule_id, period, period_start, period_end, format, filename, content_type,
     summary, delivery, CAST(LENGTH(bytes) AS BIGINT) AS size, created_at";
 
 fn report(r: &AnyRow) -> Result<Report> {
@@ -163,9 +164,9 @@ pub async fn insert(
 }
 
 pub async fn list(c: &mut AnyConnection, ws: WorkspaceId, limit: i64) -> Result<Vec<Report>> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {REP} FROM reports WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
-    ))
+    )))
     .bind(ws.to_string())
     .bind(limit.clamp(1, 500))
     .fetch_all(c)
@@ -180,9 +181,9 @@ pub async fn file(
     ws: WorkspaceId,
     id: ReportId,
 ) -> Result<Option<(Report, Vec<u8>)>> {
-    let r = sqlx::query(&format!(
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {REP}, bytes FROM reports WHERE workspace_id = $1 AND id = $2"
-    ))
+    )))
     .bind(ws.to_string())
     .bind(id.to_string())
     .fetch_optional(c)
@@ -210,7 +211,12 @@ pub struct Kpis {
     pub agent_messages: i64,
 }
 
-pub async fn kpis(c: &mut AnyConnection, ws: WorkspaceId, from: Timestamp, to: Timestamp) -> Result<Kpis> {
+pub async fn kpis(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Kpis> {
     let r = sqlx::query(
         "SELECT
             CAST(COALESCE(SUM(CASE WHEN created_at >= $2 AND created_at < $3 THEN 1 ELSE 0 END), 0) AS BIGINT) AS created,

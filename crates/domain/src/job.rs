@@ -2,7 +2,9 @@
 //! needs it, claimed by one worker at a time, and retried with backoff on failure. SLA timers
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
-use crate::{AlertId, ReportScheduleId, CollaborationId, CompensationId, NluModelId, TicketId, Timestamp};
+use crate::{
+    AlertId, CollaborationId, CompensationId, NluModelId, ReportScheduleId, TicketId, Timestamp,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Job {

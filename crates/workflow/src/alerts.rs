@@ -116,7 +116,10 @@ impl AlertConfig {
     pub fn check(self) -> Result<AlertConfig, ParseError> {
         let bad = |f: &'static str, m: &str| Err(ParseError::new(f, m));
         if !(self.negative_share.is_finite() && (0.0..1.0).contains(&self.negative_share)) {
-            return bad("negative_share_threshold", "a share from 0 up to (not including) 1, e.g. 0.2");
+            return bad(
+                "negative_share_threshold",
+                "a share from 0 up to (not including) 1, e.g. 0.2",
+            );
         }
         if !(self.fault_rise.is_finite() && self.fault_rise > 0.0 && self.fault_rise <= 1.0) {
             return bad("fault_rate_rise", "a rise above 0 and at most 1, e.g. 0.05");
@@ -129,7 +132,7 @@ impl AlertConfig {
         }
         let s = self.spike;
         let spike = SurgeConfig::new(DAY_MS, s.baseline_windows, s.min_count, s.z, s.ratio)
-            .map_err(|e| ParseError::new("spike", &e.to_string()))?;
+            .map_err(|e| ParseError::new("spike", e.to_string()))?;
         Ok(AlertConfig { spike, ..self })
     }
 }
@@ -177,7 +180,11 @@ pub struct ProductWeek {
 
 impl ProductWeek {
     pub fn rate(self) -> f64 {
-        if self.mentions == 0 { 0.0 } else { f64::from(self.faults.min(self.mentions)) / f64::from(self.mentions) }
+        if self.mentions == 0 {
+            0.0
+        } else {
+            f64::from(self.faults.min(self.mentions)) / f64::from(self.mentions)
+        }
     }
 }
 

@@ -14,15 +14,15 @@
 //! time-zone database; `chrono-tz` would do, but needs `chrono` beside `time` and `jiff`'s
 //! disambiguation API is clearer.
 
+pub mod alerts;
 pub mod calendar;
 pub mod config;
-pub mod alerts;
 pub mod crisis;
 pub mod defaults;
 pub mod escalation;
+pub mod quality;
 pub mod routing;
 pub mod rules;
-pub mod quality;
 pub mod sla;
 
 pub use crate::{

@@ -39,7 +39,14 @@ impl Default for QualityRules {
         QualityRules {
             greetings: v(&["您好", "你好", "hello"]),
             closings: v(&["还有什么可以帮您", "感谢", "祝您", "thank you", "thanks"]),
-            forbidden: v(&["不知道", "不归我管", "你自己看", "没办法", "not my problem", "whatever"]),
+            forbidden: v(&[
+                "不知道",
+                "不归我管",
+                "你自己看",
+                "没办法",
+                "not my problem",
+                "whatever",
+            ]),
             promise_words: v(&["赔", "补偿", "退款", "返还", "refund", "compensat"]),
             slow_reply_secs: 180,
         }
@@ -78,7 +85,10 @@ impl QualityRules {
 pub enum Writer<A> {
     Customer,
     /// An agent, with the largest amount (fen) they may promise; `None` is unlimited.
-    Agent { id: A, limit_fen: Option<i64> },
+    Agent {
+        id: A,
+        limit_fen: Option<i64>,
+    },
     /// Bot and system messages: neither waiting nor answering.
     Other,
 }
@@ -204,8 +214,8 @@ pub fn inspect<A: Clone + PartialEq, M: Clone>(
                 find(&mut out, Kind::Forbidden, format!("forbidden phrase {p:?}"));
             }
         }
-        let promise = rules.promise_words.is_empty()
-            || contains_any(&t.body, &rules.promise_words).is_some();
+        let promise =
+            rules.promise_words.is_empty() || contains_any(&t.body, &rules.promise_words).is_some();
         if promise && !t.amounts_fen.is_empty() {
             let over = limit.and_then(|l| t.amounts_fen.iter().copied().filter(|a| *a > l).max());
             tally(&mut out, agent, t.at, over.is_none());
@@ -268,7 +278,13 @@ mod tests {
     /// 1970-01-01 00:00 UTC+8: the day of every test message.
     const D0: Timestamp = Timestamp::from_millis(-8 * 3_600_000);
 
-    fn t(id: u32, writer: Writer<&'static str>, secs: i64, body: &str, fen: &[i64]) -> Turn<&'static str, u32> {
+    fn t(
+        id: u32,
+        writer: Writer<&'static str>,
+        secs: i64,
+        body: &str,
+        fen: &[i64],
+    ) -> Turn<&'static str, u32> {
         Turn {
             id,
             writer,
@@ -310,7 +326,8 @@ mod tests {
             t(6, agent("a"), 610, "订单金额 5000 元", &[500_000]),
         ];
         let r = inspect(&QualityRules::default(), &turns, true);
-        let kinds: Vec<(Kind, Option<u32>)> = r.findings.iter().map(|f| (f.kind, f.message)).collect();
+        let kinds: Vec<(Kind, Option<u32>)> =
+            r.findings.iter().map(|f| (f.kind, f.message)).collect();
         assert_eq!(
             kinds,
             vec![
@@ -334,7 +351,13 @@ mod tests {
             t(1, Writer::Customer, 0, "hi", &[]),
             t(2, agent("a"), 10, "Hello, how can I help?", &[]),
             t(3, Writer::Customer, 20, "refund please", &[]),
-            t(4, Writer::Agent { id: "b", limit_fen: None }, 30, "I will refund ¥9,000", &[900_000]),
+            t(
+                4,
+                Writer::Agent { id: "b", limit_fen: None },
+                30,
+                "I will refund ¥9,000",
+                &[900_000],
+            ),
         ];
         // Open conversation: no closing check. An unlimited writer passes the authority check.
         let r = inspect(&QualityRules::default(), &turns, false);
@@ -367,7 +390,10 @@ mod tests {
 
     #[test]
     fn rules_are_checked() {
-        let r = QualityRules { greetings: vec!["  您好 ".into(), " ".into()], ..QualityRules::default() };
+        let r = QualityRules {
+            greetings: vec!["  您好 ".into(), " ".into()],
+            ..QualityRules::default()
+        };
         assert_eq!(r.check().unwrap().greetings, vec!["您好".to_string()]);
         let bad = QualityRules { slow_reply_secs: -1, ..QualityRules::default() };
         assert_eq!(bad.check().unwrap_err().field, "slow_reply_secs");

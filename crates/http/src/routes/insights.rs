@@ -304,7 +304,9 @@ pub async fn inspect_quality(
     Cap(who): Cap<Manager>,
     Query(q): Query<InspectQuery>,
 ) -> ApiResult<J<InspectedDto>> {
-    Ok(J(InspectedDto { conversations: s.app.inspect_quality_now(&who, q.days.unwrap_or(1)).await? }))
+    Ok(J(InspectedDto {
+        conversations: s.app.inspect_quality_now(&who, q.days.unwrap_or(1)).await?,
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
