@@ -14,6 +14,7 @@ pub mod collaboration;
 pub mod compensation;
 pub mod crisis;
 mod error;
+pub mod feedback;
 pub mod hub;
 mod ids;
 pub mod intake;

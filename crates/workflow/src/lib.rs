@@ -15,10 +15,12 @@
 //! disambiguation API is clearer.
 
 pub mod calendar;
+pub mod churn;
 pub mod config;
 pub mod crisis;
 pub mod defaults;
 pub mod escalation;
+pub mod feedback;
 pub mod routing;
 pub mod rules;
 pub mod sla;
