@@ -148,6 +148,12 @@ impl App {
             Job::RenderReport { schedule, due } => {
                 self.render_report_job(tx, *schedule, *due, now).await?
             }
+            Job::SurveySend { .. }
+            | Job::SurveyRemind { .. }
+            | Job::SurveyExpire { .. }
+            | Job::ClassifyMessages { .. }
+            | Job::SignalDeadline { .. }
+            | Job::ComplaintAssignCheck { .. } => self.feedback_job(tx, &c.job, now).await?,
         }
         Ok(())
     }

@@ -60,6 +60,9 @@ id_type! {
     FaqId = "faq_id",
     ArticleId = "article_id",
     ReplyTemplateId = "template_id",
+    SurveyId = "survey_id",
+    FeedbackId = "feedback_id",
+    SignalId = "signal_id",
 }
 
 // Alerts, quality inspection and scheduled reports (AN-2, AN-5…AN-7).

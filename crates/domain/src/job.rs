@@ -3,7 +3,8 @@
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
 use crate::{
-    AlertId, CollaborationId, CompensationId, NluModelId, ReportScheduleId, TicketId, Timestamp,
+    AlertId, CollaborationId, CompensationId, MessageId, NluModelId, ReportScheduleId, SignalId,
+    SurveyId, TicketId, Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +42,21 @@ pub enum Job {
     RenderReport { schedule: ReportScheduleId, due: Timestamp },
     /// Records its own firing, nothing else: `huiting bench timers` measures the queue with it.
     TimerProbe { probe: i64, due: Timestamp },
+    // ---- feedback (FB-1…FB-5) ----
+    /// Send a scheduled survey (a chat prompt or a link recorded for the channel's outbound),
+    /// then schedule its reminder. A survey no longer `scheduled` is left alone.
+    SurveySend { survey: SurveyId },
+    /// Remind the customer of a survey still unanswered; then schedule its expiry.
+    SurveyRemind { survey: SurveyId },
+    /// Expire a survey still unanswered and open a follow-up task for it.
+    SurveyExpire { survey: SurveyId },
+    /// Classify a batch of inbound customer messages (FB-3), off the ingest hot path.
+    ClassifyMessages { messages: Vec<MessageId> },
+    /// A classified item reaches its handling deadline (FB-4): if still unhandled, mark it
+    /// overdue and warn the supervisors.
+    SignalDeadline { signal: SignalId },
+    /// A complaint's 15-minute assignment target (FB-3): warn if still unassigned.
+    ComplaintAssignCheck { signal: SignalId },
 }
 
 impl Job {
@@ -57,6 +73,12 @@ impl Job {
             Job::AlertDue { .. } => "alert_due",
             Job::InspectQuality { .. } => "inspect_quality",
             Job::RenderReport { .. } => "render_report",
+            Job::SurveySend { .. } => "survey_send",
+            Job::SurveyRemind { .. } => "survey_remind",
+            Job::SurveyExpire { .. } => "survey_expire",
+            Job::ClassifyMessages { .. } => "classify_messages",
+            Job::SignalDeadline { .. } => "signal_deadline",
+            Job::ComplaintAssignCheck { .. } => "complaint_assign_check",
         }
     }
 
@@ -75,7 +97,13 @@ impl Job {
             | Job::EvaluateAlerts
             | Job::AlertDue { .. }
             | Job::InspectQuality { .. }
-            | Job::RenderReport { .. } => LEASE_MILLIS,
+            | Job::RenderReport { .. }
+            | Job::SurveySend { .. }
+            | Job::SurveyRemind { .. }
+            | Job::SurveyExpire { .. }
+            | Job::ClassifyMessages { .. }
+            | Job::SignalDeadline { .. }
+            | Job::ComplaintAssignCheck { .. } => LEASE_MILLIS,
         }
     }
 }
