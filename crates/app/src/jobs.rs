@@ -53,7 +53,6 @@ impl App {
         for c in alone {
             if let Err(e) = self.run_job(worker, &c, now).await {
                 tracing::warn!(job = c.job.name(), attempt = c.attempt, error = %e, "job failed; will retry");
-                eprintln!("DEBUGJOB {} {e:?}", c.job.name());
                 db::jobs::fail(&self.db, &c, &e.to_string(), now).await?;
             }
         }

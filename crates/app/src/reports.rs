@@ -151,7 +151,6 @@ impl App {
     ) -> Result<()> {
         let ws = tx.workspace();
         let Some(mut s) = db::reports::get_schedule(tx, ws, id).await? else { return Ok(()) };
-        eprintln!("DEBUGREP {} {} {}", s.active, s.next_run_at.millis(), due.millis());
         if !s.active || s.next_run_at != due {
             return Ok(());
         }

@@ -163,7 +163,6 @@ impl From<app::Error> for ApiError {
             },
             E::Internal(err) => {
                 tracing::error!(error = ?err, "internal error");
-                eprintln!("DEBUGERR {err:?}");
                 ApiError::new(Code::Internal, "internal error; it has been logged")
             }
         }
