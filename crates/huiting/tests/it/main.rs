@@ -11,6 +11,7 @@ mod compensation;
 mod crash;
 mod knowledge;
 mod nlu;
+mod quality;
 mod realtime;
 mod routing;
 mod sla;
