@@ -171,6 +171,18 @@ impl App {
             }
             // Network calls run outside transactions (`run_network_job`).
             Job::DeliverWebhook { .. } | Job::SendOutbound { .. } => {}
+            Job::EvaluateAlerts => self.evaluate_alerts_job(tx, now).await?,
+            Job::AlertDue { alert, due_at } => self.alert_due(tx, *alert, *due_at, now).await?,
+            Job::InspectQuality { since } => self.inspect_quality_job(tx, *since, now).await?,
+            Job::RenderReport { schedule, due } => {
+                self.render_report_job(tx, *schedule, *due, now).await?
+            }
+            Job::SurveySend { .. }
+            | Job::SurveyRemind { .. }
+            | Job::SurveyExpire { .. }
+            | Job::ClassifyMessages { .. }
+            | Job::SignalDeadline { .. }
+            | Job::ComplaintAssignCheck { .. } => self.feedback_job(tx, &c.job, now).await?,
         }
         Ok(())
     }

@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod analytics;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod bot;
@@ -16,12 +17,15 @@ pub mod collaboration;
 pub mod compensation;
 pub mod crisis;
 mod error;
+pub mod feedback;
 pub mod hub;
 mod ids;
 pub mod intake;
 pub mod jobs;
 pub mod net;
 mod notices;
+pub mod quality;
+pub mod reports;
 pub mod routing;
 pub mod sla;
 pub mod stages;

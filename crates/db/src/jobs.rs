@@ -39,6 +39,24 @@ fn payload(j: &Job) -> String {
         Job::DeliverWebhook { delivery } => json!({"delivery": delivery.to_string()}).to_string(),
         Job::SendOutbound { outbound } => json!({"outbound": outbound.to_string()}).to_string(),
         Job::SendEmail { message } => json!({"message": message.to_string()}).to_string(),
+        Job::EvaluateAlerts => "{}".to_string(),
+        Job::AlertDue { alert, due_at } => {
+            json!({"alert": alert.to_string(), "due_at": due_at.millis()}).to_string()
+        }
+        Job::InspectQuality { since } => json!({"since": since.millis()}).to_string(),
+        Job::RenderReport { schedule, due } => {
+            json!({"schedule": schedule.to_string(), "due": due.millis()}).to_string()
+        }
+        Job::SurveySend { survey } | Job::SurveyRemind { survey } | Job::SurveyExpire { survey } => {
+            json!({"survey": survey.to_string()}).to_string()
+        }
+        Job::ClassifyMessages { messages } => {
+            let ids: Vec<String> = messages.iter().map(ToString::to_string).collect();
+            json!({"messages": ids}).to_string()
+        }
+        Job::SignalDeadline { signal } | Job::ComplaintAssignCheck { signal } => {
+            json!({"signal": signal.to_string()}).to_string()
+        }
     }
 }
 
@@ -105,6 +123,48 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
             message: domain::MessageId::parse(v["message"].as_str().unwrap_or_default())
                 .map_err(|e| anyhow!("{e}"))?,
         }),
+        "evaluate_alerts" => Ok(Job::EvaluateAlerts),
+        "alert_due" => Ok(Job::AlertDue {
+            alert: domain::AlertId::parse(v["alert"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+            due_at: Timestamp::from_millis(v["due_at"].as_i64().unwrap_or_default()),
+        }),
+        "inspect_quality" => Ok(Job::InspectQuality {
+            since: Timestamp::from_millis(v["since"].as_i64().unwrap_or_default()),
+        }),
+        "render_report" => Ok(Job::RenderReport {
+            schedule: domain::ReportScheduleId::parse(v["schedule"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+            due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
+        }),
+        "survey_send" | "survey_remind" | "survey_expire" => {
+            let survey = domain::SurveyId::parse(v["survey"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?;
+            Ok(match kind {
+                "survey_send" => Job::SurveySend { survey },
+                "survey_remind" => Job::SurveyRemind { survey },
+                _ => Job::SurveyExpire { survey },
+            })
+        }
+        "classify_messages" => Ok(Job::ClassifyMessages {
+            messages: v["messages"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|m| domain::MessageId::parse(m.as_str().unwrap_or_default()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| anyhow!("{e}"))?,
+        }),
+        "signal_deadline" | "complaint_assign_check" => {
+            let signal = domain::SignalId::parse(v["signal"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?;
+            Ok(if kind == "signal_deadline" {
+                Job::SignalDeadline { signal }
+            } else {
+                Job::ComplaintAssignCheck { signal }
+            })
+        }
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

@@ -67,6 +67,16 @@ id_type! {
     DeliveryId = "delivery_id",
     OutboundId = "outbound_id",
     VerificationId = "verification_id",
+    SurveyId = "survey_id",
+    FeedbackId = "feedback_id",
+    SignalId = "signal_id",
+}
+
+// Alerts, quality inspection and scheduled reports (AN-2, AN-5…AN-7).
+id_type! {
+    AlertId = "alert_id",
+    ReportScheduleId = "schedule_id",
+    ReportId = "report_id",
 }
 
 #[cfg(test)]

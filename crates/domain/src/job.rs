@@ -3,8 +3,7 @@
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
 use crate::{
-    CollaborationId, CompensationId, ConversationId, DeliveryId, MessageId, NluModelId, OutboundId,
-    TeamId, TicketId, Timestamp,
+    AlertId, CollaborationId, CompensationId, ConversationId, DeliveryId, MessageId, NluModelId, OutboundId, ReportScheduleId, SignalId, SurveyId, TeamId, TicketId, Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,6 +28,17 @@ pub enum Job {
     /// policy's escalation. Only the timer the ticket last scheduled acts (its stored due time
     /// equals `due`); a timer superseded by a later change does nothing.
     SlaTimer { ticket: TicketId, due: Timestamp },
+    /// Evaluate the workspace's alert detectors (AN-2, AN-5), then schedule the next run in an
+    /// hour. An alert already raised for its window is not raised again.
+    EvaluateAlerts,
+    /// An alert's 2 h handling deadline: if it is still unresolved, escalate it.
+    AlertDue { alert: AlertId, due_at: Timestamp },
+    /// Inspect the conversations with messages since `since` (AN-6), then schedule the next
+    /// daily run.
+    InspectQuality { since: Timestamp },
+    /// Render the schedule's report for the period that ended by `due` (AN-7), then schedule
+    /// the next. `due` guards staleness: a changed schedule does not run twice.
+    RenderReport { schedule: ReportScheduleId, due: Timestamp },
     /// Records its own firing, nothing else: `huiting bench timers` measures the queue with it.
     TimerProbe { probe: i64, due: Timestamp },
     /// A conversation the bot handed to a human at `handed_off_at` (BOT-3): if no agent has
@@ -51,6 +61,21 @@ pub enum Job {
     /// Send a public staff message of an email conversation to the customer by SMTP (issue 8).
     /// A message already recorded as sent does nothing; failures retry with backoff.
     SendEmail { message: MessageId },
+    // ---- feedback (FB-1…FB-5) ----
+    /// Send a scheduled survey (a chat prompt or a link recorded for the channel's outbound),
+    /// then schedule its reminder. A survey no longer `scheduled` is left alone.
+    SurveySend { survey: SurveyId },
+    /// Remind the customer of a survey still unanswered; then schedule its expiry.
+    SurveyRemind { survey: SurveyId },
+    /// Expire a survey still unanswered and open a follow-up task for it.
+    SurveyExpire { survey: SurveyId },
+    /// Classify a batch of inbound customer messages (FB-3), off the ingest hot path.
+    ClassifyMessages { messages: Vec<MessageId> },
+    /// A classified item reaches its handling deadline (FB-4): if still unhandled, mark it
+    /// overdue and warn the supervisors.
+    SignalDeadline { signal: SignalId },
+    /// A complaint's 15-minute assignment target (FB-3): warn if still unassigned.
+    ComplaintAssignCheck { signal: SignalId },
 }
 
 impl Job {
@@ -69,6 +94,16 @@ impl Job {
             Job::DeliverWebhook { .. } => "deliver_webhook",
             Job::SendOutbound { .. } => "send_outbound",
             Job::SendEmail { .. } => "send_email",
+            Job::EvaluateAlerts => "evaluate_alerts",
+            Job::AlertDue { .. } => "alert_due",
+            Job::InspectQuality { .. } => "inspect_quality",
+            Job::RenderReport { .. } => "render_report",
+            Job::SurveySend { .. } => "survey_send",
+            Job::SurveyRemind { .. } => "survey_remind",
+            Job::SurveyExpire { .. } => "survey_expire",
+            Job::ClassifyMessages { .. } => "classify_messages",
+            Job::SignalDeadline { .. } => "signal_deadline",
+            Job::ComplaintAssignCheck { .. } => "complaint_assign_check",
         }
     }
 
@@ -89,7 +124,17 @@ impl Job {
             | Job::RouteOverflow { .. }
             | Job::DeliverWebhook { .. }
             | Job::SendOutbound { .. }
-            | Job::SendEmail { .. } => LEASE_MILLIS,
+            | Job::SendEmail { .. }
+            | Job::EvaluateAlerts
+            | Job::AlertDue { .. }
+            | Job::InspectQuality { .. }
+            | Job::RenderReport { .. }
+            | Job::SurveySend { .. }
+            | Job::SurveyRemind { .. }
+            | Job::SurveyExpire { .. }
+            | Job::ClassifyMessages { .. }
+            | Job::SignalDeadline { .. }
+            | Job::ComplaintAssignCheck { .. } => LEASE_MILLIS,
         }
     }
 }

@@ -16,8 +16,8 @@ use crate::{
     error::{ApiError, Code},
     routes::{
         analytics, audit, auth, bot, channels, collaboration, compensation, conversations, customers,
-        directory, email, events, health, kb, learning, nlu, public, routing, sla, stages, tickets,
-        translation, triggers,
+        directory, email, events, health, insights, kb, learning, nlu, public, routing, sla, stages,
+        tickets, translation, triggers,
     },
 };
 
@@ -27,7 +27,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "kb", description = "Knowledge base: FAQ entries, articles, search, matching, reply templates, agent assist"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "channels", description = "WeChat, signed webhooks, SMS, call records, event webhooks, identity verification (issue 8)"), (name = "health"), (name = "analytics", description = "KPIs, trends, Pareto, heat map, drill-down and their CSV/XLSX export (AN-1, AN-4)"),
+        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "kb", description = "Knowledge base: FAQ entries, articles, search, matching, reply templates, agent assist"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "channels", description = "WeChat, signed webhooks, SMS, call records, event webhooks, identity verification (issue 8)"), (name = "health"), (name = "analytics", description = "KPIs, trends, Pareto, heat map, drill-down and their CSV/XLSX export (AN-1, AN-4)"), (name = "alerts", description = "AN-2/AN-5: negative share, problem-code spikes, product fault rates"), (name = "quality", description = "AN-6: quality inspection rules, findings, the daily index"), (name = "reports", description = "AN-7: scheduled reports"),
     )
 )]
 struct ApiDoc;
@@ -181,6 +181,22 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::pareto))
         .routes(routes!(analytics::heatmap))
         .routes(routes!(analytics::cases))
+        // Alerts, quality inspection, scheduled reports (AN-2, AN-5…AN-7).
+        .routes(routes!(insights::list_alerts))
+        .routes(routes!(insights::get_alert_settings, insights::put_alert_settings))
+        .routes(routes!(insights::evaluate_alerts))
+        .routes(routes!(insights::get_alert))
+        .routes(routes!(insights::ack_alert))
+        .routes(routes!(insights::resolve_alert))
+        .routes(routes!(insights::get_quality_rules, insights::put_quality_rules))
+        .routes(routes!(insights::inspect_quality))
+        .routes(routes!(insights::quality_findings))
+        .routes(routes!(insights::quality_index))
+        .routes(routes!(insights::list_schedules, insights::create_schedule))
+        .routes(routes!(insights::update_schedule))
+        .routes(routes!(insights::run_schedule))
+        .routes(routes!(insights::list_reports))
+        .routes(routes!(insights::download_report))
 }
 
 /// The OpenAPI document as served and checked in at `docs/openapi.json`.

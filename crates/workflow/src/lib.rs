@@ -15,11 +15,15 @@
 //! disambiguation API is clearer.
 
 pub mod analytics;
+pub mod alerts;
 pub mod calendar;
+pub mod churn;
 pub mod config;
 pub mod crisis;
 pub mod defaults;
 pub mod escalation;
+pub mod feedback;
+pub mod quality;
 pub mod routing;
 pub mod rules;
 pub mod sla;

@@ -14,6 +14,7 @@ pub mod directory;
 pub mod email;
 pub mod events;
 pub mod health;
+pub mod insights;
 pub mod kb;
 pub mod learning;
 pub mod nlu;

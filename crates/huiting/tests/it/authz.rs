@@ -73,6 +73,10 @@ struct ChFx {
     channel: String,
     webhook: String,
     spare_webhooks: Vec<String>,
+    /// A problem-code spike alert, a weekly report schedule and one rendered report.
+    alert: String,
+    schedule: String,
+    report: String,
 }
 
 /// Knowledge-base objects: one of each kind, and spares per principal for the DELETE rows.
@@ -540,6 +544,42 @@ fn rows() -> Vec<Row> {
         ),
         row("GET", "/api/v1/public/events", VISITORS, None),
         row("GET", "/api/v1/public/ws", VISITORS, None),
+        // Alerts, quality inspection, scheduled reports (AN-2, AN-5…AN-7).
+        row("GET", "/api/v1/alerts", SUPERVISE, None),
+        row("GET", "/api/v1/alerts/settings", SUPERVISE, None),
+        row("PUT", "/api/v1/alerts/settings", CATALOG, Some(|_, _| json!({"spike_min_count": 5}))),
+        row("POST", "/api/v1/alerts/evaluate", CATALOG, Some(|_, _| json!({}))),
+        row("GET", "/api/v1/alerts/{id}", SUPERVISE, None),
+        row("POST", "/api/v1/alerts/{id}/ack", SUPERVISE, Some(|_, _| json!({}))),
+        row("POST", "/api/v1/alerts/{id}/resolve", SUPERVISE, Some(|_, _| json!({}))),
+        row("GET", "/api/v1/quality/rules", SUPERVISE, None),
+        row(
+            "PUT",
+            "/api/v1/quality/rules",
+            CATALOG,
+            Some(|_, _| {
+                json!({"greetings": ["您好"], "closings": [], "forbidden": [], "promise_words": [], "slow_reply_secs": 0})
+            }),
+        ),
+        row("POST", "/api/v1/quality/inspect", CATALOG, Some(|_, _| json!({}))),
+        row("GET", "/api/v1/quality/findings", SUPERVISE, None),
+        row("GET", "/api/v1/quality/index", SUPERVISE, None),
+        row("GET", "/api/v1/reports/schedules", SUPERVISE, None),
+        row(
+            "POST",
+            "/api/v1/reports/schedules",
+            CATALOG,
+            Some(|_, i| json!({"name": format!("周报 {i}"), "period": "weekly"})),
+        ),
+        row(
+            "PUT",
+            "/api/v1/reports/schedules/{id}",
+            CATALOG,
+            Some(|_, _| json!({"name": "周报", "period": "weekly", "format": "xlsx"})),
+        ),
+        row("POST", "/api/v1/reports/schedules/{id}/run", CATALOG, Some(|_, _| json!({}))),
+        row("GET", "/api/v1/reports", SUPERVISE, None),
+        row("GET", "/api/v1/reports/{id}/download", SUPERVISE, None),
         // Last: it ends the sessions the other rows use.
         row("POST", "/api/v1/auth/logout", ALL_STAFF, None),
     ]
@@ -596,6 +636,13 @@ fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
         return path.replace("{id}", &f.email_file);
     }
     let id = if path.starts_with("/api/v1/triggers/") {
+    let id = if path.starts_with("/api/v1/alerts/") {
+        &f.alert
+    } else if path.starts_with("/api/v1/reports/schedules/") {
+        &f.schedule
+    } else if path.starts_with("/api/v1/reports/") {
+        &f.report
+    } else if path.starts_with("/api/v1/triggers/") {
         &f.trigger
     } else if path.starts_with("/api/v1/kb/faqs/") {
         &kb.faq
@@ -741,6 +788,25 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
     Fx {
         ch,
         email_file,
+    let kb = kb_fixture(t).await;
+    for i in 0..5 {
+        let r = agent
+            .post("/api/v1/tickets", json!({"subject": format!("缺配件 {i}"), "customer_id": customer, "problem_code": "PQ-05"}))
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let alerts = admin.post("/api/v1/alerts/evaluate", json!({})).await;
+    assert_eq!(alerts.status, 200, "{:?}", alerts.body);
+    let alert = s(&alerts.body[0]["id"]);
+    let sc = admin.post("/api/v1/reports/schedules", json!({"name": "周报", "period": "weekly"})).await;
+    assert_eq!(sc.status, 201, "{:?}", sc.body);
+    let schedule = s(&sc.body["id"]);
+    let rep = admin.post(&format!("/api/v1/reports/schedules/{schedule}/run"), json!({})).await;
+    assert_eq!(rep.status, 201, "{:?}", rep.body);
+    Fx {
+        alert,
+        schedule,
+        report: s(&rep.body["id"]),
         customer,
         ticket,
         conversation: s(&tk.body["conversation_id"]),

@@ -2,6 +2,7 @@
 //! when `HUITING_TEST_PG` is set; the real binary for the crash and CLI tests.
 
 mod analytics;
+mod alerts;
 mod api;
 mod authz;
 mod bot;
@@ -16,6 +17,7 @@ mod knowledge;
 mod learning;
 mod nlu;
 mod overflow;
+mod quality;
 mod realtime;
 mod routing;
 mod sla;
