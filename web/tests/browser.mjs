@@ -492,7 +492,8 @@ await test('conversation: template library, an @mention reaches the colleague, "
   await sup.page.goto(`${BASE}/conversations/${storyConv}`)
   await sup.page.locator('[data-test=message-body]').first().waitFor()
   await sup.page.locator('[data-test=live]').filter({ hasText: '实时' }).waitFor()
-  await agent.locator('[data-test=composer-input]').pressSequentially('您好，正在为您查询', { delay: 20 })
+  // Signals go out at most every 3 s while typing: type for longer than that.
+  await agent.locator('[data-test=composer-input]').pressSequentially('您好，正在为您查询订单的物流状态，请稍等片刻，马上给您答复。', { delay: 150 })
   await sup.page.locator('[data-test=typing-warning]').filter({ hasText: '李娜' }).waitFor()
   await shot(sup.page, '30-someone-replying')
   await agent.locator('[data-test=composer-input]').fill('')
