@@ -471,8 +471,9 @@ export interface paths {
         /**
          * The bot configuration: `enabled`, `default_lang` (zh|en), `texts` (each `{zh, en}`),
          *     `handoff` (`rating_at_most`, `unmatched_in_a_row`, `strong_negative`, `on_request`,
-         *     `phrases`, `vip_direct`), `ask_rating`, `flows` (`name`, `intents`, `slots` with `name`,
-         *     `kind`, `prompt`, `invalid`, `max_attempts`; `connector`, `answer`, `on_failure`) and
+         *     `phrases`, `vip_direct`, `no_pickup_minutes`), `ask_rating`, `flows` (`name`, `intents`,
+         *     `slots` with `name`, `kind`, `prompt`, `invalid`, `max_attempts`; `connector`, `answer`,
+         *     `on_failure`) and
          *     `connectors` (`name`, `method`, `url`, `headers`, `body`, `secret`, `timeout_ms`, `fields`,
          *     `allow_hosts`). Connector secrets read back as `********`.
          */
