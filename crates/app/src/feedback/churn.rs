@@ -61,6 +61,7 @@ fn inputs(f: Option<&db::feedback::ChurnFacts>, attrs: &[(String, String)], now:
 
 impl App {
     pub async fn customer_churn(&self, s: &Staff, id: CustomerId) -> Result<ChurnView> {
+        crate::feedback::read_all(s)?;
         let now = self.now();
         let mut c = self.db.read().await?;
         let customer = db::customers::get(&mut c, s.workspace, id).await?.or_not_found("customer")?;

@@ -299,6 +299,7 @@ impl App {
         f: &db::feedback::SignalFilter,
         page: &db::Page,
     ) -> Result<Vec<ContentSignal>> {
+        crate::feedback::read_all(s)?;
         let mut c = self.db.read().await?;
         Ok(db::feedback::list_signals(&mut c, s.workspace, f, page).await?)
     }

@@ -484,6 +484,7 @@ impl App {
         f: &db::feedback::FeedbackFilter,
         page: &db::Page,
     ) -> Result<Vec<(FeedbackItem, Option<domain::feedback::ContentSignal>)>> {
+        crate::feedback::read_all(s)?;
         let mut c = self.db.read().await?;
         let items = db::feedback::list_feedback(&mut c, s.workspace, f, page).await?;
         let mut out = Vec::with_capacity(items.len());
@@ -500,6 +501,7 @@ impl App {
         s: &Staff,
         id: FeedbackId,
     ) -> Result<(FeedbackItem, Option<domain::feedback::ContentSignal>)> {
+        crate::feedback::read_all(s)?;
         let mut c = self.db.read().await?;
         let it = db::feedback::get_feedback(&mut c, s.workspace, id).await?.or_not_found("feedback")?;
         let src = if it.source == FeedbackSource::Review { SignalSource::Review } else { SignalSource::Feedback };
@@ -550,6 +552,7 @@ impl App {
         id: FeedbackId,
         att: &str,
     ) -> Result<(String, Vec<u8>)> {
+        crate::feedback::read_all(s)?;
         let mut c = self.db.read().await?;
         Ok(db::feedback::attachment_data(&mut c, s.workspace, id, att).await?.or_not_found("attachment")?)
     }

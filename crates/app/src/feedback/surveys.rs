@@ -176,6 +176,7 @@ impl App {
         f: &db::feedback::SurveyFilter,
         page: &db::Page,
     ) -> Result<Vec<Survey>> {
+        crate::feedback::read_all(s)?;
         let mut c = self.db.read().await?;
         Ok(db::feedback::list_surveys(&mut c, s.workspace, f, page).await?)
     }
