@@ -27,9 +27,9 @@ fn payload(j: &Job) -> String {
             json!({"ticket": ticket.to_string(), "due": due.millis()}).to_string()
         }
         Job::TimerProbe { probe, due } => json!({"probe": probe, "due": due.millis()}).to_string(),
-        Job::SurveySend { survey } | Job::SurveyRemind { survey } | Job::SurveyExpire { survey } => {
-            json!({"survey": survey.to_string()}).to_string()
-        }
+        Job::SurveySend { survey }
+        | Job::SurveyRemind { survey }
+        | Job::SurveyExpire { survey } => json!({"survey": survey.to_string()}).to_string(),
         Job::ClassifyMessages { messages } => {
             let ids: Vec<String> = messages.iter().map(ToString::to_string).collect();
             json!({"messages": ids}).to_string()

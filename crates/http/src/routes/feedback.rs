@@ -50,7 +50,12 @@ pub struct SurveyQuestionDto {
 
 impl From<&SurveyQuestion> for SurveyQuestionDto {
     fn from(q: &SurveyQuestion) -> Self {
-        SurveyQuestionDto { id: q.id.clone(), text: q.text.clone(), kind: q.kind.clone(), options: q.options.clone() }
+        SurveyQuestionDto {
+            id: q.id.clone(),
+            text: q.text.clone(),
+            kind: q.kind.clone(),
+            options: q.options.clone(),
+        }
     }
 }
 
@@ -119,7 +124,9 @@ pub async fn put_survey_settings(
         special_team: r
             .special_team_id
             .as_deref()
-            .map(|t| TeamId::parse(t).map_err(|_| ApiError::invalid("special_team_id", "not a team id")))
+            .map(|t| {
+                TeamId::parse(t).map_err(|_| ApiError::invalid("special_team_id", "not a team id"))
+            })
             .transpose()?,
         questions: r
             .questions
@@ -196,7 +203,11 @@ pub struct SurveyListQuery {
     pub cursor: Option<String>,
 }
 
-fn opt_id<T>(v: &Option<String>, parse: fn(&str) -> Result<T, domain::ParseError>, field: &'static str) -> ApiResult<Option<T>> {
+fn opt_id<T>(
+    v: &Option<String>,
+    parse: fn(&str) -> Result<T, domain::ParseError>,
+    field: &'static str,
+) -> ApiResult<Option<T>> {
     v.as_deref()
         .map(|x| parse(x).map_err(|_| ApiError::invalid(field, format!("{field}: not a valid id"))))
         .transpose()
@@ -218,7 +229,12 @@ pub async fn list_surveys(
     };
     let page = page_of(q.limit, q.cursor.as_deref())?;
     let rows = s.app.list_surveys(&who, &f, &page).await?;
-    Ok(J(paginate(rows, &page, |r| (r.created_at.millis(), r.id.to_string()), |r| SurveyDto::from(r))))
+    Ok(J(paginate(
+        rows,
+        &page,
+        |r| (r.created_at.millis(), r.id.to_string()),
+        |r| SurveyDto::from(r),
+    )))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -257,11 +273,24 @@ pub async fn public_survey(
             .map(|k| {
                 let (min, max) = k.range();
                 let (zh, en) = match k {
-                    SurveyKind::Csat => ("您对本次服务满意吗？", "How satisfied are you with our service?"),
-                    SurveyKind::Nps => ("您有多大可能向朋友推荐我们？", "How likely are you to recommend us to a friend?"),
-                    SurveyKind::Ces => ("解决您的问题有多容易？", "How easy was it to get your issue resolved?"),
+                    SurveyKind::Csat => {
+                        ("您对本次服务满意吗？", "How satisfied are you with our service?")
+                    }
+                    SurveyKind::Nps => (
+                        "您有多大可能向朋友推荐我们？",
+                        "How likely are you to recommend us to a friend?",
+                    ),
+                    SurveyKind::Ces => {
+                        ("解决您的问题有多容易？", "How easy was it to get your issue resolved?")
+                    }
                 };
-                SurveyScaleDto { kind: k.as_str().into(), min, max, label_zh: zh.into(), label_en: en.into() }
+                SurveyScaleDto {
+                    kind: k.as_str().into(),
+                    min,
+                    max,
+                    label_zh: zh.into(),
+                    label_en: en.into(),
+                }
             })
             .collect(),
         questions: f.questions.iter().map(SurveyQuestionDto::from).collect(),
@@ -302,7 +331,9 @@ pub async fn answer_survey(
         answers: r.answers.into_iter().collect(),
     };
     s.app.answer_survey(&token, a).await?;
-    Ok(J(SurveyAnsweredDto { thanks: "感谢您的评价！/ Thank you for your feedback!".into() }))
+    Ok(J(SurveyAnsweredDto {
+        thanks: "感谢您的评价！/ Thank you for your feedback!".into()
+    }))
 }
 
 // ---- feedback -----------------------------------------------------------------------------
@@ -448,23 +479,36 @@ pub struct FeedbackRequest {
 /// Reads a submission: `multipart/form-data` (text fields as in the JSON form, files in
 /// fields named `files`) or JSON. A malformed part is a 400; a part over the body limit 413.
 async fn read_submission(s: &AppState, req: Request) -> ApiResult<(FeedbackRequest, Vec<Upload>)> {
-    let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     if ct.starts_with("multipart/form-data") {
-        let mut mp = Multipart::from_request(req, s)
-            .await
-            .map_err(|e| ApiError::new(Code::MalformedJson, format!("not a valid multipart body: {e}")))?;
+        let mut mp = Multipart::from_request(req, s).await.map_err(|e| {
+            ApiError::new(Code::MalformedJson, format!("not a valid multipart body: {e}"))
+        })?;
         let mut r = FeedbackRequest::default();
         let mut files = Vec::new();
         let bad = |e: axum::extract::multipart::MultipartError| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(Code::PayloadTooLarge, format!("the request is over {} MiB", FEEDBACK_BODY_LIMIT / (1024 * 1024)))
+                ApiError::new(
+                    Code::PayloadTooLarge,
+                    format!("the request is over {} MiB", FEEDBACK_BODY_LIMIT / (1024 * 1024)),
+                )
             } else {
-                ApiError::new(Code::MalformedJson, format!("a multipart field could not be read: {}", e.body_text()))
+                ApiError::new(
+                    Code::MalformedJson,
+                    format!("a multipart field could not be read: {}", e.body_text()),
+                )
             }
         };
         while let Some(field) = mp.next_field().await.map_err(bad)? {
             let name = field.name().unwrap_or_default().to_string();
-            if field.file_name().is_some() || matches!(name.as_str(), "files" | "file" | "files[]" | "attachments") {
+            if field.file_name().is_some()
+                || matches!(name.as_str(), "files" | "file" | "files[]" | "attachments")
+            {
                 let fname = field.file_name().map(str::to_string);
                 let bytes = field.bytes().await.map_err(bad)?;
                 files.push(Upload { name: fname, bytes: bytes.to_vec() });
@@ -477,7 +521,11 @@ async fn read_submission(s: &AppState, req: Request) -> ApiResult<(FeedbackReque
                 "body" | "text" => r.body = text.clone(),
                 "rating" => {
                     r.rating = match opt() {
-                        Some(v) => Some(v.trim().parse().map_err(|_| ApiError::invalid("rating", "1 to 5 stars"))?),
+                        Some(v) => Some(
+                            v.trim()
+                                .parse()
+                                .map_err(|_| ApiError::invalid("rating", "1 to 5 stars"))?,
+                        ),
                         None => None,
                     }
                 }
@@ -502,7 +550,11 @@ fn new_feedback(r: FeedbackRequest, uploads: Vec<Upload>, staff: bool) -> ApiRes
         order_no: r.order_no,
         sku: r.sku,
         contact: r.contact,
-        customer: if staff { opt_id(&r.customer_id, CustomerId::parse, "customer_id")? } else { None },
+        customer: if staff {
+            opt_id(&r.customer_id, CustomerId::parse, "customer_id")?
+        } else {
+            None
+        },
         uploads,
     })
 }
@@ -559,11 +611,9 @@ pub async fn submit_public(
         None => None,
     };
     let (r, files) = read_submission(&s, req).await?;
-    let key = r
-        .public_key
-        .clone()
-        .or(q.public_key)
-        .ok_or_else(|| ApiError::invalid("public_key", "the workspace's public key, from the widget snippet"))?;
+    let key = r.public_key.clone().or(q.public_key).ok_or_else(|| {
+        ApiError::invalid("public_key", "the workspace's public key, from the widget snippet")
+    })?;
     let item = s.app.submit_public_feedback(&key, visitor, new_feedback(r, files, false)?).await?;
     Ok((
         StatusCode::CREATED,
@@ -606,7 +656,12 @@ pub async fn list(
     };
     let page = page_of(q.limit, q.cursor.as_deref())?;
     let rows = s.app.list_feedback(&who, &f, &page).await?;
-    Ok(J(paginate(rows, &page, |(r, _)| (r.created_at.millis(), r.id.to_string()), |(r, sig)| feedback_dto(r, sig.as_ref()))))
+    Ok(J(paginate(
+        rows,
+        &page,
+        |(r, _)| (r.created_at.millis(), r.id.to_string()),
+        |(r, sig)| feedback_dto(r, sig.as_ref()),
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/feedback/{id}", tag = "feedback", params(("id" = String, Path)), responses((status = 200, body = FeedbackDto), Errors))]
@@ -643,7 +698,9 @@ pub async fn update(
         assignee: match r.assignee_id {
             None => None,
             Some(None) => Some(None),
-            Some(Some(u)) => Some(Some(UserId::parse(&u).map_err(|_| ApiError::invalid("assignee_id", "not a user id"))?)),
+            Some(Some(u)) => Some(Some(
+                UserId::parse(&u).map_err(|_| ApiError::invalid("assignee_id", "not a user id"))?,
+            )),
         },
     };
     s.app.patch_feedback(&who, id, p).await?;
@@ -663,10 +720,16 @@ pub async fn attachment(
     let (ct, bytes) = s.app.feedback_attachment(&who, id, &att).await?;
     let mut r = bytes.into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&ct).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&ct).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
     Ok(r)
 }
 
@@ -707,17 +770,25 @@ pub async fn import(
     let json = match p.format.as_deref().map(|f| f.trim().to_ascii_lowercase()) {
         Some(f) if f == "json" => true,
         Some(f) if f == "csv" => false,
-        Some(f) => return Err(ApiError::new(Code::InvalidQuery, format!("format {f:?}: csv or json"))),
+        Some(f) => {
+            return Err(ApiError::new(Code::InvalidQuery, format!("format {f:?}: csv or json")));
+        }
         None if ct.starts_with("application/json") => true,
         None if ct.starts_with("text/csv") => false,
-        None => body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b == b'[' || *b == b'{'),
+        None => {
+            body.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b == b'[' || *b == b'{')
+        }
     };
     let r = s.app.import_reviews(&who, &body, json).await?;
     Ok(J(ReviewImportDto {
         rows: r.rows,
         created: r.created,
         duplicates: r.duplicates,
-        errors: r.errors.into_iter().map(|(row, message)| ReviewRowErrorDto { row, message }).collect(),
+        errors: r
+            .errors
+            .into_iter()
+            .map(|(row, message)| ReviewRowErrorDto { row, message })
+            .collect(),
     }))
 }
 
@@ -751,7 +822,12 @@ pub async fn list_signals(
     };
     let page = page_of(q.limit, q.cursor.as_deref())?;
     let rows = s.app.list_signals(&who, &f, &page).await?;
-    Ok(J(paginate(rows, &page, |r| (r.created_at.millis(), r.id.to_string()), |r| SignalDto::from(r))))
+    Ok(J(paginate(
+        rows,
+        &page,
+        |r| (r.created_at.millis(), r.id.to_string()),
+        |r| SignalDto::from(r),
+    )))
 }
 
 // ---- churn --------------------------------------------------------------------------------

@@ -8,12 +8,14 @@ mod cli;
 mod collaboration;
 mod compensation;
 mod crash;
+mod feedback;
 mod knowledge;
 mod nlu;
 mod realtime;
 mod routing;
 mod sla;
 mod story;
+mod surveys;
 mod triggers;
 
 use serde_json::Value;

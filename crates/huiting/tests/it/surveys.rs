@@ -75,7 +75,12 @@ async fn low_score(t: TestApp) {
                    "reminder_hours": 48, "csat_low": 2, "nps_low": 6, "ces_low": 3}),
         )
         .await;
-    assert_eq!((bad.status, s(&bad.body["field"])), (400, "reminder_hours".into()), "{:?}", bad.body);
+    assert_eq!(
+        (bad.status, s(&bad.body["field"])),
+        (400, "reminder_hours".into()),
+        "{:?}",
+        bad.body
+    );
     assert_eq!(agent.put("/api/v1/surveys/settings", json!({})).await.status, 403);
     settings(&t, Some(&special)).await;
     assert_eq!(agent.get("/api/v1/surveys/settings").await.body["kinds"], json!(["csat", "nps"]));
@@ -94,9 +99,11 @@ async fn low_score(t: TestApp) {
     let l = links(&agent, &tk).await;
     assert_eq!(l.len(), 1, "one chat prompt with the link");
     let token = l[0].clone();
-    assert!(items(&agent.get(&format!("/api/v1/surveys?ticket_id={tk}")).await.body)
-        .iter()
-        .all(|v| v["status"] == "sent"));
+    assert!(
+        items(&agent.get(&format!("/api/v1/surveys?ticket_id={tk}")).await.body)
+            .iter()
+            .all(|v| v["status"] == "sent")
+    );
 
     let anon = t.anon();
     let form = anon.get(&format!("/api/v1/public/surveys/{token}")).await;
@@ -138,9 +145,11 @@ async fn low_score(t: TestApp) {
     assert_eq!((csat["score"].as_i64(), s(&csat["comment"])), (Some(2), "等太久了".into()));
     assert_eq!(csat["answers"]["speed"], "慢");
     let notes = agent.get(&format!("/api/v1/tickets/{tk}/messages")).await;
-    assert!(items(&notes.body)
-        .iter()
-        .any(|m| m["visibility"] == "internal" && s(&m["body"]).contains("低分预警")));
+    assert!(
+        items(&notes.body)
+            .iter()
+            .any(|m| m["visibility"] == "internal" && s(&m["body"]).contains("低分预警"))
+    );
     let n = sup.get("/api/v1/notifications").await;
     assert!(items(&n.body).iter().any(|x| x["kind"] == "survey.low_score"), "{:?}", n.body);
     let hist = agent.get(&format!("/api/v1/tickets/{tk}/history")).await;
@@ -159,11 +168,15 @@ async fn unanswered(t: TestApp) {
     assert_eq!(first.len(), 1);
     t.advance(Duration::from_secs(24 * HOUR));
     t.run_pending_jobs().await;
+    // Sessions expire after 12 hours: log in again after a long step.
+    let agent = t.as_role("agent@acme.test").await;
     let both = links(&agent, &tk).await;
     assert_eq!(both.len(), 2, "the reminder carries a second link");
-    assert!(items(&agent.get(&format!("/api/v1/surveys?ticket_id={tk}")).await.body)
-        .iter()
-        .all(|v| v["status"] == "reminded"));
+    assert!(
+        items(&agent.get(&format!("/api/v1/surveys?ticket_id={tk}")).await.body)
+            .iter()
+            .all(|v| v["status"] == "reminded")
+    );
     // Both links work until the survey closes.
     let anon = t.anon();
     for l in &both {
@@ -171,6 +184,7 @@ async fn unanswered(t: TestApp) {
     }
     t.advance(Duration::from_secs(48 * HOUR));
     t.run_pending_jobs().await;
+    let agent = t.as_role("agent@acme.test").await;
     let list = items(&agent.get(&format!("/api/v1/surveys?ticket_id={tk}")).await.body);
     assert!(list.iter().all(|v| v["status"] == "expired"), "{list:?}");
     let follow = s(&list[0]["followup_ticket_id"]);
@@ -178,14 +192,21 @@ async fn unanswered(t: TestApp) {
     let f = agent.get(&format!("/api/v1/tickets/{follow}")).await;
     assert_eq!(f.status, 200, "{:?}", f.body);
     assert!(items(&f.body["tags"]).contains(&json!("survey_followup")));
-    let r = anon.post(&format!("/api/v1/public/surveys/{}", both[0]), json!({"scores": {"csat": 5, "nps": 9}})).await;
+    let r = anon
+        .post(
+            &format!("/api/v1/public/surveys/{}", both[0]),
+            json!({"scores": {"csat": 5, "nps": 9}}),
+        )
+        .await;
     assert_eq!(r.status, 410);
     assert!(s(&r.body["message"]).contains("expired"), "{:?}", r.body);
     // The follow-up task itself gets no survey when solved.
     solve(&agent, &follow).await;
     t.advance(Duration::from_secs(HOUR));
     t.run_pending_jobs().await;
-    assert!(items(&agent.get(&format!("/api/v1/surveys?ticket_id={follow}")).await.body).is_empty());
+    assert!(
+        items(&agent.get(&format!("/api/v1/surveys?ticket_id={follow}")).await.body).is_empty()
+    );
 }
 on_backends!(survey_reminder_then_followup_task, unanswered);
 
@@ -206,9 +227,14 @@ async fn complaint_callback(t: TestApp) {
     let fields = &list[0]["custom_fields"];
     let due = s(&fields["due_at"]);
     assert!(!due.is_empty(), "{fields:?}");
-    let at = time::OffsetDateTime::parse(&due, &time::format_description::well_known::Rfc3339).unwrap();
+    let at =
+        time::OffsetDateTime::parse(&due, &time::format_description::well_known::Rfc3339).unwrap();
     let solved = agent.get(&format!("/api/v1/tickets/{tk}")).await;
-    let solved_at = time::OffsetDateTime::parse(&s(&solved.body["solved_at"]), &time::format_description::well_known::Rfc3339).unwrap();
+    let solved_at = time::OffsetDateTime::parse(
+        &s(&solved.body["solved_at"]),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
     assert_eq!((at - solved_at).whole_hours(), 48);
 }
 on_backends!(solved_complaint_gets_callback_task, complaint_callback);
