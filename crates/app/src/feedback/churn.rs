@@ -1,6 +1,6 @@
 //! Churn risk per customer (AN-5), scored by `workflow::churn` from complaint contacts in the
 //! last 90 days (content signals), answered surveys of the last 180 days, recency (the latest
-//! classified message or feedback) and spend. Spend is the customer attribute `spend` (or
+//! classified message or feedback) and spend. Spend is the customer attribute `total_spend` (or `spend`,
 //! `lifetime_spend`, `消费金额`) in yuan, as a CRM sync or an agent records it; without it the
 //! spend factor is left out and the other weights are scaled up.
 
@@ -40,7 +40,9 @@ pub struct ChurnRow {
 pub fn spend_fen(attributes: &[(String, String)]) -> Option<i64> {
     attributes
         .iter()
-        .find(|(k, _)| matches!(k.as_str(), "spend" | "lifetime_spend" | "消费金额"))
+        .find(|(k, _)| {
+            matches!(k.as_str(), "spend" | "total_spend" | "lifetime_spend" | "消费金额")
+        })
         .and_then(|(_, v)| {
             v.trim().trim_start_matches(['¥', '￥']).replace(',', "").parse::<f64>().ok()
         })
