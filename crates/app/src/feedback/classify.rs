@@ -34,9 +34,21 @@ impl App {
         text: &str,
         rating: Option<i64>,
     ) -> Result<Classified> {
+        let mut c = self.db.read().await?;
+        self.classify_text_on(&mut c, ws, text, rating).await
+    }
+
+    /// [`App::classify_text`] on a connection the caller holds (a job's transaction).
+    pub(crate) async fn classify_text_on(
+        &self,
+        c: &mut db::AnyConnection,
+        ws: WorkspaceId,
+        text: &str,
+        rating: Option<i64>,
+    ) -> Result<Classified> {
         // The analyzer reads at most this much; a long review says what it is about early.
         let cut: String = text.chars().take(2000).collect();
-        let a = self.analyze_in(ws, &cut).await?;
+        let a = self.analyze_on(c, ws, &cut).await?;
         let sentiment = match a.sentiment.polarity {
             nlu::sentiment::Polarity::Negative => SentimentLabel::Negative,
             nlu::sentiment::Polarity::Neutral => SentimentLabel::Neutral,
@@ -155,7 +167,7 @@ impl App {
         let tickets = db::tickets::active_of_conversations(tx, ws, &convs).await?;
         let mut signals = Vec::with_capacity(inbound.len());
         for m in inbound {
-            let c = self.classify_text(ws, &m.body, None).await?;
+            let c = self.classify_text_on(tx, ws, &m.body, None).await?;
             let mut s = self.signal(ws, SignalSource::Message, m.message.to_string(), c, now);
             // Deadlines run from when the customer wrote, not from when the job ran.
             let lag = now.millis() - m.created_at.millis();
