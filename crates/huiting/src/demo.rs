@@ -2402,13 +2402,135 @@ async fn replay(
     order.sort_unstable();
     let mut states: Vec<CaseState> = cases.iter().map(|_| CaseState::default()).collect();
     let total = order.len() as u64;
+    // Survey answers due: (when, ticket, case index). Customers answer some surveys, some
+    // hours after the link arrives; the rest are reminded and expire (FB-1).
+    let mut answers: Vec<(i64, TicketId, usize)> = Vec::new();
+    let mut rng = Rng(0x5355_5256_4559_2026);
     for (n, &(t, c, s)) in order.iter().enumerate() {
+        answers.sort_unstable_by_key(|a| std::cmp::Reverse(a.0));
+        while answers.last().is_some_and(|a| a.0 <= t) {
+            let Some((at, tk, ac)) = answers.pop() else { break };
+            clock.set(Timestamp::from_millis(at));
+            run_due_jobs(app, at).await?;
+            answer_survey(app, org, &cases[ac], tk, &mut rng).await?;
+        }
         clock.set(Timestamp::from_millis(t));
+        // Background work happens as it would have: surveys sent, messages classified.
+        run_due_jobs(app, t).await?;
         let case = &cases[c];
         run_step(app, org, case, &mut states[c], &case.steps[s].1)
             .await
             .with_context(|| format!("demo case {c}, step {s}"))?;
+        if matches!(case.steps[s].1, Step::Status(Status::Solved))
+            && let Some((tk, _)) = &states[c].ticket
+            && rng.chance(0.55)
+        {
+            answers.push((t + 5 * MIN + rng.range(10 * MIN, 20 * HOUR), *tk, c));
+        }
         progress("history", n as u64 + 1, total);
+    }
+    clock.set(Timestamp::from_millis(end));
+    run_due_jobs(app, end).await?;
+    seed_feedback(app, org, &mut rng, end).await?;
+    Ok(())
+}
+
+/// Runs every job due at `t` (surveys, reminders, classification, deadlines).
+async fn run_due_jobs(app: &App, t: i64) -> anyhow::Result<()> {
+    while let app::jobs::Outcome::Ran(_) =
+        app.run_jobs_once("demo", Timestamp::from_millis(t)).await?
+    {}
+    Ok(())
+}
+
+/// The customer follows the survey link on their ticket and answers: a spread of scores,
+/// lower where the case was a complaint.
+async fn answer_survey(
+    app: &App,
+    org: &Org,
+    case: &Case,
+    tk: TicketId,
+    rng: &mut Rng,
+) -> anyhow::Result<()> {
+    let staff = org.staff(case.agent)?;
+    let msgs = app.ticket_messages(&staff, tk, None, 500).await?;
+    let Some(token) = msgs.iter().rev().find_map(|m| {
+        let i = m.body.find("/survey/")?;
+        m.body[i + 8..].split_whitespace().next().map(str::to_string)
+    }) else {
+        return Ok(());
+    };
+    let Ok(form) = app.public_survey(&token).await else { return Ok(()) };
+    let complaint = msgs.iter().any(|m| {
+        m.sender == domain::SenderKind::Customer
+            && ["投诉", "太差", "坏了", "退款", "赔偿", "complain", "refund", "broken"]
+                .iter()
+                .any(|w| m.body.contains(w))
+    });
+    let happy = if complaint { rng.chance(0.45) } else { rng.chance(0.85) };
+    let scores = form
+        .kinds
+        .iter()
+        .map(|k| {
+            let (lo, hi) = k.range();
+            let v = if happy { hi - rng.range(0, 2) } else { lo + rng.range(0, (hi - lo) / 2 + 1) };
+            (*k, v.clamp(lo, hi))
+        })
+        .collect();
+    let comments = if happy {
+        ["处理很及时，谢谢！", "客服态度很好", "满意", "Quick and helpful, thanks."]
+    } else {
+        ["等了太久才解决", "问题反复出现，不满意", "希望下次能一次解决", "Took far too long."]
+    };
+    let comment = rng.chance(0.5).then(|| comments[rng.below(4) as usize].to_string());
+    app.answer_survey(&token, app::feedback::SurveyAnswer { scores, comment, answers: Vec::new() })
+        .await?;
+    Ok(())
+}
+
+/// Imported e-commerce reviews and feedback from the web form, over the past month (FB-2,
+/// IN-5): a spread of ratings and products, complaints among them.
+async fn seed_feedback(app: &App, org: &Org, rng: &mut Rng, end: i64) -> anyhow::Result<()> {
+    const REVIEWS: &[(i64, &str)] = &[
+        (5, "物流很快，安装师傅很专业，好评"),
+        (5, "电视画质清晰，客服回复也及时"),
+        (4, "整体不错，就是包装有点破损"),
+        (4, "性价比高，推荐购买"),
+        (3, "一般般，遥控器反应有点慢"),
+        (2, "冰箱不制冷，售后处理太慢了"),
+        (1, "空调用了一周就坏了，要求退款，客服一直推脱"),
+        (1, "收到的洗衣机外壳有划痕，太差了"),
+        (2, "快递延误了五天，也没人通知"),
+        (5, "Great TV, fast delivery."),
+        (2, "The fridge arrived dented and support was slow."),
+        (3, "建议增加夜间客服，晚上没人回复"),
+    ];
+    const SKUS: &[&str] = &["TV-55Q", "TV-65Q", "FR-520", "WM-100", "AC-35", "AC-26"];
+    let mut csv = String::from("platform,id,rating,text,time,order_no,sku\n");
+    for i in 0..120 {
+        let (rating, text) = REVIEWS[rng.below(REVIEWS.len() as u64) as usize];
+        let platform = ["tmall", "jd", "pdd"][rng.below(3) as usize];
+        let at = end - rng.range(HOUR, 30 * DAY);
+        csv.push_str(&format!(
+            "{platform},{platform}-{i},{rating},\"{text}\",{},{},{}\n",
+            at / 1000,
+            order_no(rng, at),
+            SKUS[rng.below(SKUS.len() as u64) as usize]
+        ));
+    }
+    let agent = org.agent(0)?;
+    app.import_reviews(&agent, csv.as_bytes(), false).await?;
+    for text in [
+        "建议 App 里可以直接预约上门安装时间",
+        "上次的维修师傅很专业，点赞",
+        "热水器漏水，打了三次电话都没人处理，非常不满意",
+        "希望可以增加以旧换新的活动",
+    ] {
+        app.submit_feedback(
+            &agent,
+            app::feedback::NewFeedback { body: text.into(), ..Default::default() },
+        )
+        .await?;
     }
     Ok(())
 }

@@ -454,7 +454,31 @@ impl App {
     /// The workspace's active models, from the cache unless the active ids changed.
     async fn loaded_models(&self, ws: WorkspaceId) -> Result<Loaded> {
         let mut c = self.db.read().await?;
-        let active = db::nlu::models_active(&mut c, ws).await?;
+        self.loaded_models_on(&mut c, ws).await
+    }
+
+    /// Analysis on a connection the caller holds: a job inside its write transaction must not
+    /// wait for a second connection (on PostgreSQL, one pool serves both).
+    pub(crate) async fn analyze_on(
+        &self,
+        c: &mut db::AnyConnection,
+        ws: WorkspaceId,
+        text: &str,
+    ) -> Result<nlu::Analysis> {
+        let engine = self.nlu_engine().await?;
+        let loaded = self.loaded_models_on(c, ws).await?;
+        let models = nlu::Models {
+            segmenter: &engine.segmenter,
+            intents: loaded.intents.as_ref().map(|(_, m)| &**m),
+            encoder: None,
+            sentiment: loaded.sentiment.as_ref().map_or(&engine.sentiment, |(_, m)| &**m),
+            entities: &engine.entities,
+        };
+        Ok(nlu::analyze(&models, text, today(self.now())))
+    }
+
+    async fn loaded_models_on(&self, c: &mut db::AnyConnection, ws: WorkspaceId) -> Result<Loaded> {
+        let active = db::nlu::models_active(&mut *c, ws).await?;
         let want = |k: ModelKind| active.iter().find(|(_, kind)| *kind == k).map(|(id, _)| *id);
         let (want_i, want_s) = (want(ModelKind::Intent), want(ModelKind::Sentiment));
         let mut cur =
@@ -464,7 +488,7 @@ impl App {
         {
             return Ok(cur);
         }
-        let load = async |c: &mut db::Conn, id: NluModelId| -> Result<Vec<u8>> {
+        let load = async |c: &mut db::AnyConnection, id: NluModelId| -> Result<Vec<u8>> {
             db::nlu::model_bytes(c, ws, id)
                 .await?
                 .with_context(|| format!("active model {id} has no bytes"))
@@ -473,7 +497,7 @@ impl App {
         if cur.intents.as_ref().map(|p| p.0) != want_i {
             cur.intents = match want_i {
                 Some(id) => {
-                    let m = Classifier::from_bytes(&load(&mut c, id).await?)
+                    let m = Classifier::from_bytes(&load(&mut *c, id).await?)
                         .with_context(|| format!("reading intent model {id}"))?;
                     Some((id, Arc::new(m)))
                 }
@@ -483,7 +507,7 @@ impl App {
         if cur.sentiment.as_ref().map(|p| p.0) != want_s {
             cur.sentiment = match want_s {
                 Some(id) => {
-                    let m = SentimentModel::from_bytes(&load(&mut c, id).await?)
+                    let m = SentimentModel::from_bytes(&load(&mut *c, id).await?)
                         .with_context(|| format!("reading sentiment model {id}"))?;
                     Some((id, Arc::new(m)))
                 }

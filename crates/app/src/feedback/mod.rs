@@ -25,6 +25,16 @@ use crate::{App, Result, error::OrNotFound, intake::snapshot};
 /// Tags of the system's own follow-up tickets.
 pub const TASK_TAGS: &[&str] = &["survey_followup", "callback"];
 
+/// Feedback, surveys, signals and churn carry customers' words: department members, who see
+/// only their requests, do not read them.
+pub(crate) fn read_all(s: &crate::auth::Staff) -> Result<()> {
+    if s.allows(domain::Permission::ReadAllCases) {
+        Ok(())
+    } else {
+        Err(crate::Error::Forbidden("read customers' feedback"))
+    }
+}
+
 /// Whether a ticket is one of the feedback loop's tasks.
 pub fn is_task(t: &Ticket) -> bool {
     t.tags.iter().any(|x| TASK_TAGS.contains(&x.as_str()))
@@ -174,7 +184,9 @@ impl App {
             Job::SurveyExpire { survey } => self.survey_expire(tx, *survey, now).await,
             Job::ClassifyMessages { messages } => self.classify_messages(tx, messages, now).await,
             Job::SignalDeadline { signal } => self.signal_deadline(tx, *signal, now).await,
-            Job::ComplaintAssignCheck { signal } => self.complaint_assign_check(tx, *signal, now).await,
+            Job::ComplaintAssignCheck { signal } => {
+                self.complaint_assign_check(tx, *signal, now).await
+            }
             _ => Ok(()),
         }
     }

@@ -13,6 +13,7 @@ pub mod customers;
 pub mod directory;
 pub mod email;
 pub mod events;
+pub mod feedback;
 pub mod health;
 pub mod insights;
 pub mod kb;

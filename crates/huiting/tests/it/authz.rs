@@ -67,16 +67,26 @@ struct Fx {
     ch: ChFx,
     /// An inbound email's attachment id (`/files/email/{id}`).
     email_file: String,
+    fb: FbFx,
+    /// A problem-code spike alert, a weekly report schedule and one rendered report.
+    alert: String,
+    schedule: String,
+    report: String,
 }
 
 struct ChFx {
     channel: String,
     webhook: String,
     spare_webhooks: Vec<String>,
-    /// A problem-code spike alert, a weekly report schedule and one rendered report.
-    alert: String,
-    schedule: String,
-    report: String,
+}
+
+/// Feedback-loop objects: a feedback item with an image, an open survey link, and one open
+/// survey link per principal for the answer row.
+struct FbFx {
+    feedback: String,
+    attachment: String,
+    survey: String,
+    spare_surveys: Vec<String>,
 }
 
 /// Knowledge-base objects: one of each kind, and spares per principal for the DELETE rows.
@@ -580,6 +590,45 @@ fn rows() -> Vec<Row> {
         row("POST", "/api/v1/reports/schedules/{id}/run", CATALOG, Some(|_, _| json!({}))),
         row("GET", "/api/v1/reports", SUPERVISE, None),
         row("GET", "/api/v1/reports/{id}/download", SUPERVISE, None),
+        row("GET", "/api/v1/surveys/settings", ALL_STAFF, None),
+        row(
+            "PUT",
+            "/api/v1/surveys/settings",
+            CATALOG,
+            Some(
+                |_, i| json!({"enabled": true, "kinds": ["csat"], "delay_minutes": 5 + i, "expiry_hours": 72, "reminder_hours": 24, "csat_low": 2, "nps_low": 6, "ces_low": 3}),
+            ),
+        ),
+        row("GET", "/api/v1/surveys", READ_ALL, None),
+        row("GET", "/api/v1/public/surveys/{token}", EVERYONE, None),
+        row(
+            "POST",
+            "/api/v1/public/surveys/{token}",
+            EVERYONE,
+            Some(|_, _| json!({"scores": {"csat": 5}})),
+        ),
+        row("GET", "/api/v1/feedback", READ_ALL, None),
+        row("POST", "/api/v1/feedback", WRITE, Some(|_, i| json!({"body": format!("反馈 {i}")}))),
+        row("GET", "/api/v1/feedback/{id}", READ_ALL, None),
+        row("PATCH", "/api/v1/feedback/{id}", WRITE, Some(|_, _| json!({"status": "handled"}))),
+        row("GET", "/api/v1/feedback/{id}/attachments/{attachment}", READ_ALL, None),
+        row(
+            "POST",
+            "/api/v1/feedback/import",
+            WRITE,
+            Some(
+                |_, i| json!([{"platform": "tmall", "id": format!("m{i}"), "rating": 4, "text": "不错"}]),
+            ),
+        ),
+        row(
+            "POST",
+            "/api/v1/public/feedback",
+            EVERYONE,
+            Some(|f, i| json!({"public_key": f.public_key, "body": format!("表单反馈 {i}")})),
+        ),
+        row("GET", "/api/v1/signals", READ_ALL, None),
+        row("GET", "/api/v1/customers/{id}/churn", READ_ALL, None),
+        row("GET", "/api/v1/churn", SUPERVISE, None),
         // Last: it ends the sessions the other rows use.
         row("POST", "/api/v1/auth/logout", ALL_STAFF, None),
     ]
@@ -613,6 +662,13 @@ fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
     if method == "DELETE" && path == "/api/v1/triggers/{id}" {
         return path.replace("{id}", &f.spare_triggers[principal]);
     }
+    if path.starts_with("/api/v1/public/surveys/") {
+        let token = if method == "POST" { &f.fb.spare_surveys[principal] } else { &f.fb.survey };
+        return path.replace("{token}", token);
+    }
+    if path.starts_with("/api/v1/feedback/{id}") {
+        return path.replace("{id}", &f.fb.feedback).replace("{attachment}", &f.fb.attachment);
+    }
     let kb = &f.kb;
     if path.starts_with("/api/v1/kb/candidates/") {
         return path.replace("{id}", &kb.candidate);
@@ -635,7 +691,6 @@ fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
     if path.starts_with("/api/v1/files/email/") {
         return path.replace("{id}", &f.email_file);
     }
-    let id = if path.starts_with("/api/v1/triggers/") {
     let id = if path.starts_with("/api/v1/alerts/") {
         &f.alert
     } else if path.starts_with("/api/v1/reports/schedules/") {
@@ -785,10 +840,6 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
     let kb = kb_fixture(t, owner_conv).await;
     let ch = ch_fixture(t).await;
     let email_file = email_attachment(t, &admin).await;
-    Fx {
-        ch,
-        email_file,
-    let kb = kb_fixture(t).await;
     for i in 0..5 {
         let r = agent
             .post("/api/v1/tickets", json!({"subject": format!("缺配件 {i}"), "customer_id": customer, "problem_code": "PQ-05"}))
@@ -804,6 +855,8 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
     let rep = admin.post(&format!("/api/v1/reports/schedules/{schedule}/run"), json!({})).await;
     assert_eq!(rep.status, 201, "{:?}", rep.body);
     Fx {
+        ch,
+        email_file,
         alert,
         schedule,
         report: s(&rep.body["id"]),
@@ -828,6 +881,75 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
         trigger: s(&trigger.body["id"]),
         spare_triggers,
         kb,
+        fb: fb_fixture(t, &customer_of_owner(t, owner_conv).await).await,
+    }
+}
+
+async fn customer_of_owner(t: &TestApp, conv: &str) -> String {
+    let agent = t.as_role("agent@acme.test").await;
+    s(&agent.get(&format!("/api/v1/conversations/{conv}")).await.body["customer_id"])
+}
+
+/// Solves one ticket per survey link needed and sends the surveys.
+async fn fb_fixture(t: &TestApp, customer: &str) -> FbFx {
+    let agent = t.as_role("agent@acme.test").await;
+    // A feedback item with one image, sent as multipart (the matrix client sends JSON only).
+    let boundary = "matrix-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\n矩阵反馈\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"p.png\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(b"\x89PNG\r\n\x1a\n\0\0\0\0");
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = agent
+        .http
+        .post(format!("{}/api/v1/feedback", agent.base))
+        .header("cookie", agent.cookie.clone().unwrap())
+        .header("x-csrf-token", agent.csrf.clone().unwrap())
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let f: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    let _ = customer;
+    let mut tickets = Vec::new();
+    for i in 0..=EVERYONE.len() {
+        let tk = agent
+            .post(
+                "/api/v1/tickets",
+                json!({"subject": format!("调查 {i}"), "customer_id": customer}),
+            )
+            .await;
+        let id = s(&tk.body["id"]);
+        let r =
+            agent.post(&format!("/api/v1/tickets/{id}/status"), json!({"status": "solved"})).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        tickets.push(id);
+    }
+    t.advance(std::time::Duration::from_secs(600));
+    t.run_pending_jobs().await;
+    let mut links = Vec::new();
+    for id in &tickets {
+        let m = agent.get(&format!("/api/v1/tickets/{id}/messages")).await;
+        let link = crate::items(&m.body)
+            .iter()
+            .find_map(|m| {
+                let b = s(&m["body"]);
+                b.find("/survey/")
+                    .map(|i| b[i + 8..].split_whitespace().next().unwrap().to_string())
+            })
+            .expect("survey link");
+        links.push(link);
+    }
+    let survey = links.remove(0);
+    // An attachment, stored through the app (the matrix client sends JSON only).
+    FbFx {
+        feedback: s(&f["id"]),
+        attachment: s(&f["attachments"][0]["id"]),
+        survey,
+        spare_surveys: links,
     }
 }
 

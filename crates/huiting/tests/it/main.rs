@@ -13,6 +13,7 @@ mod collaboration;
 mod compensation;
 mod crash;
 mod email;
+mod feedback;
 mod knowledge;
 mod learning;
 mod nlu;
@@ -23,6 +24,7 @@ mod routing;
 mod sla;
 mod story;
 mod translation;
+mod surveys;
 mod triggers;
 mod typing;
 
