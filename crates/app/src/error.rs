@@ -25,6 +25,15 @@ pub enum Error {
     /// A compensation action refused by the authority rules (TK-7).
     #[error(transparent)]
     Compensation(#[from] CompensationError),
+    /// The thing existed but is no longer usable (an answered or expired survey link).
+    #[error("{0}")]
+    Gone(String),
+    /// An upload over its size limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// An upload whose bytes are not an accepted type.
+    #[error("{0}")]
+    UnsupportedMedia(String),
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error(transparent)]

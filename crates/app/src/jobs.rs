@@ -141,6 +141,12 @@ impl App {
                 self.collaboration_due(tx, *collaboration, *due_at, now).await?;
             }
             Job::RunAutomations => self.run_automations(tx, now).await?,
+            Job::SurveySend { .. }
+            | Job::SurveyRemind { .. }
+            | Job::SurveyExpire { .. }
+            | Job::ClassifyMessages { .. }
+            | Job::SignalDeadline { .. }
+            | Job::ComplaintAssignCheck { .. } => self.feedback_job(tx, &c.job, now).await?,
         }
         Ok(())
     }

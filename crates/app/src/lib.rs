@@ -15,6 +15,7 @@ pub mod collaboration;
 pub mod compensation;
 pub mod crisis;
 mod error;
+pub mod feedback;
 pub mod hub;
 mod ids;
 pub mod intake;

@@ -326,6 +326,8 @@ impl App {
                 let job = Job::CloseSolvedTicket { ticket: after.id, solved_at };
                 let id = self.ids.next(now, JobId::new);
                 tx.enqueue(id, &job, now.plus_days(self.settings.auto_close_days), now).await?;
+                // Surveys and the complaint call-back (FB-1, FB-5).
+                self.on_ticket_solved(tx, after, now).await?;
             }
         }
         if before.assignee != after.assignee || before.team != after.team {

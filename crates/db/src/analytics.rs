@@ -876,3 +876,88 @@ pub mod synth {
         Ok(r.rows_affected())
     }
 }
+
+fn signal_filter(b: &mut Binds, f: &Filter) -> String {
+    let mut s = String::new();
+    if let Some(ch) = &f.channel {
+        s.push_str(&format!(" AND channel = {}", b.text(ch.clone())));
+    }
+    if let Some(pc) = &f.problem_code {
+        s.push_str(&format!(" AND problem_code = {}", b.text(pc.clone())));
+    }
+    if let Some(t) = &f.team_id {
+        s.push_str(&format!(
+            " AND ticket_id IN (SELECT id FROM tickets WHERE workspace_id = $1 AND team_id = {})",
+            b.text(t.clone())
+        ));
+    }
+    s
+}
+
+/// Answered survey scores in `[from, to)` by answer time: (kind, score, answers).
+pub async fn survey_scores(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    from: Timestamp,
+    to: Timestamp,
+    f: &Filter,
+) -> Result<Vec<(String, i64, i64)>> {
+    let mut b = Binds::default();
+    b.text(ws.to_string());
+    let (lo, hi) = (b.int(from.millis()), b.int(to.millis()));
+    let mut filt = String::new();
+    if let Some(ch) = &f.channel {
+        filt.push_str(&format!(" AND channel = {}", b.text(ch.clone())));
+    }
+    if let Some(t) = &f.team_id {
+        filt.push_str(&format!(" AND team_id = {}", b.text(t.clone())));
+    }
+    if let Some(pc) = &f.problem_code {
+        filt.push_str(&format!(
+            " AND ticket_id IN (SELECT id FROM tickets WHERE workspace_id = $1 AND problem_code = {})",
+            b.text(pc.clone())
+        ));
+    }
+    let sql = format!(
+        "SELECT kind, score, COUNT(*) AS n FROM surveys
+         WHERE workspace_id = $1 AND status = 'answered' AND score IS NOT NULL
+           AND answered_at >= {lo} AND answered_at < {hi}{filt}
+         GROUP BY kind, score"
+    );
+    b.query(sql)
+        .fetch_all(&mut *c)
+        .await
+        .context("reading survey scores")?
+        .iter()
+        .map(|r| Ok((text(r, "kind")?, int(r, "score")?, int(r, "n")?)))
+        .collect()
+}
+
+/// Classified messages and feedback in `[from, to)`: (local day, sentiment, kind, count), the
+/// day computed with a fixed UTC offset (the calendar's at the period start).
+pub async fn signals(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    from: Timestamp,
+    to: Timestamp,
+    offset_ms: i64,
+    f: &Filter,
+) -> Result<Vec<(i64, String, String, i64)>> {
+    let mut b = Binds::default();
+    b.text(ws.to_string());
+    let (lo, hi) = (b.int(from.millis()), b.int(to.millis()));
+    let off = b.int(offset_ms);
+    let filt = signal_filter(&mut b, f);
+    let sql = format!(
+        "SELECT (created_at + {off}) / 86400000 AS local_day, sentiment, kind, COUNT(*) AS n FROM content_signals
+         WHERE workspace_id = $1 AND created_at >= {lo} AND created_at < {hi}{filt}
+         GROUP BY (created_at + {off}) / 86400000, sentiment, kind"
+    );
+    b.query(sql)
+        .fetch_all(&mut *c)
+        .await
+        .context("reading content signals")?
+        .iter()
+        .map(|r| Ok((int(r, "local_day")?, text(r, "sentiment")?, text(r, "kind")?, int(r, "n")?)))
+        .collect()
+}

@@ -27,6 +27,16 @@ fn payload(j: &Job) -> String {
             json!({"ticket": ticket.to_string(), "due": due.millis()}).to_string()
         }
         Job::TimerProbe { probe, due } => json!({"probe": probe, "due": due.millis()}).to_string(),
+        Job::SurveySend { survey } | Job::SurveyRemind { survey } | Job::SurveyExpire { survey } => {
+            json!({"survey": survey.to_string()}).to_string()
+        }
+        Job::ClassifyMessages { messages } => {
+            let ids: Vec<String> = messages.iter().map(ToString::to_string).collect();
+            json!({"messages": ids}).to_string()
+        }
+        Job::SignalDeadline { signal } | Job::ComplaintAssignCheck { signal } => {
+            json!({"signal": signal.to_string()}).to_string()
+        }
     }
 }
 
@@ -67,6 +77,34 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
             probe: v["probe"].as_i64().unwrap_or_default(),
             due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
         }),
+        "survey_send" | "survey_remind" | "survey_expire" => {
+            let survey = domain::SurveyId::parse(v["survey"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?;
+            Ok(match kind {
+                "survey_send" => Job::SurveySend { survey },
+                "survey_remind" => Job::SurveyRemind { survey },
+                _ => Job::SurveyExpire { survey },
+            })
+        }
+        "classify_messages" => Ok(Job::ClassifyMessages {
+            messages: v["messages"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .map(|m| domain::MessageId::parse(m.as_str().unwrap_or_default()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| anyhow!("{e}"))?,
+        }),
+        "signal_deadline" | "complaint_assign_check" => {
+            let signal = domain::SignalId::parse(v["signal"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?;
+            Ok(if kind == "signal_deadline" {
+                Job::SignalDeadline { signal }
+            } else {
+                Job::ComplaintAssignCheck { signal }
+            })
+        }
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

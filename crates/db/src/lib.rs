@@ -23,6 +23,7 @@ pub mod compensations;
 pub mod conversations;
 pub mod customers;
 pub mod events;
+pub mod feedback;
 pub mod jobs;
 pub mod knowledge;
 pub mod nlu;

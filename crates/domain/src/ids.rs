@@ -60,6 +60,9 @@ id_type! {
     FaqId = "faq_id",
     ArticleId = "article_id",
     ReplyTemplateId = "template_id",
+    SurveyId = "survey_id",
+    FeedbackId = "feedback_id",
+    SignalId = "signal_id",
 }
 
 #[cfg(test)]

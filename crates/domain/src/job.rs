@@ -2,7 +2,9 @@
 //! needs it, claimed by one worker at a time, and retried with backoff on failure. SLA timers
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
-use crate::{CollaborationId, CompensationId, NluModelId, TicketId, Timestamp};
+use crate::{
+    CollaborationId, CompensationId, MessageId, NluModelId, SignalId, SurveyId, TicketId, Timestamp,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Job {
@@ -28,6 +30,21 @@ pub enum Job {
     SlaTimer { ticket: TicketId, due: Timestamp },
     /// Records its own firing, nothing else: `huiting bench timers` measures the queue with it.
     TimerProbe { probe: i64, due: Timestamp },
+    // ---- feedback (FB-1…FB-5) ----
+    /// Send a scheduled survey (a chat prompt or a link recorded for the channel's outbound),
+    /// then schedule its reminder. A survey no longer `scheduled` is left alone.
+    SurveySend { survey: SurveyId },
+    /// Remind the customer of a survey still unanswered; then schedule its expiry.
+    SurveyRemind { survey: SurveyId },
+    /// Expire a survey still unanswered and open a follow-up task for it.
+    SurveyExpire { survey: SurveyId },
+    /// Classify a batch of inbound customer messages (FB-3), off the ingest hot path.
+    ClassifyMessages { messages: Vec<MessageId> },
+    /// A classified item reaches its handling deadline (FB-4): if still unhandled, mark it
+    /// overdue and warn the supervisors.
+    SignalDeadline { signal: SignalId },
+    /// A complaint's 15-minute assignment target (FB-3): warn if still unassigned.
+    ComplaintAssignCheck { signal: SignalId },
 }
 
 impl Job {
@@ -40,6 +57,12 @@ impl Job {
             Job::RunAutomations => "run_automations",
             Job::SlaTimer { .. } => "sla_timer",
             Job::TimerProbe { .. } => "timer_probe",
+            Job::SurveySend { .. } => "survey_send",
+            Job::SurveyRemind { .. } => "survey_remind",
+            Job::SurveyExpire { .. } => "survey_expire",
+            Job::ClassifyMessages { .. } => "classify_messages",
+            Job::SignalDeadline { .. } => "signal_deadline",
+            Job::ComplaintAssignCheck { .. } => "complaint_assign_check",
         }
     }
 
@@ -54,7 +77,13 @@ impl Job {
             | Job::CollaborationDue { .. }
             | Job::RunAutomations
             | Job::SlaTimer { .. }
-            | Job::TimerProbe { .. } => LEASE_MILLIS,
+            | Job::TimerProbe { .. }
+            | Job::SurveySend { .. }
+            | Job::SurveyRemind { .. }
+            | Job::SurveyExpire { .. }
+            | Job::ClassifyMessages { .. }
+            | Job::SignalDeadline { .. }
+            | Job::ComplaintAssignCheck { .. } => LEASE_MILLIS,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod compensation;
 pub mod conversation;
 pub mod customer;
 pub mod event;
+pub mod feedback;
 pub mod ids;
 pub mod job;
 pub mod knowledge;

@@ -28,6 +28,7 @@ pub enum Code {
     MethodNotAllowed,
     Unavailable,
     Internal,
+    Gone,
 }
 
 impl Code {
@@ -48,6 +49,7 @@ impl Code {
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Gone => StatusCode::GONE,
         }
     }
 
@@ -70,6 +72,7 @@ impl Code {
             Code::MethodNotAllowed => "method_not_allowed",
             Code::Unavailable => "unavailable",
             Code::Internal => "internal",
+            Code::Gone => "gone",
         }
     }
 
@@ -151,6 +154,9 @@ impl From<app::Error> for ApiError {
                 };
                 ApiError::new(code, c.to_string())
             }
+            E::Gone(m) => ApiError::new(Code::Gone, m),
+            E::TooLarge(m) => ApiError::new(Code::PayloadTooLarge, m),
+            E::UnsupportedMedia(m) => ApiError::new(Code::UnsupportedMediaType, m),
             E::RateLimited { retry_after_secs } => ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(Code::RateLimited, e.to_string())

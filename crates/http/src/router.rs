@@ -8,7 +8,10 @@ use utoipa::{
     Modify, OpenApi,
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::{
+    router::{OpenApiRouter, UtoipaMethodRouterExt},
+    routes,
+};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
@@ -16,7 +19,7 @@ use crate::{
     error::{ApiError, Code},
     routes::{
         analytics, audit, auth, bot, collaboration, compensation, conversations, customers, directory, events,
-        health, kb, nlu, public, routing, sla, stages, tickets, triggers,
+        feedback, health, kb, nlu, public, routing, sla, stages, tickets, triggers,
     },
 };
 
@@ -26,7 +29,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "kb", description = "Knowledge base: FAQ entries, articles, search, matching, reply templates, agent assist"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "health"), (name = "analytics", description = "KPIs, trends, Pareto, heat map, drill-down and their CSV/XLSX export (AN-1, AN-4)"),
+        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "kb", description = "Knowledge base: FAQ entries, articles, search, matching, reply templates, agent assist"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "feedback", description = "FB-1…FB-5, IN-5, AN-5: surveys, feedback and reviews, classification, churn risk"), (name = "health"), (name = "analytics", description = "KPIs, trends, Pareto, heat map, drill-down and their CSV/XLSX export (AN-1, AN-4)"),
     )
 )]
 struct ApiDoc;
@@ -151,6 +154,26 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::pareto))
         .routes(routes!(analytics::heatmap))
         .routes(routes!(analytics::cases))
+        .routes(routes!(analytics::sentiment))
+        // Feedback loop (FB-1…FB-5, IN-5, AN-5).
+        .routes(routes!(feedback::get_survey_settings, feedback::put_survey_settings))
+        .routes(routes!(feedback::list_surveys))
+        .routes(routes!(feedback::public_survey, feedback::answer_survey))
+        // Uploads: a larger body limit than the API's 1 MiB, on these routes only.
+        .routes(
+            routes!(feedback::list, feedback::submit)
+                .layer(DefaultBodyLimit::max(feedback::FEEDBACK_BODY_LIMIT)),
+        )
+        .routes(
+            routes!(feedback::submit_public)
+                .layer(DefaultBodyLimit::max(feedback::FEEDBACK_BODY_LIMIT)),
+        )
+        .routes(routes!(feedback::get, feedback::update))
+        .routes(routes!(feedback::attachment))
+        .routes(routes!(feedback::import))
+        .routes(routes!(feedback::list_signals))
+        .routes(routes!(feedback::customer_churn))
+        .routes(routes!(feedback::churn_list))
 }
 
 /// The OpenAPI document as served and checked in at `docs/openapi.json`.

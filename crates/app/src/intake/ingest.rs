@@ -293,6 +293,19 @@ impl App {
                 .collect();
             self.sla_track(&mut tx, &t, &inputs, now, true).await?;
         }
+        // Classification (FB-3) runs off the hot path: one job per batch of customer messages.
+        let inbound: Vec<MessageId> = reqs
+            .iter()
+            .zip(&fates)
+            .filter_map(|(r, f)| match f {
+                Fate::Stored(m) if r.from.sender == SenderKind::Customer => Some(m.id),
+                _ => None,
+            })
+            .collect();
+        if !inbound.is_empty() {
+            let id = self.ids.next(now, domain::JobId::new);
+            tx.enqueue(id, &domain::Job::ClassifyMessages { messages: inbound }, now, now).await?;
+        }
         self.commit(tx).await?;
         Ok(fates)
     }

@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod customers;
 pub mod directory;
 pub mod events;
+pub mod feedback;
 pub mod health;
 pub mod kb;
 pub mod nlu;
