@@ -18,8 +18,9 @@ use crate::{
     AppState,
     error::{ApiError, Code},
     routes::{
-        analytics, audit, auth, bot, collaboration, compensation, conversations, customers, directory, events,
-        feedback, health, kb, nlu, public, routing, sla, stages, tickets, triggers,
+        analytics, audit, auth, bot, collaboration, compensation, conversations, customers,
+        directory, events, feedback, health, kb, nlu, public, routing, sla, stages, tickets,
+        triggers,
     },
 };
 

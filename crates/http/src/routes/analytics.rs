@@ -488,7 +488,12 @@ pub async fn sentiment(
         by_kind: r
             .by_kind
             .iter()
-            .map(|(k, v)| SentimentKindDto { kind: k.clone(), positive: v[0], neutral: v[1], negative: v[2] })
+            .map(|(k, v)| SentimentKindDto {
+                kind: k.clone(),
+                positive: v[0],
+                neutral: v[1],
+                negative: v[2],
+            })
             .collect(),
         labels: r.labels,
         positive: r.positive,

@@ -130,7 +130,11 @@ async fn a_week_of_tickets(t: TestApp) {
 
     // KPIs of the week.
     let k = ok(&sup, "GET", &format!("/api/v1/analytics/kpis?{WEEK}"), None).await;
-    assert_eq!((k["created"].as_i64(), k["solved"].as_i64(), k["backlog"].as_i64()), (Some(3), Some(2), Some(1)), "{k:#}");
+    assert_eq!(
+        (k["created"].as_i64(), k["solved"].as_i64(), k["backlog"].as_i64()),
+        (Some(3), Some(2), Some(1)),
+        "{k:#}"
+    );
     // First responses in business time: A 1 h; B Tue 17–18 + Thu 9–9:30 = 1.5 h (Wednesday is
     // a holiday); C Fri 17:30–18 + Sat 9–9:30 = 1 h (Saturday is a make-up day).
     assert!(close(&k["first_response_ms"], 3.5 * H / 3.0), "{k:#}");
@@ -157,18 +161,31 @@ async fn a_week_of_tickets(t: TestApp) {
             .as_array()
             .and_then(|ss| ss.iter().find(|x| x["key"] == key))
             .map(|x| {
-                x["values"][metric].as_array().unwrap().iter().map(|v| v.as_f64().unwrap_or(-1.0)).collect()
+                x["values"][metric]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap_or(-1.0))
+                    .collect()
             })
             .unwrap_or_else(|| panic!("no series {key} in {tr:#}"))
     };
     assert_eq!(series(&tr, "email", "created"), [0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
     assert_eq!(series(&tr, "web_chat", "created"), [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
     assert_eq!(series(&tr, "email", "backlog"), [0.0, 1.0, 1.0, 1.0, 2.0, 1.0, 1.0]);
-    let tr = ok(&sup, "GET", "/api/v1/analytics/trends?from=2026-11-02&to=2026-11-15&grain=week", None).await;
+    let tr =
+        ok(&sup, "GET", "/api/v1/analytics/trends?from=2026-11-02&to=2026-11-15&grain=week", None)
+            .await;
     assert_eq!(tr["labels"], json!(["2026-11-02", "2026-11-09"]));
     assert_eq!(series(&tr, "all", "created"), [3.0, 0.0]);
     assert_eq!(series(&tr, "all", "fcr_rate"), [0.5, -1.0], "null without solved tickets");
-    let tr = ok(&sup, "GET", &format!("/api/v1/analytics/trends?{WEEK}&grain=month&by=problem_code"), None).await;
+    let tr = ok(
+        &sup,
+        "GET",
+        &format!("/api/v1/analytics/trends?{WEEK}&grain=month&by=problem_code"),
+        None,
+    )
+    .await;
     assert_eq!(tr["labels"], json!(["2026-11-01"]));
     assert_eq!(series(&tr, "PQ-01", "created"), [2.0]);
 
@@ -185,7 +202,13 @@ async fn a_week_of_tickets(t: TestApp) {
     assert_eq!(hm["cells"][1][17], 1);
     assert_eq!(hm["cells"][4][17], 1);
     assert_eq!(hm["max"], 1);
-    let total: i64 = hm["cells"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().iter()).map(|v| v.as_i64().unwrap()).sum();
+    let total: i64 = hm["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter())
+        .map(|v| v.as_i64().unwrap())
+        .sum();
     assert_eq!(total, 3);
 
     // Drill-down to the cases behind the figures.
@@ -213,19 +236,30 @@ async fn a_week_of_tickets(t: TestApp) {
     let agent = t.as_role("agent@acme.test").await;
     status(&agent, &b, "solved").await;
     let k = ok(&sup, "GET", &format!("/api/v1/analytics/kpis?{WEEK}"), None).await;
-    assert_eq!((k["solved"].as_i64(), k["backlog"].as_i64()), (Some(3), Some(1)), "B was open at the week's end: {k:#}");
+    assert_eq!(
+        (k["solved"].as_i64(), k["backlog"].as_i64()),
+        (Some(3), Some(1)),
+        "B was open at the week's end: {k:#}"
+    );
     let k2 = ok(&sup, "GET", "/api/v1/analytics/kpis?from=2026-11-02&to=2026-11-09", None).await;
     assert_eq!(k2["backlog"], 0, "{k2:#}");
     // B was solved after its single reply, never reopened: first contact too.
     assert!(close(&k2["fcr_rate"], 2.0 / 3.0), "{k2:#}");
 
     // A rebuild from the tickets gives the same figures as the incremental rollups.
-    let before = ok(&sup, "GET", "/api/v1/analytics/trends?from=2026-11-01&to=2026-11-10&by=team", None).await;
+    let before =
+        ok(&sup, "GET", "/api/v1/analytics/trends?from=2026-11-01&to=2026-11-10&by=team", None)
+            .await;
     let n = t.app.analytics_rebuild(t.ws.id, &|_, _| {}).await.expect("rebuild");
     assert_eq!(n, 3);
-    let after = ok(&sup, "GET", "/api/v1/analytics/trends?from=2026-11-01&to=2026-11-10&by=team", None).await;
+    let after =
+        ok(&sup, "GET", "/api/v1/analytics/trends?from=2026-11-01&to=2026-11-10&by=team", None)
+            .await;
     assert_eq!(before, after);
-    assert_eq!(k2, ok(&sup, "GET", "/api/v1/analytics/kpis?from=2026-11-02&to=2026-11-09", None).await);
+    assert_eq!(
+        k2,
+        ok(&sup, "GET", "/api/v1/analytics/kpis?from=2026-11-02&to=2026-11-09", None).await
+    );
 
     // Export: CSV and XLSX.
     let (st, ct, body) = raw(&sup, &format!("/api/v1/analytics/kpis?{WEEK}&format=csv")).await;
@@ -235,13 +269,15 @@ async fn a_week_of_tickets(t: TestApp) {
     assert!(text.contains("solved,3\r\n") || text.contains("solved,3\n"), "{text}");
     assert!(text.contains("first_response_ms,4200000"), "{text}");
     assert!(text.contains("created,3"), "{text}");
-    let (st, ct, body) = raw(&sup, &format!("/api/v1/analytics/cases?{WEEK}&format=csv&set=reopened")).await;
+    let (st, ct, body) =
+        raw(&sup, &format!("/api/v1/analytics/cases?{WEEK}&format=csv&set=reopened")).await;
     assert_eq!(st, 200, "{ct}");
     let text = String::from_utf8(body).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(text.contains("无法开机"), "{text}");
     for path in ["trends", "pareto", "heatmap", "cases", "kpis"] {
-        let (st, ct, body) = raw(&sup, &format!("/api/v1/analytics/{path}?{WEEK}&format=xlsx")).await;
+        let (st, ct, body) =
+            raw(&sup, &format!("/api/v1/analytics/{path}?{WEEK}&format=xlsx")).await;
         assert_eq!(st, 200, "{path}");
         assert!(ct.contains("spreadsheetml"), "{path}: {ct}");
         assert!(body.starts_with(b"PK\x03\x04"), "{path}: an XLSX is a zip");
@@ -274,8 +310,8 @@ on_backends!(analytics_over_a_week_with_a_holiday_and_a_make_up_day, a_week_of_t
 /// as CSAT / NPS / CES and the sentiment share.
 async fn surveys_and_sentiment(t: TestApp) {
     use domain::feedback::{
-        ContentKind, ContentSignal, SentimentLabel, SignalSource, SignalUrgency, Survey, SurveyKind,
-        SurveyStatus,
+        ContentKind, ContentSignal, SentimentLabel, SignalSource, SignalUrgency, Survey,
+        SurveyKind, SurveyStatus,
     };
     use domain::{SignalId, SurveyId};
     let id = |i: u64| format!("00000000-0000-7000-8999-{i:012x}");
@@ -381,7 +417,8 @@ async fn surveys_and_sentiment(t: TestApp) {
     assert!(close(&se["negative_share"][0], 2.0 / 3.0), "{se:#}");
     assert!(se["negative_share"][2].is_null());
     assert!(close(&se["negative_share_total"], 0.5), "{se:#}");
-    let complaint = se["by_kind"].as_array().unwrap().iter().find(|k| k["kind"] == "complaint").cloned();
+    let complaint =
+        se["by_kind"].as_array().unwrap().iter().find(|k| k["kind"] == "complaint").cloned();
     assert_eq!(complaint.map(|c| c["negative"].clone()), Some(json!(2)));
     let se = ok(&sup, "GET", &format!("/api/v1/analytics/sentiment?{WEEK}&grain=week"), None).await;
     assert_eq!(se["labels"], json!(["2026-11-02"]));
