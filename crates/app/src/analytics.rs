@@ -18,8 +18,8 @@ use domain::{Event, ParseError, Timestamp, WorkspaceId};
 use workflow::{
     BusinessCalendar,
     analytics::{
-        self as an, CostModel, Kpis, ParetoBar, Sums, contributions, day_label, day_start, month_of,
-        parse_day, week_of,
+        self as an, CostModel, Kpis, ParetoBar, Sums, contributions, day_label, day_start,
+        month_of, parse_day, week_of,
     },
 };
 
@@ -58,7 +58,9 @@ impl Query {
             return Err(ParseError::new("from", "must not be after `to`").into());
         }
         if to - from >= MAX_DAYS {
-            return Err(ParseError::new("from", format!("a period spans at most {MAX_DAYS} days")).into());
+            return Err(
+                ParseError::new("from", format!("a period spans at most {MAX_DAYS} days")).into()
+            );
         }
         Ok(Query { from, to, ..Query::default() })
     }
@@ -113,7 +115,9 @@ pub fn parse_case_set(s: &str) -> Result<CaseSet, ParseError> {
         o => {
             return Err(ParseError::new(
                 "set",
-                format!("{o:?}: all, solved, open, fcr, not_fcr, reopened, breached, repeat or responded"),
+                format!(
+                    "{o:?}: all, solved, open, fcr, not_fcr, reopened, breached, repeat or responded"
+                ),
             ));
         }
     })
@@ -171,6 +175,63 @@ pub struct Pareto {
 pub struct HeatMap {
     pub cells: [[i64; 24]; 7],
     pub max: i64,
+}
+
+/// Classified messages and feedback by sentiment, per bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sentiment {
+    pub grain: Grain,
+    pub labels: Vec<String>,
+    pub positive: Vec<i64>,
+    pub neutral: Vec<i64>,
+    pub negative: Vec<i64>,
+    /// Per kind (inquiry, complaint, suggestion): [positive, neutral, negative].
+    pub by_kind: BTreeMap<String, [i64; 3]>,
+}
+
+impl Sentiment {
+    fn total(&self, v: &[i64]) -> i64 {
+        v.iter().sum()
+    }
+    /// (positive, neutral, negative) shares over the whole period, `None` without signals.
+    pub fn shares(&self) -> Option<(f64, f64, f64)> {
+        let (p, u, n) =
+            (self.total(&self.positive), self.total(&self.neutral), self.total(&self.negative));
+        let all = p + u + n;
+        (all > 0).then(|| (p as f64 / all as f64, u as f64 / all as f64, n as f64 / all as f64))
+    }
+    /// The negative share of each bucket.
+    pub fn negative_share(&self) -> Vec<Option<f64>> {
+        (0..self.labels.len())
+            .map(|i| {
+                an::ratio(self.negative[i], self.positive[i] + self.neutral[i] + self.negative[i])
+            })
+            .collect()
+    }
+    pub fn table(&self) -> Table {
+        let share = self.negative_share();
+        let rows = self
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                vec![
+                    Cell::from(l.as_str()),
+                    self.positive[i].into(),
+                    self.neutral[i].into(),
+                    self.negative[i].into(),
+                    share[i].into(),
+                ]
+            })
+            .collect();
+        Table {
+            name: "sentiment".into(),
+            headers: ["period", "positive", "neutral", "negative", "negative_share"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        }
+    }
 }
 
 /// A table ready for CSV / XLSX.
@@ -416,7 +477,8 @@ impl App {
         let mut after: Option<String> = None;
         let mut done = 0u64;
         loop {
-            let page = db::analytics::source_page(&mut tx, ws, after.as_deref(), REBUILD_PAGE).await?;
+            let page =
+                db::analytics::source_page(&mut tx, ws, after.as_deref(), REBUILD_PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.ticket_id.clone());
             let rows: Vec<FactRow> = page.iter().map(|s| fact_of(&cal, s)).collect();
@@ -463,16 +525,85 @@ impl App {
         })
     }
 
-    /// Survey KPIs; none until surveys are stored.
+    /// Survey KPIs of answers given in `[from, to)`.
     async fn survey_kpis(
         &self,
-        _c: &mut db::AnyConnection,
-        _ws: WorkspaceId,
-        _from: Timestamp,
-        _to: Timestamp,
-        _f: &Filter,
+        c: &mut db::AnyConnection,
+        ws: WorkspaceId,
+        from: Timestamp,
+        to: Timestamp,
+        f: &Filter,
     ) -> Result<SurveyKpis> {
-        Ok(SurveyKpis::default())
+        let rows = db::analytics::survey_scores(c, ws, from, to, f).await?;
+        let (mut csat, mut nps, mut ces) =
+            (an::Scores::default(), an::Scores::default(), an::Scores::default());
+        for (kind, score, n) in rows {
+            match kind.as_str() {
+                "csat" if (1..=5).contains(&score) => csat.add(score, n),
+                "nps" if (0..=10).contains(&score) => nps.add(score, n),
+                "ces" if (1..=7).contains(&score) => ces.add(score, n),
+                _ => {}
+            }
+        }
+        Ok(SurveyKpis {
+            csat: csat.csat(),
+            csat_answers: csat.answered(),
+            nps: nps.nps(),
+            nps_answers: nps.answered(),
+            ces: ces.ces(),
+            ces_answers: ces.answered(),
+        })
+    }
+
+    /// Sentiment share of classified messages and feedback (AN-2), overall and per bucket.
+    pub async fn analytics_sentiment(
+        &self,
+        s: &Supervisor,
+        q: &Query,
+        grain: Grain,
+    ) -> Result<Sentiment> {
+        let ws = s.workspace;
+        let cal = self.analytics_calendar(ws).await?;
+        let (from, to) = (day_start(&cal, q.from), day_start(&cal, q.to + 1));
+        let mut c = self.db.read().await?;
+        let rows =
+            db::analytics::signals(&mut c, ws, from, to, cal.offset_ms(from), &q.filter).await?;
+        let mut labels_days: Vec<i64> = Vec::new();
+        for d in q.from..=q.to {
+            let st = grain.start(d);
+            if labels_days.last() != Some(&st) {
+                labels_days.push(st);
+            }
+        }
+        let index: HashMap<i64, usize> =
+            labels_days.iter().enumerate().map(|(i, d)| (*d, i)).collect();
+        let mut out = Sentiment {
+            grain,
+            labels: labels_days.iter().map(|d| day_label(*d)).collect(),
+            positive: vec![0; labels_days.len()],
+            neutral: vec![0; labels_days.len()],
+            negative: vec![0; labels_days.len()],
+            by_kind: BTreeMap::new(),
+        };
+        for (day, sentiment, kind, n) in rows {
+            let Some(&i) = index.get(&grain.start(day.clamp(q.from, q.to))) else { continue };
+            let e = out.by_kind.entry(kind).or_insert([0; 3]);
+            match sentiment.as_str() {
+                "positive" => {
+                    out.positive[i] += n;
+                    e[0] += n;
+                }
+                "neutral" => {
+                    out.neutral[i] += n;
+                    e[1] += n;
+                }
+                _ => {
+                    out.negative[i] += n;
+                    e[2] += n;
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// KPIs per day / week / month, one series per value of `by` (or one, `all`) (AN-1).
@@ -504,7 +635,9 @@ impl App {
         let mut per: BTreeMap<String, (Vec<Sums>, BTreeMap<i64, i64>)> = BTreeMap::new();
         for g in &groups {
             let key = g.key.clone().unwrap_or_else(|| "all".into());
-            let e = per.entry(key).or_insert_with(|| (vec![Sums::default(); labels_days.len()], BTreeMap::new()));
+            let e = per
+                .entry(key)
+                .or_insert_with(|| (vec![Sums::default(); labels_days.len()], BTreeMap::new()));
             let day = g.day.unwrap_or(q.from);
             if let Some(&i) = index.get(&grain.start(day)) {
                 e.0[i].add(&g.sums);
@@ -518,8 +651,7 @@ impl App {
             .into_iter()
             .map(|(key, (sums, flow))| {
                 let lookup = if by.is_none() { None } else { Some(key.clone()) };
-                let mut open =
-                    base.iter().find(|(k, _)| *k == lookup).map_or(0, |(_, n)| *n);
+                let mut open = base.iter().find(|(k, _)| *k == lookup).map_or(0, |(_, n)| *n);
                 let mut backlog = vec![0; labels_days.len()];
                 let mut d = q.from;
                 while d <= q.to {
@@ -529,11 +661,7 @@ impl App {
                     }
                     d += 1;
                 }
-                Series {
-                    key,
-                    points: sums.iter().map(|s| an::kpis(s, q.cost)).collect(),
-                    backlog,
-                }
+                Series { key, points: sums.iter().map(|s| an::kpis(s, q.cost)).collect(), backlog }
             })
             .collect();
         Ok(Trend { grain, labels: labels_days.into_iter().map(day_label).collect(), series })
@@ -568,7 +696,9 @@ impl App {
     /// Tickets created per weekday × hour (AN-1). Filters other than the channel are refused.
     pub async fn analytics_heatmap(&self, s: &Supervisor, q: &Query) -> Result<HeatMap> {
         if q.filter.problem_code.is_some() || q.filter.team_id.is_some() {
-            return Err(ParseError::new("problem_code", "the heat map filters by channel only").into());
+            return Err(
+                ParseError::new("problem_code", "the heat map filters by channel only").into()
+            );
         }
         let ws = s.workspace;
         self.analytics_catch_up(ws).await?;

@@ -257,10 +257,7 @@ fn fact_row(r: &AnyRow) -> Result<FactRow> {
 }
 
 /// The stored facts of these tickets, by ticket id.
-pub async fn facts_of(
-    c: &mut AnyConnection,
-    ids: &[String],
-) -> Result<HashMap<String, FactRow>> {
+pub async fn facts_of(c: &mut AnyConnection, ids: &[String]) -> Result<HashMap<String, FactRow>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
         let mut b = Binds::default();
@@ -281,7 +278,8 @@ pub async fn put_facts(c: &mut AnyConnection, ws: WorkspaceId, rows: &[FactRow])
     for chunk in rows.chunks(300) {
         let mut b = Binds::default();
         let ids: Vec<String> = chunk.iter().map(|r| r.ticket_id.clone()).collect();
-        let sql = format!("DELETE FROM ticket_facts WHERE ticket_id IN ({})", in_list(&mut b, &ids));
+        let sql =
+            format!("DELETE FROM ticket_facts WHERE ticket_id IN ({})", in_list(&mut b, &ids));
         b.query(sql).execute(&mut *c).await.context("replacing ticket facts")?;
         insert_facts(c, ws, chunk).await?;
     }
@@ -711,7 +709,13 @@ pub mod synth {
             let t = b.int(at.millis());
             let rows: Vec<String> = chunk
                 .iter()
-                .map(|i| format!("({}, {w}, {}, 'normal', '{{}}', NULL, {t}, {t})", b.text(id(1, *i)), b.text(format!("客户{i}"))))
+                .map(|i| {
+                    format!(
+                        "({}, {w}, {}, 'normal', '{{}}', NULL, {t}, {t})",
+                        b.text(id(1, *i)),
+                        b.text(format!("客户{i}"))
+                    )
+                })
                 .collect();
             let sql = format!(
                 "INSERT INTO customers (id, workspace_id, name, tier, attributes, merged_into, created_at, updated_at) VALUES {}",
@@ -798,7 +802,9 @@ pub mod synth {
                     let (kind, status, public) = match *e {
                         TicketEvent::Created { .. } => ("created", None, 0),
                         TicketEvent::StatusChanged { to, .. } => ("status", Some(to.as_str()), 0),
-                        TicketEvent::AgentReplied { public, .. } => ("agent_reply", None, i64::from(public)),
+                        TicketEvent::AgentReplied { public, .. } => {
+                            ("agent_reply", None, i64::from(public))
+                        }
                         TicketEvent::CustomerReplied { .. } => ("customer_reply", None, 0),
                     };
                     rows.push(format!(
@@ -819,7 +825,13 @@ pub mod synth {
             let wp = b.text(w.clone());
             let rows: Vec<String> = chunk
                 .iter()
-                .map(|t| format!("({}, {wp}, 'bench', {}, NULL, NULL, NULL)", b.text(id(3, t.index)), b.int(t.created_at.millis())))
+                .map(|t| {
+                    format!(
+                        "({}, {wp}, 'bench', {}, NULL, NULL, NULL)",
+                        b.text(id(3, t.index)),
+                        b.int(t.created_at.millis())
+                    )
+                })
                 .collect();
             let sql = format!(
                 "INSERT INTO ticket_sla (ticket_id, workspace_id, policy, evaluated_at, breach_at, timer_due, timer_job) VALUES {}",
@@ -835,7 +847,10 @@ pub mod synth {
                     .iter()
                     .map(|t| {
                         let at = b.int(t.created_at.millis() + 4 * 3_600_000);
-                        format!("({wp}, {}, 'first_response', 0, 'breached', {at}, {at})", b.text(id(3, t.index)))
+                        format!(
+                            "({wp}, {}, 'first_response', 0, 'breached', {at}, {at})",
+                            b.text(id(3, t.index))
+                        )
                     })
                     .collect();
                 let sql = format!(
@@ -875,4 +890,89 @@ pub mod synth {
             .context("writing messages")?;
         Ok(r.rows_affected())
     }
+}
+
+fn signal_filter(b: &mut Binds, f: &Filter) -> String {
+    let mut s = String::new();
+    if let Some(ch) = &f.channel {
+        s.push_str(&format!(" AND channel = {}", b.text(ch.clone())));
+    }
+    if let Some(pc) = &f.problem_code {
+        s.push_str(&format!(" AND problem_code = {}", b.text(pc.clone())));
+    }
+    if let Some(t) = &f.team_id {
+        s.push_str(&format!(
+            " AND ticket_id IN (SELECT id FROM tickets WHERE workspace_id = $1 AND team_id = {})",
+            b.text(t.clone())
+        ));
+    }
+    s
+}
+
+/// Answered survey scores in `[from, to)` by answer time: (kind, score, answers).
+pub async fn survey_scores(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    from: Timestamp,
+    to: Timestamp,
+    f: &Filter,
+) -> Result<Vec<(String, i64, i64)>> {
+    let mut b = Binds::default();
+    b.text(ws.to_string());
+    let (lo, hi) = (b.int(from.millis()), b.int(to.millis()));
+    let mut filt = String::new();
+    if let Some(ch) = &f.channel {
+        filt.push_str(&format!(" AND channel = {}", b.text(ch.clone())));
+    }
+    if let Some(t) = &f.team_id {
+        filt.push_str(&format!(" AND team_id = {}", b.text(t.clone())));
+    }
+    if let Some(pc) = &f.problem_code {
+        filt.push_str(&format!(
+            " AND ticket_id IN (SELECT id FROM tickets WHERE workspace_id = $1 AND problem_code = {})",
+            b.text(pc.clone())
+        ));
+    }
+    let sql = format!(
+        "SELECT kind, score, COUNT(*) AS n FROM surveys
+         WHERE workspace_id = $1 AND status = 'answered' AND score IS NOT NULL
+           AND answered_at >= {lo} AND answered_at < {hi}{filt}
+         GROUP BY kind, score"
+    );
+    b.query(sql)
+        .fetch_all(&mut *c)
+        .await
+        .context("reading survey scores")?
+        .iter()
+        .map(|r| Ok((text(r, "kind")?, int(r, "score")?, int(r, "n")?)))
+        .collect()
+}
+
+/// Classified messages and feedback in `[from, to)`: (local day, sentiment, kind, count), the
+/// day computed with a fixed UTC offset (the calendar's at the period start).
+pub async fn signals(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    from: Timestamp,
+    to: Timestamp,
+    offset_ms: i64,
+    f: &Filter,
+) -> Result<Vec<(i64, String, String, i64)>> {
+    let mut b = Binds::default();
+    b.text(ws.to_string());
+    let (lo, hi) = (b.int(from.millis()), b.int(to.millis()));
+    let off = b.int(offset_ms);
+    let filt = signal_filter(&mut b, f);
+    let sql = format!(
+        "SELECT (created_at + {off}) / 86400000 AS local_day, sentiment, kind, COUNT(*) AS n FROM content_signals
+         WHERE workspace_id = $1 AND created_at >= {lo} AND created_at < {hi}{filt}
+         GROUP BY (created_at + {off}) / 86400000, sentiment, kind"
+    );
+    b.query(sql)
+        .fetch_all(&mut *c)
+        .await
+        .context("reading content signals")?
+        .iter()
+        .map(|r| Ok((int(r, "local_day")?, text(r, "sentiment")?, text(r, "kind")?, int(r, "n")?)))
+        .collect()
 }

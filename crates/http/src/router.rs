@@ -200,6 +200,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(insights::run_schedule))
         .routes(routes!(insights::list_reports))
         .routes(routes!(insights::download_report))
+        .routes(routes!(analytics::sentiment))
         // Feedback loop (FB-1…FB-5, IN-5, AN-5).
         .routes(routes!(feedback::get_survey_settings, feedback::put_survey_settings))
         .routes(routes!(feedback::list_surveys))

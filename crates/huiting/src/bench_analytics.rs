@@ -40,7 +40,8 @@ const HOUR: i64 = 3_600_000;
 const DAY: i64 = 86_400_000;
 const CHANNELS: [&str; 5] = ["web_chat", "app", "email", "phone", "social"];
 /// Relative contact volume per local hour (a day and an evening peak).
-const HOURS: [u32; 24] = [1, 1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 13, 9, 10, 13, 14, 12, 10, 8, 9, 10, 8, 5, 2];
+const HOURS: [u32; 24] =
+    [1, 1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 13, 9, 10, 13, 14, 12, 10, 8, 9, 10, 8, 5, 2];
 
 /// SplitMix64: a deterministic stream per ticket.
 struct Rng(u64);
@@ -85,7 +86,10 @@ fn ticket(i: u64, n: u64, start: i64, days: i64, now: i64) -> app::db::analytics
     let one_touch = r.below(10) < 6;
     if !one_touch {
         inputs.push(TicketEvent::CustomerReplied { at: created.plus_millis(frt + 10 * MIN) });
-        inputs.push(TicketEvent::AgentReplied { at: created.plus_millis(frt + 40 * MIN), public: true });
+        inputs.push(TicketEvent::AgentReplied {
+            at: created.plus_millis(frt + 40 * MIN),
+            public: true,
+        });
     }
     let age = now - c;
     let solved = if age > 3 * DAY { r.below(100) < 97 } else { r.below(2) == 0 };
@@ -94,7 +98,8 @@ fn ticket(i: u64, n: u64, start: i64, days: i64, now: i64) -> app::db::analytics
         let mut at = created.plus_millis(frt + HOUR + r.below(48) as i64 * HOUR);
         inputs.push(TicketEvent::StatusChanged { at, to: Status::Solved });
         if r.below(100) < 5 {
-            inputs.push(TicketEvent::StatusChanged { at: at.plus_millis(HOUR), to: Status::Reopen });
+            inputs
+                .push(TicketEvent::StatusChanged { at: at.plus_millis(HOUR), to: Status::Reopen });
             at = at.plus_millis(3 * HOUR);
             inputs.push(TicketEvent::StatusChanged { at, to: Status::Solved });
         }
@@ -147,7 +152,14 @@ pub async fn analytics(a: AnalyticsArgs, config: &Config) -> anyhow::Result<()> 
     bar.set_message("generating");
     {
         let mut tx = db.derived().await?;
-        app::db::analytics::synth::base(&mut tx, ws.id, (a.tickets / 10).max(1), 4, Timestamp::from_millis(start_ms)).await?;
+        app::db::analytics::synth::base(
+            &mut tx,
+            ws.id,
+            (a.tickets / 10).max(1),
+            4,
+            Timestamp::from_millis(start_ms),
+        )
+        .await?;
         tx.commit().await?;
     }
     let chunk = 10_000u64;
@@ -159,10 +171,13 @@ pub async fn analytics(a: AnalyticsArgs, config: &Config) -> anyhow::Result<()> 
             break;
         }
         let to = (written + chunk).min(a.tickets);
-        let ts: Vec<_> = (written..to).map(|i| ticket(i, a.tickets, start_ms, a.days, now)).collect();
+        let ts: Vec<_> =
+            (written..to).map(|i| ticket(i, a.tickets, start_ms, a.days, now)).collect();
         let mut tx = db.derived().await?;
         app::db::analytics::synth::tickets(&mut tx, ws.id, &ts).await?;
-        messages += app::db::analytics::synth::messages(&mut tx, ws.id, written, to, a.messages_per_ticket).await?;
+        messages +=
+            app::db::analytics::synth::messages(&mut tx, ws.id, written, to, a.messages_per_ticket)
+                .await?;
         tx.commit().await.context("committing generated rows")?;
         written = to;
         bar.set_position(written);
@@ -204,16 +219,40 @@ pub async fn analytics(a: AnalyticsArgs, config: &Config) -> anyhow::Result<()> 
     let queries: Vec<(String, String)> = vec![
         ("KPIs, last 30 days".into(), format!("kpis?from={}&to={today}", d(29))),
         ("KPIs, last 365 days".into(), format!("kpis?from={}&to={today}", d(364))),
-        ("KPIs, 365 days, one channel".into(), format!("kpis?from={}&to={today}&channel=email", d(364))),
-        ("trend by day × channel, 90 days".into(), format!("trends?from={}&to={today}&grain=day&by=channel", d(89))),
-        ("trend by week × problem code, 365 days".into(), format!("trends?from={}&to={today}&grain=week&by=problem_code", d(364))),
-        ("trend by month × team, 365 days".into(), format!("trends?from={}&to={today}&grain=month&by=team", d(364))),
+        (
+            "KPIs, 365 days, one channel".into(),
+            format!("kpis?from={}&to={today}&channel=email", d(364)),
+        ),
+        (
+            "trend by day × channel, 90 days".into(),
+            format!("trends?from={}&to={today}&grain=day&by=channel", d(89)),
+        ),
+        (
+            "trend by week × problem code, 365 days".into(),
+            format!("trends?from={}&to={today}&grain=week&by=problem_code", d(364)),
+        ),
+        (
+            "trend by month × team, 365 days".into(),
+            format!("trends?from={}&to={today}&grain=month&by=team", d(364)),
+        ),
         ("Pareto of problem codes, 365 days".into(), format!("pareto?from={}&to={today}", d(364))),
         ("heat map hour × weekday, 90 days".into(), format!("heatmap?from={}&to={today}", d(89))),
-        ("drill-down: open cases, 30 days, first page".into(), format!("cases?from={}&to={today}&set=open", d(29))),
-        ("drill-down: breached, one code, 365 days".into(), format!("cases?from={}&to={today}&set=breached&problem_code=PQ-03", d(364))),
-        ("drill-down: one heat-map cell, 90 days".into(), format!("cases?from={}&to={today}&weekday=2&hour=10", d(89))),
-        ("export: trend by week × code, XLSX".into(), format!("trends?from={}&to={today}&grain=week&by=problem_code&format=xlsx", d(364))),
+        (
+            "drill-down: open cases, 30 days, first page".into(),
+            format!("cases?from={}&to={today}&set=open", d(29)),
+        ),
+        (
+            "drill-down: breached, one code, 365 days".into(),
+            format!("cases?from={}&to={today}&set=breached&problem_code=PQ-03", d(364)),
+        ),
+        (
+            "drill-down: one heat-map cell, 90 days".into(),
+            format!("cases?from={}&to={today}&weekday=2&hour=10", d(89)),
+        ),
+        (
+            "export: trend by week × code, XLSX".into(),
+            format!("trends?from={}&to={today}&grain=week&by=problem_code&format=xlsx", d(364)),
+        ),
     ];
     println!("\n| query | median | max |\n|---|---|---|");
     for (name, path) in &queries {

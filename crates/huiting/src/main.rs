@@ -285,14 +285,18 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             let mut c = db.read().await?;
             let all = db::workspaces::all(&mut c).await?;
             drop(c);
-            let chosen: Vec<_> =
-                all.into_iter().filter(|w| workspace.as_ref().is_none_or(|s| *s == w.slug)).collect();
+            let chosen: Vec<_> = all
+                .into_iter()
+                .filter(|w| workspace.as_ref().is_none_or(|s| *s == w.slug))
+                .collect();
             anyhow::ensure!(!chosen.is_empty(), "no such workspace");
             for w in chosen {
                 let bar = indicatif::ProgressBar::new(0);
                 bar.set_style(
-                    indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} tickets, eta {eta}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                    indicatif::ProgressStyle::with_template(
+                        "{msg} {bar:40} {pos}/{len} tickets, eta {eta}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                 );
                 bar.set_message(w.slug.clone());
                 let b = bar.clone();

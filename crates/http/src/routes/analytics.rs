@@ -423,3 +423,82 @@ pub async fn cases(
 fn db_all() -> app::db::analytics::CaseSet {
     app::db::analytics::CaseSet::All
 }
+
+/// Sentiment buckets.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct GrainParams {
+    /// `day` (default), `week` or `month`.
+    pub grain: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SentimentKindDto {
+    /// inquiry, complaint or suggestion
+    pub kind: String,
+    pub positive: i64,
+    pub neutral: i64,
+    pub negative: i64,
+}
+
+/// Sentiment of classified inbound messages and feedback (AN-2).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SentimentDto {
+    pub grain: String,
+    pub labels: Vec<String>,
+    pub positive: Vec<i64>,
+    pub neutral: Vec<i64>,
+    pub negative: Vec<i64>,
+    /// Negative / all, per label (`null` without signals).
+    pub negative_share: Vec<Option<f64>>,
+    /// Over the whole period.
+    pub positive_share: Option<f64>,
+    pub neutral_share: Option<f64>,
+    pub negative_share_total: Option<f64>,
+    pub by_kind: Vec<SentimentKindDto>,
+}
+
+/// Sentiment share of classified messages and feedback per day / week / month (AN-2).
+#[utoipa::path(get, path = "/api/v1/analytics/sentiment", tag = "analytics", params(PeriodParams, GrainParams),
+    responses((status = 200, content((SentimentDto = "application/json"), (Vec<u8> = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), Errors))]
+pub async fn sentiment(
+    State(s): State<AppState>,
+    Cap(who): Cap<Supervisor>,
+    Query(p): Query<PeriodParams>,
+    Query(g): Query<GrainParams>,
+) -> ApiResult<Response> {
+    let out = out_of(&p)?;
+    let grain = g.grain.as_deref().map(Grain::parse).transpose()?.unwrap_or(Grain::Day);
+    let q = query_of(&s, &who, &p).await?;
+    let r = s.app.analytics_sentiment(&who, &q, grain).await?;
+    if let Out::Sheet(f) = out {
+        return sheet(&r.table(), f, "sentiment");
+    }
+    let shares = r.shares();
+    Ok(J(SentimentDto {
+        grain: match grain {
+            Grain::Day => "day",
+            Grain::Week => "week",
+            Grain::Month => "month",
+        }
+        .into(),
+        negative_share: r.negative_share(),
+        positive_share: shares.map(|x| x.0),
+        neutral_share: shares.map(|x| x.1),
+        negative_share_total: shares.map(|x| x.2),
+        by_kind: r
+            .by_kind
+            .iter()
+            .map(|(k, v)| SentimentKindDto {
+                kind: k.clone(),
+                positive: v[0],
+                neutral: v[1],
+                negative: v[2],
+            })
+            .collect(),
+        labels: r.labels,
+        positive: r.positive,
+        neutral: r.neutral,
+        negative: r.negative,
+    })
+    .into_response())
+}

@@ -130,7 +130,11 @@ async fn a_week_of_tickets(t: TestApp) {
 
     // KPIs of the week.
     let k = ok(&sup, "GET", &format!("/api/v1/analytics/kpis?{WEEK}"), None).await;
-    assert_eq!((k["created"].as_i64(), k["solved"].as_i64(), k["backlog"].as_i64()), (Some(3), Some(2), Some(1)), "{k:#}");
+    assert_eq!(
+        (k["created"].as_i64(), k["solved"].as_i64(), k["backlog"].as_i64()),
+        (Some(3), Some(2), Some(1)),
+        "{k:#}"
+    );
     // First responses in business time: A 1 h; B Tue 17–18 + Thu 9–9:30 = 1.5 h (Wednesday is
     // a holiday); C Fri 17:30–18 + Sat 9–9:30 = 1 h (Saturday is a make-up day).
     assert!(close(&k["first_response_ms"], 3.5 * H / 3.0), "{k:#}");
@@ -157,18 +161,31 @@ async fn a_week_of_tickets(t: TestApp) {
             .as_array()
             .and_then(|ss| ss.iter().find(|x| x["key"] == key))
             .map(|x| {
-                x["values"][metric].as_array().unwrap().iter().map(|v| v.as_f64().unwrap_or(-1.0)).collect()
+                x["values"][metric]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap_or(-1.0))
+                    .collect()
             })
             .unwrap_or_else(|| panic!("no series {key} in {tr:#}"))
     };
     assert_eq!(series(&tr, "email", "created"), [0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
     assert_eq!(series(&tr, "web_chat", "created"), [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
     assert_eq!(series(&tr, "email", "backlog"), [0.0, 1.0, 1.0, 1.0, 2.0, 1.0, 1.0]);
-    let tr = ok(&sup, "GET", "/api/v1/analytics/trends?from=2026-11-02&to=2026-11-15&grain=week", None).await;
+    let tr =
+        ok(&sup, "GET", "/api/v1/analytics/trends?from=2026-11-02&to=2026-11-15&grain=week", None)
+            .await;
     assert_eq!(tr["labels"], json!(["2026-11-02", "2026-11-09"]));
     assert_eq!(series(&tr, "all", "created"), [3.0, 0.0]);
     assert_eq!(series(&tr, "all", "fcr_rate"), [0.5, -1.0], "null without solved tickets");
-    let tr = ok(&sup, "GET", &format!("/api/v1/analytics/trends?{WEEK}&grain=month&by=problem_code"), None).await;
+    let tr = ok(
+        &sup,
+        "GET",
+        &format!("/api/v1/analytics/trends?{WEEK}&grain=month&by=problem_code"),
+        None,
+    )
+    .await;
     assert_eq!(tr["labels"], json!(["2026-11-01"]));
     assert_eq!(series(&tr, "PQ-01", "created"), [2.0]);
 
@@ -185,7 +202,13 @@ async fn a_week_of_tickets(t: TestApp) {
     assert_eq!(hm["cells"][1][17], 1);
     assert_eq!(hm["cells"][4][17], 1);
     assert_eq!(hm["max"], 1);
-    let total: i64 = hm["cells"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().iter()).map(|v| v.as_i64().unwrap()).sum();
+    let total: i64 = hm["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter())
+        .map(|v| v.as_i64().unwrap())
+        .sum();
     assert_eq!(total, 3);
 
     // Drill-down to the cases behind the figures.
@@ -213,19 +236,30 @@ async fn a_week_of_tickets(t: TestApp) {
     let agent = t.as_role("agent@acme.test").await;
     status(&agent, &b, "solved").await;
     let k = ok(&sup, "GET", &format!("/api/v1/analytics/kpis?{WEEK}"), None).await;
-    assert_eq!((k["solved"].as_i64(), k["backlog"].as_i64()), (Some(3), Some(1)), "B was open at the week's end: {k:#}");
+    assert_eq!(
+        (k["solved"].as_i64(), k["backlog"].as_i64()),
+        (Some(3), Some(1)),
+        "B was open at the week's end: {k:#}"
+    );
     let k2 = ok(&sup, "GET", "/api/v1/analytics/kpis?from=2026-11-02&to=2026-11-09", None).await;
     assert_eq!(k2["backlog"], 0, "{k2:#}");
     // B was solved after its single reply, never reopened: first contact too.
     assert!(close(&k2["fcr_rate"], 2.0 / 3.0), "{k2:#}");
 
     // A rebuild from the tickets gives the same figures as the incremental rollups.
-    let before = ok(&sup, "GET", "/api/v1/analytics/trends?from=2026-11-01&to=2026-11-10&by=team", None).await;
+    let before =
+        ok(&sup, "GET", "/api/v1/analytics/trends?from=2026-11-01&to=2026-11-10&by=team", None)
+            .await;
     let n = t.app.analytics_rebuild(t.ws.id, &|_, _| {}).await.expect("rebuild");
     assert_eq!(n, 3);
-    let after = ok(&sup, "GET", "/api/v1/analytics/trends?from=2026-11-01&to=2026-11-10&by=team", None).await;
+    let after =
+        ok(&sup, "GET", "/api/v1/analytics/trends?from=2026-11-01&to=2026-11-10&by=team", None)
+            .await;
     assert_eq!(before, after);
-    assert_eq!(k2, ok(&sup, "GET", "/api/v1/analytics/kpis?from=2026-11-02&to=2026-11-09", None).await);
+    assert_eq!(
+        k2,
+        ok(&sup, "GET", "/api/v1/analytics/kpis?from=2026-11-02&to=2026-11-09", None).await
+    );
 
     // Export: CSV and XLSX.
     let (st, ct, body) = raw(&sup, &format!("/api/v1/analytics/kpis?{WEEK}&format=csv")).await;
@@ -235,13 +269,15 @@ async fn a_week_of_tickets(t: TestApp) {
     assert!(text.contains("solved,3\r\n") || text.contains("solved,3\n"), "{text}");
     assert!(text.contains("first_response_ms,4200000"), "{text}");
     assert!(text.contains("created,3"), "{text}");
-    let (st, ct, body) = raw(&sup, &format!("/api/v1/analytics/cases?{WEEK}&format=csv&set=reopened")).await;
+    let (st, ct, body) =
+        raw(&sup, &format!("/api/v1/analytics/cases?{WEEK}&format=csv&set=reopened")).await;
     assert_eq!(st, 200, "{ct}");
     let text = String::from_utf8(body).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(text.contains("无法开机"), "{text}");
     for path in ["trends", "pareto", "heatmap", "cases", "kpis"] {
-        let (st, ct, body) = raw(&sup, &format!("/api/v1/analytics/{path}?{WEEK}&format=xlsx")).await;
+        let (st, ct, body) =
+            raw(&sup, &format!("/api/v1/analytics/{path}?{WEEK}&format=xlsx")).await;
         assert_eq!(st, 200, "{path}");
         assert!(ct.contains("spreadsheetml"), "{path}: {ct}");
         assert!(body.starts_with(b"PK\x03\x04"), "{path}: an XLSX is a zip");
@@ -269,3 +305,126 @@ async fn a_week_of_tickets(t: TestApp) {
     assert_eq!(k["created"], 0);
 }
 on_backends!(analytics_over_a_week_with_a_holiday_and_a_make_up_day, a_week_of_tickets);
+
+/// Survey answers and classified messages, stored as the feedback work stores them, read back
+/// as CSAT / NPS / CES and the sentiment share.
+async fn surveys_and_sentiment(t: TestApp) {
+    use domain::feedback::{
+        ContentKind, ContentSignal, SentimentLabel, SignalSource, SignalUrgency, Survey,
+        SurveyKind, SurveyStatus,
+    };
+    use domain::{SignalId, SurveyId};
+    let id = |i: u64| format!("00000000-0000-7000-8999-{i:012x}");
+    let mut c = t.app.db().bookkeeping().await.unwrap();
+    let answered = |day: i64, hour: i64| {
+        // T0 is Monday 2 November 09:00 CST.
+        T0.plus_millis(((day - 2) * 24 + hour - 9) * 3_600_000)
+    };
+    let answers: [(SurveyKind, i64, i64); 10] = [
+        (SurveyKind::Csat, 5, 2),
+        (SurveyKind::Csat, 4, 3),
+        (SurveyKind::Csat, 2, 4),
+        // Answered after the period: not counted.
+        (SurveyKind::Csat, 1, 20),
+        (SurveyKind::Nps, 10, 2),
+        (SurveyKind::Nps, 9, 2),
+        (SurveyKind::Nps, 8, 3),
+        (SurveyKind::Nps, 3, 3),
+        (SurveyKind::Ces, 2, 5),
+        (SurveyKind::Ces, 4, 6),
+    ];
+    for (i, (kind, score, day)) in answers.into_iter().enumerate() {
+        let sid = SurveyId::parse(&id(i as u64)).unwrap();
+        let at = answered(day, 10);
+        let s = Survey {
+            id: sid,
+            workspace: t.ws.id,
+            batch: sid,
+            ticket: None,
+            customer: None,
+            conversation: None,
+            kind,
+            channel: "email".into(),
+            status: SurveyStatus::Answered,
+            score: Some(score),
+            comment: None,
+            answers: Vec::new(),
+            questions: Vec::new(),
+            team: None,
+            agent: None,
+            low_score: false,
+            followup_ticket: None,
+            created_at: at,
+            send_at: at,
+            sent_at: Some(at),
+            reminded_at: None,
+            answered_at: Some(at),
+            expires_at: at.plus_millis(7 * 86_400_000),
+        };
+        app::db::feedback::insert_survey(&mut c, &s).await.unwrap();
+    }
+    // Signals: Monday 2 negative complaints and 1 positive inquiry; Tuesday 1 neutral.
+    let sig = [
+        (2, SentimentLabel::Negative, ContentKind::Complaint),
+        (2, SentimentLabel::Negative, ContentKind::Complaint),
+        (2, SentimentLabel::Positive, ContentKind::Inquiry),
+        (3, SentimentLabel::Neutral, ContentKind::Inquiry),
+    ];
+    let signals: Vec<ContentSignal> = sig
+        .into_iter()
+        .enumerate()
+        .map(|(i, (day, sentiment, kind))| ContentSignal {
+            id: SignalId::parse(&id(100 + i as u64)).unwrap(),
+            workspace: t.ws.id,
+            source: SignalSource::Feedback,
+            source_id: format!("fx-{i}"),
+            customer: None,
+            ticket: None,
+            conversation: None,
+            channel: Some("email".into()),
+            kind,
+            sentiment,
+            sentiment_score: 0.0,
+            strong_negative: false,
+            problem_code: None,
+            urgency: SignalUrgency::Low,
+            product: None,
+            due_at: answered(day, 23),
+            assign_due_at: None,
+            overdue: false,
+            created_at: answered(day, 11),
+        })
+        .collect();
+    app::db::feedback::insert_signals(&mut c, &signals).await.unwrap();
+    drop(c);
+
+    at_cst(&t, 9, 9, 0);
+    let sup = t.as_role("super@acme.test").await;
+    let k = ok(&sup, "GET", &format!("/api/v1/analytics/kpis?{WEEK}"), None).await;
+    // CSAT: 2 of 3 answers score 4–5. NPS: (2 promoters − 1 detractor) / 4 = 25. CES: 3.
+    assert!(close(&k["csat"], 2.0 / 3.0), "{k:#}");
+    assert_eq!(k["csat_answers"], 3);
+    assert!(close(&k["nps"], 25.0), "{k:#}");
+    assert!(close(&k["ces"], 3.0), "{k:#}");
+    let k = ok(&sup, "GET", &format!("/api/v1/analytics/kpis?{WEEK}&channel=app"), None).await;
+    assert_eq!(k["csat_answers"], 0);
+    assert!(k["csat"].is_null());
+
+    let se = ok(&sup, "GET", &format!("/api/v1/analytics/sentiment?{WEEK}"), None).await;
+    assert_eq!(se["negative"][0], 2, "{se:#}");
+    assert_eq!(se["positive"][0], 1);
+    assert_eq!(se["neutral"][1], 1);
+    assert!(close(&se["negative_share"][0], 2.0 / 3.0), "{se:#}");
+    assert!(se["negative_share"][2].is_null());
+    assert!(close(&se["negative_share_total"], 0.5), "{se:#}");
+    let complaint =
+        se["by_kind"].as_array().unwrap().iter().find(|k| k["kind"] == "complaint").cloned();
+    assert_eq!(complaint.map(|c| c["negative"].clone()), Some(json!(2)));
+    let se = ok(&sup, "GET", &format!("/api/v1/analytics/sentiment?{WEEK}&grain=week"), None).await;
+    assert_eq!(se["labels"], json!(["2026-11-02"]));
+    assert_eq!(se["negative"], json!([2]));
+    let (st, _, body) = raw(&sup, &format!("/api/v1/analytics/sentiment?{WEEK}&format=csv")).await;
+    assert_eq!(st, 200);
+    assert!(String::from_utf8(body).unwrap().contains("2026-11-02,1,0,2,"));
+}
+on_backends!(surveys_and_sentiment_from_feedback, surveys_and_sentiment);

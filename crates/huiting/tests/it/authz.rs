@@ -386,6 +386,7 @@ fn rows() -> Vec<Row> {
         row("GET", "/api/v1/analytics/pareto", SUPERVISE, None),
         row("GET", "/api/v1/analytics/heatmap", SUPERVISE, None),
         row("GET", "/api/v1/analytics/cases", SUPERVISE, None),
+        row("GET", "/api/v1/analytics/sentiment", SUPERVISE, None),
         row("GET", "/api/v1/kb/faqs", ALL_STAFF, None),
         row(
             "POST",

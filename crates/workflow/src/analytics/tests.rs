@@ -248,7 +248,13 @@ fn survey_scores() {
 #[test]
 fn pareto_marks_the_vital_few() {
     let bars = pareto(
-        vec![("c".into(), 15), ("a".into(), 50), ("d".into(), 5), ("b".into(), 30), ("e".into(), 0)],
+        vec![
+            ("c".into(), 15),
+            ("a".into(), 50),
+            ("d".into(), 5),
+            ("b".into(), 30),
+            ("e".into(), 0),
+        ],
         0.8,
     );
     let keys: Vec<_> = bars.iter().map(|b| (b.key.as_str(), b.vital)).collect();
