@@ -153,9 +153,8 @@ async fn scheduled_reports(t: TestApp) {
     let admin = t.as_role("admin@acme.test").await;
     let sup = t.as_role("super@acme.test").await;
     let agent = t.as_role("agent@acme.test").await;
-    let r = admin
-        .post("/api/v1/reports/schedules", json!({"name": "周报", "period": "daily"}))
-        .await;
+    let r =
+        admin.post("/api/v1/reports/schedules", json!({"name": "周报", "period": "daily"})).await;
     assert_eq!(r.status, 400, "{:?}", r.body);
     assert_eq!(r.body["field"], "period");
     let r = admin
@@ -213,19 +212,25 @@ async fn scheduled_reports(t: TestApp) {
     // The next run is scheduled for a week later; running the same period by hand is a 409.
     let sc = items(&sup.get("/api/v1/reports/schedules").await.body);
     assert_eq!(sc[0]["next_run_at"], "2026-11-15T16:00:00Z");
-    let r = admin.post(&format!("/api/v1/reports/schedules/{}/run", s(&sc[0]["id"])), json!({})).await;
+    let r =
+        admin.post(&format!("/api/v1/reports/schedules/{}/run", s(&sc[0]["id"])), json!({})).await;
     assert_eq!(r.status, 409, "{:?}", r.body);
 
     // An XLSX monthly report by hand: November is not over, so it covers October (empty).
     let r = admin
-        .post("/api/v1/reports/schedules", json!({"name": "月报", "period": "monthly", "format": "xlsx"}))
+        .post(
+            "/api/v1/reports/schedules",
+            json!({"name": "月报", "period": "monthly", "format": "xlsx"}),
+        )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    let r = admin.post(&format!("/api/v1/reports/schedules/{}/run", s(&r.body["id"])), json!({})).await;
+    let r =
+        admin.post(&format!("/api/v1/reports/schedules/{}/run", s(&r.body["id"])), json!({})).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["period_start"], "2026-09-30T16:00:00Z");
     assert_eq!(r.body["summary"]["tickets_created"], 0);
-    let (st, bytes) = download(&sup, &format!("/api/v1/reports/{}/download", s(&r.body["id"]))).await;
+    let (st, bytes) =
+        download(&sup, &format!("/api/v1/reports/{}/download", s(&r.body["id"]))).await;
     assert_eq!(st, 200);
     assert!(bytes.starts_with(b"PK"), "an XLSX file is a zip");
 }
