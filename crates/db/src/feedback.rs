@@ -118,8 +118,7 @@ pub async fn put_survey_settings(
 
 // ---- surveys ----
 
-const SURVEY_COLS: &str =
-    "id, workspace_id, batch_id, ticket_id, customer_id, conversation_id, kind, channel,
+const SURVEY_COLS: &str = "id, workspace_id, batch_id, ticket_id, customer_id, conversation_id, kind, channel,
     status, score, comment, answers, questions, team_id, agent_id, low_score, followup_ticket_id,
     created_at, send_at, sent_at, reminded_at, answered_at, expires_at";
 
@@ -293,10 +292,7 @@ pub async fn list_surveys(
     page: &Page,
 ) -> Result<Vec<Survey>> {
     let mut b = Binds::default();
-    let mut sql = format!(
-        "SELECT {SURVEY_COLS} FROM surveys WHERE workspace_id = {}",
-        b.text(ws.to_string())
-    );
+    let mut sql = format!("SELECT {SURVEY_COLS} FROM surveys WHERE workspace_id = {}", b.text(ws.to_string()));
     if let Some(x) = f.customer {
         sql.push_str(&format!(" AND customer_id = {}", b.text(x.to_string())));
     }
@@ -325,10 +321,8 @@ const FEEDBACK_COLS: &str = "id, workspace_id, customer_id, source, platform, ex
 fn attachments_to_json(v: &[FeedbackAttachment]) -> String {
     Value::Array(
         v.iter()
-            .map(|a| {
-                json!({"id": a.id, "kind": a.kind, "content_type": a.content_type,
-                            "size": a.size, "sha256": a.sha256, "name": a.name})
-            })
+            .map(|a| json!({"id": a.id, "kind": a.kind, "content_type": a.content_type,
+                            "size": a.size, "sha256": a.sha256, "name": a.name}))
             .collect(),
     )
     .to_string()
@@ -520,8 +514,7 @@ pub async fn list_feedback(
 
 // ---- content signals ----
 
-const SIGNAL_COLS: &str =
-    "id, workspace_id, source, source_id, customer_id, ticket_id, conversation_id, channel,
+const SIGNAL_COLS: &str = "id, workspace_id, source, source_id, customer_id, ticket_id, conversation_id, channel,
     kind, sentiment, sentiment_score, strong_negative, problem_code, urgency, product, due_at,
     assign_due_at, overdue, created_at";
 

@@ -149,14 +149,12 @@ mod tests {
         assert_eq!(classify(&facts("建议增加夜间客服")).kind, ContentKind::Suggestion);
         assert_eq!(classify(&facts("I suggest a dark mode")).kind, ContentKind::Suggestion);
         assert_eq!(classify(&facts("我要投诉你们的快递")).kind, ContentKind::Complaint);
-        let neg =
-            Facts { sentiment: SentimentLabel::Negative, sentiment_score: -0.8, ..facts("唉") };
+        let neg = Facts { sentiment: SentimentLabel::Negative, sentiment_score: -0.8, ..facts("唉") };
         assert_eq!(classify(&neg).kind, ContentKind::Complaint);
         let rated = Facts { rating: Some(2), ..facts("一般般") };
         assert_eq!(classify(&rated).kind, ContentKind::Complaint);
         // A negative tone wins over a suggestion word.
-        let both =
-            Facts { sentiment: SentimentLabel::Negative, ..facts("建议你们别再骗人了") };
+        let both = Facts { sentiment: SentimentLabel::Negative, ..facts("建议你们别再骗人了") };
         assert_eq!(classify(&both).kind, ContentKind::Complaint);
     }
 

@@ -41,18 +41,12 @@ pub fn spend_fen(attributes: &[(String, String)]) -> Option<i64> {
     attributes
         .iter()
         .find(|(k, _)| matches!(k.as_str(), "spend" | "lifetime_spend" | "消费金额"))
-        .and_then(|(_, v)| {
-            v.trim().trim_start_matches(['¥', '￥']).replace(',', "").parse::<f64>().ok()
-        })
+        .and_then(|(_, v)| v.trim().trim_start_matches(['¥', '￥']).replace(',', "").parse::<f64>().ok())
         .filter(|v| v.is_finite() && *v >= 0.0)
         .map(|v| (v * 100.0).round() as i64)
 }
 
-fn inputs(
-    f: Option<&db::feedback::ChurnFacts>,
-    attrs: &[(String, String)],
-    now: Timestamp,
-) -> Inputs {
+fn inputs(f: Option<&db::feedback::ChurnFacts>, attrs: &[(String, String)], now: Timestamp) -> Inputs {
     Inputs {
         complaints_90d: f.map_or(0, |f| f.complaints),
         survey_scores: f
@@ -69,8 +63,7 @@ impl App {
     pub async fn customer_churn(&self, s: &Staff, id: CustomerId) -> Result<ChurnView> {
         let now = self.now();
         let mut c = self.db.read().await?;
-        let customer =
-            db::customers::get(&mut c, s.workspace, id).await?.or_not_found("customer")?;
+        let customer = db::customers::get(&mut c, s.workspace, id).await?.or_not_found("customer")?;
         let facts = db::feedback::churn_facts(
             &mut c,
             s.workspace,
@@ -107,9 +100,7 @@ impl App {
                 tier: b.tier,
             })
             .collect();
-        rows.sort_by(|a, b| {
-            b.risk.score.total_cmp(&a.risk.score).then(a.customer.cmp(&b.customer))
-        });
+        rows.sort_by(|a, b| b.risk.score.total_cmp(&a.risk.score).then(a.customer.cmp(&b.customer)));
         rows.truncate(limit.clamp(1, MAX_CHURN_LIST));
         Ok(rows)
     }

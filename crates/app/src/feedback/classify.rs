@@ -118,18 +118,10 @@ impl App {
         let mut jobs = Vec::new();
         for s in signals {
             if s.kind == ContentKind::Complaint || s.source != SignalSource::Message {
-                jobs.push((
-                    self.ids.next(now, JobId::new),
-                    Job::SignalDeadline { signal: s.id },
-                    s.due_at,
-                ));
+                jobs.push((self.ids.next(now, JobId::new), Job::SignalDeadline { signal: s.id }, s.due_at));
             }
             if let Some(at) = s.assign_due_at {
-                jobs.push((
-                    self.ids.next(now, JobId::new),
-                    Job::ComplaintAssignCheck { signal: s.id },
-                    at,
-                ));
+                jobs.push((self.ids.next(now, JobId::new), Job::ComplaintAssignCheck { signal: s.id }, at));
             }
         }
         tx.enqueue_many(&jobs, now).await?;
@@ -148,8 +140,7 @@ impl App {
         if inbound.is_empty() {
             return Ok(());
         }
-        let mut convs: Vec<domain::ConversationId> =
-            inbound.iter().map(|m| m.conversation).collect();
+        let mut convs: Vec<domain::ConversationId> = inbound.iter().map(|m| m.conversation).collect();
         convs.sort();
         convs.dedup();
         let tickets = db::tickets::active_of_conversations(tx, ws, &convs).await?;
@@ -160,18 +151,14 @@ impl App {
             // Deadlines run from when the customer wrote, not from when the job ran.
             let lag = now.millis() - m.created_at.millis();
             s.due_at = s.due_at.plus_millis(-lag);
-            s.assign_due_at =
-                s.assign_due_at.map(|a| a.plus_millis(-lag)).map(|a| if a < now { now } else { a });
+            s.assign_due_at = s.assign_due_at.map(|a| a.plus_millis(-lag)).map(|a| if a < now { now } else { a });
             s.created_at = m.created_at;
             s.customer = Some(m.customer);
             s.conversation = Some(m.conversation);
             s.channel = Some(m.channel);
             s.ticket = tickets.iter().find(|t| t.conversation == m.conversation).map(|t| t.id);
             if s.problem_code.is_none() {
-                s.problem_code = tickets
-                    .iter()
-                    .find(|t| t.conversation == m.conversation)
-                    .and_then(|t| t.problem_code);
+                s.problem_code = tickets.iter().find(|t| t.conversation == m.conversation).and_then(|t| t.problem_code);
             }
             signals.push(s);
         }
@@ -191,9 +178,7 @@ impl App {
         if let Some(conv) = s.conversation {
             let tickets = db::tickets::of_conversation(tx, ws, conv).await?;
             if !tickets.is_empty() {
-                return Ok(tickets
-                    .iter()
-                    .all(|t| matches!(t.status, Status::Solved | Status::Closed)));
+                return Ok(tickets.iter().all(|t| matches!(t.status, Status::Solved | Status::Closed)));
             }
             return Ok(db::conversations::get(tx, ws, conv)
                 .await?
@@ -251,11 +236,7 @@ impl App {
             "content_signal",
             &s.id.to_string(),
             None,
-            Some(
-                &domain::Snapshot::default()
-                    .with("kind", s.kind.as_str())
-                    .with("urgency", s.urgency.as_str()),
-            ),
+            Some(&domain::Snapshot::default().with("kind", s.kind.as_str()).with("urgency", s.urgency.as_str())),
         )
         .await?;
         Ok(())
@@ -285,17 +266,14 @@ impl App {
                     None => Vec::new(),
                 };
                 let active: Vec<_> = tickets.into_iter().filter(|t| t.status.is_active()).collect();
-                let any = conv.is_some_and(|c| c.assignee.is_some())
-                    || active.iter().any(|t| t.assignee.is_some());
+                let any = conv.is_some_and(|c| c.assignee.is_some()) || active.iter().any(|t| t.assignee.is_some());
                 ticket = active.into_iter().next();
                 any
             }
             _ => {
                 let fid = domain::FeedbackId::parse(&s.source_id).ok();
                 match fid {
-                    Some(f) => db::feedback::get_feedback(tx, ws, f)
-                        .await?
-                        .is_none_or(|f| f.assignee.is_some()),
+                    Some(f) => db::feedback::get_feedback(tx, ws, f).await?.is_none_or(|f| f.assignee.is_some()),
                     None => true,
                 }
             }

@@ -140,14 +140,9 @@ fn feedback_snapshot(f: &FeedbackItem) -> Snapshot {
 /// Reads a review time: RFC 3339, `YYYY-MM-DD[ HH:MM[:SS]]` (China time, as the platforms'
 /// exports write it), or Unix seconds / milliseconds.
 pub(crate) fn parse_review_time(s: &str) -> Result<Timestamp, ParseError> {
-    use time::{
-        OffsetDateTime, PrimitiveDateTime, UtcOffset, format_description::well_known::Rfc3339,
-        macros::format_description,
-    };
+    use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset, format_description::well_known::Rfc3339, macros::format_description};
     let s = s.trim();
-    let bad = || {
-        ParseError::new("time", format!("{s:?}: use 2026-11-30 14:05, RFC 3339 or Unix seconds"))
-    };
+    let bad = || ParseError::new("time", format!("{s:?}: use 2026-11-30 14:05, RFC 3339 or Unix seconds"));
     if let Ok(n) = s.parse::<i64>() {
         return Ok(Timestamp::from_millis(if n < 100_000_000_000 { n * 1000 } else { n }));
     }
@@ -157,21 +152,14 @@ pub(crate) fn parse_review_time(s: &str) -> Result<Timestamp, ParseError> {
     let cst = UtcOffset::from_hms(8, 0, 0).map_err(|_| bad())?;
     let s2 = s.replace('/', "-").replace('T', " ");
     for f in [
-        format_description!(
-            "[year]-[month padding:none]-[day padding:none] [hour padding:none]:[minute]:[second]"
-        ),
-        format_description!(
-            "[year]-[month padding:none]-[day padding:none] [hour padding:none]:[minute]"
-        ),
+        format_description!("[year]-[month padding:none]-[day padding:none] [hour padding:none]:[minute]:[second]"),
+        format_description!("[year]-[month padding:none]-[day padding:none] [hour padding:none]:[minute]"),
     ] {
         if let Ok(p) = PrimitiveDateTime::parse(&s2, f) {
             return Ok(Timestamp::from_millis(p.assume_offset(cst).unix_timestamp() * 1000));
         }
     }
-    if let Ok(d) = time::Date::parse(
-        &s2,
-        format_description!("[year]-[month padding:none]-[day padding:none]"),
-    ) {
+    if let Ok(d) = time::Date::parse(&s2, format_description!("[year]-[month padding:none]-[day padding:none]")) {
         return Ok(Timestamp::from_millis(d.midnight().assume_offset(cst).unix_timestamp() * 1000));
     }
     Err(bad())
@@ -224,11 +212,11 @@ fn read_reviews(bytes: &[u8], json: bool) -> Result<Vec<(usize, ReviewRow)>> {
             .map_err(|e| ParseError::new("file", format!("not valid JSON ({e})")))?;
         let list = match &v {
             serde_json::Value::Array(a) => a.clone(),
-            serde_json::Value::Object(o) => {
-                o.get("reviews").and_then(|r| r.as_array()).cloned().ok_or_else(|| {
-                    ParseError::new("file", "a JSON list of reviews, or {\"reviews\": [...]}")
-                })?
-            }
+            serde_json::Value::Object(o) => o
+                .get("reviews")
+                .and_then(|r| r.as_array())
+                .cloned()
+                .ok_or_else(|| ParseError::new("file", "a JSON list of reviews, or {\"reviews\": [...]}"))?,
             _ => return Err(ParseError::new("file", "a JSON list of reviews").into()),
         };
         return Ok(list
@@ -300,9 +288,7 @@ impl App {
         f.customer = None;
         if let Some(v) = visitor {
             if v.workspace() != ws.id {
-                return Err(Error::Unauthenticated(
-                    "this visitor token belongs to another workspace",
-                ));
+                return Err(Error::Unauthenticated("this visitor token belongs to another workspace"));
             }
             f.customer = Some(v.customer());
         }
@@ -319,18 +305,10 @@ impl App {
     ) -> Result<FeedbackItem> {
         let body = f.body.trim().to_string();
         if body.chars().count() > MAX_FEEDBACK_CHARS {
-            return Err(ParseError::new(
-                "body",
-                format!("at most {MAX_FEEDBACK_CHARS} characters"),
-            )
-            .into());
+            return Err(ParseError::new("body", format!("at most {MAX_FEEDBACK_CHARS} characters")).into());
         }
         if body.is_empty() && f.uploads.is_empty() {
-            return Err(ParseError::new(
-                "body",
-                "write something or attach an image or voice note",
-            )
-            .into());
+            return Err(ParseError::new("body", "write something or attach an image or voice note").into());
         }
         if let Some(r) = f.rating
             && !(1..=5).contains(&r)
@@ -348,8 +326,7 @@ impl App {
         let id = self.ids.next(now, FeedbackId::new);
         let mut signal = self.signal(ws, SignalSource::Feedback, id.to_string(), classified, now);
         signal.customer = f.customer;
-        signal.channel =
-            Some(if source == FeedbackSource::Form { "web_form" } else { "api" }.into());
+        signal.channel = Some(if source == FeedbackSource::Form { "web_form" } else { "api" }.into());
         if signal.product.is_none() {
             signal.product = sku.clone();
         }
@@ -378,34 +355,17 @@ impl App {
             db::feedback::insert_attachment(&mut tx, ws, id, a, bytes, now).await?;
         }
         self.store_signals(&mut tx, std::slice::from_ref(&signal), now).await?;
-        tx.audit(
-            now,
-            actor,
-            "feedback.create",
-            "feedback",
-            &id.to_string(),
-            None,
-            Some(&feedback_snapshot(&item)),
-        )
-        .await?;
+        tx.audit(now, actor, "feedback.create", "feedback", &id.to_string(), None, Some(&feedback_snapshot(&item)))
+            .await?;
         self.commit(tx).await?;
         Ok(item)
     }
 
     /// Imports third-party reviews (IN-5); `json` picks the format (else CSV).
-    pub async fn import_reviews(
-        &self,
-        a: &Agent,
-        bytes: &[u8],
-        json: bool,
-    ) -> Result<ReviewImport> {
+    pub async fn import_reviews(&self, a: &Agent, bytes: &[u8], json: bool) -> Result<ReviewImport> {
         let rows = read_reviews(bytes, json)?;
         if rows.len() > MAX_REVIEW_ROWS {
-            return Err(ParseError::new(
-                "file",
-                format!("at most {MAX_REVIEW_ROWS} reviews per import"),
-            )
-            .into());
+            return Err(ParseError::new("file", format!("at most {MAX_REVIEW_ROWS} reviews per import")).into());
         }
         let ws = a.workspace;
         let now = self.now();
@@ -421,10 +381,7 @@ impl App {
                     return Err(ParseError::new("text", "required"));
                 }
                 if text.chars().count() > MAX_FEEDBACK_CHARS {
-                    return Err(ParseError::new(
-                        "text",
-                        format!("at most {MAX_FEEDBACK_CHARS} characters"),
-                    ));
+                    return Err(ParseError::new("text", format!("at most {MAX_FEEDBACK_CHARS} characters")));
                 }
                 let rating = match r.rating.as_deref().map(str::trim) {
                     None | Some("") => None,
@@ -531,11 +488,7 @@ impl App {
         let items = db::feedback::list_feedback(&mut c, s.workspace, f, page).await?;
         let mut out = Vec::with_capacity(items.len());
         for it in items {
-            let src = if it.source == FeedbackSource::Review {
-                SignalSource::Review
-            } else {
-                SignalSource::Feedback
-            };
+            let src = if it.source == FeedbackSource::Review { SignalSource::Review } else { SignalSource::Feedback };
             let sig = db::feedback::signal_of(&mut c, s.workspace, src, &it.id.to_string()).await?;
             out.push((it, sig));
         }
@@ -548,28 +501,17 @@ impl App {
         id: FeedbackId,
     ) -> Result<(FeedbackItem, Option<domain::feedback::ContentSignal>)> {
         let mut c = self.db.read().await?;
-        let it =
-            db::feedback::get_feedback(&mut c, s.workspace, id).await?.or_not_found("feedback")?;
-        let src = if it.source == FeedbackSource::Review {
-            SignalSource::Review
-        } else {
-            SignalSource::Feedback
-        };
+        let it = db::feedback::get_feedback(&mut c, s.workspace, id).await?.or_not_found("feedback")?;
+        let src = if it.source == FeedbackSource::Review { SignalSource::Review } else { SignalSource::Feedback };
         let sig = db::feedback::signal_of(&mut c, s.workspace, src, &id.to_string()).await?;
         Ok((it, sig))
     }
 
     /// Marks a feedback item handled (or open again) and (un)assigns it.
-    pub async fn patch_feedback(
-        &self,
-        a: &Agent,
-        id: FeedbackId,
-        p: FeedbackPatch,
-    ) -> Result<FeedbackItem> {
+    pub async fn patch_feedback(&self, a: &Agent, id: FeedbackId, p: FeedbackPatch) -> Result<FeedbackItem> {
         let now = self.now();
         let mut tx = self.db.write(a.workspace).await?;
-        let before =
-            db::feedback::get_feedback(&mut tx, a.workspace, id).await?.or_not_found("feedback")?;
+        let before = db::feedback::get_feedback(&mut tx, a.workspace, id).await?.or_not_found("feedback")?;
         let mut after = before.clone();
         if let Some(s) = p.status {
             after.status = s;
@@ -578,9 +520,7 @@ impl App {
             if let Some(u) = u {
                 let user = db::users::get_user(&mut tx, a.workspace, u).await?;
                 if user.is_none_or(|u| !u.active) {
-                    return Err(
-                        ParseError::new("assignee_id", "no active user with this id").into()
-                    );
+                    return Err(ParseError::new("assignee_id", "no active user with this id").into());
                 }
             }
             after.assignee = u;
@@ -611,9 +551,7 @@ impl App {
         att: &str,
     ) -> Result<(String, Vec<u8>)> {
         let mut c = self.db.read().await?;
-        Ok(db::feedback::attachment_data(&mut c, s.workspace, id, att)
-            .await?
-            .or_not_found("attachment")?)
+        Ok(db::feedback::attachment_data(&mut c, s.workspace, id, att).await?.or_not_found("attachment")?)
     }
 }
 

@@ -174,9 +174,7 @@ impl App {
             Job::SurveyExpire { survey } => self.survey_expire(tx, *survey, now).await,
             Job::ClassifyMessages { messages } => self.classify_messages(tx, messages, now).await,
             Job::SignalDeadline { signal } => self.signal_deadline(tx, *signal, now).await,
-            Job::ComplaintAssignCheck { signal } => {
-                self.complaint_assign_check(tx, *signal, now).await
-            }
+            Job::ComplaintAssignCheck { signal } => self.complaint_assign_check(tx, *signal, now).await,
             _ => Ok(()),
         }
     }

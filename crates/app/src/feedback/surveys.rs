@@ -71,12 +71,7 @@ fn check_settings(s: &SurveySettings) -> Result<(), domain::ParseError> {
         if v < lo - 1 || v >= hi {
             return Err(P::new(
                 field,
-                format!(
-                    "{} to {} (scores at or below it are low; {} turns it off)",
-                    lo - 1,
-                    hi - 1,
-                    lo - 1
-                ),
+                format!("{} to {} (scores at or below it are low; {} turns it off)", lo - 1, hi - 1, lo - 1),
             ));
         }
     }
@@ -86,26 +81,17 @@ fn check_settings(s: &SurveySettings) -> Result<(), domain::ParseError> {
     let mut ids = Vec::new();
     for q in &s.questions {
         if q.id.trim().is_empty() || q.id.len() > 40 || ids.contains(&q.id) {
-            return Err(P::new(
-                "questions",
-                "each question needs a unique id of 1 to 40 characters",
-            ));
+            return Err(P::new("questions", "each question needs a unique id of 1 to 40 characters"));
         }
         ids.push(q.id.clone());
         if q.text.trim().is_empty() || q.text.chars().count() > 500 {
-            return Err(P::new(
-                "questions",
-                format!("question {:?}: text of 1 to 500 characters", q.id),
-            ));
+            return Err(P::new("questions", format!("question {:?}: text of 1 to 500 characters", q.id)));
         }
         match q.kind.as_str() {
             "text" | "scale" => {}
             "choice" if !q.options.is_empty() && q.options.len() <= 20 => {}
             "choice" => {
-                return Err(P::new(
-                    "questions",
-                    format!("question {:?}: a choice needs 1 to 20 options", q.id),
-                ));
+                return Err(P::new("questions", format!("question {:?}: a choice needs 1 to 20 options", q.id)));
             }
             other => {
                 return Err(P::new(
@@ -152,11 +138,7 @@ impl App {
         if let Some(team) = settings.special_team
             && db::users::get_team(&mut tx, m.workspace, team).await?.is_none()
         {
-            return Err(domain::ParseError::new(
-                "special_team_id",
-                "no such team in this workspace",
-            )
-            .into());
+            return Err(domain::ParseError::new("special_team_id", "no such team in this workspace").into());
         }
         let before = db::feedback::survey_settings(&mut tx, m.workspace).await?;
         db::feedback::put_survey_settings(&mut tx, m.workspace, &settings, now).await?;
@@ -449,8 +431,7 @@ impl App {
         match lead.status {
             SurveyStatus::Answered => {
                 return Err(Error::Gone(
-                    "this survey was already answered; each link can be used once. Thank you!"
-                        .into(),
+                    "this survey was already answered; each link can be used once. Thank you!".into(),
                 ));
             }
             SurveyStatus::Expired => {
@@ -469,13 +450,9 @@ impl App {
         let mut c = self.db.read().await?;
         let batch = self.live_batch(&mut c, token).await?;
         let lead = &batch[0];
-        let ws = db::workspaces::by_id(&mut c, lead.workspace)
-            .await?
-            .ok_or(Error::NotFound("survey"))?;
+        let ws = db::workspaces::by_id(&mut c, lead.workspace).await?.ok_or(Error::NotFound("survey"))?;
         let number = match lead.ticket {
-            Some(t) => {
-                db::tickets::get(&mut c, lead.workspace, t).await?.map(|t| t.number.to_string())
-            }
+            Some(t) => db::tickets::get(&mut c, lead.workspace, t).await?.map(|t| t.number.to_string()),
             None => None,
         };
         Ok(SurveyForm {
@@ -504,17 +481,15 @@ impl App {
         // Read again under the workspace lock: a second answer racing this one sees it.
         let mut batch = self.live_batch(&mut tx, token).await?;
         for s in &batch {
-            let score =
-                a.scores.iter().find(|(k, _)| *k == s.kind).map(|(_, v)| *v).ok_or_else(|| {
-                    P::new("scores", format!("a score for {} is required", s.kind))
-                })?;
+            let score = a
+                .scores
+                .iter()
+                .find(|(k, _)| *k == s.kind)
+                .map(|(_, v)| *v)
+                .ok_or_else(|| P::new("scores", format!("a score for {} is required", s.kind)))?;
             let (lo, hi) = s.kind.range();
             if !(lo..=hi).contains(&score) {
-                return Err(P::new(
-                    "scores",
-                    format!("{} is scored {lo} to {hi}, not {score}", s.kind),
-                )
-                .into());
+                return Err(P::new("scores", format!("{} is scored {lo} to {hi}, not {score}", s.kind)).into());
             }
         }
         if let Some((k, _)) = a.scores.iter().find(|(k, _)| !batch.iter().any(|s| s.kind == *k)) {
@@ -532,11 +507,7 @@ impl App {
                 _ => v.chars().count() <= 2000,
             };
             if !ok {
-                return Err(P::new(
-                    "answers",
-                    format!("question {qid:?}: {v:?} is not a valid answer"),
-                )
-                .into());
+                return Err(P::new("answers", format!("question {qid:?}: {v:?} is not a valid answer")).into());
             }
         }
         let settings = db::feedback::survey_settings(&mut tx, ws).await?.unwrap_or_default();
@@ -555,19 +526,10 @@ impl App {
             s.status = SurveyStatus::Answered;
             s.answered_at = Some(now);
             db::feedback::update_survey(&mut tx, s).await?;
-            tx.audit(
-                now,
-                actor,
-                "survey.answered",
-                "survey",
-                &s.id.to_string(),
-                Some(&before),
-                Some(&survey_snapshot(s)),
-            )
-            .await?;
+            tx.audit(now, actor, "survey.answered", "survey", &s.id.to_string(), Some(&before), Some(&survey_snapshot(s)))
+                .await?;
         }
-        if low
-            && let Some(tid) = batch[0].ticket
+        if low && let Some(tid) = batch[0].ticket
             && let Some(t) = db::tickets::get(&mut tx, ws, tid).await?
         {
             self.escalate_low_score(&mut tx, &t, &batch, &settings, now).await?;
@@ -600,10 +562,7 @@ impl App {
         let target = if t.status == Status::Closed {
             let task = Task {
                 source: t,
-                subject: format!(
-                    "【低分回访】工单 {} 评分过低 / Low score on {}",
-                    t.number, t.number
-                ),
+                subject: format!("【低分回访】工单 {} 评分过低 / Low score on {}", t.number, t.number),
                 tag: "survey_followup",
                 team: settings.special_team.or(t.team),
                 assignee: if settings.special_team.is_some() { None } else { t.assignee },
