@@ -235,3 +235,43 @@ async fn scheduled_reports(t: TestApp) {
     assert!(bytes.starts_with(b"PK"), "an XLSX file is a zip");
 }
 on_backends!(scheduled_reports_are_rendered_stored_and_downloaded, scheduled_reports);
+
+/// AN-2 end to end: widget messages are classified by the feedback pipeline into
+/// `content_signals`; the week's negative share above the workspace's threshold raises one
+/// alert for the week, and none under a higher threshold.
+async fn negative_share_from_classified_messages(t: TestApp) {
+    let admin = t.as_role("admin@acme.test").await;
+    let r = admin
+        .put("/api/v1/alerts/settings", json!({"min_signals": 4, "negative_share_threshold": 0.6}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    for (name, text) in [
+        ("甲", "太差劲了，气死我了，垃圾质量，我要投诉你们！"),
+        ("乙", "什么破服务，非常失望，退钱！太恶心了"),
+        ("丙", "谢谢你们，安装师傅很专业，非常满意"),
+        ("丁", "收到了，质量很好，很喜欢，好评"),
+    ] {
+        t.visitor(name, text).await;
+    }
+    t.run_pending_jobs().await;
+    // Half negative at most: not above 60 %.
+    let r = admin.post("/api/v1/alerts/evaluate", json!({})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert!(items(&r.body).iter().all(|a| a["kind"] != "negative_share"), "{:?}", r.body);
+    let r = admin
+        .put("/api/v1/alerts/settings", json!({"min_signals": 4, "negative_share_threshold": 0.2}))
+        .await;
+    assert_eq!(r.status, 200);
+    let r = admin.post("/api/v1/alerts/evaluate", json!({})).await;
+    let a: Vec<Value> =
+        items(&r.body).into_iter().filter(|a| a["kind"] == "negative_share").collect();
+    assert_eq!(a.len(), 1, "{:?}", r.body);
+    assert_eq!(a[0]["figures"]["total"], 4);
+    let neg = a[0]["figures"]["negative"].as_u64().unwrap();
+    assert!((1..=2).contains(&neg), "{:?}", a[0]);
+    // The week starts Monday 2 November 00:00 CST.
+    assert_eq!(a[0]["window_start"], "2026-11-01T16:00:00Z");
+    let r = admin.post("/api/v1/alerts/evaluate", json!({})).await;
+    assert!(items(&r.body).is_empty(), "raised once per week: {:?}", r.body);
+}
+on_backends!(a_negative_week_raises_one_alert, negative_share_from_classified_messages);
