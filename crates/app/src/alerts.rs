@@ -21,6 +21,7 @@ use workflow::alerts::{
 };
 
 pub use db::alerts::Alert;
+pub use workflow::alerts::AlertConfig as Config;
 
 use crate::{
     App, Error, Result,
@@ -143,7 +144,9 @@ impl App {
             ])),
         )
         .await?;
-        self.schedule_alerts(&mut tx, now.plus_millis(EVALUATE_EVERY_MS), now).await?;
+        // The first run is due at once, behind the jobs already queued (the demo's history
+        // is classified first), then hourly.
+        self.schedule_alerts(&mut tx, now, now).await?;
         self.commit(tx).await?;
         Ok(AlertSettings { config, owner: s.owner })
     }

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use workflow::quality::{QualityRules, Turn, Writer, index, inspect};
 
 pub use db::quality::Finding;
+pub use workflow::quality::QualityRules as Rules;
 
 use crate::{
     App, Result,

@@ -47,9 +47,9 @@ fn payload(j: &Job) -> String {
         Job::RenderReport { schedule, due } => {
             json!({"schedule": schedule.to_string(), "due": due.millis()}).to_string()
         }
-        Job::SurveySend { survey } | Job::SurveyRemind { survey } | Job::SurveyExpire { survey } => {
-            json!({"survey": survey.to_string()}).to_string()
-        }
+        Job::SurveySend { survey }
+        | Job::SurveyRemind { survey }
+        | Job::SurveyExpire { survey } => json!({"survey": survey.to_string()}).to_string(),
         Job::ClassifyMessages { messages } => {
             let ids: Vec<String> = messages.iter().map(ToString::to_string).collect();
             json!({"messages": ids}).to_string()

@@ -86,7 +86,54 @@ pub async fn seed(
     app.set_bot_settings(&admin, crate::demo_bot::config(&options.orders_listen))
         .await
         .context("configuring the demo bot's flows and connectors")?;
+    seed_insights(app, &org, progress).await?;
     summary(app, &org.ws).await
+}
+
+/// Quality rules, alert thresholds and report schedules (AN-2, AN-5…AN-7), configured by the
+/// cs_head: the 30 days of agent replies are inspected at once (the replies greet with 您好 and
+/// close with 还有什么可以帮您 / 感谢, some are slow or skip the greeting), the detectors run as
+/// soon as the worker has classified the history's messages, and last week's report is stored.
+async fn seed_insights(
+    app: &App,
+    org: &Org,
+    progress: &dyn Fn(&str, u64, u64),
+) -> anyhow::Result<()> {
+    let head =
+        Manager::from_principal(org.principals[HEAD].clone()).context("the cs_head as manager")?;
+    let rules = app::quality::Rules {
+        forbidden: ["不知道", "不归我管", "你自己看", "没办法", "随便"].map(String::from).to_vec(),
+        ..app::quality::Rules::default()
+    };
+    app.put_quality_rules(&head, rules).await.context("saving the quality rules")?;
+    let n =
+        app.inspect_quality_now(&head, 31).await.context("inspecting the demo conversations")?;
+    progress("quality inspection", n as u64, n as u64);
+    let owner = Some(org.users[SUPERVISORS[0]].id);
+    let settings = app::alerts::AlertSettings { config: app::alerts::Config::default(), owner };
+    app.put_alert_settings(&head, settings).await.context("saving the alert settings")?;
+    for (name, period, format) in
+        [("每周质量周报", "weekly", "csv"), ("月度经营报表", "monthly", "xlsx")]
+    {
+        let s = app
+            .put_report_schedule(
+                &head,
+                None,
+                app::reports::ScheduleInput {
+                    name: name.into(),
+                    period: period.into(),
+                    format: format.into(),
+                    recipients: vec!["head@demo.huiting.cn".into()],
+                    active: true,
+                },
+            )
+            .await
+            .with_context(|| format!("creating the report schedule {name}"))?;
+        if period == "weekly" {
+            app.run_report_now(&head, s.id).await.context("rendering last week's report")?;
+        }
+    }
+    Ok(())
 }
 
 fn logins() -> Vec<DemoLogin> {

@@ -153,9 +153,8 @@ async fn scheduled_reports(t: TestApp) {
     let admin = t.as_role("admin@acme.test").await;
     let sup = t.as_role("super@acme.test").await;
     let agent = t.as_role("agent@acme.test").await;
-    let r = admin
-        .post("/api/v1/reports/schedules", json!({"name": "周报", "period": "daily"}))
-        .await;
+    let r =
+        admin.post("/api/v1/reports/schedules", json!({"name": "周报", "period": "daily"})).await;
     assert_eq!(r.status, 400, "{:?}", r.body);
     assert_eq!(r.body["field"], "period");
     let r = admin
@@ -213,20 +212,66 @@ async fn scheduled_reports(t: TestApp) {
     // The next run is scheduled for a week later; running the same period by hand is a 409.
     let sc = items(&sup.get("/api/v1/reports/schedules").await.body);
     assert_eq!(sc[0]["next_run_at"], "2026-11-15T16:00:00Z");
-    let r = admin.post(&format!("/api/v1/reports/schedules/{}/run", s(&sc[0]["id"])), json!({})).await;
+    let r =
+        admin.post(&format!("/api/v1/reports/schedules/{}/run", s(&sc[0]["id"])), json!({})).await;
     assert_eq!(r.status, 409, "{:?}", r.body);
 
     // An XLSX monthly report by hand: November is not over, so it covers October (empty).
     let r = admin
-        .post("/api/v1/reports/schedules", json!({"name": "月报", "period": "monthly", "format": "xlsx"}))
+        .post(
+            "/api/v1/reports/schedules",
+            json!({"name": "月报", "period": "monthly", "format": "xlsx"}),
+        )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    let r = admin.post(&format!("/api/v1/reports/schedules/{}/run", s(&r.body["id"])), json!({})).await;
+    let r =
+        admin.post(&format!("/api/v1/reports/schedules/{}/run", s(&r.body["id"])), json!({})).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     assert_eq!(r.body["period_start"], "2026-09-30T16:00:00Z");
     assert_eq!(r.body["summary"]["tickets_created"], 0);
-    let (st, bytes) = download(&sup, &format!("/api/v1/reports/{}/download", s(&r.body["id"]))).await;
+    let (st, bytes) =
+        download(&sup, &format!("/api/v1/reports/{}/download", s(&r.body["id"]))).await;
     assert_eq!(st, 200);
     assert!(bytes.starts_with(b"PK"), "an XLSX file is a zip");
 }
 on_backends!(scheduled_reports_are_rendered_stored_and_downloaded, scheduled_reports);
+
+/// AN-2 end to end: widget messages are classified by the feedback pipeline into
+/// `content_signals`; the week's negative share above the workspace's threshold raises one
+/// alert for the week, and none under a higher threshold.
+async fn negative_share_from_classified_messages(t: TestApp) {
+    let admin = t.as_role("admin@acme.test").await;
+    let r = admin
+        .put("/api/v1/alerts/settings", json!({"min_signals": 4, "negative_share_threshold": 0.6}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    for (name, text) in [
+        ("甲", "太差劲了，气死我了，垃圾质量，我要投诉你们！"),
+        ("乙", "什么破服务，非常失望，退钱！太恶心了"),
+        ("丙", "谢谢你们，安装师傅很专业，非常满意"),
+        ("丁", "收到了，质量很好，很喜欢，好评"),
+    ] {
+        t.visitor(name, text).await;
+    }
+    t.run_pending_jobs().await;
+    // Half negative at most: not above 60 %.
+    let r = admin.post("/api/v1/alerts/evaluate", json!({})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert!(items(&r.body).iter().all(|a| a["kind"] != "negative_share"), "{:?}", r.body);
+    let r = admin
+        .put("/api/v1/alerts/settings", json!({"min_signals": 4, "negative_share_threshold": 0.2}))
+        .await;
+    assert_eq!(r.status, 200);
+    let r = admin.post("/api/v1/alerts/evaluate", json!({})).await;
+    let a: Vec<Value> =
+        items(&r.body).into_iter().filter(|a| a["kind"] == "negative_share").collect();
+    assert_eq!(a.len(), 1, "{:?}", r.body);
+    assert_eq!(a[0]["figures"]["total"], 4);
+    let neg = a[0]["figures"]["negative"].as_u64().unwrap();
+    assert!((1..=2).contains(&neg), "{:?}", a[0]);
+    // The week starts Monday 2 November 00:00 CST.
+    assert_eq!(a[0]["window_start"], "2026-11-01T16:00:00Z");
+    let r = admin.post("/api/v1/alerts/evaluate", json!({})).await;
+    assert!(items(&r.body).is_empty(), "raised once per week: {:?}", r.body);
+}
+on_backends!(a_negative_week_raises_one_alert, negative_share_from_classified_messages);

@@ -568,9 +568,9 @@ fn rows() -> Vec<Row> {
             "PUT",
             "/api/v1/quality/rules",
             CATALOG,
-            Some(|_, _| {
-                json!({"greetings": ["您好"], "closings": [], "forbidden": [], "promise_words": [], "slow_reply_secs": 0})
-            }),
+            Some(
+                |_, _| json!({"greetings": ["您好"], "closings": [], "forbidden": [], "promise_words": [], "slow_reply_secs": 0}),
+            ),
         ),
         row("POST", "/api/v1/quality/inspect", CATALOG, Some(|_, _| json!({}))),
         row("GET", "/api/v1/quality/findings", SUPERVISE, None),
@@ -850,7 +850,8 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
     let alerts = admin.post("/api/v1/alerts/evaluate", json!({})).await;
     assert_eq!(alerts.status, 200, "{:?}", alerts.body);
     let alert = s(&alerts.body[0]["id"]);
-    let sc = admin.post("/api/v1/reports/schedules", json!({"name": "周报", "period": "weekly"})).await;
+    let sc =
+        admin.post("/api/v1/reports/schedules", json!({"name": "周报", "period": "weekly"})).await;
     assert_eq!(sc.status, 201, "{:?}", sc.body);
     let schedule = s(&sc.body["id"]);
     let rep = admin.post(&format!("/api/v1/reports/schedules/{schedule}/run"), json!({})).await;

@@ -58,7 +58,8 @@ async fn inspection_and_index(t: TestApp) {
     customer_says(&va, &ca, "BCD-215").await;
     t.advance(Duration::from_secs(30));
     say(&agent, &ca, "已为您登记上门检修，并赔您 100 元优惠券，再见").await;
-    let r = agent.patch(&format!("/api/v1/conversations/{ca}"), json!({"status": "resolved"})).await;
+    let r =
+        agent.patch(&format!("/api/v1/conversations/{ca}"), json!({"status": "resolved"})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 
     // B: 300 s to answer, no greeting, a forbidden phrase, ¥3,000 promised; still open.
@@ -67,7 +68,10 @@ async fn inspection_and_index(t: TestApp) {
     say(&agent2, &cb, "这个我不知道，我们赔您 3000 元吧").await;
     // An internal note is not inspected.
     let r = agent2
-        .post(&format!("/api/v1/conversations/{cb}/messages"), json!({"body": "不知道", "internal": true}))
+        .post(
+            &format!("/api/v1/conversations/{cb}/messages"),
+            json!({"body": "不知道", "internal": true}),
+        )
         .await;
     assert_eq!(r.status, 201);
 
@@ -107,9 +111,15 @@ async fn inspection_and_index(t: TestApp) {
             .unwrap_or_else(|| panic!("no row for {agent:?} in {rows:?}"))
     };
     let r1 = row(Some(&a1));
-    assert_eq!((r1["checks"].as_i64(), r1["passed"].as_i64(), r1["index"].as_f64()), (Some(7), Some(7), Some(100.0)));
+    assert_eq!(
+        (r1["checks"].as_i64(), r1["passed"].as_i64(), r1["index"].as_f64()),
+        (Some(7), Some(7), Some(100.0))
+    );
     let r2 = row(Some(&a2));
-    assert_eq!((r2["checks"].as_i64(), r2["passed"].as_i64(), r2["index"].as_f64()), (Some(4), Some(0), Some(0.0)));
+    assert_eq!(
+        (r2["checks"].as_i64(), r2["passed"].as_i64(), r2["index"].as_f64()),
+        (Some(4), Some(0), Some(0.0))
+    );
     let total = row(None);
     assert_eq!((total["checks"].as_i64(), total["passed"].as_i64()), (Some(11), Some(7)));
     assert!((total["index"].as_f64().unwrap() - 700.0 / 11.0).abs() < 1e-9);
@@ -117,7 +127,8 @@ async fn inspection_and_index(t: TestApp) {
     assert_eq!(total["day"], "2026-11-01T16:00:00Z");
 
     // Per team: a team with only agent2.
-    let team = admin.post("/api/v1/teams", json!({"name": "质检组", "skills": [], "members": [a2]})).await;
+    let team =
+        admin.post("/api/v1/teams", json!({"name": "质检组", "skills": [], "members": [a2]})).await;
     assert_eq!(team.status, 201, "{:?}", team.body);
     let r = sup.get(&format!("/api/v1/quality/index?team={}", s(&team.body["id"]))).await;
     let rows = items(&r.body);
