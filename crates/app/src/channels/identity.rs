@@ -126,6 +126,7 @@ impl App {
         let now = self.now();
         let row = {
             let mut c = self.db.read().await?;
+            db::customers::get(&mut c, ws, customer).await?.or_not_found("customer")?;
             db::channels::latest_code(&mut c, ws, customer).await?
         };
         let Some(row) = row.filter(|r| !r.used && r.expires_at > now) else {
