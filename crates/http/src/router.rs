@@ -15,8 +15,8 @@ use crate::{
     AppState,
     error::{ApiError, Code},
     routes::{
-        audit, auth, bot, channels, collaboration, compensation, conversations, customers, directory, events,
-        health, kb, nlu, public, routing, sla, stages, tickets, triggers,
+        audit, auth, bot, channels, collaboration, compensation, conversations, customers,
+        directory, events, health, kb, nlu, public, routing, sla, stages, tickets, triggers,
     },
 };
 
