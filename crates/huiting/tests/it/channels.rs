@@ -19,10 +19,12 @@ use test_support::{Client, TestApp};
 
 use crate::{items, on_backends, s};
 
-/// What the peer saw: (path, headers as lowercase name → value, body).
+/// One request the peer saw: path, headers (lowercase name, value), body.
+type Seen = (String, Vec<(String, String)>, String);
+
 #[derive(Clone, Default)]
 struct Peer {
-    seen: Arc<Mutex<Vec<(String, Vec<(String, String)>, String)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
     /// How many more event-webhook calls to fail with 500.
     fail_hooks: Arc<Mutex<u32>>,
 }
