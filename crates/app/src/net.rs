@@ -128,8 +128,7 @@ pub async fn send(req: Request<'_>) -> Result<Response, String> {
     }
     let host = url.host_str().ok_or("the URL has no host")?.to_string();
     let port = url.port_or_known_default().unwrap_or(80);
-    let client =
-        pinned_client(&host, port, allowed(req.allow_hosts, &host), req.timeout).await?;
+    let client = pinned_client(&host, port, allowed(req.allow_hosts, &host), req.timeout).await?;
     let mut rb = if req.post { client.post(url) } else { client.get(url) };
     for (name, value) in req.headers {
         rb = rb.header(name, value);

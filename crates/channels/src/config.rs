@@ -218,8 +218,9 @@ mod tests {
 
     #[test]
     fn parse_checks_and_redacts() {
-        let s = Settings::parse("wechat", r#"{"app_id":"wx1","app_secret":"s3cret","token":"tok"}"#)
-            .unwrap();
+        let s =
+            Settings::parse("wechat", r#"{"app_id":"wx1","app_secret":"s3cret","token":"tok"}"#)
+                .unwrap();
         assert_eq!(s.redacted()["app_secret"], "***");
         assert_eq!(s.redacted()["api_base"], WECHAT_API_BASE);
         let e = Settings::parse("webhook", r#"{"platform":"weibo","secret":"short"}"#).unwrap_err();

@@ -108,7 +108,10 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
         assert_eq!(v["template_params"]["code"], "123456");
         assert_eq!(parse_send_response(br#"{"code":"OK","message_id":"m1"}"#), Ok("m1".into()));
-        assert!(parse_send_response(br#"{"code":"isv.BUSINESS_LIMIT_CONTROL","message":"limit"}"#).is_err());
+        assert!(
+            parse_send_response(br#"{"code":"isv.BUSINESS_LIMIT_CONTROL","message":"limit"}"#)
+                .is_err()
+        );
         assert_eq!(render("验证码 {{code}}，{{x}}", &p), "验证码 123456，{{x}}");
         assert!(parse_inbound(br#"{"id":"1","from":"+8613800138000","text":" "}"#).is_err());
     }

@@ -166,7 +166,13 @@ mod tests {
         assert_eq!((m.id.as_str(), m.user_id.as_str(), m.text.as_str()), ("m1", "u9", "你好"));
         assert_eq!(m.phone.as_deref(), Some("13800138000"));
         assert_eq!(m.attachments[0].name, "attachment");
-        for bad in [&b"{}"[..], b"[]", b"{\"id\":\"\",\"user\":{\"id\":\"u\"},\"text\":\"x\"}", b"{\"id\":\"a\",\"user\":{\"id\":\"u\"},\"text\":\" \"}", b"\xff"] {
+        for bad in [
+            &b"{}"[..],
+            b"[]",
+            b"{\"id\":\"\",\"user\":{\"id\":\"u\"},\"text\":\"x\"}",
+            b"{\"id\":\"a\",\"user\":{\"id\":\"u\"},\"text\":\" \"}",
+            b"\xff",
+        ] {
             assert!(parse(bad).is_err());
         }
     }

@@ -62,21 +62,36 @@ pub enum Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
     /// Followed the account; `key` is `qrscene_…` when it came from a parametric QR code.
-    Subscribe { key: Option<String> },
+    Subscribe {
+        key: Option<String>,
+    },
     Unsubscribe,
     /// Clicked a menu item with `key`.
-    Click { key: String },
+    Click {
+        key: String,
+    },
     Other(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
-    Text { content: String },
-    Image { pic_url: String, media_id: String },
+    Text {
+        content: String,
+    },
+    Image {
+        pic_url: String,
+        media_id: String,
+    },
     /// A voice message; `recognition` is WeChat's speech-to-text when enabled.
-    Voice { media_id: String, format: String, recognition: Option<String> },
+    Voice {
+        media_id: String,
+        format: String,
+        recognition: Option<String>,
+    },
     Event(EventKind),
-    Other { msg_type: String },
+    Other {
+        msg_type: String,
+    },
 }
 
 /// One message or event pushed by WeChat.
@@ -477,7 +492,11 @@ mod tests {
         let voice = "<xml><ToUserName>gh</ToUserName><FromUserName>o2</FromUserName><CreateTime>5</CreateTime><MsgType>voice</MsgType><MediaId>m1</MediaId><Format>amr</Format><Recognition>你好</Recognition><MsgId>9</MsgId><ScanCodeInfo><ScanType>x</ScanType></ScanCodeInfo></xml>";
         assert_eq!(
             parse(voice.as_bytes()).unwrap().kind,
-            Kind::Voice { media_id: "m1".into(), format: "amr".into(), recognition: Some("你好".into()) }
+            Kind::Voice {
+                media_id: "m1".into(),
+                format: "amr".into(),
+                recognition: Some("你好".into())
+            }
         );
     }
 
@@ -535,6 +554,9 @@ mod tests {
             .unwrap_err();
         assert!(e.token_expired());
         assert_eq!(parse_send_response(br#"{"errcode":0,"errmsg":"ok"}"#), Ok(()));
-        assert_eq!(token_url("http://h/", "a b", "s"), "http://h/cgi-bin/token?grant_type=client_credential&appid=a%20b&secret=s");
+        assert_eq!(
+            token_url("http://h/", "a b", "s"),
+            "http://h/cgi-bin/token?grant_type=client_credential&appid=a%20b&secret=s"
+        );
     }
 }

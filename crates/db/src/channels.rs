@@ -263,7 +263,8 @@ pub async fn get_outbound(
     ws: WorkspaceId,
     id: OutboundId,
 ) -> Result<Option<OutboundRow>> {
-    let sql = format!("SELECT {OUT_COLS} FROM outbound_messages WHERE workspace_id = $1 AND id = $2");
+    let sql =
+        format!("SELECT {OUT_COLS} FROM outbound_messages WHERE workspace_id = $1 AND id = $2");
     crate::one_by_id(c, sql, ws, id, outbound).await
 }
 
@@ -546,7 +547,12 @@ pub async fn cursor(c: &mut AnyConnection, ws: WorkspaceId, consumer: &str) -> R
     r.map(|r| int(&r, "seq")).transpose()
 }
 
-pub async fn set_cursor(c: &mut AnyConnection, ws: WorkspaceId, consumer: &str, seq: i64) -> Result<()> {
+pub async fn set_cursor(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    consumer: &str,
+    seq: i64,
+) -> Result<()> {
     sqlx::query("UPDATE outbox_cursors SET seq = $3 WHERE workspace_id = $1 AND consumer = $2")
         .bind(ws.to_string())
         .bind(consumer)
@@ -620,8 +626,7 @@ pub struct CodeRow {
     pub created_at: Timestamp,
 }
 
-const CODE_COLS: &str =
-    "id, workspace_id, customer_id, kind, value, code_hash, attempts, expires_at, used_at, created_at";
+const CODE_COLS: &str = "id, workspace_id, customer_id, kind, value, code_hash, attempts, expires_at, used_at, created_at";
 
 fn code(r: &AnyRow) -> Result<CodeRow> {
     Ok(CodeRow {

@@ -55,7 +55,9 @@ impl App {
         db::channels::insert_channel(&mut tx, &row).await?;
         db::channels::init_cursor(&mut tx, a.workspace, CONSUMER).await?;
         let id = row.id.to_string();
-        let after = domain::Snapshot::default().with("kind", row.kind.as_str()).with("name", row.name.as_str());
+        let after = domain::Snapshot::default()
+            .with("kind", row.kind.as_str())
+            .with("name", row.name.as_str());
         tx.audit(now, a.actor, "channel.create", "channel", &id, None, Some(&after)).await?;
         self.commit(tx).await?;
         Ok(ChannelView { row, settings })

@@ -6,7 +6,9 @@
 //! allow 5 guesses, and at most one is sent per minute and five per hour per customer or
 //! number.
 
-use domain::{Actor, CustomerId, Identity, IdentityKind, Job, JobId, OutboundId, VerificationId, WorkspaceId};
+use domain::{
+    Actor, CustomerId, Identity, IdentityKind, Job, JobId, OutboundId, VerificationId, WorkspaceId,
+};
 
 use crate::{
     App, Error, Result,
@@ -35,7 +37,12 @@ fn code_hash(id: VerificationId, code: &str) -> String {
 impl App {
     /// Sends a verification code for a customer, from an agent (a caller or WeChat user who
     /// gives their number).
-    pub async fn start_verification(&self, a: &Agent, customer: CustomerId, i: Identity) -> Result<()> {
+    pub async fn start_verification(
+        &self,
+        a: &Agent,
+        customer: CustomerId,
+        i: Identity,
+    ) -> Result<()> {
         self.send_code(a.workspace, customer, i, a.actor).await
     }
 
@@ -44,15 +51,32 @@ impl App {
         self.send_code(v.workspace(), v.customer(), i, Actor::Customer(v.customer())).await
     }
 
-    pub async fn confirm_verification(&self, a: &Agent, customer: CustomerId, code: &str) -> Result<Verified> {
+    pub async fn confirm_verification(
+        &self,
+        a: &Agent,
+        customer: CustomerId,
+        code: &str,
+    ) -> Result<Verified> {
         self.check_verification_code(a.workspace, customer, code, a.actor).await
     }
 
     pub async fn visitor_confirm_verification(&self, v: &Visitor, code: &str) -> Result<Verified> {
-        self.check_verification_code(v.workspace(), v.customer(), code, Actor::Customer(v.customer())).await
+        self.check_verification_code(
+            v.workspace(),
+            v.customer(),
+            code,
+            Actor::Customer(v.customer()),
+        )
+        .await
     }
 
-    async fn send_code(&self, ws: WorkspaceId, customer: CustomerId, i: Identity, actor: Actor) -> Result<()> {
+    async fn send_code(
+        &self,
+        ws: WorkspaceId,
+        customer: CustomerId,
+        i: Identity,
+        actor: Actor,
+    ) -> Result<()> {
         if i.kind != IdentityKind::Phone {
             return Err(Error::Conflict(
                 "codes are sent by SMS; verifying an email address needs the email channel".into(),
@@ -64,8 +88,22 @@ impl App {
         if cu.merged_into.is_some() {
             return Err(Error::Conflict("this customer was merged into another".into()));
         }
-        let last_minute = db::channels::codes_sent_since(&mut tx, ws, customer, &i.value, now.plus_millis(-60_000)).await?;
-        let last_hour = db::channels::codes_sent_since(&mut tx, ws, customer, &i.value, now.plus_millis(-3_600_000)).await?;
+        let last_minute = db::channels::codes_sent_since(
+            &mut tx,
+            ws,
+            customer,
+            &i.value,
+            now.plus_millis(-60_000),
+        )
+        .await?;
+        let last_hour = db::channels::codes_sent_since(
+            &mut tx,
+            ws,
+            customer,
+            &i.value,
+            now.plus_millis(-3_600_000),
+        )
+        .await?;
         if last_minute >= 1 {
             return Err(Error::RateLimited { retry_after_secs: 60 });
         }
@@ -115,17 +153,35 @@ impl App {
             updated_at: now,
         };
         db::channels::insert_outbound(&mut tx, &o).await?;
-        tx.enqueue(self.ids.next(now, JobId::new), &Job::SendOutbound { outbound: o.id }, now, now).await?;
-        let snap = domain::Snapshot::default().with("kind", i.kind.as_str()).with("value", i.value.as_str());
-        tx.audit(now, actor, "customer.verification_sent", "customer", &customer.to_string(), None, Some(&snap))
+        tx.enqueue(self.ids.next(now, JobId::new), &Job::SendOutbound { outbound: o.id }, now, now)
             .await?;
+        let snap = domain::Snapshot::default()
+            .with("kind", i.kind.as_str())
+            .with("value", i.value.as_str());
+        tx.audit(
+            now,
+            actor,
+            "customer.verification_sent",
+            "customer",
+            &customer.to_string(),
+            None,
+            Some(&snap),
+        )
+        .await?;
         self.commit(tx).await
     }
 
-    async fn check_verification_code(&self, ws: WorkspaceId, customer: CustomerId, code: &str, actor: Actor) -> Result<Verified> {
+    async fn check_verification_code(
+        &self,
+        ws: WorkspaceId,
+        customer: CustomerId,
+        code: &str,
+        actor: Actor,
+    ) -> Result<Verified> {
         let now = self.now();
         let row = {
             let mut c = self.db.read().await?;
+            db::customers::get(&mut c, ws, customer).await?.or_not_found("customer")?;
             db::channels::latest_code(&mut c, ws, customer).await?
         };
         let Some(row) = row.filter(|r| !r.used && r.expires_at > now) else {
@@ -134,7 +190,10 @@ impl App {
         if row.attempts >= MAX_GUESSES {
             return Err(Error::Conflict("too many wrong codes; request a new one".into()));
         }
-        if !::channels::sign::constant_eq(code_hash(row.id, code.trim()).as_bytes(), row.code_hash.as_bytes()) {
+        if !::channels::sign::constant_eq(
+            code_hash(row.id, code.trim()).as_bytes(),
+            row.code_hash.as_bytes(),
+        ) {
             db::channels::bump_code_attempts(&self.db, row.id).await?;
             return Err(domain::ParseError::new("code", "the code is wrong").into());
         }
@@ -149,15 +208,28 @@ impl App {
             }
             Some(_) => Verified { customer, merged_from: None },
             None => {
-                let before = db::customers::get(&mut tx, ws, customer).await?.or_not_found("customer")?;
+                let before =
+                    db::customers::get(&mut tx, ws, customer).await?.or_not_found("customer")?;
                 db::customers::add_identity(&mut tx, ws, customer, &identity, now).await?;
                 let mut after = before.clone();
                 after.identities.push(identity.clone());
                 after.updated_at = now;
                 db::customers::update(&mut tx, &after).await?;
-                self.record_customer(&mut tx, actor, "customer.add_identity", Some(&before), &after).await?;
-                tx.emit(now, actor, domain::Event::CustomerUpdated { customer }, domain::Audience::staff_only())
-                    .await?;
+                self.record_customer(
+                    &mut tx,
+                    actor,
+                    "customer.add_identity",
+                    Some(&before),
+                    &after,
+                )
+                .await?;
+                tx.emit(
+                    now,
+                    actor,
+                    domain::Event::CustomerUpdated { customer },
+                    domain::Audience::staff_only(),
+                )
+                .await?;
                 Verified { customer, merged_from: None }
             }
         };

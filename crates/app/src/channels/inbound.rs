@@ -7,8 +7,8 @@
 use ::channels::{config::Settings, phone, sign, sms, webhook, wechat};
 use domain::{
     Actor, Attachment, Audience, Channel, ChannelId, Conversation, ConversationId,
-    ConversationStatus, Customer, CustomerId, Event, Handler, Identity, Message, Phone,
-    SenderKind, Tier,
+    ConversationStatus, Customer, CustomerId, Event, Handler, Identity, Message, Phone, SenderKind,
+    Tier,
 };
 
 use crate::{
@@ -77,15 +77,9 @@ pub struct WeChatQuery {
 impl App {
     fn check_signed(&self, secret: &str, s: &Signed, body: &[u8]) -> Result<()> {
         let now = self.now().millis() / 1000;
-        sign::verify(
-            secret.as_bytes(),
-            s.timestamp.as_deref(),
-            s.signature.as_deref(),
-            body,
-            now,
-        )
-        .map(|_| ())
-        .map_err(sig_error)
+        sign::verify(secret.as_bytes(), s.timestamp.as_deref(), s.signature.as_deref(), body, now)
+            .map(|_| ())
+            .map_err(sig_error)
     }
 
     /// Remembers a nonce; a second sighting is a replay (409).
@@ -116,7 +110,8 @@ impl App {
         let ws = ch.row.workspace;
         let now = self.now();
         let mut tx = self.db.write(ws).await?;
-        let customer = match db::customers::find_by_identity(&mut tx, ws, &contact.identity).await? {
+        let customer = match db::customers::find_by_identity(&mut tx, ws, &contact.identity).await?
+        {
             Some(id) => id,
             None => {
                 let mut identities = vec![contact.identity.clone()];
@@ -126,7 +121,8 @@ impl App {
                     if db::customers::find_by_identity(&mut tx, ws, claim).await?.is_some()
                         || identities.iter().any(|i| i.kind == claim.kind && i.value == claim.value)
                     {
-                        attributes.push((format!("unverified_{}", claim.kind), claim.value.clone()));
+                        attributes
+                            .push((format!("unverified_{}", claim.kind), claim.value.clone()));
                     } else {
                         identities.push(claim.clone());
                     }
@@ -145,36 +141,40 @@ impl App {
                 db::customers::insert(&mut tx, &cu).await?;
                 let actor = Actor::Customer(cu.id);
                 self.record_customer(&mut tx, actor, "customer.create", None, &cu).await?;
-                tx.emit(now, actor, Event::CustomerCreated { customer: cu.id }, Audience::staff_only())
-                    .await?;
+                tx.emit(
+                    now,
+                    actor,
+                    Event::CustomerCreated { customer: cu.id },
+                    Audience::staff_only(),
+                )
+                .await?;
                 cu.id
             }
         };
-        let conv = match db::channels::conversation_for(&mut tx, ws, ch.row.id, &contact.address)
-            .await?
-        {
-            Some(id) => id,
-            None => {
-                let conv = Conversation {
-                    id: self.ids.next(now, ConversationId::new),
-                    workspace: ws,
-                    customer,
-                    channel: contact.channel,
-                    subject: None,
-                    status: ConversationStatus::Open,
-                    handler: Handler::Human,
-                    assignee: None,
-                    team: None,
-                    last_message_at: now,
-                    created_at: now,
-                    updated_at: now,
-                };
-                self.insert_conversation(&mut tx, Actor::Customer(customer), &conv).await?;
-                db::channels::set_route(&mut tx, ws, conv.id, ch.row.id, &contact.address, now)
-                    .await?;
-                conv.id
-            }
-        };
+        let conv =
+            match db::channels::conversation_for(&mut tx, ws, ch.row.id, &contact.address).await? {
+                Some(id) => id,
+                None => {
+                    let conv = Conversation {
+                        id: self.ids.next(now, ConversationId::new),
+                        workspace: ws,
+                        customer,
+                        channel: contact.channel,
+                        subject: None,
+                        status: ConversationStatus::Open,
+                        handler: Handler::Human,
+                        assignee: None,
+                        team: None,
+                        last_message_at: now,
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    self.insert_conversation(&mut tx, Actor::Customer(customer), &conv).await?;
+                    db::channels::set_route(&mut tx, ws, conv.id, ch.row.id, &contact.address, now)
+                        .await?;
+                    conv.id
+                }
+            };
         self.commit(tx).await?;
         Ok((customer, conv))
     }
@@ -190,19 +190,29 @@ impl App {
     ) -> Result<Received> {
         domain::conversation::parse_body(&body, !attachments.is_empty())?;
         let (customer, conversation) = self.channel_conversation(ch, contact).await?;
-        let from = From { actor: Actor::Customer(customer), sender: SenderKind::Customer, author: None };
+        let from =
+            From { actor: Actor::Customer(customer), sender: SenderKind::Customer, author: None };
         let m = NewMessage {
             body,
             attachments,
             visibility: None,
-            idempotency_key: Some(format!("ch{}", &hash_secret(&format!("{}:{key}", ch.row.id))[..40])),
+            idempotency_key: Some(format!(
+                "ch{}",
+                &hash_secret(&format!("{}:{key}", ch.row.id))[..40]
+            )),
         };
-        let (message, new) = self.ingest(ch.row.workspace, conversation, from, m, true, None).await?;
+        let (message, new) =
+            self.ingest(ch.row.workspace, conversation, from, m, true, None).await?;
         Ok(Received { customer, conversation, message: Some(message), new })
     }
 
     /// WeChat's server URL check: the `echostr` to answer with, if the signature is right.
-    pub async fn wechat_verify(&self, id: ChannelId, q: &WeChatQuery, echostr: &str) -> Result<String> {
+    pub async fn wechat_verify(
+        &self,
+        id: ChannelId,
+        q: &WeChatQuery,
+        echostr: &str,
+    ) -> Result<String> {
         let ch = self.active_channel(id, "wechat").await?;
         let Settings::WeChat(w) = &ch.settings else { return Err(Error::NotFound("channel")) };
         if !wechat::verify(&w.token, &q.timestamp, &q.nonce, &q.signature) {
@@ -265,7 +275,10 @@ impl App {
                     let from = From { actor: Actor::System, sender: SenderKind::Bot, author: None };
                     let nm = NewMessage {
                         body: text.clone(),
-                        idempotency_key: Some(format!("ch{}", &hash_secret(&format!("{}:{key}", ch.row.id))[..40])),
+                        idempotency_key: Some(format!(
+                            "ch{}",
+                            &hash_secret(&format!("{}:{key}", ch.row.id))[..40]
+                        )),
                         ..NewMessage::default()
                     };
                     self.ingest(ch.row.workspace, conversation, from, nm, true, None).await?;
@@ -281,7 +294,12 @@ impl App {
     }
 
     /// A message from a signed-webhook platform.
-    pub async fn webhook_receive(&self, id: ChannelId, s: &Signed, body: &[u8]) -> Result<Received> {
+    pub async fn webhook_receive(
+        &self,
+        id: ChannelId,
+        s: &Signed,
+        body: &[u8],
+    ) -> Result<Received> {
         let ch = self.active_channel(id, "webhook").await?;
         let Settings::Webhook(h) = &ch.settings else { return Err(Error::NotFound("channel")) };
         self.check_signed(&h.secret, s, body)?;
@@ -388,7 +406,13 @@ impl App {
                 &v.url,
             )?);
         }
-        self.receive(&ch, &contact, &format!("call:{}", call.call_id), phone::summary(&call), attachments)
-            .await
+        self.receive(
+            &ch,
+            &contact,
+            &format!("call:{}", call.call_id),
+            phone::summary(&call),
+            attachments,
+        )
+        .await
     }
 }

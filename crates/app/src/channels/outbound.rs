@@ -9,8 +9,8 @@ use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use ::channels::{config::Settings, sign, sms, webhook, wechat};
 use domain::{
-    ChannelId, DeliveryId, Job, JobId, OutboundId, SenderKind, Timestamp, Visibility,
-    WorkspaceId, job::MAX_ATTEMPTS,
+    ChannelId, DeliveryId, Job, JobId, OutboundId, SenderKind, Timestamp, Visibility, WorkspaceId,
+    job::MAX_ATTEMPTS,
 };
 
 use crate::{
@@ -101,7 +101,11 @@ impl App {
                     updated_at: now,
                 };
                 db::channels::insert_delivery(&mut tx, &d).await?;
-                jobs.push((self.ids.next(now, JobId::new), Job::DeliverWebhook { delivery: id }, now));
+                jobs.push((
+                    self.ids.next(now, JobId::new),
+                    Job::DeliverWebhook { delivery: id },
+                    now,
+                ));
             }
             if e.kind == "message.created" {
                 self.relay_reply(&mut tx, ws, &e.payload, now, &mut jobs).await?;
@@ -185,8 +189,12 @@ impl App {
     ) -> Result<()> {
         let last = c.attempt >= MAX_ATTEMPTS;
         let outcome = match &c.job {
-            Job::DeliverWebhook { delivery } => self.deliver_webhook(c.workspace, *delivery, last).await,
-            Job::SendOutbound { outbound } => self.send_outbound(c.workspace, *outbound, last).await,
+            Job::DeliverWebhook { delivery } => {
+                self.deliver_webhook(c.workspace, *delivery, last).await
+            }
+            Job::SendOutbound { outbound } => {
+                self.send_outbound(c.workspace, *outbound, last).await
+            }
             _ => return Ok(()),
         };
         match outcome {
@@ -210,7 +218,8 @@ impl App {
         let now = self.now();
         let (d, sub) = {
             let mut c = self.db.read().await.map_err(|e| e.to_string())?;
-            let Some(d) = db::channels::get_delivery(&mut c, ws, id).await.map_err(|e| e.to_string())?
+            let Some(d) =
+                db::channels::get_delivery(&mut c, ws, id).await.map_err(|e| e.to_string())?
             else {
                 return Ok(());
             };
@@ -221,7 +230,12 @@ impl App {
         };
         let Some(sub) = sub.filter(|s| s.active) else {
             let _ = db::channels::record_delivery_attempt(
-                &self.db, id, "failed", None, Some("the subscription was removed"), now,
+                &self.db,
+                id,
+                "failed",
+                None,
+                Some("the subscription was removed"),
+                now,
             )
             .await;
             return Ok(());
@@ -270,7 +284,8 @@ impl App {
         let now = self.now();
         let (o, ch) = {
             let mut c = self.db.read().await.map_err(|e| e.to_string())?;
-            let Some(o) = db::channels::get_outbound(&mut c, ws, id).await.map_err(|e| e.to_string())?
+            let Some(o) =
+                db::channels::get_outbound(&mut c, ws, id).await.map_err(|e| e.to_string())?
             else {
                 return Ok(());
             };
@@ -291,9 +306,15 @@ impl App {
             (Err(_), true) => "failed",
             (Err(_), false) => "pending",
         };
-        db::channels::record_outbound_attempt(&self.db, id, state, result.as_ref().err().map(String::as_str), now)
-            .await
-            .map_err(|e| e.to_string())?;
+        db::channels::record_outbound_attempt(
+            &self.db,
+            id,
+            state,
+            result.as_ref().err().map(String::as_str),
+            now,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         result
     }
 
@@ -316,7 +337,8 @@ impl App {
             timeout: CALL_TIMEOUT,
         })
         .await?;
-        let (token, expires_in) = wechat::parse_token_response(&r.body).map_err(|e| e.to_string())?;
+        let (token, expires_in) =
+            wechat::parse_token_response(&r.body).map_err(|e| e.to_string())?;
         // Renew five minutes early (WeChat's own advice), never sooner than a minute.
         let life = (expires_in - 300).max(60);
         self.channel_tokens.put(ch, token.clone(), now.plus_millis(life * 1000));

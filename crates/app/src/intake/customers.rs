@@ -223,10 +223,8 @@ impl App {
         now: domain::Timestamp,
     ) -> Result<Customer> {
         let ws = tx.workspace();
-        let target =
-            db::customers::get(tx, ws, into).await?.or_not_found("customer")?;
-        let source =
-            db::customers::get(tx, ws, from).await?.or_not_found("customer")?;
+        let target = db::customers::get(tx, ws, into).await?.or_not_found("customer")?;
+        let source = db::customers::get(tx, ws, from).await?.or_not_found("customer")?;
         if target.merged_into.is_some() || source.merged_into.is_some() {
             return Err(Error::Conflict("one of these customers was already merged".into()));
         }
@@ -248,17 +246,10 @@ impl App {
         }
         t.updated_at = now;
         db::customers::update(tx, &t).await?;
-        self.record_customer(
-            tx,
-            actor,
-            "customer.merge_away",
-            Some(&source),
-            &merged_source,
-        )
-        .await?;
-        self.record_customer(tx, actor, "customer.merge", Some(&target), &t).await?;
-        tx.emit(now, actor, Event::CustomersMerged { into, from }, Audience::staff_only())
+        self.record_customer(tx, actor, "customer.merge_away", Some(&source), &merged_source)
             .await?;
+        self.record_customer(tx, actor, "customer.merge", Some(&target), &t).await?;
+        tx.emit(now, actor, Event::CustomersMerged { into, from }, Audience::staff_only()).await?;
         Ok(t)
     }
 }

@@ -92,7 +92,10 @@ pub struct ChannelPatch {
 
 /// The workspace's channels (admins).
 #[utoipa::path(get, path = "/api/v1/channels", tag = "channels", responses((status = 200, body = [ChannelDto]), Errors))]
-pub async fn list(State(s): State<AppState>, Cap(who): Cap<Admin>) -> ApiResult<J<Vec<ChannelDto>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    Cap(who): Cap<Admin>,
+) -> ApiResult<J<Vec<ChannelDto>>> {
     Ok(J(s.app.list_channels(&who).await?.iter().map(ChannelDto::from).collect()))
 }
 
@@ -127,7 +130,8 @@ pub async fn update(
 ) -> ApiResult<J<ChannelDto>> {
     let id = path_id(&id, ChannelId::parse, "channel")?;
     let settings = r.settings.map(|v| v.to_string());
-    let v = s.app.update_channel(&who, id, r.name.as_deref(), settings.as_deref(), r.active).await?;
+    let v =
+        s.app.update_channel(&who, id, r.name.as_deref(), settings.as_deref(), r.active).await?;
     Ok(J(ChannelDto::from(&v)))
 }
 
@@ -174,7 +178,9 @@ pub async fn wechat_receive(
     let id = path_id(&id, ChannelId::parse, "channel")?;
     let (_, reply) = s.app.wechat_receive(id, &q.query(), &body).await?;
     Ok(match reply {
-        Some(xml) => ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response(),
+        Some(xml) => {
+            ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response()
+        }
         None => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "success").into_response(),
     })
 }
@@ -280,7 +286,10 @@ pub struct WebhookRequest {
 }
 
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "channels", responses((status = 200, body = [WebhookDto]), Errors))]
-pub async fn list_webhooks(State(s): State<AppState>, Cap(who): Cap<Admin>) -> ApiResult<J<Vec<WebhookDto>>> {
+pub async fn list_webhooks(
+    State(s): State<AppState>,
+    Cap(who): Cap<Admin>,
+) -> ApiResult<J<Vec<WebhookDto>>> {
     Ok(J(s.app.list_webhooks(&who).await?.iter().map(|w| WebhookDto::new(w, false)).collect()))
 }
 

@@ -502,22 +502,69 @@ fn rows() -> Vec<Row> {
         // channels (issue 8): the vendor endpoints take no login, only the channel's
         // signature, so every unsigned call is refused.
         row("GET", "/api/v1/channels", USERS, None),
-        row("POST", "/api/v1/channels", USERS, Some(|_, i| json!({"kind": "phone", "name": format!("呼叫中心 {i}"), "settings": {"secret": "0123456789"}}))),
+        row(
+            "POST",
+            "/api/v1/channels",
+            USERS,
+            Some(
+                |_, i| json!({"kind": "phone", "name": format!("呼叫中心 {i}"), "settings": {"secret": "0123456789"}}),
+            ),
+        ),
         row("GET", "/api/v1/channels/{id}", USERS, None),
-        row("PATCH", "/api/v1/channels/{id}", USERS, Some(|_, i| json!({"name": format!("呼叫中心改名 {i}")}))),
-        row("GET", "/api/v1/channels/{id}/wechat?signature=a&timestamp=1&nonce=n&echostr=e", &[], None),
-        row("POST", "/api/v1/channels/{id}/wechat?signature=a&timestamp=1&nonce=n", &[], Some(|_, _| json!({}))),
+        row(
+            "PATCH",
+            "/api/v1/channels/{id}",
+            USERS,
+            Some(|_, i| json!({"name": format!("呼叫中心改名 {i}")})),
+        ),
+        row(
+            "GET",
+            "/api/v1/channels/{id}/wechat?signature=a&timestamp=1&nonce=n&echostr=e",
+            &[],
+            None,
+        ),
+        row(
+            "POST",
+            "/api/v1/channels/{id}/wechat?signature=a&timestamp=1&nonce=n",
+            &[],
+            Some(|_, _| json!({})),
+        ),
         row("POST", "/api/v1/channels/{id}/webhook", &[], Some(|_, _| json!({}))),
         row("POST", "/api/v1/channels/{id}/sms", &[], Some(|_, _| json!({}))),
         row("POST", "/api/v1/channels/{id}/calls", &[], Some(|_, _| json!({}))),
         row("GET", "/api/v1/webhooks", USERS, None),
-        row("POST", "/api/v1/webhooks", USERS, Some(|_, _| json!({"url": "https://hooks.example.com/h", "events": ["never.fired"]}))),
+        row(
+            "POST",
+            "/api/v1/webhooks",
+            USERS,
+            Some(|_, _| json!({"url": "https://hooks.example.com/h", "events": ["never.fired"]})),
+        ),
         row("DELETE", "/api/v1/webhooks/{id}", USERS, None),
         row("GET", "/api/v1/webhooks/{id}/deliveries", USERS, None),
-        row("POST", "/api/v1/customers/{id}/verifications", WRITE, Some(|_, _| json!({"phone": "13700001111"}))),
-        row("POST", "/api/v1/customers/{id}/verifications/confirm", WRITE, Some(|_, _| json!({"code": "000000"}))),
-        row("POST", "/api/v1/public/verifications", VISITORS, Some(|_, _| json!({"phone": "13700001111"}))),
-        row("POST", "/api/v1/public/verifications/confirm", VISITORS, Some(|_, _| json!({"code": "000000"}))),
+        row(
+            "POST",
+            "/api/v1/customers/{id}/verifications",
+            WRITE,
+            Some(|_, _| json!({"phone": "13700001111"})),
+        ),
+        row(
+            "POST",
+            "/api/v1/customers/{id}/verifications/confirm",
+            WRITE,
+            Some(|_, _| json!({"code": "000000"})),
+        ),
+        row(
+            "POST",
+            "/api/v1/public/verifications",
+            VISITORS,
+            Some(|_, _| json!({"phone": "13700001111"})),
+        ),
+        row(
+            "POST",
+            "/api/v1/public/verifications/confirm",
+            VISITORS,
+            Some(|_, _| json!({"code": "000000"})),
+        ),
         row("GET", "/api/v1/triggers", ALL_STAFF, None),
         row("POST", "/api/v1/triggers", CATALOG, Some(|_, i| trigger_body(i))),
         row("GET", "/api/v1/triggers/{id}", ALL_STAFF, None),
@@ -958,7 +1005,10 @@ async fn fb_fixture(t: &TestApp, customer: &str) -> FbFx {
 async fn ch_fixture(t: &TestApp) -> ChFx {
     let admin = t.as_role("admin@acme.test").await;
     let c = admin
-        .post("/api/v1/channels", json!({"kind": "phone", "name": "呼叫中心", "settings": {"secret": "0123456789"}}))
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "phone", "name": "呼叫中心", "settings": {"secret": "0123456789"}}),
+        )
         .await;
     assert_eq!(c.status, 201, "{:?}", c.body);
     let hook = json!({"url": "https://hooks.example.com/h", "events": ["never.fired"]});

@@ -19,10 +19,12 @@ use test_support::{Client, TestApp};
 
 use crate::{items, on_backends, s};
 
-/// What the peer saw: (path, headers as lowercase name → value, body).
+/// One request the peer saw: path, headers (lowercase name, value), body.
+type Seen = (String, Vec<(String, String)>, String);
+
 #[derive(Clone, Default)]
 struct Peer {
-    seen: Arc<Mutex<Vec<(String, Vec<(String, String)>, String)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
     /// How many more event-webhook calls to fail with 500.
     fail_hooks: Arc<Mutex<u32>>,
 }
@@ -121,7 +123,13 @@ fn now_secs(t: &TestApp) -> i64 {
 }
 
 /// POSTs `body` signed with `secret` at `ts`, with an optional nonce.
-async fn signed_post(t: &TestApp, path: &str, secret: &str, ts: i64, body: &Value) -> test_support::Resp {
+async fn signed_post(
+    t: &TestApp,
+    path: &str,
+    secret: &str,
+    ts: i64,
+    body: &Value,
+) -> test_support::Resp {
     let raw = body.to_string();
     let sig = ::channels::sign::sign(secret.as_bytes(), ts, raw.as_bytes());
     let r = t
@@ -142,10 +150,15 @@ async fn signed_post(t: &TestApp, path: &str, secret: &str, ts: i64, body: &Valu
 
 async fn make_channel(admin: &Client, kind: &str, settings: Value) -> String {
     let r = admin
-        .post("/api/v1/channels", json!({"kind": kind, "name": format!("{kind} 渠道"), "settings": settings}))
+        .post(
+            "/api/v1/channels",
+            json!({"kind": kind, "name": format!("{kind} 渠道"), "settings": settings}),
+        )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    assert!(!r.body.to_string().contains("appsecret") && !r.body.to_string().contains("0123456789abc"));
+    assert!(
+        !r.body.to_string().contains("appsecret") && !r.body.to_string().contains("0123456789abc")
+    );
     s(&r.body["id"])
 }
 
@@ -155,7 +168,10 @@ async fn wechat_post(t: &TestApp, ch: &str, token: &str, xml: &str) -> (u16, Str
     let sig = ::channels::wechat::signature(token, &ts, "nonce1");
     let r = t
         .http
-        .post(format!("{}/api/v1/channels/{ch}/wechat?signature={sig}&timestamp={ts}&nonce=nonce1", t.base))
+        .post(format!(
+            "{}/api/v1/channels/{ch}/wechat?signature={sig}&timestamp={ts}&nonce=nonce1",
+            t.base
+        ))
         .header("content-type", "text/xml")
         .body(xml.to_string())
         .send()
@@ -199,7 +215,10 @@ async fn wechat_flow(t: TestApp) {
     assert_eq!(ok.text().await.unwrap(), "echo123");
     let bad = t
         .http
-        .get(format!("{}/api/v1/channels/{ch}/wechat?signature=00{sig}&timestamp={ts}&nonce=n2&echostr=e", t.base))
+        .get(format!(
+            "{}/api/v1/channels/{ch}/wechat?signature=00{sig}&timestamp={ts}&nonce=n2&echostr=e",
+            t.base
+        ))
         .send()
         .await
         .unwrap();
@@ -229,18 +248,26 @@ async fn wechat_flow(t: TestApp) {
 
     // Agent replies go out through the customer-service API, with one cached token.
     for text in ["您好，已为您查询", "预计明天送达"] {
-        let r = agent.post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": text})).await;
+        let r = agent
+            .post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": text}))
+            .await;
         assert_eq!(r.status, 201, "{:?}", r.body);
         // An internal note never leaves.
         agent
-            .post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "内部备注", "internal": true}))
+            .post(
+                &format!("/api/v1/conversations/{conv}/messages"),
+                json!({"body": "内部备注", "internal": true}),
+            )
             .await;
         t.run_pending_jobs().await;
     }
     let sent = peer.calls("/cgi-bin/message/custom/send");
     let contents: Vec<Value> = sent.iter().map(|(_, b)| serde_json::from_str(b).unwrap()).collect();
     assert_eq!(contents.len(), 2, "{contents:?}");
-    assert_eq!(contents[0], json!({"touser": "oWx1", "msgtype": "text", "text": {"content": "您好，已为您查询"}}));
+    assert_eq!(
+        contents[0],
+        json!({"touser": "oWx1", "msgtype": "text", "text": {"content": "您好，已为您查询"}})
+    );
     assert_eq!(contents[1]["text"]["content"], "预计明天送达");
     assert_eq!(peer.calls("/cgi-bin/token").len(), 1, "the access token is cached");
 }
@@ -272,7 +299,8 @@ async fn webhook_flow(t: TestApp) {
     *peer.fail_hooks.lock().unwrap() = 1;
 
     let path = format!("/api/v1/channels/{ch}/webhook");
-    let msg = json!({"id": "wb-1", "user": {"id": "u-77", "name": "微博网友"}, "text": "评论：耳机断连"});
+    let msg =
+        json!({"id": "wb-1", "user": {"id": "u-77", "name": "微博网友"}, "text": "评论：耳机断连"});
     let now = now_secs(&t);
     let r = signed_post(&t, &path, secret, now, &msg).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -284,7 +312,9 @@ async fn webhook_flow(t: TestApp) {
     assert_eq!(signed_post(&t, &path, "wrong-secret-1", now, &other).await.status, 401);
     assert_eq!(signed_post(&t, &path, secret, now + 10, &other).await.status, 200);
 
-    let r = agent.post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "已为您换货"})).await;
+    let r = agent
+        .post(&format!("/api/v1/conversations/{conv}/messages"), json!({"body": "已为您换货"}))
+        .await;
     assert_eq!(r.status, 201);
     t.run_pending_jobs().await;
     let cb = peer.calls("/callback");
@@ -292,7 +322,13 @@ async fn webhook_flow(t: TestApp) {
     let (h, body) = &cb[0];
     let ts: i64 = header(h, "x-huiting-timestamp").parse().unwrap();
     assert_eq!(
-        ::channels::sign::verify(secret.as_bytes(), Some(&ts.to_string()), Some(&header(h, "x-huiting-signature")), body.as_bytes(), ts),
+        ::channels::sign::verify(
+            secret.as_bytes(),
+            Some(&ts.to_string()),
+            Some(&header(h, "x-huiting-signature")),
+            body.as_bytes(),
+            ts
+        ),
         Ok(ts)
     );
     let v: Value = serde_json::from_str(body).unwrap();
@@ -309,7 +345,10 @@ async fn webhook_flow(t: TestApp) {
     // Which of the three the receiver failed depends on claim order; exactly one waits.
     let waiting: Vec<&Value> = ds.iter().filter(|x| x["state"] == "pending").collect();
     assert_eq!(waiting.len(), 1, "{d}");
-    assert_eq!((waiting[0]["attempts"].as_i64(), waiting[0]["response_status"].as_i64()), (Some(1), Some(500)));
+    assert_eq!(
+        (waiting[0]["attempts"].as_i64(), waiting[0]["response_status"].as_i64()),
+        (Some(1), Some(500))
+    );
     t.advance(Duration::from_secs(6));
     t.run_pending_jobs().await;
     let d = log(hook_id).await;
@@ -318,7 +357,16 @@ async fn webhook_flow(t: TestApp) {
     assert_eq!(got.len(), 4, "three deliveries plus one retry");
     for (h, body) in &got {
         let ts = header(h, "x-huiting-timestamp");
-        assert!(::channels::sign::verify(hook_secret.as_bytes(), Some(&ts), Some(&header(h, "x-huiting-signature")), body.as_bytes(), ts.parse().unwrap()).is_ok());
+        assert!(
+            ::channels::sign::verify(
+                hook_secret.as_bytes(),
+                Some(&ts),
+                Some(&header(h, "x-huiting-signature")),
+                body.as_bytes(),
+                ts.parse().unwrap()
+            )
+            .is_ok()
+        );
         assert_eq!(header(h, "x-huiting-event"), "message.created");
     }
     // The subscription without an allowed host never reached loopback.
@@ -346,39 +394,64 @@ async fn sms_phone_flow(t: TestApp) {
     let phone = make_channel(&admin, "phone", json!({"secret": "0123456789abc"})).await;
     let now = now_secs(&t);
 
-    let r = signed_post(&t, &format!("/api/v1/channels/{sms}/sms"), "sms-secret-123", now,
-        &json!({"id": "in-1", "from": "13800138000", "text": "退订前想咨询"})).await;
+    let r = signed_post(
+        &t,
+        &format!("/api/v1/channels/{sms}/sms"),
+        "sms-secret-123",
+        now,
+        &json!({"id": "in-1", "from": "13800138000", "text": "退订前想咨询"}),
+    )
+    .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let sms_conv = s(&r.body["conversation_id"]);
-    let r = agent.post(&format!("/api/v1/conversations/{sms_conv}/messages"), json!({"body": "好的"})).await;
+    let r = agent
+        .post(&format!("/api/v1/conversations/{sms_conv}/messages"), json!({"body": "好的"}))
+        .await;
     assert_eq!(r.status, 201);
     t.run_pending_jobs().await;
     let sent = peer.calls("/sms/send");
     assert_eq!(sent.len(), 1);
     let v: Value = serde_json::from_str(&sent[0].1).unwrap();
-    assert_eq!(v, json!({"to": "+8613800138000", "sign_name": "慧听", "template_code": "SMS_200", "template_params": {"content": "好的"}}));
+    assert_eq!(
+        v,
+        json!({"to": "+8613800138000", "sign_name": "慧听", "template_code": "SMS_200", "template_params": {"content": "好的"}})
+    );
 
     let call = json!({"call_id": "c-1", "caller": "138 0013 8000", "duration_secs": 95, "ivr": ["2", "1"],
         "recording_url": "https://cc.example.com/rec/c-1.mp3",
         "transcript": [{"speaker": "customer", "text": "洗衣机漏水"}]});
-    let r = signed_post(&t, &format!("/api/v1/channels/{phone}/calls"), "0123456789abc", now, &call).await;
+    let r =
+        signed_post(&t, &format!("/api/v1/channels/{phone}/calls"), "0123456789abc", now, &call)
+            .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let phone_conv = s(&r.body["conversation_id"]);
     assert_eq!(r.body["customer_id"], Value::String(s(&r.body["customer_id"])));
     let vm = json!({"call_id": "c-2", "caller": "+8613800138000", "duration_secs": 30,
         "voicemail": {"url": "https://cc.example.com/vm/c-2.amr", "content_type": "audio/amr", "size": 4096, "duration_secs": 25}});
-    let r2 = signed_post(&t, &format!("/api/v1/channels/{phone}/calls"), "0123456789abc", now, &vm).await;
-    assert_eq!(s(&r2.body["conversation_id"]), phone_conv, "a second call continues the conversation");
+    let r2 = signed_post(&t, &format!("/api/v1/channels/{phone}/calls"), "0123456789abc", now, &vm)
+        .await;
+    assert_eq!(
+        s(&r2.body["conversation_id"]),
+        phone_conv,
+        "a second call continues the conversation"
+    );
     // The SMS sender and the caller are the same number: one customer.
-    let sms_customer = s(&agent.get(&format!("/api/v1/conversations/{sms_conv}")).await.body["customer_id"]);
+    let sms_customer =
+        s(&agent.get(&format!("/api/v1/conversations/{sms_conv}")).await.body["customer_id"]);
     assert_eq!(s(&r2.body["customer_id"]), sms_customer);
     let ms = messages(&agent, &phone_conv).await;
     assert_eq!(ms.len(), 2);
-    assert!(s(&ms[0]["body"]).starts_with("📞 Inbound call, 1:35 · IVR 2 › 1\ncustomer: 洗衣机漏水"), "{}", ms[0]["body"]);
+    assert!(
+        s(&ms[0]["body"]).starts_with("📞 Inbound call, 1:35 · IVR 2 › 1\ncustomer: 洗衣机漏水"),
+        "{}",
+        ms[0]["body"]
+    );
     assert_eq!(ms[0]["attachments"][0]["url"], "https://cc.example.com/rec/c-1.mp3");
     assert_eq!(ms[1]["attachments"][0]["content_type"], "audio/amr");
     // No agent reply goes out on a phone conversation.
-    agent.post(&format!("/api/v1/conversations/{phone_conv}/messages"), json!({"body": "已回电"})).await;
+    agent
+        .post(&format!("/api/v1/conversations/{phone_conv}/messages"), json!({"body": "已回电"}))
+        .await;
     t.run_pending_jobs().await;
     assert_eq!(peer.calls("/sms/send").len(), 1);
 }
@@ -409,10 +482,20 @@ async fn identity_flow(t: TestApp) {
     let wx_customer = s(&wx_conv["customer_id"]);
     // …then by email (through the customer and conversation API; the email channel is
     // another branch), from an address whose record carries the phone number.
-    let c = agent.post("/api/v1/customers", json!({"name": "李雷", "email": "li.lei@example.com", "phone": "13900001111"})).await;
+    let c = agent
+        .post(
+            "/api/v1/customers",
+            json!({"name": "李雷", "email": "li.lei@example.com", "phone": "13900001111"}),
+        )
+        .await;
     assert_eq!(c.status, 201, "{:?}", c.body);
     let email_customer = s(&c.body["id"]);
-    let ec = agent.post("/api/v1/conversations", json!({"customer_id": email_customer, "channel": "email", "subject": "空调维修"})).await;
+    let ec = agent
+        .post(
+            "/api/v1/conversations",
+            json!({"customer_id": email_customer, "channel": "email", "subject": "空调维修"}),
+        )
+        .await;
     assert_eq!(ec.status, 201, "{:?}", ec.body);
     assert_ne!(wx_customer, email_customer);
 
@@ -422,40 +505,60 @@ async fn identity_flow(t: TestApp) {
     t.run_pending_jobs().await;
     let code = last_code(&peer);
     assert_eq!(code.len(), 6);
-    assert_eq!(agent.post(&path, json!({"phone": "13900001111"})).await.status, 429, "one code a minute");
+    assert_eq!(
+        agent.post(&path, json!({"phone": "13900001111"})).await.status,
+        429,
+        "one code a minute"
+    );
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let r = agent.post(&format!("{path}/confirm"), json!({"code": wrong})).await;
     assert_eq!(r.status, 400);
     let r = agent.post(&format!("{path}/confirm"), json!({"code": code})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    assert_eq!((s(&r.body["customer_id"]), s(&r.body["merged_from"])), (email_customer.clone(), wx_customer.clone()));
+    assert_eq!(
+        (s(&r.body["customer_id"]), s(&r.body["merged_from"])),
+        (email_customer.clone(), wx_customer.clone())
+    );
 
     // One customer, one history: both conversations, and the next WeChat message, are theirs.
-    let convs = items(&agent.get(&format!("/api/v1/conversations?customer_id={email_customer}")).await.body);
+    let convs = items(
+        &agent.get(&format!("/api/v1/conversations?customer_id={email_customer}")).await.body,
+    );
     let channels: Vec<String> = convs.iter().map(|c| s(&c["channel"])).collect();
     assert_eq!(convs.len(), 2, "{channels:?}");
     assert!(channels.contains(&"social".into()) && channels.contains(&"email".into()));
     let (st, _) = wechat_post(&t, &wx, "wxtoken", &wx_text("oLi", 8, "还有一个问题")).await;
     assert_eq!(st, 200);
-    let convs = items(&agent.get(&format!("/api/v1/conversations?customer_id={email_customer}")).await.body);
+    let convs = items(
+        &agent.get(&format!("/api/v1/conversations?customer_id={email_customer}")).await.body,
+    );
     assert_eq!(convs.len(), 2);
     let cu = agent.get(&format!("/api/v1/customers/{email_customer}")).await.body;
     let ids = cu["identities"].to_string();
     assert!(ids.contains("wechat:oLi") && ids.contains("li.lei@example.com"), "{ids}");
-    let phone = cu["identities"].as_array().unwrap().iter().find(|i| i["kind"] == "phone").unwrap().clone();
+    let phone =
+        cu["identities"].as_array().unwrap().iter().find(|i| i["kind"] == "phone").unwrap().clone();
     assert_eq!(phone["verified"], true, "{phone}");
 
     // First-contact verification in the widget: code by SMS, expiring, rate-limited.
     let (visitor, _) = t.visitor("网页访客", "你好").await;
-    assert_eq!(visitor.post("/api/v1/public/verifications", json!({"phone": "13700002222"})).await.status, 202);
+    assert_eq!(
+        visitor.post("/api/v1/public/verifications", json!({"phone": "13700002222"})).await.status,
+        202
+    );
     t.run_pending_jobs().await;
     let code = last_code(&peer);
     t.advance(Duration::from_secs(11 * 60));
     let r = visitor.post("/api/v1/public/verifications/confirm", json!({"code": code})).await;
     assert_eq!(r.status, 409, "expired: {:?}", r.body);
-    assert_eq!(visitor.post("/api/v1/public/verifications", json!({"phone": "13700002222"})).await.status, 202);
+    assert_eq!(
+        visitor.post("/api/v1/public/verifications", json!({"phone": "13700002222"})).await.status,
+        202
+    );
     t.run_pending_jobs().await;
-    let r = visitor.post("/api/v1/public/verifications/confirm", json!({"code": last_code(&peer)})).await;
+    let r = visitor
+        .post("/api/v1/public/verifications/confirm", json!({"code": last_code(&peer)}))
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["merged_from"], Value::Null);
 }
