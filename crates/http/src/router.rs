@@ -15,8 +15,8 @@ use crate::{
     AppState,
     error::{ApiError, Code},
     routes::{
-        audit, auth, bot, collaboration, compensation, conversations, customers, directory, email, events,
-        health, kb, nlu, public, routing, sla, stages, tickets, triggers,
+        audit, auth, bot, collaboration, compensation, conversations, customers, directory, email,
+        events, health, kb, nlu, public, routing, sla, stages, tickets, triggers,
     },
 };
 

@@ -638,6 +638,172 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's email channel settings (admins). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmailSettingsOut"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        /** Replaces the email channel settings (admins). Checked field by field (422 names it). */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EmailSettingsIn"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmailSettingsOut"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/collaborations": {
         parameters: {
             query?: never;
@@ -2583,6 +2749,100 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["EventDto"][];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/email/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An attachment of an inbound email (staff of the workspace), as `/files/email/{id}` in a
+         *     message's attachments.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": number[];
                     };
                 };
                 /** @description Malformed JSON or an invalid value. */
@@ -11747,6 +12007,31 @@ export interface components {
                 [key: string]: string;
             } | null;
         };
+        /** @description The workspace's email channel as written. A missing password keeps the stored one. */
+        EmailSettingsIn: {
+            enabled: boolean;
+            /** @description The support address customers write to; replies come from it. */
+            address: string;
+            display_name?: string | null;
+            imap?: components["schemas"]["ImapIn"] | null;
+            smtp?: components["schemas"]["SmtpIn"] | null;
+            /**
+             * Format: int32
+             * @description Messages accepted per sender per hour (loop guard); default 30.
+             */
+            rate_per_hour?: number | null;
+        };
+        /** @description The workspace's email channel as read back: passwords never leave, only whether one is set. */
+        EmailSettingsOut: {
+            configured: boolean;
+            enabled: boolean;
+            address?: string | null;
+            display_name?: string | null;
+            imap?: components["schemas"]["ImapOut"] | null;
+            smtp?: components["schemas"]["SmtpOut"] | null;
+            /** Format: int32 */
+            rate_per_hour: number;
+        };
         /**
          * @description An entity found in the text. `value` depends on `kind`: a string for order_no, phone and
          *     email; `{minor_units, currency}` for money; `{from, to}` (inclusive days) for date;
@@ -11853,6 +12138,34 @@ export interface components {
             /** @description phone, email or external */
             kind: string;
             value: string;
+        };
+        ImapIn: {
+            host: string;
+            /** Format: int32 */
+            port: number;
+            /** @description `none` or `tls`. */
+            security: string;
+            username: string;
+            /** @description Write-only. */
+            password?: string | null;
+            /** @description Default `INBOX`. */
+            mailbox?: string | null;
+            /** @description Wait in IDLE for new mail (default true); else poll every `poll_seconds` (default 60). */
+            idle?: boolean | null;
+            /** Format: int32 */
+            poll_seconds?: number | null;
+        };
+        ImapOut: {
+            host: string;
+            /** Format: int32 */
+            port: number;
+            security: string;
+            username: string;
+            password_set: boolean;
+            mailbox: string;
+            idle: boolean;
+            /** Format: int32 */
+            poll_seconds: number;
         };
         /** @description What is wrong with one cell of an imported row. */
         ImportErrorDto: {
@@ -12523,6 +12836,24 @@ export interface components {
             breached_at?: string | null;
             /** @description Why there is no deadline (a missing or exhausted calendar). */
             problem?: string | null;
+        };
+        SmtpIn: {
+            host: string;
+            /** Format: int32 */
+            port: number;
+            /** @description `none`, `starttls` or `tls`. */
+            security: string;
+            username?: string | null;
+            /** @description Write-only. */
+            password?: string | null;
+        };
+        SmtpOut: {
+            host: string;
+            /** Format: int32 */
+            port: number;
+            security: string;
+            username?: string | null;
+            password_set: boolean;
         };
         StageDto: {
             key: string;
