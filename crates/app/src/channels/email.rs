@@ -421,12 +421,9 @@ impl App {
                 keep
             });
             for (ws, at, s) in wanted {
-                if !running.contains_key(&ws) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(ws) {
                     let app = self.clone();
-                    running.insert(
-                        ws,
-                        (at, tokio::spawn(async move { app.read_mailbox(ws, s).await })),
-                    );
+                    slot.insert((at, tokio::spawn(async move { app.read_mailbox(ws, s).await })));
                 }
             }
             tokio::time::sleep(rescan).await;
