@@ -37,13 +37,18 @@ pub async fn settings_get(c: &mut AnyConnection, ws: WorkspaceId) -> Result<Opti
 
 /// Every enabled workspace's settings (the pollers' list).
 pub async fn settings_enabled(c: &mut AnyConnection) -> Result<Vec<SettingsRow>> {
-    let sql = format!("SELECT {SETTINGS_COLS} FROM email_settings WHERE enabled = 1 ORDER BY workspace_id");
+    let sql = format!(
+        "SELECT {SETTINGS_COLS} FROM email_settings WHERE enabled = 1 ORDER BY workspace_id"
+    );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?;
     rows.iter().map(settings_row).collect()
 }
 
 /// The enabled workspace whose address is `address` (lower-case).
-pub async fn settings_by_address(c: &mut AnyConnection, address: &str) -> Result<Option<SettingsRow>> {
+pub async fn settings_by_address(
+    c: &mut AnyConnection,
+    address: &str,
+) -> Result<Option<SettingsRow>> {
     let sql = format!(
         "SELECT {SETTINGS_COLS} FROM email_settings WHERE address = $1 AND enabled = 1 ORDER BY workspace_id LIMIT 1"
     );
@@ -101,8 +106,7 @@ fn mail(r: &sqlx::any::AnyRow) -> Result<Mail> {
     })
 }
 
-const MAIL_COLS: &str =
-    "workspace_id, rfc_id, conversation_id, message_id, direction, refs, subject, address, created_at";
+const MAIL_COLS: &str = "workspace_id, rfc_id, conversation_id, message_id, direction, refs, subject, address, created_at";
 
 /// Records a mail; a Message-ID seen before is left as it was (false).
 pub async fn record(c: &mut AnyConnection, m: &Mail) -> Result<bool> {
@@ -125,10 +129,20 @@ pub async fn record(c: &mut AnyConnection, m: &Mail) -> Result<bool> {
 }
 
 /// The first of `ids` (most specific first) that this workspace has seen, in that order.
-pub async fn find_thread(c: &mut AnyConnection, ws: WorkspaceId, ids: &[String]) -> Result<Option<Mail>> {
+pub async fn find_thread(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    ids: &[String],
+) -> Result<Option<Mail>> {
     for id in ids {
-        let sql = format!("SELECT {MAIL_COLS} FROM email_messages WHERE workspace_id = $1 AND rfc_id = $2");
-        let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(id).fetch_optional(&mut *c).await?;
+        let sql = format!(
+            "SELECT {MAIL_COLS} FROM email_messages WHERE workspace_id = $1 AND rfc_id = $2"
+        );
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ws.to_string())
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?;
         if let Some(r) = r {
             return mail(&r).map(Some);
         }
@@ -137,19 +151,37 @@ pub async fn find_thread(c: &mut AnyConnection, ws: WorkspaceId, ids: &[String])
 }
 
 /// The mail recorded for one of our messages (an outbound mail already sent).
-pub async fn by_message(c: &mut AnyConnection, ws: WorkspaceId, m: MessageId) -> Result<Option<Mail>> {
-    let sql = format!("SELECT {MAIL_COLS} FROM email_messages WHERE workspace_id = $1 AND message_id = $2");
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(m.to_string()).fetch_optional(c).await?;
+pub async fn by_message(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    m: MessageId,
+) -> Result<Option<Mail>> {
+    let sql = format!(
+        "SELECT {MAIL_COLS} FROM email_messages WHERE workspace_id = $1 AND message_id = $2"
+    );
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(m.to_string())
+        .fetch_optional(c)
+        .await?;
     r.as_ref().map(mail).transpose()
 }
 
 /// The conversation's latest mail (the one a reply answers).
-pub async fn latest(c: &mut AnyConnection, ws: WorkspaceId, conv: ConversationId) -> Result<Option<Mail>> {
+pub async fn latest(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    conv: ConversationId,
+) -> Result<Option<Mail>> {
     let sql = format!(
         "SELECT {MAIL_COLS} FROM email_messages WHERE workspace_id = $1 AND conversation_id = $2
          ORDER BY created_at DESC, rfc_id DESC LIMIT 1"
     );
-    let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(ws.to_string()).bind(conv.to_string()).fetch_optional(c).await?;
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(conv.to_string())
+        .fetch_optional(c)
+        .await?;
     r.as_ref().map(mail).transpose()
 }
 

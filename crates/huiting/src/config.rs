@@ -131,7 +131,12 @@ pub struct EmailCfg {
 
 impl Default for EmailCfg {
     fn default() -> EmailCfg {
-        EmailCfg { imap_readers: true, rescan_seconds: 30, smtp_listen: String::new(), lmtp_listen: String::new() }
+        EmailCfg {
+            imap_readers: true,
+            rescan_seconds: 30,
+            smtp_listen: String::new(),
+            lmtp_listen: String::new(),
+        }
     }
 }
 

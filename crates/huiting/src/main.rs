@@ -406,7 +406,9 @@ async fn start_email(
         let every = Duration::from_secs(cfg.rescan_seconds.max(1));
         tasks.push(tokio::spawn(app.clone().run_email_pollers(every)));
     }
-    for (listen, protocol) in [(&cfg.smtp_listen, Protocol::Smtp), (&cfg.lmtp_listen, Protocol::Lmtp)] {
+    for (listen, protocol) in
+        [(&cfg.smtp_listen, Protocol::Smtp), (&cfg.lmtp_listen, Protocol::Lmtp)]
+    {
         if listen.is_empty() {
             continue;
         }

@@ -18,8 +18,8 @@ use channels::email::{
 };
 use domain::{
     Actor, Attachment, Channel, Conversation, ConversationId, ConversationStatus, Customer,
-    CustomerId, Email, Handler, Identity, IdentityKind, Job, Message, MessageId, SenderKind,
-    Tier, Timestamp, Visibility, WorkspaceId,
+    CustomerId, Email, Handler, Identity, IdentityKind, Job, Message, MessageId, SenderKind, Tier,
+    Timestamp, Visibility, WorkspaceId,
 };
 use sha2::Digest;
 
@@ -33,9 +33,15 @@ use crate::{
 /// What became of one inbound mail.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Received {
-    Stored { conversation: ConversationId, message: MessageId, new_conversation: bool },
+    Stored {
+        conversation: ConversationId,
+        message: MessageId,
+        new_conversation: bool,
+    },
     /// Its Message-ID was stored before.
-    Duplicate { conversation: ConversationId },
+    Duplicate {
+        conversation: ConversationId,
+    },
     /// Machine-sent, over the sender's rate, or not a message; nothing stored.
     Ignored(&'static str),
 }
@@ -55,7 +61,11 @@ impl App {
     }
 
     /// Saves the settings (admins). A missing or masked password keeps the stored one.
-    pub async fn set_email_settings(&self, a: &Admin, mut s: EmailSettings) -> Result<EmailSettings> {
+    pub async fn set_email_settings(
+        &self,
+        a: &Admin,
+        mut s: EmailSettings,
+    ) -> Result<EmailSettings> {
         s.address = s.address.trim().to_lowercase();
         let old = self.stored_email_settings(a.workspace).await?;
         let keep = |new: &mut Option<String>, old: Option<&String>| {
@@ -142,7 +152,8 @@ impl App {
         });
         {
             let mut c = self.db.read().await?;
-            if let Some(seen) = db::email::find_thread(&mut c, ws, std::slice::from_ref(&rfc_id)).await?
+            if let Some(seen) =
+                db::email::find_thread(&mut c, ws, std::slice::from_ref(&rfc_id)).await?
                 && (seen.message.is_some() || seen.outbound)
             {
                 return Ok(Received::Duplicate { conversation: seen.conversation });
@@ -150,7 +161,11 @@ impl App {
         }
         let allowed = {
             let mut r = self.email.rate.lock().unwrap_or_else(|p| p.into_inner());
-            r.allow(&format!("{ws}:{}", m.from_address), self.now().millis(), settings.rate_per_hour)
+            r.allow(
+                &format!("{ws}:{}", m.from_address),
+                self.now().millis(),
+                settings.rate_per_hour,
+            )
         };
         if !allowed {
             tracing::warn!(workspace = %ws, from = %m.from_address, "sender over its hourly mail rate; dropped");
@@ -163,10 +178,11 @@ impl App {
         // Customer, conversation and attachment bytes in one transaction.
         let now = self.now();
         let mut tx = self.db.write(ws).await?;
-        let customer = match db::customers::find_by_identity(&mut tx, ws, &Identity::email(&email)).await? {
-            Some(c) => c,
-            None => self.create_mail_customer(&mut tx, ws, &m, &email, now).await?,
-        };
+        let customer =
+            match db::customers::find_by_identity(&mut tx, ws, &Identity::email(&email)).await? {
+                Some(c) => c,
+                None => self.create_mail_customer(&mut tx, ws, &m, &email, now).await?,
+            };
         let thread = db::email::find_thread(&mut tx, ws, &m.parents).await?;
         let mut conversation = match &thread {
             Some(t) => db::conversations::get(&mut tx, ws, t.conversation).await?,
@@ -230,10 +246,15 @@ impl App {
             body.push_str(&format!("\n\n[not kept: {}]", m.dropped_attachments.join(", ")));
         }
         if body.trim().is_empty() && attachments.is_empty() {
-            body = if m.subject.trim().is_empty() { "(empty email)".into() } else { m.subject.clone() };
+            body = if m.subject.trim().is_empty() {
+                "(empty email)".into()
+            } else {
+                m.subject.clone()
+            };
         }
         let key = format!("email:{}", hex::encode(&sha2::Sha256::digest(rfc_id.as_bytes())[..20]));
-        let from = From { actor: Actor::Customer(customer), sender: SenderKind::Customer, author: None };
+        let from =
+            From { actor: Actor::Customer(customer), sender: SenderKind::Customer, author: None };
         let nm = NewMessage { body, attachments, visibility: None, idempotency_key: Some(key) };
         let (msg, _) = self.ingest(ws, conv.id, from, nm, true, None).await?;
 
@@ -316,7 +337,9 @@ impl App {
             let rcpt = rcpt.to_string();
             Box::pin(async move {
                 match app.db.read().await {
-                    Ok(mut c) => db::email::settings_by_address(&mut c, &rcpt).await.ok().flatten().is_some(),
+                    Ok(mut c) => {
+                        db::email::settings_by_address(&mut c, &rcpt).await.ok().flatten().is_some()
+                    }
                     Err(_) => false,
                 }
             })
@@ -353,7 +376,11 @@ impl App {
         n
     }
 
-    async fn drain_mailbox(&self, ws: WorkspaceId, session: &mut mail::imap::Session) -> Result<usize> {
+    async fn drain_mailbox(
+        &self,
+        ws: WorkspaceId,
+        session: &mut mail::imap::Session,
+    ) -> Result<usize> {
         let mut total = 0;
         loop {
             let batch = mail::imap::fetch_unseen(session, 50).await.map_err(internal)?;
@@ -372,7 +399,8 @@ impl App {
     /// workspace (IDLE, or polling), restarted when its settings change; the list is re-read
     /// every `rescan`.
     pub async fn run_email_pollers(self, rescan: Duration) {
-        let mut running: HashMap<WorkspaceId, (Timestamp, tokio::task::JoinHandle<()>)> = HashMap::new();
+        let mut running: HashMap<WorkspaceId, (Timestamp, tokio::task::JoinHandle<()>)> =
+            HashMap::new();
         loop {
             let rows = match self.db.read().await {
                 Ok(mut c) => db::email::settings_enabled(&mut c).await.unwrap_or_default(),
@@ -393,9 +421,9 @@ impl App {
                 keep
             });
             for (ws, at, s) in wanted {
-                if !running.contains_key(&ws) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(ws) {
                     let app = self.clone();
-                    running.insert(ws, (at, tokio::spawn(async move { app.read_mailbox(ws, s).await })));
+                    slot.insert((at, tokio::spawn(async move { app.read_mailbox(ws, s).await })));
                 }
             }
             tokio::time::sleep(rescan).await;
@@ -454,8 +482,12 @@ impl App {
                 }
                 return Ok(());
             }
-            let msg: Message = db::conversations::get_message(&mut r, ws, message).await?.or_not_found("message")?;
-            let conv = db::conversations::get(&mut r, ws, msg.conversation).await?.or_not_found("conversation")?;
+            let msg: Message = db::conversations::get_message(&mut r, ws, message)
+                .await?
+                .or_not_found("message")?;
+            let conv = db::conversations::get(&mut r, ws, msg.conversation)
+                .await?
+                .or_not_found("conversation")?;
             let last = db::email::latest(&mut r, ws, conv.id).await?;
             let settings = match db::email::settings_get(&mut r, ws).await? {
                 Some(row) => parse_stored(&row.config)?,
@@ -464,14 +496,19 @@ impl App {
             let to = match last.as_ref().filter(|l| !l.address.is_empty()) {
                 Some(l) => Some(l.address.clone()),
                 None => db::customers::get(&mut r, ws, conv.customer).await?.and_then(|cu| {
-                    cu.identities.into_iter().find(|i| i.kind == IdentityKind::Email).map(|i| i.value)
+                    cu.identities
+                        .into_iter()
+                        .find(|i| i.kind == IdentityKind::Email)
+                        .map(|i| i.value)
                 }),
             };
-            let ticket = db::tickets::of_conversation(&mut r, ws, conv.id).await?.into_iter().next();
+            let ticket =
+                db::tickets::of_conversation(&mut r, ws, conv.id).await?.into_iter().next();
             (msg, conv, last, settings, to, ticket)
         };
         let to = to.ok_or(Error::Conflict("the customer has no email address".into()))?;
-        let smtp = settings.smtp_config().ok_or(Error::Conflict("no SMTP server configured".into()))?;
+        let smtp =
+            settings.smtp_config().ok_or(Error::Conflict("no SMTP server configured".into()))?;
         if msg.visibility != Visibility::Public {
             return Err(Error::Conflict("internal notes are never sent".into()));
         }
@@ -530,7 +567,8 @@ pub(crate) fn send_job(m: &Message) -> Job {
 }
 
 fn parse_stored(s: &str) -> Result<EmailSettings> {
-    EmailSettings::from_json(s).map_err(|e| Error::Internal(anyhow::anyhow!("stored email settings: {e}")))
+    EmailSettings::from_json(s)
+        .map_err(|e| Error::Internal(anyhow::anyhow!("stored email settings: {e}")))
 }
 
 fn mask(mut s: EmailSettings) -> EmailSettings {

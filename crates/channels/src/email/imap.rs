@@ -90,10 +90,8 @@ pub async fn fetch_unseen(s: &mut Session, limit: usize) -> Result<Vec<(u32, Vec
         .try_collect()
         .await
         .map_err(|e| MailError::new("imap fetch", e))?;
-    let mut out: Vec<(u32, Vec<u8>)> = fetches
-        .iter()
-        .filter_map(|f| Some((f.uid?, f.body()?.to_vec())))
-        .collect();
+    let mut out: Vec<(u32, Vec<u8>)> =
+        fetches.iter().filter_map(|f| Some((f.uid?, f.body()?.to_vec()))).collect();
     out.sort_by_key(|(u, _)| *u);
     Ok(out)
 }

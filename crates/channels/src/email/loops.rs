@@ -99,7 +99,10 @@ mod tests {
         };
         assert_eq!(s(|_| {}), None);
         assert_eq!(s(|x| x.auto_submitted = Some("no".into())), None);
-        assert_eq!(s(|x| x.auto_submitted = Some("auto-replied".into())), Some(AutoKind::AutoReply));
+        assert_eq!(
+            s(|x| x.auto_submitted = Some("auto-replied".into())),
+            Some(AutoKind::AutoReply)
+        );
         assert_eq!(s(|x| x.precedence = Some("Bulk".into())), Some(AutoKind::Bulk));
         assert_eq!(s(|x| x.report = true), Some(AutoKind::Bounce));
         assert_eq!(s(|x| x.from_local = Some("MAILER-DAEMON".into())), Some(AutoKind::Bounce));

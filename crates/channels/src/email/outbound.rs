@@ -80,6 +80,9 @@ mod tests {
         assert_eq!(m.subject, "Re: 退货 [HT-12]");
         assert_eq!(m.text, "您好，退款已处理。");
         assert_eq!(m.from_name.as_deref(), Some("慧听客服"));
-        assert_eq!(crate::email::parse(&raw, Some("acme.test")).unwrap().auto, Some(crate::email::AutoKind::Own));
+        assert_eq!(
+            crate::email::parse(&raw, Some("acme.test")).unwrap().auto,
+            Some(crate::email::AutoKind::Own)
+        );
     }
 }

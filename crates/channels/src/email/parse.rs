@@ -65,16 +65,15 @@ pub fn parse(raw: &[u8], own_domain: Option<&str>) -> Result<Inbound, ParseError
         return Err(ParseError::TooLarge);
     }
     let msg = MessageParser::default().parse(raw).ok_or(ParseError::NotAMessage)?;
-    let sender = msg.from().and_then(|a| a.first()).or_else(|| msg.sender().and_then(|a| a.first()));
+    let sender =
+        msg.from().and_then(|a| a.first()).or_else(|| msg.sender().and_then(|a| a.first()));
     let from_address = sender
         .and_then(|a| a.address.as_deref())
         .map(|a| a.trim().to_lowercase())
         .filter(|a| a.contains('@') && a.len() <= 254 && !a.chars().any(char::is_control))
         .ok_or(ParseError::NoSender)?;
-    let from_name = sender
-        .and_then(|a| a.name.as_deref())
-        .map(clean_line)
-        .filter(|n| !n.is_empty());
+    let from_name =
+        sender.and_then(|a| a.name.as_deref()).map(clean_line).filter(|n| !n.is_empty());
     let mut to = Vec::new();
     for h in [msg.to(), msg.cc()].into_iter().flatten() {
         for a in h.iter() {
@@ -135,7 +134,11 @@ pub fn parse(raw: &[u8], own_domain: Option<&str>) -> Result<Inbound, ParseError
             .unwrap_or_else(|| format!("attachment-{}", i + 1));
         let name = truncate(&name.replace(['/', '\\'], "_"), 200);
         if attachments.len() < MAX_ATTACHMENTS {
-            attachments.push(InboundAttachment { name, content_type: ct, bytes: part.contents().to_vec() });
+            attachments.push(InboundAttachment {
+                name,
+                content_type: ct,
+                bytes: part.contents().to_vec(),
+            });
         } else {
             dropped_attachments.push(name);
         }

@@ -85,7 +85,8 @@ mod tests {
     fn english_clients() {
         let gmail = "Thanks, that worked.\n\nOn Tue, Dec 1, 2026 at 10:00 AM Support <s@x.test> wrote:\n> Try again\n> please";
         assert_eq!(strip_quoted(gmail), "Thanks, that worked.");
-        let wrapped = "Yes\n\nOn Tue, Dec 1, 2026 at 10:00 AM Support Team\n<s@x.test> wrote:\n> hi";
+        let wrapped =
+            "Yes\n\nOn Tue, Dec 1, 2026 at 10:00 AM Support Team\n<s@x.test> wrote:\n> hi";
         assert_eq!(strip_quoted(wrapped), "Yes");
         let outlook = "Still broken.\n\n________________________________\nFrom: Support <s@x.test>\nSent: Tuesday\nTo: me\nSubject: Re: x\n\nold";
         assert_eq!(strip_quoted(outlook), "Still broken.");
@@ -111,7 +112,10 @@ mod tests {
 
     #[test]
     fn keeps_unquoted_and_all_quoted_text() {
-        assert_eq!(strip_quoted("hello\n> inline quote\nmy answer"), "hello\n> inline quote\nmy answer");
+        assert_eq!(
+            strip_quoted("hello\n> inline quote\nmy answer"),
+            "hello\n> inline quote\nmy answer"
+        );
         assert_eq!(strip_quoted("> only a quote"), "> only a quote");
         assert_eq!(strip_quoted("From: the shop I bought it at"), "From: the shop I bought it at");
     }

@@ -201,7 +201,8 @@ fn one_line(s: &str) -> String {
 /// `FROM:<a@b> SIZE=1` → `a@b` (the null path `<>` gives an empty string).
 fn path_arg(arg: &str, key: &str) -> Option<String> {
     let a = arg.trim();
-    let rest = a.get(..key.len()).filter(|h| h.eq_ignore_ascii_case(key)).map(|_| &a[key.len()..])?;
+    let rest =
+        a.get(..key.len()).filter(|h| h.eq_ignore_ascii_case(key)).map(|_| &a[key.len()..])?;
     let rest = rest.trim_start();
     let inner = rest.strip_prefix('<')?;
     let end = inner.find('>')?;
@@ -209,7 +210,10 @@ fn path_arg(arg: &str, key: &str) -> Option<String> {
     (!p.chars().any(|c| c.is_control() || c == ' ')).then(|| p.to_string())
 }
 
-async fn read_line<R: AsyncBufReadExt + Unpin>(r: &mut R, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+async fn read_line<R: AsyncBufReadExt + Unpin>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<usize> {
     match tokio::time::timeout(IDLE, r.read_until(b'\n', buf)).await {
         Ok(res) => res,
         Err(_) => Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "idle")),

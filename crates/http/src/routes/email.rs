@@ -184,7 +184,8 @@ pub async fn file(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let (name, ct, bytes) = s.app.email_file(&who, &id).await?;
-    let safe: String = name.chars().filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\').collect();
+    let safe: String =
+        name.chars().filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\').collect();
     Ok((
         [
             (header::CONTENT_TYPE, ct),

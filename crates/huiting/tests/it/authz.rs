@@ -378,7 +378,9 @@ fn rows() -> Vec<Row> {
             "PUT",
             "/api/v1/channels/email",
             USERS,
-            Some(|_, i| json!({"enabled": true, "address": "support@acme.test", "rate_per_hour": 10 + i})),
+            Some(
+                |_, i| json!({"enabled": true, "address": "support@acme.test", "rate_per_hour": 10 + i}),
+            ),
         ),
         row("GET", "/api/v1/files/email/{id}", READ_ALL, None),
         row("GET", "/api/v1/analytics/kpis", SUPERVISE, None),
@@ -830,7 +832,9 @@ async fn email_attachment(t: &TestApp, admin: &Client) -> String {
     assert_eq!(r.status, 200, "{:?}", r.body);
     let raw = "From: m@example.org\r\nMessage-ID: <authz@example.org>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: text/plain; name=a.txt\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\nfile\r\n--b--\r\n";
     let got = t.app.receive_email(t.ws.id, raw.as_bytes()).await.unwrap();
-    let app::channels::email::Received::Stored { conversation, .. } = got else { panic!("{got:?}") };
+    let app::channels::email::Received::Stored { conversation, .. } = got else {
+        panic!("{got:?}")
+    };
     let msgs = admin.get(&format!("/api/v1/conversations/{conversation}/messages")).await;
     let url = s(&crate::items(&msgs.body)[0]["attachments"][0]["url"]);
     url.rsplit('/').next().unwrap().to_string()

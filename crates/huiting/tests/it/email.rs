@@ -63,7 +63,10 @@ impl Drop for Peer {
 
 /// Dovecot serving IMAP on a free loopback port; any user logs in with password `secret`.
 async fn dovecot() -> Option<Peer> {
-    let bin = peer("dovecot (Debian dovecot-imapd)", Some(PathBuf::from("/usr/sbin/dovecot")).filter(|p| p.exists()))?;
+    let bin = peer(
+        "dovecot (Debian dovecot-imapd)",
+        Some(PathBuf::from("/usr/sbin/dovecot")).filter(|p| p.exists()),
+    )?;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let mail = d.join("mail");
@@ -110,7 +113,15 @@ async fn aiosmtpd() -> Option<Peer> {
     let maildir = dir.path().join("Maildir");
     let port = free_port();
     let child = Command::new(py)
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
         .arg(&maildir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -151,7 +162,8 @@ async fn append(imap: &Peer, raw: &str) {
 
 async fn configure(t: &TestApp, imap: Option<&Peer>, smtp: Option<&Peer>, idle: bool) -> Value {
     let admin = t.as_role("admin@acme.test").await;
-    let mut body = json!({"enabled": true, "address": "support@acme.test", "display_name": "慧听客服"});
+    let mut body =
+        json!({"enabled": true, "address": "support@acme.test", "display_name": "慧听客服"});
     if let Some(i) = imap {
         body["imap"] = json!({"host": "127.0.0.1", "port": i.port, "security": "none",
             "username": "support", "password": "secret", "idle": idle, "poll_seconds": 5});
@@ -190,7 +202,9 @@ async fn conversation_of(t: &TestApp, email: &str) -> (String, Value) {
     let c = items(&cust.body);
     assert_eq!(c.len(), 1, "one customer for {email}: {:?}", cust.body);
     let id = s(&c[0]["id"]);
-    let convs = items(&agent.get(&format!("/api/v1/conversations?customer_id={id}&channel=email")).await.body);
+    let convs = items(
+        &agent.get(&format!("/api/v1/conversations?customer_id={id}&channel=email")).await.body,
+    );
     assert_eq!(convs.len(), 1, "{convs:?}");
     (id, convs[0].clone())
 }
@@ -216,7 +230,13 @@ async fn imap_in_smtp_out_threaded_(t: TestApp) {
     let att = &msgs[0]["attachments"][0];
     assert_eq!(s(&att["name"]), "fridge.png");
     let url = s(&att["url"]);
-    let file = agent.http.get(format!("{}/api/v1{url}", agent.base)).header("cookie", agent.cookie.clone().unwrap()).send().await.unwrap();
+    let file = agent
+        .http
+        .get(format!("{}/api/v1{url}", agent.base))
+        .header("cookie", agent.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(file.status(), 200);
     assert_eq!(file.bytes().await.unwrap().as_ref(), b"\x89PNG\r\n\x1a\n");
 
@@ -226,10 +246,18 @@ async fn imap_in_smtp_out_threaded_(t: TestApp) {
         .await;
     assert_eq!(tk.status, 201, "{:?}", tk.body);
     let number = s(&tk.body["number"]);
-    let r = agent.post(&format!("/api/v1/conversations/{cid}/messages"), json!({"body": "您好，已为您安排退货。"})).await;
+    let r = agent
+        .post(
+            &format!("/api/v1/conversations/{cid}/messages"),
+            json!({"body": "您好，已为您安排退货。"}),
+        )
+        .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let note = agent
-        .post(&format!("/api/v1/conversations/{cid}/messages"), json!({"body": "内部备注", "internal": true}))
+        .post(
+            &format!("/api/v1/conversations/{cid}/messages"),
+            json!({"body": "内部备注", "internal": true}),
+        )
         .await;
     assert_eq!(note.status, 201);
     t.app.run_jobs_once("test", t.app.now()).await.unwrap();
@@ -252,7 +280,9 @@ async fn imap_in_smtp_out_threaded_(t: TestApp) {
     );
     append(&imap, &reply).await;
     // A client that drops the headers still threads by the ticket number in the subject.
-    let bare = format!("From: zhangsan@example.com\nSubject: 还有一个问题 [{number}]\nMessage-ID: <first-3@example.com>\n\n发票呢？\n");
+    let bare = format!(
+        "From: zhangsan@example.com\nSubject: 还有一个问题 [{number}]\nMessage-ID: <first-3@example.com>\n\n发票呢？\n"
+    );
     append(&imap, &bare).await;
     // Machine mail is never stored or answered.
     append(&imap, "From: zhangsan@example.com\nAuto-Submitted: auto-replied\nSubject: 自动回复\nMessage-ID: <ooo@example.com>\n\n我在休假\n").await;
@@ -261,14 +291,18 @@ async fn imap_in_smtp_out_threaded_(t: TestApp) {
     let (_, again) = conversation_of(&t, "zhangsan@example.com").await;
     assert_eq!(s(&again["id"]), cid);
     let msgs = items(&agent.get(&format!("/api/v1/conversations/{cid}/messages")).await.body);
-    let bodies: Vec<String> = msgs.iter().filter(|m| s(&m["sender"]) == "customer").map(|m| s(&m["body"])).collect();
+    let bodies: Vec<String> =
+        msgs.iter().filter(|m| s(&m["sender"]) == "customer").map(|m| s(&m["body"])).collect();
     assert_eq!(bodies, vec!["我买的冰箱坏了，想退货。", "好的，谢谢！", "发票呢？"]);
     let cust = agent.get("/api/v1/customers?q=mailer-daemon@example.com").await;
     assert!(items(&cust.body).is_empty(), "a bounce creates no customer");
 
     // The same mail delivered twice is stored once.
     let dup = t.app.receive_email(t.ws.id, FIRST.replace('\n', "\r\n").as_bytes()).await.unwrap();
-    assert_eq!(dup, Received::Duplicate { conversation: domain::ConversationId::parse(&cid).unwrap() });
+    assert_eq!(
+        dup,
+        Received::Duplicate { conversation: domain::ConversationId::parse(&cid).unwrap() }
+    );
 }
 on_backends!(imap_in_smtp_out_threaded, imap_in_smtp_out_threaded_);
 
@@ -291,7 +325,8 @@ async fn idle_reader_picks_up_new_mail_(t: TestApp) {
     readers.abort();
     assert_eq!(found.len(), 1, "the IDLE reader stored the new mail");
     let (_, conv) = conversation_of(&t, "lisi@example.cn").await;
-    let msgs = items(&agent.get(&format!("/api/v1/conversations/{}/messages", s(&conv["id"]))).await.body);
+    let msgs =
+        items(&agent.get(&format!("/api/v1/conversations/{}/messages", s(&conv["id"]))).await.body);
     assert_eq!(s(&msgs[0]["body"]), "Is anyone there?");
 }
 on_backends!(idle_reader_picks_up_new_mail, idle_reader_picks_up_new_mail_);
@@ -322,7 +357,8 @@ async fn smtp_and_lmtp_receivers_(t: TestApp) {
     configure(&t, None, None, false).await;
     let mut tasks = Vec::new();
     let mut ports = Vec::new();
-    for p in [channels::email::receiver::Protocol::Lmtp, channels::email::receiver::Protocol::Smtp] {
+    for p in [channels::email::receiver::Protocol::Lmtp, channels::email::receiver::Protocol::Smtp]
+    {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         ports.push(l.local_addr().unwrap().port());
         tasks.push(tokio::spawn(t.app.clone().serve_email_receiver(l, p)));
@@ -340,7 +376,8 @@ async fn smtp_and_lmtp_receivers_(t: TestApp) {
     }
     let (_, conv) = conversation_of(&t, "wangwu@example.net").await;
     let agent = t.as_role("agent@acme.test").await;
-    let msgs = items(&agent.get(&format!("/api/v1/conversations/{}/messages", s(&conv["id"]))).await.body);
+    let msgs =
+        items(&agent.get(&format!("/api/v1/conversations/{}/messages", s(&conv["id"]))).await.body);
     let bodies: Vec<String> = msgs.iter().map(|m| s(&m["body"])).collect();
     // smtplib dot-stuffs on the wire and our receiver unstuffs: the text arrives unchanged.
     assert_eq!(bodies, vec!["..dot-stuffed line\nsecond line", "by SMTP"]);
@@ -349,7 +386,9 @@ on_backends!(smtp_and_lmtp_receivers, smtp_and_lmtp_receivers_);
 
 async fn loop_guard_and_settings_(t: TestApp) {
     let admin = t.as_role("admin@acme.test").await;
-    let bad = admin.put("/api/v1/channels/email", json!({"enabled": true, "address": "not an address"})).await;
+    let bad = admin
+        .put("/api/v1/channels/email", json!({"enabled": true, "address": "not an address"}))
+        .await;
     assert_eq!(bad.status, 400, "{:?}", bad.body);
     assert_eq!(s(&bad.body["field"]), "address");
     let agent = t.as_role("agent@acme.test").await;
@@ -363,20 +402,39 @@ async fn loop_guard_and_settings_(t: TestApp) {
     assert_eq!(r.status, 200, "{:?}", r.body);
     // Saving again without the password keeps it.
     let r = admin
-        .put("/api/v1/channels/email", json!({"enabled": true, "address": "support@acme.test", "rate_per_hour": 2,
-            "smtp": {"host": "127.0.0.1", "port": 25, "security": "none", "username": "u"}}))
+        .put(
+            "/api/v1/channels/email",
+            json!({"enabled": true, "address": "support@acme.test", "rate_per_hour": 2,
+            "smtp": {"host": "127.0.0.1", "port": 25, "security": "none", "username": "u"}}),
+        )
         .await;
     assert_eq!(r.body["smtp"]["password_set"], json!(true));
 
-    let mk = |i: u32| format!("From: bot@example.org\r\nSubject: ping {i}\r\nMessage-ID: <p{i}@example.org>\r\n\r\nping\r\n");
+    let mk = |i: u32| {
+        format!(
+            "From: bot@example.org\r\nSubject: ping {i}\r\nMessage-ID: <p{i}@example.org>\r\n\r\nping\r\n"
+        )
+    };
     let a = t.app.receive_email(t.ws.id, mk(1).as_bytes()).await.unwrap();
     assert!(matches!(a, Received::Stored { new_conversation: true, .. }), "{a:?}");
-    assert!(matches!(t.app.receive_email(t.ws.id, mk(2).as_bytes()).await.unwrap(), Received::Stored { .. }));
-    assert_eq!(t.app.receive_email(t.ws.id, mk(3).as_bytes()).await.unwrap(), Received::Ignored("rate"));
+    assert!(matches!(
+        t.app.receive_email(t.ws.id, mk(2).as_bytes()).await.unwrap(),
+        Received::Stored { .. }
+    ));
+    assert_eq!(
+        t.app.receive_email(t.ws.id, mk(3).as_bytes()).await.unwrap(),
+        Received::Ignored("rate")
+    );
     // Our own reply coming back (a forwarding loop) is not stored.
     let own = "From: someone@example.org\r\nMessage-ID: <abc@acme.test>\r\n\r\nhi\r\n";
-    assert_eq!(t.app.receive_email(t.ws.id, own.as_bytes()).await.unwrap(), Received::Ignored("own"));
+    assert_eq!(
+        t.app.receive_email(t.ws.id, own.as_bytes()).await.unwrap(),
+        Received::Ignored("own")
+    );
     let bulk = "From: news@example.org\r\nPrecedence: bulk\r\nMessage-ID: <n1@example.org>\r\n\r\nsale\r\n";
-    assert_eq!(t.app.receive_email(t.ws.id, bulk.as_bytes()).await.unwrap(), Received::Ignored("bulk"));
+    assert_eq!(
+        t.app.receive_email(t.ws.id, bulk.as_bytes()).await.unwrap(),
+        Received::Ignored("bulk")
+    );
 }
 on_backends!(loop_guard_and_settings, loop_guard_and_settings_);
