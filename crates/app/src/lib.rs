@@ -22,6 +22,7 @@ mod notices;
 pub mod routing;
 pub mod sla;
 pub mod stages;
+pub mod ticket_links;
 pub mod tickets;
 pub mod triggers;
 

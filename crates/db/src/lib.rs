@@ -29,6 +29,7 @@ pub mod nlu;
 pub mod routing;
 pub mod sla;
 pub mod stages;
+pub mod ticket_links;
 pub mod tickets;
 pub mod translation;
 pub mod triggers;

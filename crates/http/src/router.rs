@@ -16,7 +16,8 @@ use crate::{
     error::{ApiError, Code},
     routes::{
         audit, auth, bot, collaboration, compensation, conversations, customers, directory, events,
-        health, kb, learning, nlu, public, routing, sla, stages, tickets, translation, triggers,
+        health, kb, learning, nlu, public, routing, sla, stages, ticket_links, tickets,
+        translation, triggers,
     },
 };
 
@@ -156,6 +157,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(translation::get_settings, translation::put_settings))
         .routes(routes!(translation::translate_message))
         .routes(routes!(translation::translate_draft))
+        // Ticket links and merges (issue 5).
+        .routes(routes!(ticket_links::list, ticket_links::create))
+        .routes(routes!(ticket_links::delete))
+        .routes(routes!(ticket_links::merge))
 }
 
 /// The OpenAPI document as served and checked in at `docs/openapi.json`.

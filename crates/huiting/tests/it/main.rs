@@ -16,6 +16,7 @@ mod realtime;
 mod routing;
 mod sla;
 mod story;
+mod ticket_links;
 mod translation;
 mod triggers;
 
