@@ -223,7 +223,7 @@ impl App {
         }
     }
 
-    async fn readable_ticket(&self, p: &Principal, id: TicketId) -> Result<Ticket> {
+    pub(crate) async fn readable_ticket(&self, p: &Principal, id: TicketId) -> Result<Ticket> {
         let mut c = self.db.read().await?;
         let t = db::tickets::get(&mut c, p.workspace, id).await?.or_not_found("ticket")?;
         if scoped_can_see(p, &t) { Ok(t) } else { Err(Error::NotFound("ticket")) }
@@ -352,7 +352,7 @@ impl App {
     }
 
     /// Loads a ticket inside a write for change, enforcing scope and that it is not closed.
-    async fn ticket_for_change(
+    pub(crate) async fn ticket_for_change(
         &self,
         tx: &mut db::WriteTx,
         p: &Principal,

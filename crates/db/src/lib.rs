@@ -36,6 +36,7 @@ pub mod reports;
 pub mod routing;
 pub mod sla;
 pub mod stages;
+pub mod ticket_links;
 pub mod tickets;
 pub mod translation;
 pub mod triggers;

@@ -20,7 +20,7 @@ use crate::{
     routes::{
         analytics, audit, auth, bot, channels, collaboration, compensation, conversations, customers,
         directory, email, events, feedback, health, insights, kb, learning, nlu, public, routing,
-        sla, stages, tickets, translation, triggers,
+        sla, stages, ticket_links, tickets, translation, triggers,
     },
 };
 
@@ -220,6 +220,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(feedback::list_signals))
         .routes(routes!(feedback::customer_churn))
         .routes(routes!(feedback::churn_list))
+        // Ticket links and merges (issue 5).
+        .routes(routes!(ticket_links::list, ticket_links::create))
+        .routes(routes!(ticket_links::delete))
+        .routes(routes!(ticket_links::merge))
 }
 
 /// The OpenAPI document as served and checked in at `docs/openapi.json`.

@@ -31,3 +31,16 @@ CREATE TABLE translation_settings (
     config TEXT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+
+-- Links between tickets (issue 5): `related` (stored once, the smaller id first) and
+-- `merged_into` (a duplicate closed into another ticket).
+CREATE TABLE ticket_links (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+    ticket_id TEXT NOT NULL REFERENCES tickets(id),
+    other_id TEXT NOT NULL REFERENCES tickets(id),
+    kind TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (ticket_id, other_id, kind)
+);
+CREATE INDEX ticket_links_other ON ticket_links (workspace_id, other_id);

@@ -23,6 +23,7 @@ pub mod public;
 pub mod routing;
 pub mod sla;
 pub mod stages;
+pub mod ticket_links;
 pub mod tickets;
 pub mod translation;
 pub mod triggers;

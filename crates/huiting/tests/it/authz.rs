@@ -100,6 +100,10 @@ struct KbFx {
     /// An open FAQ candidate, and the visitor's first message (for the intent correction).
     candidate: String,
     message: String,
+    /// A second ticket to link to, and merged into `ticket` by the first allowed caller.
+    spare_ticket: String,
+    /// Tickets related to the fixture's ticket, one per principal, for the DELETE row.
+    spare_links: Vec<String>,
 }
 
 type Body = fn(&Fx, usize) -> Value;
@@ -588,6 +592,15 @@ fn rows() -> Vec<Row> {
             WRITE,
             Some(|_, _| json!({"intent": "refund"})),
         ),
+        row("GET", "/api/v1/tickets/{id}/links", READ_ALL, None),
+        row(
+            "POST",
+            "/api/v1/tickets/{id}/links",
+            WRITE,
+            Some(|f, _| json!({"ticket_id": f.kb.spare_ticket})),
+        ),
+        row("DELETE", "/api/v1/tickets/{id}/links/{other_id}", WRITE, None),
+        row("POST", "/api/v1/tickets/{id}/merge", WRITE, Some(|f, _| json!({"into": f.ticket}))),
         row("GET", "/api/v1/translation/settings", ALL_STAFF, None),
         row("PUT", "/api/v1/translation/settings", USERS, Some(|_, _| json!({"enabled": false}))),
         row(
@@ -722,6 +735,12 @@ fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
     let kb = &f.kb;
     if path.starts_with("/api/v1/kb/candidates/") {
         return path.replace("{id}", &kb.candidate);
+    }
+    if path == "/api/v1/tickets/{id}/merge" {
+        return path.replace("{id}", &kb.spare_ticket);
+    }
+    if path.contains("{other_id}") {
+        return path.replace("{id}", &f.ticket).replace("{other_id}", &kb.spare_links[principal]);
     }
     if path.contains("{message_id}") {
         return path.replace("{id}", &f.visitor_conversation).replace("{message_id}", &kb.message);
@@ -889,7 +908,7 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
         )
         .await;
     assert_eq!(collab.status, 201, "{:?}", collab.body);
-    let kb = kb_fixture(t, owner_conv).await;
+    let kb = kb_fixture(t, owner_conv, &s(&tk.body["id"])).await;
     let ch = ch_fixture(t).await;
     let email_file = email_attachment(t, &admin).await;
     for i in 0..5 {
@@ -1025,7 +1044,7 @@ async fn ch_fixture(t: &TestApp) -> ChFx {
     ChFx { channel: s(&c.body["id"]), webhook: s(&w.body["id"]), spare_webhooks }
 }
 
-async fn kb_fixture(t: &TestApp, owner_conv: &str) -> KbFx {
+async fn kb_fixture(t: &TestApp, owner_conv: &str, ticket: &str) -> KbFx {
     let admin = t.as_role("admin@acme.test").await;
     let ids = |r: test_support::Resp| {
         assert_eq!(r.status, 201, "{:?}", r.body);
@@ -1047,6 +1066,27 @@ async fn kb_fixture(t: &TestApp, owner_conv: &str) -> KbFx {
         let tp = json!({"name": format!("备用话术 {i}"), "body": "您好"});
         spare_templates.push(ids(admin.post("/api/v1/kb/templates", tp).await));
     }
+    let customer = admin.post("/api/v1/customers", json!({"name": "链接客户"})).await;
+    let spare = admin
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "重复工单", "customer_id": s(&customer.body["id"])}),
+        )
+        .await;
+    assert_eq!(spare.status, 201, "{:?}", spare.body);
+    let spare_ticket = s(&spare.body["id"]);
+    let mut spare_links = Vec::new();
+    for i in 0..EVERYONE.len() {
+        let body =
+            json!({"subject": format!("相关工单 {i}"), "customer_id": s(&customer.body["id"])});
+        let r = admin.post("/api/v1/tickets", body).await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let id = s(&r.body["id"]);
+        let l =
+            admin.post(&format!("/api/v1/tickets/{ticket}/links"), json!({"ticket_id": id})).await;
+        assert_eq!(l.status, 200, "{:?}", l.body);
+        spare_links.push(id);
+    }
     // Two customers ask what the bot cannot answer: one FAQ candidate.
     t.visitor("学习一", "发票抬头怎么修改").await;
     t.visitor("学习二", "怎么修改发票抬头").await;
@@ -1065,7 +1105,18 @@ async fn kb_fixture(t: &TestApp, owner_conv: &str) -> KbFx {
         .find(|m| s(&m["sender"]) == "customer")
         .map(|m| s(&m["id"]))
         .expect("the visitor's message");
-    KbFx { faq, article, template, spare_faqs, spare_articles, spare_templates, candidate, message }
+    KbFx {
+        faq,
+        article,
+        template,
+        spare_faqs,
+        spare_articles,
+        spare_templates,
+        candidate,
+        message,
+        spare_ticket,
+        spare_links,
+    }
 }
 
 async fn matrix(t: TestApp) {

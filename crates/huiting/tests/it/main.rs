@@ -23,6 +23,7 @@ mod realtime;
 mod routing;
 mod sla;
 mod story;
+mod ticket_links;
 mod translation;
 mod surveys;
 mod triggers;
