@@ -7,8 +7,8 @@
 //! or an [`Error`].
 
 pub mod admin;
-pub mod analytics;
 pub mod alerts;
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod bot;

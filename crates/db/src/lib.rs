@@ -15,8 +15,8 @@
 mod codec;
 mod write;
 
-pub mod analytics;
 pub mod alerts;
+pub mod analytics;
 pub mod audit;
 pub mod bot;
 pub mod channels;

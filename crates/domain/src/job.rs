@@ -3,7 +3,8 @@
 //! are jobs too (`SlaTimer`); later issues add notifications and webhook deliveries.
 
 use crate::{
-    AlertId, CollaborationId, CompensationId, ConversationId, DeliveryId, MessageId, NluModelId, OutboundId, ReportScheduleId, SignalId, SurveyId, TeamId, TicketId, Timestamp,
+    AlertId, CollaborationId, CompensationId, ConversationId, DeliveryId, MessageId, NluModelId,
+    OutboundId, ReportScheduleId, SignalId, SurveyId, TeamId, TicketId, Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq)]

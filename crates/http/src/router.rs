@@ -18,9 +18,9 @@ use crate::{
     AppState,
     error::{ApiError, Code},
     routes::{
-        analytics, audit, auth, bot, channels, collaboration, compensation, conversations, customers,
-        directory, email, events, feedback, health, insights, kb, learning, nlu, public, routing,
-        sla, stages, ticket_links, tickets, translation, triggers,
+        analytics, audit, auth, bot, channels, collaboration, compensation, conversations,
+        customers, directory, email, events, feedback, health, insights, kb, learning, nlu, public,
+        routing, sla, stages, ticket_links, tickets, translation, triggers,
     },
 };
 

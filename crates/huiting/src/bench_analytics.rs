@@ -2,6 +2,7 @@
 //! conversations, clock inputs and messages) straight into the database in bulk, rebuilds the
 //! analytics rollups from it, then times each dashboard query over HTTP, and a read right
 //! after fresh changes (the incremental catch-up). Bounded by `--max-seconds` for generation.
+#![allow(clippy::print_stdout)] // The report is the command's output.
 
 use std::time::{Duration, Instant};
 

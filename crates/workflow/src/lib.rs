@@ -14,8 +14,8 @@
 //! time-zone database; `chrono-tz` would do, but needs `chrono` beside `time` and `jiff`'s
 //! disambiguation API is clearer.
 
-pub mod analytics;
 pub mod alerts;
+pub mod analytics;
 pub mod calendar;
 pub mod churn;
 pub mod config;

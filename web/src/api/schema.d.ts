@@ -629,6 +629,663 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tickets behind any figure (drill-down): created in the period, matching the filters,
+         *     the set and optionally one heat-map cell; newest first.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First local day (`YYYY-MM-DD`, the workspace calendar's zone); default 29 days before `to`. */
+                    from?: string | null;
+                    /** @description Last local day, inclusive; default today. */
+                    to?: string | null;
+                    /** @description Only this channel. */
+                    channel?: string | null;
+                    /** @description Only this problem code. */
+                    problem_code?: string | null;
+                    /** @description Only this team. */
+                    team_id?: string | null;
+                    /** @description Cost of one agent hour in fen for cost per case (default 6000 = 60 元). */
+                    agent_hour_fen?: number | null;
+                    /** @description `json` (default), `csv` or `xlsx`. */
+                    format?: string | null;
+                    /** @description all (default), solved, open (backlog), fcr, not_fcr, reopened, breached, repeat, responded */
+                    set?: string | null;
+                    /** @description With `hour`: one heat-map cell (0 = Monday). */
+                    weekday?: number | null;
+                    hour?: number | null;
+                    /** @description 1 to 200 (default 50). */
+                    limit?: number | null;
+                    /** @description `next_cursor` of the previous page. */
+                    cursor?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Page_AnalyticsCaseDto"];
+                        "text/csv": number[];
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/heatmap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tickets created per weekday × local hour (AN-1); filters by channel only. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First local day (`YYYY-MM-DD`, the workspace calendar's zone); default 29 days before `to`. */
+                    from?: string | null;
+                    /** @description Last local day, inclusive; default today. */
+                    to?: string | null;
+                    /** @description Only this channel. */
+                    channel?: string | null;
+                    /** @description Only this problem code. */
+                    problem_code?: string | null;
+                    /** @description Only this team. */
+                    team_id?: string | null;
+                    /** @description Cost of one agent hour in fen for cost per case (default 6000 = 60 元). */
+                    agent_hour_fen?: number | null;
+                    /** @description `json` (default), `csv` or `xlsx`. */
+                    format?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["HeatMapDto"];
+                        "text/csv": number[];
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/kpis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** KPIs of a period (AN-4); `?format=csv|xlsx` for a metric/value sheet. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First local day (`YYYY-MM-DD`, the workspace calendar's zone); default 29 days before `to`. */
+                    from?: string | null;
+                    /** @description Last local day, inclusive; default today. */
+                    to?: string | null;
+                    /** @description Only this channel. */
+                    channel?: string | null;
+                    /** @description Only this problem code. */
+                    problem_code?: string | null;
+                    /** @description Only this team. */
+                    team_id?: string | null;
+                    /** @description Cost of one agent hour in fen for cost per case (default 6000 = 60 元). */
+                    agent_hour_fen?: number | null;
+                    /** @description `json` (default), `csv` or `xlsx`. */
+                    format?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["KpisDto"];
+                        "text/csv": number[];
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/pareto": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Problem codes ranked by tickets created with cumulative shares (Pareto 80/20, AN-1). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First local day (`YYYY-MM-DD`, the workspace calendar's zone); default 29 days before `to`. */
+                    from?: string | null;
+                    /** @description Last local day, inclusive; default today. */
+                    to?: string | null;
+                    /** @description Only this channel. */
+                    channel?: string | null;
+                    /** @description Only this problem code. */
+                    problem_code?: string | null;
+                    /** @description Only this team. */
+                    team_id?: string | null;
+                    /** @description Cost of one agent hour in fen for cost per case (default 6000 = 60 元). */
+                    agent_hour_fen?: number | null;
+                    /** @description `json` (default), `csv` or `xlsx`. */
+                    format?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ParetoDto"];
+                        "text/csv": number[];
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/sentiment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Sentiment share of classified messages and feedback per day / week / month (AN-2). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First local day (`YYYY-MM-DD`, the workspace calendar's zone); default 29 days before `to`. */
+                    from?: string | null;
+                    /** @description Last local day, inclusive; default today. */
+                    to?: string | null;
+                    /** @description Only this channel. */
+                    channel?: string | null;
+                    /** @description Only this problem code. */
+                    problem_code?: string | null;
+                    /** @description Only this team. */
+                    team_id?: string | null;
+                    /** @description Cost of one agent hour in fen for cost per case (default 6000 = 60 元). */
+                    agent_hour_fen?: number | null;
+                    /** @description `json` (default), `csv` or `xlsx`. */
+                    format?: string | null;
+                    /** @description `day` (default), `week` or `month`. */
+                    grain?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SentimentDto"];
+                        "text/csv": number[];
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * KPIs per day / week / month, optionally one series per channel, problem code or team
+         *     (AN-1). Tickets count in the bucket of the day they were created.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First local day (`YYYY-MM-DD`, the workspace calendar's zone); default 29 days before `to`. */
+                    from?: string | null;
+                    /** @description Last local day, inclusive; default today. */
+                    to?: string | null;
+                    /** @description Only this channel. */
+                    channel?: string | null;
+                    /** @description Only this problem code. */
+                    problem_code?: string | null;
+                    /** @description Only this team. */
+                    team_id?: string | null;
+                    /** @description Cost of one agent hour in fen for cost per case (default 6000 = 60 元). */
+                    agent_hour_fen?: number | null;
+                    /** @description `json` (default), `csv` or `xlsx`. */
+                    format?: string | null;
+                    /** @description `day` (default), `week` (ISO, Monday first) or `month`. */
+                    grain?: string | null;
+                    /** @description One series per `channel`, `problem_code` or `team`; one series `all` without. */
+                    by?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TrendDto"];
+                        "text/csv": number[];
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -1434,6 +2091,172 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's email channel settings (admins). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmailSettingsOut"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        /** Replaces the email channel settings (admins). Checked field by field (422 names it). */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["EmailSettingsIn"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EmailSettingsOut"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/channels/{id}": {
         parameters: {
             query?: never;
@@ -2073,6 +2896,98 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/churn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Customers by churn risk, highest first. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 1–500, default 50 */
+                    limit?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ChurnDto"][];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3370,6 +4285,201 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations/{id}/messages/{message_id}/intent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Corrects the intent of a customer's message: the text becomes an example of that intent
+         *     (source `correction`) and retraining is queued.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    message_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["IntentCorrectionRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IntentCorrectionDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/messages/{message_id}/translate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Translates a message of the conversation (default: into the agents' language). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    message_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TranslateRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TranslationDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations/{id}/suggestions": {
         parameters: {
             query?: never;
@@ -3458,6 +4568,101 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/translate-draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Translates an agent's draft reply for the customer; nothing is sent. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DraftRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TranslationDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -3900,6 +5105,97 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/customers/{id}/churn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's churn risk with the factors behind it (AN-5). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ChurnDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{id}/identities": {
         parameters: {
             query?: never;
@@ -4309,6 +5605,658 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["EventDto"][];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Feedback and imported reviews, newest first, each with its classification. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description form, api, review */
+                    source?: string | null;
+                    platform?: string | null;
+                    /** @description open, handled */
+                    status?: string | null;
+                    /** @description inquiry, complaint, suggestion */
+                    kind?: string | null;
+                    customer_id?: string | null;
+                    limit?: number | null;
+                    cursor?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Page_FeedbackDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Records feedback (staff or an integration): multipart with `files` (images: JPEG, PNG, GIF,
+         *     WebP up to 5 MiB; voice: MP3, M4A, WAV, OGG, AMR, WebM up to 10 MiB; at most 5), or JSON.
+         *     The type is read from the bytes: anything else is 415.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": components["schemas"]["FeedbackRequest"];
+                };
+            };
+            responses: {
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FeedbackDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Imports third-party reviews as CSV (header: platform/平台, rating/评分, text/评价内容,
+         *     time/评价时间, order_no/订单号, sku, id) or JSON (a list of objects with those keys).
+         *     Bad rows are reported; reviews imported before are skipped.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description csv or json; by default from Content-Type, else from the first byte. */
+                    format?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "text/csv": number[];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReviewImportDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feedback/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FeedbackDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Marks feedback handled (or open) and assigns it. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["FeedbackPatchRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FeedbackDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/feedback/{id}/attachments/{attachment}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An uploaded image or voice note, served as a download with its sniffed type. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    attachment: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": number[];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/files/email/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An attachment of an inbound email (staff of the workspace), as `/files/email/{id}` in a
+         *     message's attachments.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": number[];
                     };
                 };
                 /** @description Malformed JSON or an invalid value. */
@@ -5046,6 +6994,472 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The FAQ candidates: groups of similar questions the bot could not answer or answered to a
+         *     low rating, most asked first.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description open (default), accepted, dismissed or all */
+                    status?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CandidateDto"][];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/candidates/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clusters the last 30 days' questions now (the daily job does it too); returns the open
+         *     candidates. Accepted and dismissed questions are not proposed again.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CandidateDto"][];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/candidates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CandidateDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/candidates/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accepts a candidate: adds the FAQ entry (its questions as variants) and, with `intent`,
+         *     teaches the intent and queues retraining.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AcceptRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AcceptedDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kb/candidates/{id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Dismisses a candidate; its questions are not proposed again. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CandidateDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -8933,6 +11347,308 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The public feedback form / widget: the workspace's public key, text, a rating and up to
+         *     five images or voice notes. With a visitor token the feedback is tied to the visitor.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    public_key?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": components["schemas"]["FeedbackRequest"];
+                };
+            };
+            responses: {
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FeedbackReceiptDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/surveys/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A survey link's questions; no login. A used or expired link is 410. */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PublicSurveyDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Already answered or expired */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Answers a survey; the link then stops working (410 on reuse). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SurveyAnswerRequest"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SurveyAnsweredDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Already answered or expired */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/public/tickets": {
         parameters: {
             query?: never;
@@ -10794,6 +13510,105 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/signals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The classification of inbound messages and feedback (FB-3, FB-4), newest first. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description message, feedback, review */
+                    source?: string | null;
+                    /** @description inquiry, complaint, suggestion */
+                    kind?: string | null;
+                    customer_id?: string | null;
+                    ticket_id?: string | null;
+                    overdue?: boolean | null;
+                    limit?: number | null;
+                    cursor?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Page_SignalDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sla/calendars": {
         parameters: {
             query?: never;
@@ -11251,6 +14066,270 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["StageDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/surveys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Surveys, newest first. */
+        get: {
+            parameters: {
+                query?: {
+                    customer_id?: string | null;
+                    ticket_id?: string | null;
+                    /** @description scheduled, sent, reminded, answered, expired */
+                    status?: string | null;
+                    /** @description csat, nps, ces */
+                    kind?: string | null;
+                    limit?: number | null;
+                    cursor?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Page_SurveyDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/surveys/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace's survey settings (defaults until set). */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SurveySettingsDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        /** Replaces the survey settings. */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SurveySettingsDto"];
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SurveySettingsDto"];
                     };
                 };
                 /** @description Malformed JSON or an invalid value. */
@@ -13664,6 +16743,181 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/translation/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The provider configuration: `enabled` (default false), `agent_lang` (default zh) and
+         *     `provider`, a connector (`name`, `method`, `url`, `headers`, `body`, `secret`, `timeout_ms`,
+         *     `fields`, `allow_hosts`) whose templates use `{{text}}`, `{{source}}`, `{{target}}` and
+         *     `{{secret}}` and whose `fields` map the response's translated text to `translation` (and
+         *     optionally its detected language to `detected_lang`). The secret reads back as `********`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        /**
+         * Replaces the provider configuration (admins); problems are reported with their path.
+         *     Sending `********` as the secret keeps the stored one.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/triggers": {
         parameters: {
             query?: never;
@@ -15032,6 +18286,26 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AcceptRequest: {
+            /** @description The canonical question (default: the candidate's). */
+            question?: string | null;
+            /** @description Markdown, up to 5000 characters. */
+            answer: string;
+            /** @description Other ways to ask it (default: the candidate's questions). */
+            variants?: string[] | null;
+            category?: string;
+            /** @description zh (default) or en */
+            lang?: string | null;
+            /** @description Teach this intent (made if missing) the questions and retrain in the background. */
+            intent?: string | null;
+            /** @description Publish at once (default true). */
+            publish?: boolean | null;
+        };
+        AcceptedDto: {
+            candidate: components["schemas"]["CandidateDto"];
+            faq: components["schemas"]["FaqDto"];
+            training?: components["schemas"]["NluModelDto"] | null;
+        };
         AgentRoutingDto: {
             user_id: string;
             /** @description online, away or offline */
@@ -15120,6 +18394,36 @@ export interface components {
             sentiment: components["schemas"]["SentimentDto"];
             entities: components["schemas"]["EntityDto"][];
         };
+        /** @description One case behind a figure. */
+        AnalyticsCaseDto: {
+            ticket_id: string;
+            /** Format: int64 */
+            number: number;
+            subject: string;
+            conversation_id: string;
+            status: string;
+            channel: string;
+            problem_code?: string | null;
+            team_id?: string | null;
+            /**
+             * Format: int64
+             * @description Unix ms.
+             */
+            created_at: number;
+            /** Format: int64 */
+            first_response_ms?: number | null;
+            /** Format: int64 */
+            resolution_ms?: number | null;
+            /** Format: int64 */
+            handle_ms: number;
+            /** Format: int64 */
+            agent_replies: number;
+            /** Format: int64 */
+            reopens: number;
+            fcr: boolean;
+            sla_breached: boolean;
+            repeat: boolean;
+        };
         AnalyzeRequest: {
             /** @description The message, up to 5000 characters. */
             text: string;
@@ -15171,6 +18475,17 @@ export interface components {
             size: number;
             /** @description An http(s) URL or a `/files/…` path. */
             url: string;
+        };
+        AttachmentInfoDto: {
+            id: string;
+            /** @description image or voice */
+            kind: string;
+            /** @description Sniffed from the bytes. */
+            content_type: string;
+            /** Format: int64 */
+            size: number;
+            sha256: string;
+            name?: string | null;
         };
         AuditEntryDto: {
             /** Format: int64 */
@@ -15244,6 +18559,48 @@ export interface components {
             calendars: components["schemas"]["CalendarDto"][];
             updated_at?: string | null;
         };
+        CandidateDto: {
+            id: string;
+            /** @description open, accepted or dismissed */
+            status: string;
+            /** @description The suggested canonical question (after acceptance: the entry's question). */
+            question: string;
+            /** @description The member questions, most asked first. */
+            questions: components["schemas"]["CandidateQuestionDto"][];
+            /** Format: int64 */
+            total: number;
+            /** Format: int64 */
+            unmatched: number;
+            /** Format: int64 */
+            low_rated: number;
+            /** @description FAQ entries whose answers were rated low for these questions. */
+            faq_ids: string[];
+            first_seen: string;
+            last_seen: string;
+            created_at: string;
+            decided_at?: string | null;
+            decided_by?: string | null;
+            /** @description The entry made by accepting it. */
+            faq_id?: string | null;
+        };
+        CandidateQuestionDto: {
+            text: string;
+            /**
+             * Format: int64
+             * @description Times customers asked it in the window.
+             */
+            count: number;
+            /**
+             * Format: int64
+             * @description Of those, without a match.
+             */
+            unmatched: number;
+            /**
+             * Format: int64
+             * @description Of those, answered and then rated 3 or lower.
+             */
+            low_rated: number;
+        };
         CapacityRequest: {
             /**
              * Format: int32
@@ -15290,6 +18647,40 @@ export interface components {
              *     allow_hosts?}`; phone: `{secret}`.
              */
             settings: Record<string, never>;
+        };
+        ChurnDto: {
+            customer_id: string;
+            name: string;
+            tier: string;
+            /**
+             * Format: double
+             * @description 0–100
+             */
+            score: number;
+            /** @description low, medium (≥ 35), high (≥ 60) */
+            level: string;
+            /** @description Largest contribution first. */
+            factors: components["schemas"]["ChurnFactorDto"][];
+        };
+        ChurnFactorDto: {
+            /** @description complaints, satisfaction, recency, spend */
+            name: string;
+            /**
+             * Format: double
+             * @description The factor's risk, 0–1.
+             */
+            risk: number;
+            /**
+             * Format: double
+             * @description Its weight (present factors' weights sum to 1).
+             */
+            weight: number;
+            /**
+             * Format: double
+             * @description Points it adds to the score.
+             */
+            points: number;
+            detail: string;
         };
         CollaborationDto: {
             id: string;
@@ -15464,6 +18855,37 @@ export interface components {
             /** Format: int64 */
             updated_at: number;
         };
+        DraftRequest: {
+            /** @description The agent's reply, up to 5000 characters. */
+            text: string;
+            /** @description The language wanted (default: that of the customer's latest message). */
+            target?: string | null;
+        };
+        /** @description The workspace's email channel as written. A missing password keeps the stored one. */
+        EmailSettingsIn: {
+            enabled: boolean;
+            /** @description The support address customers write to; replies come from it. */
+            address: string;
+            display_name?: string | null;
+            imap?: components["schemas"]["ImapIn"] | null;
+            smtp?: components["schemas"]["SmtpIn"] | null;
+            /**
+             * Format: int32
+             * @description Messages accepted per sender per hour (loop guard); default 30.
+             */
+            rate_per_hour?: number | null;
+        };
+        /** @description The workspace's email channel as read back: passwords never leave, only whether one is set. */
+        EmailSettingsOut: {
+            configured: boolean;
+            enabled: boolean;
+            address?: string | null;
+            display_name?: string | null;
+            imap?: components["schemas"]["ImapOut"] | null;
+            smtp?: components["schemas"]["SmtpOut"] | null;
+            /** Format: int32 */
+            rate_per_hour: number;
+        };
         /**
          * @description An entity found in the text. `value` depends on `kind`: a string for order_no, phone and
          *     email; `{minor_units, currency}` for money; `{from, to}` (inclusive days) for date;
@@ -15560,6 +18982,56 @@ export interface components {
             score: number;
             answer: components["schemas"]["RenderedDto"];
         };
+        FeedbackDto: {
+            id: string;
+            /** @description form, api, review */
+            source: string;
+            customer_id?: string | null;
+            platform?: string | null;
+            external_id?: string | null;
+            /** Format: int64 */
+            rating?: number | null;
+            body: string;
+            order_no?: string | null;
+            sku?: string | null;
+            contact?: string | null;
+            assignee_id?: string | null;
+            attachments: components["schemas"]["AttachmentInfoDto"][];
+            /** @description open, handled */
+            status: string;
+            due_at?: string | null;
+            occurred_at: string;
+            created_at: string;
+            signal?: components["schemas"]["SignalDto"] | null;
+        };
+        FeedbackPatchRequest: {
+            /** @description open or handled */
+            status?: string | null;
+            /** @description A user id; null unassigns. */
+            assignee_id?: string | null;
+        };
+        FeedbackReceiptDto: {
+            id: string;
+            attachments: number;
+            thanks: string;
+        };
+        /** @description The JSON form of a feedback submission (without uploads; send multipart for those). */
+        FeedbackRequest: {
+            /** @description The workspace's public key (public form only; also accepted as `?public_key=`). */
+            public_key?: string | null;
+            body?: string;
+            /**
+             * Format: int64
+             * @description 1–5 stars
+             */
+            rating?: number | null;
+            order_no?: string | null;
+            sku?: string | null;
+            /** @description How to reach the customer (public form without a visitor token). */
+            contact?: string | null;
+            /** @description Staff only: the customer it is from. */
+            customer_id?: string | null;
+        };
         FindingDto: {
             id: string;
             conversation_id: string;
@@ -15569,6 +19041,16 @@ export interface components {
             kind: string;
             detail: string;
             at: string;
+        };
+        HeatMapDto: {
+            /** @description Row labels, Monday first. */
+            weekdays: string[];
+            /** @description Column labels, 0–23 (local hours). */
+            hours: number[];
+            /** @description `cells[weekday][hour]`: tickets created. */
+            cells: number[][];
+            /** Format: int64 */
+            max: number;
         };
         IdentityDto: {
             /** @description phone, email or external */
@@ -15580,6 +19062,34 @@ export interface components {
             /** @description phone, email or external */
             kind: string;
             value: string;
+        };
+        ImapIn: {
+            host: string;
+            /** Format: int32 */
+            port: number;
+            /** @description `none` or `tls`. */
+            security: string;
+            username: string;
+            /** @description Write-only. */
+            password?: string | null;
+            /** @description Default `INBOX`. */
+            mailbox?: string | null;
+            /** @description Wait in IDLE for new mail (default true); else poll every `poll_seconds` (default 60). */
+            idle?: boolean | null;
+            /** Format: int32 */
+            poll_seconds?: number | null;
+        };
+        ImapOut: {
+            host: string;
+            /** Format: int32 */
+            port: number;
+            security: string;
+            username: string;
+            password_set: boolean;
+            mailbox: string;
+            idle: boolean;
+            /** Format: int32 */
+            poll_seconds: number;
         };
         /** @description What is wrong with one cell of an imported row. */
         ImportErrorDto: {
@@ -15616,6 +19126,17 @@ export interface components {
         };
         InspectedDto: {
             conversations: number;
+        };
+        IntentCorrectionDto: {
+            intent_id: string;
+            intent: string;
+            /** @description False if the intent already had this text as an example. */
+            example_added: boolean;
+            training?: components["schemas"]["NluModelDto"] | null;
+        };
+        IntentCorrectionRequest: {
+            /** @description The name of an existing intent. */
+            intent: string;
         };
         /** @description An intent with all its examples. */
         IntentDetailDto: components["schemas"]["IntentDto"] & {
@@ -15672,6 +19193,80 @@ export interface components {
             at: string;
             /** @description The item's fields in this version. */
             content: Record<string, never>;
+        };
+        /**
+         * @description KPIs of a period. Times are mean milliseconds of business time in the workspace's SLA
+         *     calendar (`*_wall_ms`: wall-clock), rates 0–1, `null` when nothing was counted.
+         */
+        KpisDto: {
+            from: string;
+            to: string;
+            /**
+             * Format: int64
+             * @description Tickets created in the period.
+             */
+            created: number;
+            /**
+             * Format: int64
+             * @description Of those, solved or closed now.
+             */
+            solved: number;
+            /**
+             * Format: int64
+             * @description Open tickets at the end of the period.
+             */
+            backlog: number;
+            /** Format: double */
+            first_response_ms?: number | null;
+            /** Format: double */
+            first_response_wall_ms?: number | null;
+            /** Format: double */
+            next_reply_ms?: number | null;
+            /** Format: double */
+            handle_ms?: number | null;
+            /** Format: double */
+            resolution_ms?: number | null;
+            /** Format: double */
+            resolution_wall_ms?: number | null;
+            /** Format: double */
+            closure_rate?: number | null;
+            /** Format: double */
+            fcr_rate?: number | null;
+            /** Format: double */
+            reopen_rate?: number | null;
+            /** Format: double */
+            sla_attainment?: number | null;
+            /** Format: double */
+            repeat_complaint_rate?: number | null;
+            /** Format: double */
+            cost_per_case_fen?: number | null;
+            /** Format: int64 */
+            bot_conversations: number;
+            /** Format: double */
+            bot_containment?: number | null;
+            /** Format: double */
+            handoff_rate?: number | null;
+            /**
+             * Format: double
+             * @description Share of CSAT answers scoring 4–5.
+             */
+            csat?: number | null;
+            /** Format: int64 */
+            csat_answers: number;
+            /**
+             * Format: double
+             * @description −100…100.
+             */
+            nps?: number | null;
+            /** Format: int64 */
+            nps_answers: number;
+            /**
+             * Format: double
+             * @description Mean CES (1–7).
+             */
+            ces?: number | null;
+            /** Format: int64 */
+            ces_answers: number;
         };
         LimitsDto: {
             /**
@@ -16026,6 +19621,39 @@ export interface components {
             bot?: components["schemas"]["BotTurnDto"] | null;
         };
         /** @description A page of results; pass `next_cursor` as `cursor` to get the next page. */
+        Page_AnalyticsCaseDto: {
+            items: {
+                ticket_id: string;
+                /** Format: int64 */
+                number: number;
+                subject: string;
+                conversation_id: string;
+                status: string;
+                channel: string;
+                problem_code?: string | null;
+                team_id?: string | null;
+                /**
+                 * Format: int64
+                 * @description Unix ms.
+                 */
+                created_at: number;
+                /** Format: int64 */
+                first_response_ms?: number | null;
+                /** Format: int64 */
+                resolution_ms?: number | null;
+                /** Format: int64 */
+                handle_ms: number;
+                /** Format: int64 */
+                agent_replies: number;
+                /** Format: int64 */
+                reopens: number;
+                fcr: boolean;
+                sla_breached: boolean;
+                repeat: boolean;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of results; pass `next_cursor` as `cursor` to get the next page. */
         Page_ConversationDto: {
             items: {
                 id: string;
@@ -16063,6 +19691,94 @@ export interface components {
             next_cursor?: string | null;
         };
         /** @description A page of results; pass `next_cursor` as `cursor` to get the next page. */
+        Page_FeedbackDto: {
+            items: {
+                id: string;
+                /** @description form, api, review */
+                source: string;
+                customer_id?: string | null;
+                platform?: string | null;
+                external_id?: string | null;
+                /** Format: int64 */
+                rating?: number | null;
+                body: string;
+                order_no?: string | null;
+                sku?: string | null;
+                contact?: string | null;
+                assignee_id?: string | null;
+                attachments: components["schemas"]["AttachmentInfoDto"][];
+                /** @description open, handled */
+                status: string;
+                due_at?: string | null;
+                occurred_at: string;
+                created_at: string;
+                signal?: components["schemas"]["SignalDto"] | null;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of results; pass `next_cursor` as `cursor` to get the next page. */
+        Page_SignalDto: {
+            items: {
+                id: string;
+                /** @description message, feedback, review */
+                source: string;
+                source_id: string;
+                customer_id?: string | null;
+                ticket_id?: string | null;
+                conversation_id?: string | null;
+                channel?: string | null;
+                /** @description inquiry, complaint, suggestion */
+                kind: string;
+                /** @description negative, neutral, positive */
+                sentiment: string;
+                /** Format: double */
+                sentiment_score: number;
+                strong_negative: boolean;
+                problem_code?: string | null;
+                /** @description high (24 h), medium (48 h), low (72 h) */
+                urgency: string;
+                product?: string | null;
+                due_at: string;
+                /** @description Complaints: the 15-minute assignment target. */
+                assign_due_at?: string | null;
+                overdue: boolean;
+                created_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of results; pass `next_cursor` as `cursor` to get the next page. */
+        Page_SurveyDto: {
+            items: {
+                id: string;
+                /** @description The surveys sent together after one solve share the id of the first. */
+                batch_id: string;
+                ticket_id?: string | null;
+                customer_id?: string | null;
+                /** @description csat, nps, ces */
+                kind: string;
+                channel: string;
+                /** @description scheduled, sent, reminded, answered, expired */
+                status: string;
+                /** Format: int64 */
+                score?: number | null;
+                comment?: string | null;
+                answers: {
+                    [key: string]: string;
+                };
+                low_score: boolean;
+                team_id?: string | null;
+                agent_id?: string | null;
+                followup_ticket_id?: string | null;
+                created_at: string;
+                send_at: string;
+                sent_at?: string | null;
+                reminded_at?: string | null;
+                answered_at?: string | null;
+                expires_at: string;
+            }[];
+            next_cursor?: string | null;
+        };
+        /** @description A page of results; pass `next_cursor` as `cursor` to get the next page. */
         Page_TicketDto: {
             items: {
                 id: string;
@@ -16095,6 +19811,26 @@ export interface components {
                 closed_at?: string | null;
             }[];
             next_cursor?: string | null;
+        };
+        ParetoBarDto: {
+            problem_code: string;
+            /** Format: int64 */
+            tickets: number;
+            /** Format: double */
+            share: number;
+            /** Format: double */
+            cumulative: number;
+            /** @description Among the codes that together make up the first 80 %. */
+            vital: boolean;
+        };
+        ParetoDto: {
+            /** @description Problem codes by tickets created, most first. */
+            bars: components["schemas"]["ParetoBarDto"][];
+            /**
+             * Format: int64
+             * @description Tickets without a problem code (not in the bars).
+             */
+            uncoded: number;
         };
         PickRequest: {
             /** @description A button's payload. */
@@ -16143,6 +19879,13 @@ export interface components {
             handler: string;
             last_message_at: string;
             created_at: string;
+        };
+        PublicSurveyDto: {
+            company: string;
+            ticket_number?: string | null;
+            scales: components["schemas"]["SurveyScaleDto"][];
+            questions: components["schemas"]["SurveyQuestionDto"][];
+            expires_at: string;
         };
         /** @description A ticket as its customer sees it. */
         PublicTicketDto: {
@@ -16249,6 +19992,17 @@ export interface components {
             /** @description What was done. */
             resolution?: string | null;
         };
+        ReviewImportDto: {
+            rows: number;
+            created: number;
+            /** @description Already imported (a re-import adds nothing twice). */
+            duplicates: number;
+            errors: components["schemas"]["ReviewRowErrorDto"][];
+        };
+        ReviewRowErrorDto: {
+            row: number;
+            message: string;
+        };
         ScheduleDto: {
             id: string;
             name: string;
@@ -16292,18 +20046,72 @@ export interface components {
             /** @description The best fragment of the answer, body or variants, highlighted the same way. */
             snippet_html: string;
         };
+        /** @description Sentiment of classified inbound messages and feedback (AN-2). */
         SentimentDto: {
-            /** @description negative, neutral or positive */
-            polarity: string;
+            grain: string;
+            labels: string[];
+            positive: number[];
+            neutral: number[];
+            negative: number[];
+            /** @description Negative / all, per label (`null` without signals). */
+            negative_share: (number | null)[];
             /**
-             * Format: float
-             * @description From -1 (certainly negative) to 1 (certainly positive).
+             * Format: double
+             * @description Over the whole period.
              */
-            score: number;
-            /** @description Anger, insults or a threat to escalate outside the company. */
+            positive_share?: number | null;
+            /** Format: double */
+            neutral_share?: number | null;
+            /** Format: double */
+            negative_share_total?: number | null;
+            by_kind: components["schemas"]["SentimentKindDto"][];
+        };
+        SentimentKindDto: {
+            /** @description inquiry, complaint or suggestion */
+            kind: string;
+            /** Format: int64 */
+            positive: number;
+            /** Format: int64 */
+            neutral: number;
+            /** Format: int64 */
+            negative: number;
+        };
+        /**
+         * @description One series: a value of the `by` dimension (`""` = none) or `all`, and one array per
+         *     metric, aligned with `labels`.
+         */
+        SeriesDto: {
+            key: string;
+            /** @description Metric name (as in `KpisDto`, plus `backlog` at each bucket's end) → values per label. */
+            values: {
+                [key: string]: (number | null)[];
+            };
+        };
+        SignalDto: {
+            id: string;
+            /** @description message, feedback, review */
+            source: string;
+            source_id: string;
+            customer_id?: string | null;
+            ticket_id?: string | null;
+            conversation_id?: string | null;
+            channel?: string | null;
+            /** @description inquiry, complaint, suggestion */
+            kind: string;
+            /** @description negative, neutral, positive */
+            sentiment: string;
+            /** Format: double */
+            sentiment_score: number;
             strong_negative: boolean;
-            /** @description The lexicon entries behind `strong_negative`. */
-            cues: string[];
+            problem_code?: string | null;
+            /** @description high (24 h), medium (48 h), low (72 h) */
+            urgency: string;
+            product?: string | null;
+            due_at: string;
+            /** @description Complaints: the 15-minute assignment target. */
+            assign_due_at?: string | null;
+            overdue: boolean;
+            created_at: string;
         };
         SlaEventDto: {
             metric: string;
@@ -16348,6 +20156,24 @@ export interface components {
             /** @description Why there is no deadline (a missing or exhausted calendar). */
             problem?: string | null;
         };
+        SmtpIn: {
+            host: string;
+            /** Format: int32 */
+            port: number;
+            /** @description `none`, `starttls` or `tls`. */
+            security: string;
+            username?: string | null;
+            /** @description Write-only. */
+            password?: string | null;
+        };
+        SmtpOut: {
+            host: string;
+            /** Format: int32 */
+            port: number;
+            security: string;
+            username?: string | null;
+            password_set: boolean;
+        };
         StageDto: {
             key: string;
             label_zh: string;
@@ -16388,6 +20214,96 @@ export interface components {
              * @description Server time spent, in milliseconds.
              */
             took_ms: number;
+        };
+        SurveyAnswerRequest: {
+            /** @description A score per kind asked, e.g. `{"csat": 5, "nps": 9}`. */
+            scores: {
+                [key: string]: number;
+            };
+            comment?: string | null;
+            /** @description Custom question id → answer. */
+            answers?: {
+                [key: string]: string;
+            };
+        };
+        SurveyAnsweredDto: {
+            thanks: string;
+        };
+        SurveyDto: {
+            id: string;
+            /** @description The surveys sent together after one solve share the id of the first. */
+            batch_id: string;
+            ticket_id?: string | null;
+            customer_id?: string | null;
+            /** @description csat, nps, ces */
+            kind: string;
+            channel: string;
+            /** @description scheduled, sent, reminded, answered, expired */
+            status: string;
+            /** Format: int64 */
+            score?: number | null;
+            comment?: string | null;
+            answers: {
+                [key: string]: string;
+            };
+            low_score: boolean;
+            team_id?: string | null;
+            agent_id?: string | null;
+            followup_ticket_id?: string | null;
+            created_at: string;
+            send_at: string;
+            sent_at?: string | null;
+            reminded_at?: string | null;
+            answered_at?: string | null;
+            expires_at: string;
+        };
+        SurveyQuestionDto: {
+            id: string;
+            text: string;
+            /** @description text, choice or scale (1–5) */
+            type: string;
+            options?: string[];
+        };
+        SurveyScaleDto: {
+            /** @description csat, nps, ces */
+            kind: string;
+            /** Format: int64 */
+            min: number;
+            /** Format: int64 */
+            max: number;
+            label_zh: string;
+            label_en: string;
+        };
+        SurveySettingsDto: {
+            enabled: boolean;
+            /** @description Kinds sent after a solve: csat (1–5), nps (0–10), ces (1–7). */
+            kinds: string[];
+            /**
+             * Format: int64
+             * @description Minutes after the solve the survey is sent.
+             */
+            delay_minutes: number;
+            /**
+             * Format: int64
+             * @description Hours after sending the link stops working.
+             */
+            expiry_hours: number;
+            /**
+             * Format: int64
+             * @description Hours after sending an unanswered survey is reminded.
+             */
+            reminder_hours: number;
+            /**
+             * Format: int64
+             * @description Scores at or below these are low: the ticket reopens and goes to the special team.
+             */
+            csat_low: number;
+            /** Format: int64 */
+            nps_low: number;
+            /** Format: int64 */
+            ces_low: number;
+            special_team_id?: string | null;
+            questions?: components["schemas"]["SurveyQuestionDto"][];
         };
         TargetDto: {
             /** @description first_response, next_response, periodic_update, resolution. */
@@ -16531,6 +20447,26 @@ export interface components {
         TrainRequest: {
             /** @description intent (the default; sentiment uses the built-in model for now) */
             kind?: string | null;
+        };
+        TranslateRequest: {
+            /** @description The language wanted (default: the agents' language). */
+            target?: string | null;
+        };
+        TranslationDto: {
+            original: string;
+            /** @description Absent when translation is off or failed. */
+            translation?: string | null;
+            /** @description The original's language code, or `auto`. */
+            source_lang: string;
+            target_lang: string;
+            /** @description Why there is no translation (off, timed out, the provider's error…). */
+            translation_error?: string | null;
+        };
+        TrendDto: {
+            grain: string;
+            /** @description Each bucket's first day (`YYYY-MM-DD`). */
+            labels: string[];
+            series: components["schemas"]["SeriesDto"][];
         };
         TriggerDto: {
             id: string;

@@ -622,9 +622,9 @@ impl App {
     ) -> Result<(String, Vec<u8>)> {
         crate::feedback::read_all(s)?;
         let mut c = self.db.read().await?;
-        Ok(db::feedback::attachment_data(&mut c, s.workspace, id, att)
+        db::feedback::attachment_data(&mut c, s.workspace, id, att)
             .await?
-            .or_not_found("attachment")?)
+            .or_not_found("attachment")
     }
 }
 

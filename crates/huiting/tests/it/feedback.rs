@@ -294,7 +294,6 @@ on_backends!(complaints_warned_unassigned_and_overdue, deadlines);
 async fn churn(t: TestApp) {
     t.bot_off().await;
     let agent = t.as_role("agent@acme.test").await;
-    let sup = t.as_role("super@acme.test").await;
     // An unhappy customer: two complaint conversations and a one-star survey; spend on record.
     let (v, c1) = t.visitor("老客户", "我要投诉，空调坏了，太差了").await;
     let cust = s(&agent.get(&format!("/api/v1/conversations/{c1}")).await.body["customer_id"]);

@@ -1,8 +1,8 @@
 //! The integration suite: the real router on loopback against SQLite, and against PostgreSQL
 //! when `HUITING_TEST_PG` is set; the real binary for the crash and CLI tests.
 
-mod analytics;
 mod alerts;
+mod analytics;
 mod api;
 mod authz;
 mod bot;
@@ -23,9 +23,9 @@ mod realtime;
 mod routing;
 mod sla;
 mod story;
+mod surveys;
 mod ticket_links;
 mod translation;
-mod surveys;
 mod triggers;
 mod typing;
 
