@@ -283,6 +283,15 @@ impl TestApp {
         assert_eq!(r.status, 200, "bot off: {:?}", r.body);
     }
 
+    /// Turns satisfaction surveys off, for tests that count the jobs a ticket's life enqueues.
+    pub async fn surveys_off(&self) {
+        let admin = self.as_role("admin@acme.test").await;
+        let mut settings = admin.get("/api/v1/surveys/settings").await.body;
+        settings["enabled"] = json!(false);
+        let r = admin.put("/api/v1/surveys/settings", settings).await;
+        assert_eq!(r.status, 200, "surveys off: {:?}", r.body);
+    }
+
     /// Steps the clock.
     pub fn advance(&self, d: Duration) {
         self.clock.advance_millis(d.as_millis() as i64);

@@ -87,23 +87,19 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>> {
     let mut r =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut rows = Vec::new();
-    let (mut counted, mut lines_before) = (0, 0);
     for (i, rec) in r.records().enumerate() {
         let rec = rec
             .map_err(|e| ParseError::new("file", format!("row {}: not valid CSV ({e})", i + 1)))?;
-        // The reader skips blank lines; keep them as empty rows so that a row's index is its
-        // line in the file, as error reports name it.
-        // A record's position is where the reader began, before the blank lines it skipped.
+        // The reader skips blank lines, and a record's position is where it began reading,
+        // before them: keep each as an empty row, so that a row's number is the spreadsheet's
+        // (a quoted cell spanning lines is still one row).
         let bytes = text.as_bytes();
-        let mut start = rec.position().map_or(0, |p| p.byte() as usize).min(bytes.len());
-        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
-            start += 1;
-        }
-        lines_before += bytes[counted..start].iter().filter(|&&b| b == b'\n').count();
-        counted = start;
-        let line = lines_before + 1;
-        while !rows.is_empty() && rows.len() + 1 < line {
-            rows.push(Vec::new());
+        let mut at = rec.position().map_or(0, |p| p.byte() as usize).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            if bytes[at] == b'\n' && !rows.is_empty() {
+                rows.push(Vec::new());
+            }
+            at += 1;
         }
         rows.push(rec.iter().map(str::to_owned).collect());
     }

