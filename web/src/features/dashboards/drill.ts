@@ -30,6 +30,12 @@ export function ymd(d: Date): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`
 }
 
+/** The day `n` days before `day` (both `YYYY-MM-DD`). */
+export function daysBefore(day: string, n: number): string {
+  const [y, m, d] = day.split('-').map(Number)
+  return ymd(new Date(y, m - 1, d - n))
+}
+
 /** The last day of a trend bucket that starts on `label`, cut to the period's end. */
 export function bucketEnd(label: string, grain: string, to: string): string {
   const [y, m, d] = label.split('-').map(Number)
