@@ -557,12 +557,15 @@ await test('main story, end: the solved ticket\'s survey is answered through its
   assert.ok(scales >= 1, 'the survey asks at least CSAT')
   await phone.locator('[data-test=survey-submit]').click()
   await phone.locator('[data-test=survey-error]').waitFor() // every scale needs an answer
-  for (const [kind, score] of [['csat', 5], ['nps', 9], ['ces', 2]]) {
+  for (const [kind, score] of [['csat', 5], ['nps', 9], ['ces', 6]]) {
     const b = phone.locator(`[data-test=score-${kind}-${score}]`)
     if (await b.count()) await b.click()
   }
   const box = await phone.locator('[data-test=score-csat-5]').boundingBox()
   assert.ok(box && box.width >= 36 && box.x + box.width <= 390, `score buttons fit a phone and are tappable (${JSON.stringify(box)})`)
+  // The demo's custom question (a choice), when the workspace asks one.
+  const choice = phone.locator('[data-test^=question-] input[type=radio]').first()
+  if (await choice.count()) await choice.check()
   await phone.locator('[data-test=survey-comment]').fill(`回复很快，谢谢${run}`)
   await shot(phone, '60-survey-phone')
   await phone.locator('[data-test=survey-submit]').click()
@@ -637,7 +640,9 @@ await test('dashboards: demo data in every chart (zh-CN and en), drill-down to t
     await page.waitForTimeout(800)
     await page.screenshot({ path: join(OUT, '64-dashboard-en.png'), fullPage: true })
     // A download is a real sheet of the same figures.
+    await page.locator('[data-test=dash-download]').click()
     const href = await page.locator('[data-test=dl-kpis-csv]').getAttribute('href')
+    await page.keyboard.press('Escape')
     const csv = await page.evaluate((h) => fetch(h).then((r) => r.text()), href)
     assert.match(csv, /csat/i)
   } finally {

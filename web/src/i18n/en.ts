@@ -174,7 +174,7 @@ const en: Shape<typeof zh> = {
     title: 'Rate our service', ticket: 'Ticket {n}', intro: 'Thank you for contacting {company}. Please take a minute to rate our service.', comment: 'Anything else? (optional)',
     submit: 'Send', required: 'Please answer every rating', thanks: 'Thank you for your feedback!', thanksHint: 'Your answers help us improve.',
     answered: 'You have already answered this survey. Thank you!', expired: 'This survey link has expired', expiredHint: 'If you still need help, please contact us again.', notFound: 'This survey link is not valid',
-    low: 'Very dissatisfied', high: 'Very satisfied', npsLow: 'Not at all likely', npsHigh: 'Extremely likely', cesLow: 'Very easy', cesHigh: 'Very difficult', expires: 'Link valid until {t}',
+    low: 'Very dissatisfied', high: 'Very satisfied', npsLow: 'Not at all likely', npsHigh: 'Extremely likely', cesHard: 'Very difficult', cesEasy: 'Very easy', expires: 'Link valid until {t}',
   },
 }
 

@@ -171,6 +171,6 @@ export default {
     title: '服务评价', ticket: '工单 {n}', intro: '感谢您联系{company}。请花一分钟为本次服务评分。', comment: '其他意见（选填）',
     submit: '提交评价', required: '请为每一项评分', thanks: '感谢您的评价！', thanksHint: '您的意见会帮助我们改进服务。',
     answered: '您已经提交过这份评价，感谢！', expired: '评价链接已过期', expiredHint: '如需帮助，请重新联系客服。', notFound: '评价链接无效',
-    low: '非常不满意', high: '非常满意', npsLow: '不可能', npsHigh: '极有可能', cesLow: '非常容易', cesHigh: '非常费力', expires: '链接有效期至 {t}',
+    low: '非常不满意', high: '非常满意', npsLow: '不可能', npsHigh: '极有可能', cesHard: '非常费力', cesEasy: '非常容易', expires: '链接有效期至 {t}',
   },
 }
