@@ -63,7 +63,7 @@ const en: Shape<typeof zh> = {
     system: 'System', rate: 'Did this answer help? Please rate it:', rateN: '{n} points', rateLow: 'Not helpful', rateHigh: 'Very helpful',
     messageTaken: 'Message received: ticket {ticket}. We will get back to you soon.', handedOff: 'You are being connected to an agent, ticket {ticket}', queue: '{n} ahead of you', wait: 'about {m} min wait',
     leaveMessage: 'Leave a message', offlineHint: 'Leave us a message any time and we will get back to you.', phone: 'Phone', email: 'Email', offlineMessage: 'Describe your question',
-    backToChat: 'Back to chat', contactNeeded: 'Please leave a phone number or an email so we can reach you', leavingHint: 'Type your message and send it',
+    rateNow: 'Rate our service', backToChat: 'Back to chat', contactNeeded: 'Please leave a phone number or an email so we can reach you', leavingHint: 'Type your message and send it',
   },
 
   // —— added with the workspace extensions (SLA, compensation, collaboration, KB, bot, routing) ——

@@ -59,7 +59,7 @@ export default {
     system: '系统', rate: '这个回答对您有帮助吗？请打分：', rateN: '{n} 分', rateLow: '没帮助', rateHigh: '很有帮助',
     messageTaken: '留言已收到，工单号 {ticket}，我们会尽快联系您', handedOff: '已为您转接人工客服，工单号 {ticket}', queue: '您前面还有 {n} 位', wait: '预计等待约 {m} 分钟',
     leaveMessage: '留言', offlineHint: '客服不在线时也可以留言，我们会尽快联系您。', phone: '手机号', email: '邮箱', offlineMessage: '请描述您的问题',
-    backToChat: '返回聊天', contactNeeded: '请留下手机号或邮箱，方便我们联系您', leavingHint: '请直接输入您的留言并发送',
+    backToChat: '返回聊天', rateNow: '去评价', contactNeeded: '请留下手机号或邮箱，方便我们联系您', leavingHint: '请直接输入您的留言并发送',
   },
 
   // —— added with the workspace extensions (SLA, compensation, collaboration, KB, bot, routing) ——
