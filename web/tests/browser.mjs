@@ -614,7 +614,11 @@ await test('dashboards: demo data in every chart (zh-CN and en), drill-down to t
     await page.locator('[data-test=team-table] .el-table__row').first().waitFor()
     await page.locator('[data-test=agent-table] .el-table__row').first().waitFor()
     await page.waitForTimeout(800) // chart animations settle before the screenshot
-    await page.screenshot({ path: join(OUT, '62-dashboard.png'), fullPage: true })
+    // The shell scrolls inside its body: a tall window shows the whole dashboard.
+    await page.setViewportSize({ width: 1366, height: 2100 })
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(OUT, '62-dashboard.png') })
+    await page.setViewportSize({ width: 1366, height: 800 })
     // A KPI drills down to its cases, each a link to the ticket.
     await page.locator('[data-test=kpi-fcr]').click()
     await page.locator('[data-test=drill-cases] .el-table__row').first().waitFor()
@@ -640,7 +644,11 @@ await test('dashboards: demo data in every chart (zh-CN and en), drill-down to t
     await page.getByRole('heading', { name: 'Dashboards' }).waitFor()
     await page.locator('[data-test=kpi-csat]').filter({ hasText: 'CSAT' }).waitFor()
     await page.waitForTimeout(800)
-    await page.screenshot({ path: join(OUT, '64-dashboard-en.png'), fullPage: true })
+    // The shell scrolls inside its body: a tall window shows the whole dashboard.
+    await page.setViewportSize({ width: 1366, height: 2100 })
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(OUT, '64-dashboard-en.png') })
+    await page.setViewportSize({ width: 1366, height: 800 })
     // A download is a real sheet of the same figures.
     await page.locator('[data-test=dash-download]').click()
     const href = await page.locator('[data-test=dl-kpis-csv]').getAttribute('href')
