@@ -16,7 +16,7 @@ handleUnauthorized(() => {
 })
 
 // The first screen's data and code in parallel: who is logged in, the shell and the inbox.
-if (!/^\/(login|track)\b/.test(location.pathname)) {
+if (!/^\/(login|track|survey)\b/.test(location.pathname)) {
   void ensureMe()
   void import('./features/shell/AppShell.vue')
   void import('./features/inbox/InboxPage.vue')

@@ -8,6 +8,7 @@ export const router = createRouter({
   routes: [
     { path: '/login', name: 'login', component: () => import('./features/auth/LoginPage.vue'), meta: { public: true } },
     { path: '/track/:token', name: 'track', component: () => import('./features/tracking/TrackPage.vue'), meta: { public: true } },
+    { path: '/survey/:token', name: 'survey', component: () => import('./features/survey/SurveyPage.vue'), meta: { public: true } },
     {
       path: '/',
       component: () => import('./features/shell/AppShell.vue'),
@@ -23,6 +24,7 @@ export const router = createRouter({
         },
         { path: 'approvals', name: 'approvals', component: () => import('./features/approvals/ApprovalsPage.vue') },
         { path: 'collaborations', name: 'collaborations', component: () => import('./features/collaboration/CollaborationsPage.vue') },
+        { path: 'dashboards', name: 'dashboards', component: () => import('./features/dashboards/DashboardPage.vue') },
         { path: 'admin', redirect: '/admin/users' },
         { path: 'admin/sla', name: 'sla', component: () => import('./features/admin/SlaPage.vue') },
         { path: 'admin/triggers', name: 'triggers', component: () => import('./features/admin/TriggersPage.vue') },
@@ -45,5 +47,7 @@ router.beforeEach(async (to) => {
   if (!session.me && !(await ensureMe()) && !(await loadMe())) return { name: 'login', query: { next: to.fullPath } }
   // Department staff have no inbox: their work is the collaboration requests.
   if (to.name === 'inbox' && !can('read_all_cases')) return { name: 'collaborations' }
+  // Dashboards are for supervisors, the cs_head and admins.
+  if (to.name === 'dashboards' && !can('supervise_cases')) return { path: '/' }
   return true
 })

@@ -17,7 +17,10 @@
 //    own browser session, a collaboration answered by the department; templates, an @mention
 //    and the "someone else is replying" warning;
 // 8. admin: SLA policies and calendars, triggers, knowledge base with CSV import, bot settings
-//    and metrics, routing; then the new screens again in English.
+//    and metrics, routing; then the new screens again in English;
+// 9. the main story's end: the solved ticket's survey answered by the customer through its link on
+//    a phone, counted in the supervisor's dashboard; the dashboards with demo data in zh-CN and en,
+//    a drill-down to the cases.
 import { chromium } from 'playwright-core'
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -506,6 +509,155 @@ await test('conversation: template library, an @mention reaches the colleague, "
   await shot(agent, '31-mention')
   await sup.close()
   sup = null
+})
+
+/** A staff session through the API (cookie + CSRF), for set-up and checks outside the UI. */
+async function apiLogin(email) {
+  const r = await fetch(BASE + '/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ workspace: 'demo', email, password: PASSWORD }),
+  })
+  assert.equal(r.status, 200, `login ${email}`)
+  const cookie = r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
+  const { csrf_token } = await r.json()
+  return (method, path, body) => json(method, path, body, { cookie, 'x-csrf-token': csrf_token })
+}
+
+await test('main story, end: the solved ticket\'s survey is answered through its link on a phone; the dashboard counts it', async () => {
+  assert.ok(storyConv, 'needs the bot story')
+  const head = await apiLogin('head@demo.huiting.cn')
+  // Send the survey at once instead of 5 minutes after solving (the demo's default).
+  const settings = (await head('GET', '/api/v1/surveys/settings')).body
+  const put = await head('PUT', '/api/v1/surveys/settings', { ...settings, delay_minutes: 0 })
+  assert.equal(put.status, 200, JSON.stringify(put.body))
+  const before = (await head('GET', '/api/v1/analytics/kpis')).body
+  // The agent solves the story's ticket.
+  const tickets = await agent.evaluate((c) => fetch(`/api/v1/tickets?conversation_id=${c}`).then((r) => r.json()), storyConv)
+  const ticket = tickets.items[0]
+  assert.ok(ticket, 'the hand-off made a ticket')
+  await agent.goto(`${BASE}/tickets/${ticket.id}`)
+  await agent.locator('[data-test=status-solved]').click()
+  await agent.locator('[data-test=ticket-status]').filter({ hasText: '已解决' }).waitFor()
+  // The customer finds the survey link in the chat (the widget keeps the visitor's session).
+  const shop = await ctx.newPage()
+  await shop.goto(HOST + '/')
+  await shop.locator('[data-huiting=bubble]').click()
+  const chat = shop.frameLocator('iframe[data-huiting=panel]')
+  const link = chat.locator('[data-test=chat-survey-link]').last()
+  await link.waitFor({ timeout: 20_000 })
+  const href = await link.getAttribute('href')
+  assert.ok(href.startsWith(BASE + '/survey/'), `the survey link is on Huiting's origin (${href})`)
+  await shot(shop, '59-widget-survey-link')
+  await shop.close()
+  // On a phone: every scale the workspace asks, then thanks.
+  const phone = await ctx.newPage()
+  await phone.setViewportSize({ width: 390, height: 800 })
+  await phone.goto(href)
+  await phone.locator('[data-test=survey]').waitFor()
+  const scales = await phone.locator('[data-test^=scale-]').count()
+  assert.ok(scales >= 1, 'the survey asks at least CSAT')
+  await phone.locator('[data-test=survey-submit]').click()
+  await phone.locator('[data-test=survey-error]').waitFor() // every scale needs an answer
+  for (const [kind, score] of [['csat', 5], ['nps', 9], ['ces', 6]]) {
+    const b = phone.locator(`[data-test=score-${kind}-${score}]`)
+    if (await b.count()) await b.click()
+  }
+  const box = await phone.locator('[data-test=score-csat-5]').boundingBox()
+  assert.ok(box && box.width >= 36 && box.x + box.width <= 390, `score buttons fit a phone and are tappable (${JSON.stringify(box)})`)
+  // The demo's custom question (a choice), when the workspace asks one.
+  const choice = phone.locator('[data-test^=question-] input[type=radio]').first()
+  if (await choice.count()) await choice.check()
+  await phone.locator('[data-test=survey-comment]').fill(`回复很快，谢谢${run}`)
+  await shot(phone, '60-survey-phone')
+  await phone.locator('[data-test=survey-submit]').click()
+  await phone.locator('[data-test=survey-thanks]').waitFor()
+  await shot(phone, '61-survey-thanks')
+  // The link works once.
+  await phone.reload()
+  await phone.locator('[data-test=survey-answered]').waitFor()
+  // An unknown link, in English.
+  await phone.goto(`${BASE}/survey/sv_nosuchtoken?lang=en`)
+  await phone.getByText('This survey link is not valid').waitFor()
+  await phone.close()
+  await head('PUT', '/api/v1/surveys/settings', settings)
+  const after = (await head('GET', '/api/v1/analytics/kpis')).body
+  assert.equal(after.csat_answers, before.csat_answers + 1, 'the answer counts in CSAT')
+
+  // The supervisor's dashboard shows the count.
+  const boss = await otherBrowser()
+  try {
+    await login(boss.page, 'supervisor1@demo.huiting.cn')
+    await boss.page.locator('[data-test=nav-dashboards]').click()
+    await boss.page.locator('[data-test=kpi-csat]').filter({ hasText: `${after.csat_answers} 份答卷` }).waitFor()
+  } finally {
+    await boss.close()
+  }
+})
+
+await test('dashboards: demo data in every chart (zh-CN and en), drill-down to the cases, alerts', async () => {
+  const boss = await otherBrowser()
+  const page = boss.page
+  try {
+    await login(page, 'supervisor1@demo.huiting.cn')
+    await page.goto(BASE + '/dashboards')
+    await page.getByRole('heading', { name: '数据看板' }).waitFor()
+    // Every KPI card has a figure; the demo's month fills the satisfaction and bot ones too.
+    for (const k of ['created', 'first_response', 'resolution', 'fcr', 'sla', 'csat', 'nps', 'ces', 'containment', 'backlog', 'cost']) {
+      const v = (await page.locator(`[data-test=kpi-${k}] [data-test=kpi-value]`).textContent()).trim()
+      assert.ok(v && v !== '—', `KPI ${k} has a value (${v})`)
+    }
+    // Charts draw on canvases.
+    for (const c of ['trend', 'pareto', 'heatmap', 'sentiment', 'sla', 'bot']) {
+      await page.locator(`[data-test=chart-${c}] canvas`).first().waitFor()
+    }
+    await page.locator('[data-test=team-table] .el-table__row').first().waitFor()
+    await page.locator('[data-test=agent-table] .el-table__row').first().waitFor()
+    await page.waitForTimeout(800) // chart animations settle before the screenshot
+    // The shell scrolls inside its body: a tall window shows the whole dashboard.
+    await page.setViewportSize({ width: 1366, height: 2100 })
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(OUT, '62-dashboard.png') })
+    await page.setViewportSize({ width: 1366, height: 800 })
+    // A KPI drills down to its cases, each a link to the ticket.
+    await page.locator('[data-test=kpi-fcr]').click()
+    await page.locator('[data-test=drill-cases] .el-table__row').first().waitFor()
+    const n = await page.locator('[data-test=drill-cases] .el-table__row').count()
+    assert.ok(n > 0, 'FCR cases listed')
+    await shot(page, '63-dashboard-drill')
+    await page.locator('[data-test=drill-ticket]').first().click()
+    await page.locator('[data-test=ticket-number]').waitFor()
+    // A team's row drills down to the team's cases.
+    await page.goBack()
+    await page.locator('[data-test=team-table] .el-table__row').first().click()
+    await page.locator('[data-test=drill-cases] .el-table__row').first().waitFor()
+    await page.keyboard.press('Escape')
+    // Alerts: acknowledge one when the demo raised any.
+    const ack = page.locator('[data-test=alert-ack]').first()
+    if (await ack.count()) {
+      await ack.click()
+      await page.locator('[data-test=alert-item]').first().waitFor()
+    }
+    // English.
+    await page.locator('[data-test=lang]').click()
+    await page.getByRole('option', { name: 'English' }).click()
+    await page.getByRole('heading', { name: 'Dashboards' }).waitFor()
+    await page.locator('[data-test=kpi-csat]').filter({ hasText: 'CSAT' }).waitFor()
+    await page.waitForTimeout(800)
+    // The shell scrolls inside its body: a tall window shows the whole dashboard.
+    await page.setViewportSize({ width: 1366, height: 2100 })
+    await page.waitForTimeout(500)
+    await page.screenshot({ path: join(OUT, '64-dashboard-en.png') })
+    await page.setViewportSize({ width: 1366, height: 800 })
+    // A download is a real sheet of the same figures.
+    await page.locator('[data-test=dash-download]').click()
+    const href = await page.locator('[data-test=dl-kpis-csv]').getAttribute('href')
+    await page.keyboard.press('Escape')
+    const csv = await page.evaluate((h) => fetch(h).then((r) => r.text()), href)
+    assert.match(csv, /csat/i)
+  } finally {
+    await boss.close()
+  }
 })
 
 await test('admin screens: users, teams, problem codes, tokens, audit log', async () => {

@@ -101,7 +101,15 @@ mod tests {
 
     #[tokio::test]
     async fn client_routes_get_the_app_and_files_their_type() {
-        for path in ["/", "/login", "/conversations/0190b2a4", "/track/tk_abc", "/admin/audit"] {
+        for path in [
+            "/",
+            "/login",
+            "/conversations/0190b2a4",
+            "/track/tk_abc",
+            "/survey/sv_abc",
+            "/dashboards",
+            "/admin/audit",
+        ] {
             let (status, h, body) = get(path, false).await;
             assert_eq!(status, StatusCode::OK, "{path}");
             assert_eq!(h[header::CONTENT_TYPE], "text/html; charset=utf-8");

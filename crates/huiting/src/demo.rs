@@ -72,6 +72,7 @@ pub async fn seed(
     let mut rng = Rng(0x4854_2026_0d3e_5eed);
     let start = end.millis() - 30 * DAY;
     let mut org = setup(app, clock, start - 4 * HOUR, progress).await?;
+    seed_survey_settings(app, &org).await?;
     if options.history {
         let people = people(&mut rng, end.millis());
         import_customers(app, clock, &mut org, &people, start - 2 * HOUR, progress).await?;
@@ -86,8 +87,75 @@ pub async fn seed(
     app.set_bot_settings(&admin, crate::demo_bot::config(&options.orders_listen))
         .await
         .context("configuring the demo bot's flows and connectors")?;
+    seed_bot_chats(app, &org, progress).await?;
     seed_insights(app, &org, progress).await?;
     summary(app, &org.ws).await
+}
+
+/// Today's widget visitors who ask the configured bot (BOT-1, BOT-2): most questions are answered
+/// from the knowledge base, some ask for a person and are handed off, so the bot's containment
+/// and hand-off rate on the dashboards and `/bot/metrics` have figures on first start.
+async fn seed_bot_chats(
+    app: &App,
+    org: &Org,
+    progress: &dyn Fn(&str, u64, u64),
+) -> anyhow::Result<()> {
+    const ASKS: &[&str] = &[
+        "怎么查看我的订单",
+        "下单后多久发货",
+        "怎么查物流信息",
+        "运费怎么算",
+        "怎么申请退货",
+        "七天无理由退货怎么算",
+        "退款多久到账",
+        "怎么开发票",
+        "我要转人工",
+        "可以上门取件吗",
+        "大家电送货上楼吗",
+        "找人工客服，我要投诉",
+    ];
+    let n = 36;
+    for i in 0..n {
+        let ask = ASKS[i % ASKS.len()];
+        let hello = Hello { name: Some(format!("访客{}", 101 + i)), ..Hello::default() };
+        let chat = app
+            .open_chat(&org.ws.public_key, None, hello, None)
+            .await
+            .context("a demo visitor opening the chat")?;
+        let conv = chat.conversation.id;
+        app.bot_start(&chat.visitor, conv).await.context("the bot's welcome")?;
+        let (msg, _) = app
+            .post_visitor_message(&chat.visitor, conv, message(ask.to_string()))
+            .await
+            .context("a demo visitor asking the bot")?;
+        app.bot_reply(chat.visitor.workspace(), conv, &msg.body)
+            .await
+            .context("the bot's answer")?;
+        progress("bot chats", i as u64 + 1, n as u64);
+    }
+    Ok(())
+}
+
+/// The survey a solved ticket gets (FB-1): CSAT, NPS and CES, so every satisfaction figure on
+/// the dashboards has answers, and one optional custom question.
+async fn seed_survey_settings(app: &App, org: &Org) -> anyhow::Result<()> {
+    use domain::feedback::{SurveyKind, SurveyQuestion, SurveySettings};
+    let head =
+        Manager::from_principal(org.principals[HEAD].clone()).context("the cs_head as manager")?;
+    let settings = SurveySettings {
+        kinds: vec![SurveyKind::Csat, SurveyKind::Nps, SurveyKind::Ces],
+        questions: vec![SurveyQuestion {
+            id: "valued".into(),
+            text: "您最看重我们服务的哪一点？/ What matters most to you?".into(),
+            kind: "choice".into(),
+            options: ["响应速度 Speed", "专业程度 Expertise", "服务态度 Courtesy"]
+                .map(String::from)
+                .to_vec(),
+        }],
+        ..SurveySettings::default()
+    };
+    app.put_survey_settings(&head, settings).await.context("saving the survey settings")?;
+    Ok(())
 }
 
 /// Quality rules, alert thresholds and report schedules (AN-2, AN-5…AN-7), configured by the

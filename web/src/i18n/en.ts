@@ -12,7 +12,7 @@ const en: Shape<typeof zh> = {
     copy: 'Copy', copied: 'Copied', back: 'Back', more: 'Load more', search: 'Search', name: 'Name',
     live: 'Live', offline: 'Connection lost, reconnecting…', edit: 'Edit', updated: 'Updated', deleted: 'Deleted', confirmDelete: 'Delete this?',
   },
-  nav: { approvals: 'Approvals', collaborations: 'Collaboration', routing: 'Routing', sla: 'SLA', triggers: 'Triggers', kb: 'Knowledge base', bot: 'Bot', inbox: 'Workspace', admin: 'Admin', users: 'Users', teams: 'Teams', problemCodes: 'Problem codes', tokens: 'API tokens', audit: 'Audit log', logout: 'Log out' },
+  nav: { dashboards: 'Dashboards', approvals: 'Approvals', collaborations: 'Collaboration', routing: 'Routing', sla: 'SLA', triggers: 'Triggers', kb: 'Knowledge base', bot: 'Bot', inbox: 'Workspace', admin: 'Admin', users: 'Users', teams: 'Teams', problemCodes: 'Problem codes', tokens: 'API tokens', audit: 'Audit log', logout: 'Log out' },
   login: {
     title: 'Sign in to Huiting', workspace: 'Workspace', email: 'Email', password: 'Password', submit: 'Sign in',
     failed: 'Sign-in failed: {msg}', hint: 'Demo accounts (password huiting-demo-2026 for all):',
@@ -63,7 +63,7 @@ const en: Shape<typeof zh> = {
     system: 'System', rate: 'Did this answer help? Please rate it:', rateN: '{n} points', rateLow: 'Not helpful', rateHigh: 'Very helpful',
     messageTaken: 'Message received: ticket {ticket}. We will get back to you soon.', handedOff: 'You are being connected to an agent, ticket {ticket}', queue: '{n} ahead of you', wait: 'about {m} min wait',
     leaveMessage: 'Leave a message', offlineHint: 'Leave us a message any time and we will get back to you.', phone: 'Phone', email: 'Email', offlineMessage: 'Describe your question',
-    backToChat: 'Back to chat', contactNeeded: 'Please leave a phone number or an email so we can reach you', leavingHint: 'Type your message and send it',
+    rateNow: 'Rate our service', backToChat: 'Back to chat', contactNeeded: 'Please leave a phone number or an email so we can reach you', leavingHint: 'Type your message and send it',
   },
 
   // —— added with the workspace extensions (SLA, compensation, collaboration, KB, bot, routing) ——
@@ -143,6 +143,39 @@ const en: Shape<typeof zh> = {
     capacity: 'Capacity', capacityText: '{chats} chats · {tickets} tickets', maxChats: 'Concurrent chats', maxTickets: 'Concurrent tickets', senior: 'Senior (red channel)',
   },
   json: { invalid: 'Invalid JSON: {msg}' },
+  dash: {
+    title: 'Dashboards', download: 'Download', from: 'From', to: 'To', business: 'business hours', target: 'target {v}', answers: '{n} answers',
+    botConvs: '{n} bot conversations', botDetails: 'bot metrics', breachedCases: 'Tickets that breached SLA', trends: 'Trends', tickets: 'Tickets',
+    cumulative: 'Cumulative share', uncoded: '{n} more tickets without a problem code', pareto: 'Problem codes, Pareto (80/20)', heatmap: 'Volume by weekday × hour',
+    sentiment: 'Sentiment', negativeShare: 'Negative share', slaFcr: 'SLA attainment and first-contact resolution', bot: 'Bot containment', alerts: 'Open alerts',
+    noAlerts: 'No open alerts', owner: 'Owner', due: 'Due', ack: 'Acknowledge', resolve: 'Resolve', resolved: 'Alert resolved',
+    resolutionPrompt: 'What was done (optional)', cases: 'Cases', teams: 'Teams', agents: 'Agent quality index', agent: 'Agent', qualityIndex: 'Quality index',
+    checks: 'Checks', failed: 'Failed', flags: 'Flags', reopened: 'Reopened', score: 'Score', comment: 'Comment', answeredAt: 'Answered',
+    source: 'Source', product: 'Product', check: 'Check', detail: 'Detail',
+    kpi: {
+      created: 'Tickets created', first_response: 'First response', resolution: 'Resolution time', fcr: 'First-contact resolution', sla: 'SLA attainment', csat: 'CSAT',
+      nps: 'NPS', ces: 'CES', containment: 'Bot containment', handoff: 'Hand-off rate', reopen: 'Reopen rate', backlog: 'Backlog',
+      cost: 'Cost per case', repeat: 'Repeat complaints',
+    },
+    metric: {
+      created: 'Tickets created', solved: 'Solved', backlog: 'Backlog', first_response_ms: 'First response (h)', resolution_ms: 'Resolution time (h)',
+      handle_ms: 'Handle time (h)', fcr_rate: 'FCR %', sla_attainment: 'SLA attainment %', reopen_rate: 'Reopen rate %', closure_rate: 'Closure rate %',
+    },
+    grain: { day: 'Day', week: 'Week', month: 'Month' },
+    by: { none: 'No series', channel: 'By channel', problem_code: 'By problem code', team: 'By team' },
+    senti: { positive: 'Positive', neutral: 'Neutral', negative: 'Negative' },
+    signalKind: { inquiry: 'Inquiries', complaint: 'Complaints', suggestion: 'Suggestions' },
+    alertKind: { negative_share: 'Negative share too high', code_spike: 'Problem-code spike', fault_rate: 'Product fault rate up' },
+    alertStatus: { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved' },
+    finding: { missing_greeting: 'No greeting', missing_closing: 'No closing', forbidden_phrase: 'Forbidden phrase', beyond_authority: 'Promise beyond authority', slow_reply: 'Slow reply' },
+    dl: { kpis: 'KPI summary', trends: 'Trends', pareto: 'Pareto', heatmap: 'Heat map', sentiment: 'Sentiment', cases: 'Cases' },
+  },
+  survey: {
+    title: 'Rate our service', ticket: 'Ticket {n}', intro: 'Thank you for contacting {company}. Please take a minute to rate our service.', comment: 'Anything else? (optional)',
+    submit: 'Send', required: 'Please answer every rating', thanks: 'Thank you for your feedback!', thanksHint: 'Your answers help us improve.',
+    answered: 'You have already answered this survey. Thank you!', expired: 'This survey link has expired', expiredHint: 'If you still need help, please contact us again.', notFound: 'This survey link is not valid',
+    low: 'Very dissatisfied', high: 'Very satisfied', npsLow: 'Not at all likely', npsHigh: 'Extremely likely', cesHard: 'Very difficult', cesEasy: 'Very easy', expires: 'Link valid until {t}',
+  },
 }
 
 export default en

@@ -8,7 +8,7 @@ export default {
     copy: '复制', copied: '已复制', back: '返回', more: '加载更多', search: '搜索', name: '名称',
     live: '实时', offline: '连接中断，正在重连…', edit: '编辑', updated: '更新于', deleted: '已删除', confirmDelete: '确定删除吗？',
   },
-  nav: { approvals: '补偿审批', collaborations: '部门协作', routing: '路由与分配', sla: 'SLA', triggers: '触发器', kb: '知识库', bot: '机器人', inbox: '工作台', admin: '管理', users: '用户', teams: '团队', problemCodes: '问题代码', tokens: 'API 令牌', audit: '审计日志', logout: '退出登录' },
+  nav: { dashboards: '数据看板', approvals: '补偿审批', collaborations: '部门协作', routing: '路由与分配', sla: 'SLA', triggers: '触发器', kb: '知识库', bot: '机器人', inbox: '工作台', admin: '管理', users: '用户', teams: '团队', problemCodes: '问题代码', tokens: 'API 令牌', audit: '审计日志', logout: '退出登录' },
   login: {
     title: '登录慧听', workspace: '工作区', email: '邮箱', password: '密码', submit: '登录',
     failed: '登录失败：{msg}', hint: '演示账号（密码均为 huiting-demo-2026）：',
@@ -59,7 +59,7 @@ export default {
     system: '系统', rate: '这个回答对您有帮助吗？请打分：', rateN: '{n} 分', rateLow: '没帮助', rateHigh: '很有帮助',
     messageTaken: '留言已收到，工单号 {ticket}，我们会尽快联系您', handedOff: '已为您转接人工客服，工单号 {ticket}', queue: '您前面还有 {n} 位', wait: '预计等待约 {m} 分钟',
     leaveMessage: '留言', offlineHint: '客服不在线时也可以留言，我们会尽快联系您。', phone: '手机号', email: '邮箱', offlineMessage: '请描述您的问题',
-    backToChat: '返回聊天', contactNeeded: '请留下手机号或邮箱，方便我们联系您', leavingHint: '请直接输入您的留言并发送',
+    backToChat: '返回聊天', rateNow: '去评价', contactNeeded: '请留下手机号或邮箱，方便我们联系您', leavingHint: '请直接输入您的留言并发送',
   },
 
   // —— added with the workspace extensions (SLA, compensation, collaboration, KB, bot, routing) ——
@@ -139,4 +139,38 @@ export default {
     capacity: '容量', capacityText: '会话 {chats} · 工单 {tickets}', maxChats: '同时会话数上限', maxTickets: '同时工单数上限', senior: '资深（红色通道）',
   },
   json: { invalid: 'JSON 格式错误：{msg}' },
+  // —— dashboards and the customer survey page ——
+  dash: {
+    title: '数据看板', download: '下载', from: '开始日期', to: '结束日期', business: '工作时间', target: '目标 {v}', answers: '{n} 份答卷',
+    botConvs: '机器人会话 {n} 个', botDetails: '查看机器人指标', breachedCases: 'SLA 超时的工单', trends: '趋势', tickets: '工单数',
+    cumulative: '累计占比', uncoded: '另有 {n} 张工单未填问题代码', pareto: '问题代码帕累托（80/20）', heatmap: '来量热力图（星期 × 小时）',
+    sentiment: '情感分布', negativeShare: '负面占比', slaFcr: 'SLA 达成率与一次解决率', bot: '机器人自助解决', alerts: '待处理预警',
+    noAlerts: '没有待处理的预警', owner: '负责人', due: '处理时限', ack: '确认', resolve: '解决', resolved: '预警已解决',
+    resolutionPrompt: '处理结果（选填）', cases: '查看工单', teams: '团队', agents: '客服质检指数', agent: '客服', qualityIndex: '质检指数',
+    checks: '检查项', failed: '未通过', flags: '标记', reopened: '重开', score: '分数', comment: '留言', answeredAt: '答卷时间',
+    source: '来源', product: '产品', check: '检查', detail: '详情',
+    kpi: {
+      created: '新建工单', first_response: '首次响应', resolution: '解决时长', fcr: '一次解决率', sla: 'SLA 达成率', csat: '满意度 CSAT',
+      nps: '净推荐值 NPS', ces: '费力度 CES', containment: '机器人自助解决率', handoff: '转人工率', reopen: '重开率', backlog: '积压工单',
+      cost: '单均成本', repeat: '重复投诉率',
+    },
+    metric: {
+      created: '新建工单', solved: '已解决', backlog: '积压', first_response_ms: '首次响应（小时）', resolution_ms: '解决时长（小时）',
+      handle_ms: '处理时长（小时）', fcr_rate: '一次解决率 %', sla_attainment: 'SLA 达成率 %', reopen_rate: '重开率 %', closure_rate: '结案率 %',
+    },
+    grain: { day: '日', week: '周', month: '月' },
+    by: { none: '不分组', channel: '按渠道', problem_code: '按问题代码', team: '按团队' },
+    senti: { positive: '正面', neutral: '中性', negative: '负面' },
+    signalKind: { inquiry: '咨询', complaint: '投诉', suggestion: '建议' },
+    alertKind: { negative_share: '负面情绪占比过高', code_spike: '问题代码激增', fault_rate: '产品故障率上升' },
+    alertStatus: { open: '待处理', acknowledged: '已确认', resolved: '已解决' },
+    finding: { missing_greeting: '缺少问候语', missing_closing: '缺少结束语', forbidden_phrase: '禁用语', beyond_authority: '超权限承诺', slow_reply: '回复过慢' },
+    dl: { kpis: '指标汇总', trends: '趋势', pareto: '帕累托', heatmap: '热力图', sentiment: '情感', cases: '工单明细' },
+  },
+  survey: {
+    title: '服务评价', ticket: '工单 {n}', intro: '感谢您联系{company}。请花一分钟为本次服务评分。', comment: '其他意见（选填）',
+    submit: '提交评价', required: '请为每一项评分', thanks: '感谢您的评价！', thanksHint: '您的意见会帮助我们改进服务。',
+    answered: '您已经提交过这份评价，感谢！', expired: '评价链接已过期', expiredHint: '如需帮助，请重新联系客服。', notFound: '评价链接无效',
+    low: '非常不满意', high: '非常满意', npsLow: '不可能', npsHigh: '极有可能', cesHard: '非常费力', cesEasy: '非常容易', expires: '链接有效期至 {t}',
+  },
 }
