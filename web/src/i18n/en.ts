@@ -143,6 +143,10 @@ const en: Shape<typeof zh> = {
     capacity: 'Capacity', capacityText: '{chats} chats · {tickets} tickets', maxChats: 'Concurrent chats', maxTickets: 'Concurrent tickets', senior: 'Senior (red channel)',
   },
   json: { invalid: 'Invalid JSON: {msg}' },
+  attach: {
+    image: 'Send an image', enlarge: 'Enlarge {name}', loading: 'Loading', unavailable: 'cannot be shown', uploading: 'Uploading the image…',
+    tooLarge: 'Images may be at most 10 MB', refused: 'Only JPG, PNG, GIF or WebP images can be sent', failed: 'The image could not be uploaded: {msg}', pending: 'Images to send', remove: 'Remove',
+  },
 }
 
 export default en

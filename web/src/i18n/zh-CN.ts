@@ -139,4 +139,8 @@ export default {
     capacity: '容量', capacityText: '会话 {chats} · 工单 {tickets}', maxChats: '同时会话数上限', maxTickets: '同时工单数上限', senior: '资深（红色通道）',
   },
   json: { invalid: 'JSON 格式错误：{msg}' },
+  attach: {
+    image: '发送图片', enlarge: '查看大图：{name}', loading: '正在加载', unavailable: '无法显示', uploading: '正在上传图片…',
+    tooLarge: '图片不能超过 10 MB', refused: '只能发送 JPG、PNG、GIF 或 WebP 图片', failed: '图片上传失败：{msg}', pending: '待发送的图片', remove: '移除',
+  },
 }
