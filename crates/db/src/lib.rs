@@ -20,6 +20,7 @@ pub mod analytics;
 pub mod audit;
 pub mod bot;
 pub mod channels;
+pub mod chat_files;
 pub mod collaborations;
 pub mod compensations;
 pub mod conversations;

@@ -92,6 +92,20 @@ pub struct Message {
     pub created_at: Timestamp,
 }
 
+/// The largest image a chat upload may be (issue 6); larger uploads are refused with 413.
+pub const MAX_CHAT_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+
+/// The path a stored chat upload is referenced by in a message's attachments.
+pub fn chat_file_url(id: &str) -> String {
+    format!("/files/chat/{id}")
+}
+
+/// The upload id of an attachment URL that points at a stored chat upload.
+pub fn chat_file_id(url: &str) -> Option<&str> {
+    url.strip_prefix("/files/chat/")
+        .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+}
+
 /// The largest message body accepted, in characters. Longer text is refused, not truncated.
 pub const MAX_BODY_CHARS: usize = 20_000;
 

@@ -281,6 +281,17 @@ pub struct AttachmentDto {
     pub url: String,
 }
 
+impl From<&domain::Attachment> for AttachmentDto {
+    fn from(a: &domain::Attachment) -> AttachmentDto {
+        AttachmentDto {
+            name: a.name.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            url: a.url.clone(),
+        }
+    }
+}
+
 /// Parses the attachments of a request, naming the first bad one.
 pub fn parse_attachments(
     a: &[AttachmentDto],
@@ -318,16 +329,7 @@ impl From<&Message> for MessageDto {
             author_id: m.author.map(|a| a.to_string()),
             visibility: m.visibility.to_string(),
             body: m.body.clone(),
-            attachments: m
-                .attachments
-                .iter()
-                .map(|a| AttachmentDto {
-                    name: a.name.clone(),
-                    content_type: a.content_type.clone(),
-                    size: a.size,
-                    url: a.url.clone(),
-                })
-                .collect(),
+            attachments: m.attachments.iter().map(AttachmentDto::from).collect(),
             created_at: rfc3339(m.created_at),
         }
     }

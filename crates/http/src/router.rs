@@ -20,7 +20,7 @@ use crate::{
     routes::{
         analytics, audit, auth, bot, channels, collaboration, compensation, conversations,
         customers, directory, email, events, feedback, health, insights, kb, learning, nlu, public,
-        routing, sla, stages, ticket_links, tickets, translation, triggers,
+        routing, sla, stages, ticket_links, tickets, translation, triggers, uploads,
     },
 };
 
@@ -224,6 +224,15 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(ticket_links::list, ticket_links::create))
         .routes(routes!(ticket_links::delete))
         .routes(routes!(ticket_links::merge))
+        // Images in chat (issue 6): a body limit for one image, on the upload routes only.
+        .routes(
+            routes!(uploads::visitor_upload)
+                .layer(DefaultBodyLimit::max(uploads::UPLOAD_BODY_LIMIT)),
+        )
+        .routes(
+            routes!(uploads::staff_upload).layer(DefaultBodyLimit::max(uploads::UPLOAD_BODY_LIMIT)),
+        )
+        .routes(routes!(uploads::file))
 }
 
 /// The OpenAPI document as served and checked in at `docs/openapi.json`.

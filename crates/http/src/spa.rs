@@ -15,8 +15,8 @@ use crate::error::{ApiError, Code};
 
 /// Pages may load scripts and styles only from this origin; the chat panel may be framed by any
 /// site (that is what the widget does), the staff app by none.
-const CSP_APP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: http: https:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-const CSP_CHAT: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: http: https:; connect-src 'self' ws: wss:; frame-ancestors *; base-uri 'none'; form-action 'self'";
+const CSP_APP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: http: https:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP_CHAT: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: http: https:; connect-src 'self' ws: wss:; frame-ancestors *; base-uri 'none'; form-action 'self'";
 
 /// The router's fallback: the web app for GET and HEAD outside `/api/`, a JSON 404 otherwise.
 pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response {

@@ -67,3 +67,27 @@ export async function must<T>(p: Promise<{ data?: T; error?: unknown; response: 
 export function idempotencyKey(): string {
   return crypto.randomUUID()
 }
+
+export type Attachment = Schemas['AttachmentDto']
+
+/** The largest image the chat takes (the server refuses more with 413). */
+export const MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+/**
+ * Uploads an image into a conversation: a visitor with their token (`/public/uploads`), staff
+ * with the session cookie and CSRF token (`/uploads`). The server types it from its bytes and
+ * refuses anything but JPEG, PNG, GIF and WebP (415) or over 10 MiB (413), with a message.
+ */
+export async function uploadImage(file: Blob, name: string, conversation: string, visitorToken?: string): Promise<Attachment> {
+  const q = new URLSearchParams({ conversation_id: conversation, name })
+  const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream' }
+  if (visitorToken) headers.Authorization = `Bearer ${visitorToken}`
+  else {
+    const t = store.get(CSRF_KEY)
+    if (t) headers['X-CSRF-Token'] = t
+  }
+  const r = await fetch(`/api/v1/${visitorToken ? 'public/' : ''}uploads?${q}`, { method: 'POST', headers, body: file, credentials: 'same-origin' })
+  const body = await r.json().catch(() => ({}))
+  if (!r.ok) throw new ApiError(r.status, body as Partial<ErrorBody>)
+  return body as Attachment
+}

@@ -176,6 +176,10 @@ const en: Shape<typeof zh> = {
     answered: 'You have already answered this survey. Thank you!', expired: 'This survey link has expired', expiredHint: 'If you still need help, please contact us again.', notFound: 'This survey link is not valid',
     low: 'Very dissatisfied', high: 'Very satisfied', npsLow: 'Not at all likely', npsHigh: 'Extremely likely', cesHard: 'Very difficult', cesEasy: 'Very easy', expires: 'Link valid until {t}',
   },
+  attach: {
+    image: 'Send an image', enlarge: 'Enlarge {name}', loading: 'Loading', unavailable: 'cannot be shown', uploading: 'Uploading the image…',
+    tooLarge: 'Images may be at most 10 MB', refused: 'Only JPG, PNG, GIF or WebP images can be sent', failed: 'The image could not be uploaded: {msg}', pending: 'Images to send', remove: 'Remove',
+  },
 }
 
 export default en

@@ -173,4 +173,8 @@ export default {
     answered: '您已经提交过这份评价，感谢！', expired: '评价链接已过期', expiredHint: '如需帮助，请重新联系客服。', notFound: '评价链接无效',
     low: '非常不满意', high: '非常满意', npsLow: '不可能', npsHigh: '极有可能', cesHard: '非常费力', cesEasy: '非常容易', expires: '链接有效期至 {t}',
   },
+  attach: {
+    image: '发送图片', enlarge: '查看大图：{name}', loading: '正在加载', unavailable: '无法显示', uploading: '正在上传图片…',
+    tooLarge: '图片不能超过 10 MB', refused: '只能发送 JPG、PNG、GIF 或 WebP 图片', failed: '图片上传失败：{msg}', pending: '待发送的图片', remove: '移除',
+  },
 }

@@ -69,7 +69,7 @@ impl App {
         ws: domain::WorkspaceId,
         conv: ConversationId,
         from: From,
-        m: NewMessage,
+        mut m: NewMessage,
         visible_to_customer: bool,
         owner: Option<CustomerId>,
     ) -> Result<(Message, bool)> {
@@ -77,6 +77,7 @@ impl App {
         if m.attachments.len() > 10 {
             return Err(domain::ParseError::new("attachments", "at most 10 per message").into());
         }
+        self.bind_chat_files(ws, conv, &mut m.attachments).await?;
         let key = match &m.idempotency_key {
             Some(k) => {
                 check_idempotency_key(k)?;

@@ -6,7 +6,9 @@ mod customers;
 pub(crate) mod ingest;
 mod public;
 pub(crate) mod snapshot;
+pub mod uploads;
 
 pub use conversations::{ConversationPatch, NewConversation, NewMessage};
 pub use customers::{CustomerPatch, NewCustomer};
 pub use public::{Chat, Hello, Tracking};
+pub use uploads::{ChatFile, FileReader};

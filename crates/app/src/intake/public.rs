@@ -82,6 +82,13 @@ impl App {
         }
         if let Some(m) = &first {
             domain::conversation::parse_body(&m.body, !m.attachments.is_empty())?;
+            if m.attachments.iter().any(|a| a.url.starts_with("/files/chat/")) {
+                return Err(domain::ParseError::new(
+                    "attachments",
+                    "images are uploaded into an open conversation: open the chat first",
+                )
+                .into());
+            }
         }
         let now = self.now();
         let mut tx = self.db.write(ws.id).await?;

@@ -27,6 +27,7 @@ pub mod ticket_links;
 pub mod tickets;
 pub mod translation;
 pub mod triggers;
+pub mod uploads;
 
 use base64::Engine;
 use utoipa::IntoResponses;

@@ -67,6 +67,8 @@ struct Fx {
     ch: ChFx,
     /// An inbound email's attachment id (`/files/email/{id}`).
     email_file: String,
+    /// An image the owner visitor uploaded into their conversation (`/files/chat/{id}`).
+    chat_file: String,
     fb: FbFx,
     /// A problem-code spike alert, a weekly report schedule and one rendered report.
     alert: String,
@@ -387,6 +389,12 @@ fn rows() -> Vec<Row> {
             ),
         ),
         row("GET", "/api/v1/files/email/{id}", READ_ALL, None),
+        // Images in chat (issue 6): uploads into the owner's conversation; the rows' bodies
+        // are replaced by a PNG (see `upload_png`).
+        row("POST", "/api/v1/public/uploads", OWNER_ONLY, None),
+        // Department members add notes too, but only to conversations of their tickets: not this one.
+        row("POST", "/api/v1/uploads", WRITE, None),
+        row("GET", "/api/v1/files/chat/{id}", &[ADMIN, HEAD, SUPER, AGENT, AUDITOR, OWNER], None),
         row("GET", "/api/v1/analytics/kpis", SUPERVISE, None),
         row("GET", "/api/v1/analytics/trends", SUPERVISE, None),
         row("GET", "/api/v1/analytics/pareto", SUPERVISE, None),
@@ -760,6 +768,12 @@ fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
     if path.starts_with("/api/v1/files/email/") {
         return path.replace("{id}", &f.email_file);
     }
+    if path.starts_with("/api/v1/files/chat/") {
+        return path.replace("{id}", &f.chat_file);
+    }
+    if path.ends_with("/uploads") {
+        return format!("{path}?conversation_id={}&name=m.png", f.visitor_conversation);
+    }
     let id = if path.starts_with("/api/v1/alerts/") {
         &f.alert
     } else if path.starts_with("/api/v1/reports/schedules/") {
@@ -911,6 +925,15 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
     let kb = kb_fixture(t, owner_conv, &s(&tk.body["id"])).await;
     let ch = ch_fixture(t).await;
     let email_file = email_attachment(t, &admin).await;
+    let up = crate::uploads::raw_post(
+        owner,
+        &format!("/api/v1/public/uploads?conversation_id={owner_conv}&name=m.png"),
+        "image/png",
+        crate::uploads::PNG.to_vec(),
+    )
+    .await;
+    assert_eq!(up.status, 201, "{:?}", up.body);
+    let chat_file = s(&up.body["url"]).trim_start_matches("/files/chat/").to_string();
     for i in 0..5 {
         let r = agent
             .post("/api/v1/tickets", json!({"subject": format!("缺配件 {i}"), "customer_id": customer, "problem_code": "PQ-05"}))
@@ -929,6 +952,7 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
     Fx {
         ch,
         email_file,
+        chat_file,
         alert,
         schedule,
         report: s(&rep.body["id"]),
@@ -1166,7 +1190,12 @@ async fn matrix(t: TestApp) {
         for (i, (name, client)) in principals.iter().enumerate() {
             let path = concrete(r.method, r.path, &f, i);
             let body = r.body.map(|b| b(&f, i));
-            let resp = client.send(r.method, &path, body, &[]).await;
+            let resp = if r.path.ends_with("/uploads") {
+                crate::uploads::raw_post(client, &path, "image/png", crate::uploads::PNG.to_vec())
+                    .await
+            } else {
+                client.send(r.method, &path, body, &[]).await
+            };
             let st = resp.status;
             let allowed = r.allowed.contains(name);
             let ok = if allowed {

@@ -28,6 +28,7 @@ mod ticket_links;
 mod translation;
 mod triggers;
 mod typing;
+mod uploads;
 
 use serde_json::Value;
 
