@@ -401,7 +401,8 @@ impl App {
                 Some(s) => db::reports::get_schedule(&mut r, ws, s).await?.map(|s| s.name),
                 None => None,
             };
-            (rep, bytes, settings, name.unwrap_or_else(|| rep.filename.clone()))
+            let name = name.unwrap_or_else(|| rep.filename.clone());
+            (rep, bytes, settings, name)
         };
         let pending: Vec<usize> =
             (0..rep.deliveries.len()).filter(|&i| rep.deliveries[i].status == "pending").collect();

@@ -4,7 +4,8 @@
 //! subject so a reply from a client that drops the headers still threads.
 
 use lettre::message::{
-    Attachment, Mailbox, Message, MessageBuilder, MultiPart, SinglePart, header::ContentType,
+    Attachment, Body, Mailbox, Message, MessageBuilder, MultiPart, SinglePart,
+    header::{ContentTransferEncoding, ContentType},
 };
 
 use super::MailError;
@@ -56,11 +57,14 @@ pub fn build_with_attachment(
 ) -> Result<(Vec<u8>, lettre::address::Envelope), MailError> {
     let ct = ContentType::parse(&file.content_type)
         .map_err(|e| MailError::new("attachment content type", e))?;
+    // Base64 always: the file's bytes (a CSV's line ends, an XLSX) arrive unchanged.
+    let body = Body::new_with_encoding(file.bytes.clone(), ContentTransferEncoding::Base64)
+        .map_err(|_| MailError::new("attachment", "cannot be base64-encoded"))?;
     let m = headers(o)?
         .multipart(
             MultiPart::mixed()
                 .singlepart(SinglePart::plain(o.text.clone()))
-                .singlepart(Attachment::new(file.filename.clone()).body(file.bytes.clone(), ct)),
+                .singlepart(Attachment::new(file.filename.clone()).body(body, ct)),
         )
         .map_err(|e| MailError::new("building the message", e))?;
     let env = m.envelope().clone();
