@@ -484,7 +484,12 @@ impl App {
         self.commit(tx).await
     }
 
-    async fn complete_job(&self, worker: &str, c: &db::jobs::Claimed, now: Timestamp) -> Result<()> {
+    async fn complete_job(
+        &self,
+        worker: &str,
+        c: &db::jobs::Claimed,
+        now: Timestamp,
+    ) -> Result<()> {
         let mut tx = self.db.write(c.workspace).await?;
         if db::jobs::complete(&mut tx, c.id, worker, now).await? {
             self.commit(tx).await?;

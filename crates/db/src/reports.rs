@@ -234,11 +234,7 @@ async fn save_delivery(
 
 /// Records the outcome of a delivery pass: each recipient's row and the report's overall
 /// `delivery` status and error.
-pub async fn record_delivery(
-    c: &mut AnyConnection,
-    ws: WorkspaceId,
-    r: &Report,
-) -> Result<()> {
+pub async fn record_delivery(c: &mut AnyConnection, ws: WorkspaceId, r: &Report) -> Result<()> {
     sqlx::query(
         "UPDATE reports SET delivery = $3, delivery_error = $4 WHERE workspace_id = $1 AND id = $2",
     )
@@ -256,7 +252,11 @@ pub async fn record_delivery(
 }
 
 /// The delivery rows of the given reports, grouped into them.
-async fn fill_deliveries(c: &mut AnyConnection, ws: WorkspaceId, reports: &mut [Report]) -> Result<()> {
+async fn fill_deliveries(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    reports: &mut [Report],
+) -> Result<()> {
     if reports.is_empty() {
         return Ok(());
     }

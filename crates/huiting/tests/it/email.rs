@@ -508,7 +508,8 @@ async fn reports_are_mailed_to_recipients_(t: TestApp) {
         assert!(d["last_error"].is_null() && d["sent_at"].is_string(), "{rep}");
     }
 
-    let (st, file) = crate::alerts::download(&admin, &format!("/api/v1/reports/{id}/download")).await;
+    let (st, file) =
+        crate::alerts::download(&admin, &format!("/api/v1/reports/{id}/download")).await;
     assert_eq!(st, 200);
     let mail = received(&smtp, 2).await;
     assert_eq!(mail.len(), 2);
