@@ -41,6 +41,7 @@ impl App {
                     | Job::DeliverWebhook { .. }
                     | Job::SendOutbound { .. }
                     | Job::SendEmail { .. }
+                    | Job::DeliverReport { .. }
             ) {
                 alone.push(c);
             } else if let Some((_, g)) = groups.iter_mut().find(|(w, _)| *w == c.workspace) {
@@ -117,6 +118,10 @@ impl App {
             // SMTP runs outside any transaction; sending and completing are one job step.
             return self.send_email_job(worker, c, *message, now).await;
         }
+        if let Job::DeliverReport { report } = &c.job {
+            // SMTP runs outside any transaction; each pass records every recipient's outcome.
+            return self.deliver_report_job(worker, c, *report, now).await;
+        }
         let mut tx = self.db.write(c.workspace).await?;
         self.apply_job(&mut tx, worker, c, now).await?;
         if db::jobs::complete(&mut tx, c.id, worker, now).await? {
@@ -155,7 +160,10 @@ impl App {
                 let fired = self.now();
                 db::sla::record_probe(tx, c.workspace, *probe, *due, fired, worker).await?;
             }
-            Job::TrainNluModel { .. } | Job::ClusterKbCandidates | Job::SendEmail { .. } => {}
+            Job::TrainNluModel { .. }
+            | Job::ClusterKbCandidates
+            | Job::SendEmail { .. }
+            | Job::DeliverReport { .. } => {}
             Job::CompensationReportDue { compensation, due_at } => {
                 self.compensation_report_due(tx, *compensation, *due_at, now).await?;
             }

@@ -4,11 +4,17 @@
 //! quality index per agent — as CSV (UTF-8 with BOM) or XLSX, stores it (one per schedule and
 //! period), and schedules the next run. Supervisors list and download the stored reports.
 //!
-//! Delivery: reports are stored and downloadable; e-mail delivery to the schedule's
-//! recipients is not wired in (no outbound mail transport exists yet), so each report's
-//! `delivery` is `stored`.
+//! Delivery: a report of a schedule with recipients is stored together with one delivery row
+//! per recipient and a `DeliverReport` job (same transaction). The job e-mails the file as an
+//! attachment through the SMTP server of the workspace's email channel, outside any
+//! transaction, one message per recipient (a stable Message-ID, so a retried send can be
+//! deduplicated), records each recipient's status and last error, and retries the pending ones
+//! with the queue's backoff. A permanent refusal, or the last attempt, marks the recipient
+//! `failed`. A workspace without SMTP settings gets the report stored with `delivery`
+//! `not_sent` and the reason in `delivery_error`.
 
 use anyhow::Context;
+use channels::email as mail;
 use domain::{
     JobId, ParseError, ReportId, ReportScheduleId, Timestamp,
     audit::{AuditValue, Snapshot},
@@ -16,7 +22,7 @@ use domain::{
 use serde_json::json;
 use workflow::alerts::{month_start, next_month_start, week_start};
 
-pub use db::reports::{Report, Schedule};
+pub use db::reports::{Delivery, Report, Schedule};
 
 use crate::{
     App, Error, Result,
@@ -295,6 +301,31 @@ impl App {
             "quality_index": qi(all_checks, all_passed), "alerts": alerts.len(),
             "top_problem_codes": codes.iter().map(|(c, n)| json!({"code": c, "count": n})).collect::<Vec<_>>(),
         });
+        // Who gets it, and whether the workspace can send mail at all (decided with the report
+        // in this transaction; the job checks again before sending).
+        let smtp_ok = match db::email::settings_get(tx, ws).await? {
+            Some(row) => crate::channels::email::parse_stored(&row.config)?.smtp.is_some(),
+            None => false,
+        };
+        let (delivery, delivery_error, status) = if s.recipients.is_empty() {
+            ("stored", None, "")
+        } else if smtp_ok {
+            ("pending", None, "pending")
+        } else {
+            ("not_sent", Some(NO_SMTP.to_string()), "not_sent")
+        };
+        let deliveries = s
+            .recipients
+            .iter()
+            .map(|to| Delivery {
+                recipient: to.clone(),
+                status: status.to_string(),
+                attempts: 0,
+                last_error: delivery_error.clone(),
+                sent_at: None,
+                updated_at: now,
+            })
+            .collect();
         let r = Report {
             id: self.ids.next(now, ReportId::new),
             schedule: Some(s.id),
@@ -305,12 +336,18 @@ impl App {
             filename: format!("report-{}-{day}.{ext}", s.period),
             content_type: content_type.to_string(),
             summary: summary.to_string(),
-            delivery: "stored".into(),
+            delivery: delivery.into(),
+            delivery_error,
             size: bytes.len() as i64,
             created_at: now,
+            deliveries,
         };
         if !db::reports::insert(tx, ws, &r, &bytes).await? {
             return Ok(None);
+        }
+        if r.delivery == "pending" {
+            let job = domain::Job::DeliverReport { report: r.id };
+            tx.enqueue(self.ids.next(now, JobId::new), &job, now, now).await?;
         }
         tx.audit(
             now,
@@ -338,4 +375,190 @@ impl App {
         let mut c = self.db.read().await?;
         db::reports::file(&mut c, s.workspace, id).await?.or_not_found("report")
     }
+
+    /// The `DeliverReport` job: mails the report to each recipient still pending (outside any
+    /// transaction), then records every outcome; while some recipient failed temporarily the
+    /// job fails too, so the queue retries it with backoff.
+    pub(crate) async fn deliver_report_job(
+        &self,
+        worker: &str,
+        c: &db::jobs::Claimed,
+        id: ReportId,
+        now: Timestamp,
+    ) -> Result<()> {
+        let ws = c.workspace;
+        let (mut rep, bytes, settings, name) = {
+            let mut r = self.db.read().await?;
+            let Some((rep, bytes)) = db::reports::file(&mut r, ws, id).await? else {
+                drop(r);
+                return self.complete_job(worker, c, now).await;
+            };
+            let settings = match db::email::settings_get(&mut r, ws).await? {
+                Some(row) => Some(crate::channels::email::parse_stored(&row.config)?),
+                None => None,
+            };
+            let name = match rep.schedule {
+                Some(s) => db::reports::get_schedule(&mut r, ws, s).await?.map(|s| s.name),
+                None => None,
+            };
+            let name = name.unwrap_or_else(|| rep.filename.clone());
+            (rep, bytes, settings, name)
+        };
+        let pending: Vec<usize> =
+            (0..rep.deliveries.len()).filter(|&i| rep.deliveries[i].status == "pending").collect();
+        if pending.is_empty() {
+            return self.complete_job(worker, c, now).await;
+        }
+        let smtp = settings.as_ref().and_then(|s| Some((s, s.smtp_config()?)));
+        let mut retry: Option<String> = None;
+        match smtp {
+            None => {
+                for &i in &pending {
+                    let d = &mut rep.deliveries[i];
+                    d.status = "not_sent".into();
+                    d.last_error = Some(NO_SMTP.into());
+                    d.updated_at = now;
+                }
+            }
+            Some((settings, smtp)) => {
+                let file = mail::FileAttachment {
+                    filename: rep.filename.clone(),
+                    content_type: rep.content_type.clone(),
+                    bytes,
+                };
+                let (subject, text) = mail_text(&rep, &name);
+                for &i in &pending {
+                    let to = rep.deliveries[i].recipient.clone();
+                    let o = mail::Outbound {
+                        from_address: settings.address.clone(),
+                        from_name: settings.display_name.clone(),
+                        to_address: to,
+                        to_name: None,
+                        subject: subject.clone(),
+                        text: text.clone(),
+                        message_id: mail::outbound::message_id_for(
+                            &format!("{}.{i}", rep.id),
+                            &settings.address,
+                        ),
+                        in_reply_to: None,
+                        references: Vec::new(),
+                    };
+                    let sent = match mail::outbound::build_with_attachment(&o, &file) {
+                        Ok((raw, envelope)) => mail::smtp::send(&smtp, &envelope, &raw)
+                            .await
+                            .map_err(|e| (e.permanent, e.to_string())),
+                        Err(e) => Err((true, e.to_string())),
+                    };
+                    let at = self.now();
+                    let d = &mut rep.deliveries[i];
+                    d.attempts += 1;
+                    d.updated_at = at;
+                    match sent {
+                        Ok(()) => {
+                            d.status = "sent".into();
+                            d.sent_at = Some(at);
+                            d.last_error = None;
+                        }
+                        Err((permanent, e)) => {
+                            d.last_error = Some(e.chars().take(500).collect());
+                            if permanent || c.attempt >= domain::job::MAX_ATTEMPTS {
+                                d.status = "failed".into();
+                            } else {
+                                retry = Some(format!("{}: {e}", d.recipient));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        summarize(&mut rep);
+        let mut tx = self.db.write(ws).await?;
+        db::reports::record_delivery(&mut tx, ws, &rep).await?;
+        if let Some(e) = retry {
+            // The outcomes are recorded; the failure hands the job back to the queue's backoff.
+            self.commit(tx).await?;
+            return Err(Error::Internal(anyhow::anyhow!("report delivery will be retried: {e}")));
+        }
+        // The sends happened: their record is kept even if our claim was lost meanwhile.
+        db::jobs::complete(&mut tx, c.id, worker, now).await?;
+        self.commit(tx).await
+    }
+
+    async fn complete_job(
+        &self,
+        worker: &str,
+        c: &db::jobs::Claimed,
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.db.write(c.workspace).await?;
+        if db::jobs::complete(&mut tx, c.id, worker, now).await? {
+            self.commit(tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a report was not mailed to anyone.
+const NO_SMTP: &str =
+    "the workspace's email channel has no SMTP server configured (PUT /api/v1/channels/email)";
+
+/// The report's overall delivery status from its recipients' statuses.
+fn summarize(r: &mut Report) {
+    let n = |st: &str| r.deliveries.iter().filter(|d| d.status == st).count();
+    let (pending, sent, not_sent) = (n("pending"), n("sent"), n("not_sent"));
+    let first_error = |st: &str| {
+        r.deliveries
+            .iter()
+            .find(|d| d.status == st)
+            .and_then(|d| d.last_error.as_ref().map(|e| format!("{}: {e}", d.recipient)))
+    };
+    let (delivery, error) = if r.deliveries.is_empty() {
+        ("stored", None)
+    } else if pending > 0 {
+        ("pending", first_error("pending"))
+    } else if sent == r.deliveries.len() {
+        ("sent", None)
+    } else if not_sent == r.deliveries.len() {
+        ("not_sent", Some(NO_SMTP.to_string()))
+    } else if sent > 0 {
+        ("partial", first_error("failed").or_else(|| first_error("not_sent")))
+    } else {
+        ("failed", first_error("failed").or_else(|| first_error("not_sent")))
+    };
+    r.delivery = delivery.into();
+    r.delivery_error = error;
+}
+
+/// A local (UTC+8) calendar day, `YYYY-MM-DD`.
+fn local_day(t: Timestamp) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.millis()) * 1_000_000)
+        .ok()
+        .map(|d| {
+            let d = d.to_offset(time::macros::offset!(+8)).date();
+            format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+        })
+        .unwrap_or_default()
+}
+
+/// The subject and text of a report's e-mail (zh-CN first, then English).
+fn mail_text(r: &Report, name: &str) -> (String, String) {
+    let (from, to) = (local_day(r.period_start), local_day(r.period_end.plus_millis(-1)));
+    let (zh, en) = if r.period == "monthly" { ("月报", "monthly") } else { ("周报", "weekly") };
+    let subject = format!("{name} {zh} {from} – {to} ({en} report)");
+    let v: serde_json::Value = serde_json::from_str(&r.summary).unwrap_or_default();
+    let f = |k: &str| v[k].as_f64().map_or_else(|| "-".to_string(), |x| format!("{x}"));
+    let text = format!(
+        "您好，附件是「{name}」{zh}（{from} 至 {to}，UTC+8）。\n\
+         新建工单 {c}，已解决 {s}，已关闭 {cl}，期末积压 {b}，质检指数 {q}，告警 {a}。\n\n\
+         Hello, attached is the {en} report \"{name}\" for {from} to {to} (UTC+8).\n\
+         Tickets created {c}, solved {s}, closed {cl}, backlog at the end {b}, quality index {q}, \
+         alerts {a}.\n\n— 慧听 Huiting\n",
+        c = f("tickets_created"),
+        s = f("tickets_solved"),
+        cl = f("tickets_closed"),
+        b = f("backlog_at_end"),
+        q = f("quality_index"),
+        a = f("alerts"),
+    );
+    (subject, text)
 }

@@ -711,7 +711,7 @@ pub mod synth {
                 .iter()
                 .map(|i| {
                     format!(
-                        "({}, {w}, {}, 'normal', '{{}}', NULL, {t}, {t})",
+                        "({}, {w}, {}, 'ordinary', '{{}}', NULL, {t}, {t})",
                         b.text(id(1, *i)),
                         b.text(format!("客户{i}"))
                     )

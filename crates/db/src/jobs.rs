@@ -47,6 +47,7 @@ fn payload(j: &Job) -> String {
         Job::RenderReport { schedule, due } => {
             json!({"schedule": schedule.to_string(), "due": due.millis()}).to_string()
         }
+        Job::DeliverReport { report } => json!({"report": report.to_string()}).to_string(),
         Job::SurveySend { survey }
         | Job::SurveyRemind { survey }
         | Job::SurveyExpire { survey } => json!({"survey": survey.to_string()}).to_string(),
@@ -136,6 +137,10 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
             schedule: domain::ReportScheduleId::parse(v["schedule"].as_str().unwrap_or_default())
                 .map_err(|e| anyhow!("{e}"))?,
             due: Timestamp::from_millis(v["due"].as_i64().unwrap_or_default()),
+        }),
+        "deliver_report" => Ok(Job::DeliverReport {
+            report: domain::ReportId::parse(v["report"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
         }),
         "survey_send" | "survey_remind" | "survey_expire" => {
             let survey = domain::SurveyId::parse(v["survey"].as_str().unwrap_or_default())

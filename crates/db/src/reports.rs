@@ -5,7 +5,7 @@ use anyhow::Context;
 use domain::{ReportId, ReportScheduleId, Timestamp, WorkspaceId};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
-use crate::{Result, codec, int, parse_col, parse_opt_col, text, ts};
+use crate::{Result, codec, int, opt_text, opt_ts, parse_col, parse_opt_col, text, ts};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
@@ -104,15 +104,32 @@ pub struct Report {
     pub content_type: String,
     /// The summary figures as JSON text.
     pub summary: String,
-    /// stored, sent, failed.
+    /// stored (no recipients), pending, sent, partial (some recipients failed), failed,
+    /// not_sent (no SMTP server configured; `delivery_error` says why).
     pub delivery: String,
+    /// Why nothing (or not everything) was sent, if so.
+    pub delivery_error: Option<String>,
     pub size: i64,
     pub created_at: Timestamp,
+    /// One per recipient, in the schedule's order (filled by [`list`] and [`file`]).
+    pub deliveries: Vec<Delivery>,
+}
+
+/// A report's delivery to one recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub recipient: String,
+    /// pending (also while waiting for a retry), sent, failed, not_sent.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub sent_at: Option<Timestamp>,
+    pub updated_at: Timestamp,
 }
 
 const REP: &str =
     "id, schedule_id, period, period_start, period_end, format, filename, content_type,
-    summary, delivery, CAST(LENGTH(bytes) AS BIGINT) AS size, created_at";
+    summary, delivery, delivery_error, CAST(LENGTH(bytes) AS BIGINT) AS size, created_at";
 
 fn report(r: &AnyRow) -> Result<Report> {
     Ok(Report {
@@ -126,8 +143,10 @@ fn report(r: &AnyRow) -> Result<Report> {
         content_type: text(r, "content_type")?,
         summary: text(r, "summary")?,
         delivery: text(r, "delivery")?,
+        delivery_error: opt_text(r, "delivery_error")?,
         size: int(r, "size")?,
         created_at: ts(r, "created_at")?,
+        deliveries: Vec::new(),
     })
 }
 
@@ -140,8 +159,8 @@ pub async fn insert(
 ) -> Result<bool> {
     let res = sqlx::query(
         "INSERT INTO reports (id, workspace_id, schedule_id, period, period_start, period_end,
-            format, filename, content_type, bytes, summary, delivery, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            format, filename, content_type, bytes, summary, delivery, delivery_error, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (schedule_id, period_start) DO NOTHING",
     )
     .bind(r.id.to_string())
@@ -156,11 +175,107 @@ pub async fn insert(
     .bind(bytes.to_vec())
     .bind(r.summary.clone())
     .bind(r.delivery.clone())
+    .bind(r.delivery_error.clone())
     .bind(r.created_at.millis())
-    .execute(c)
+    .execute(&mut *c)
     .await
     .context("storing a report")?;
-    Ok(res.rows_affected() == 1)
+    if res.rows_affected() != 1 {
+        return Ok(false);
+    }
+    for (i, d) in r.deliveries.iter().enumerate() {
+        save_delivery(c, ws, r.id, i as i64, d).await?;
+    }
+    Ok(true)
+}
+
+const DEL: &str = "report_id, recipient, status, attempts, last_error, sent_at, updated_at";
+
+fn delivery(r: &AnyRow) -> Result<Delivery> {
+    Ok(Delivery {
+        recipient: text(r, "recipient")?,
+        status: text(r, "status")?,
+        attempts: int(r, "attempts")?,
+        last_error: opt_text(r, "last_error")?,
+        sent_at: opt_ts(r, "sent_at")?,
+        updated_at: ts(r, "updated_at")?,
+    })
+}
+
+/// Inserts or updates one recipient's delivery row. `position` keeps the schedule's order.
+async fn save_delivery(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    report: ReportId,
+    position: i64,
+    d: &Delivery,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO report_deliveries (report_id, workspace_id, recipient, position, status,
+            attempts, last_error, sent_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (report_id, recipient) DO UPDATE SET status = excluded.status,
+            attempts = excluded.attempts, last_error = excluded.last_error,
+            sent_at = excluded.sent_at, updated_at = excluded.updated_at",
+    )
+    .bind(report.to_string())
+    .bind(ws.to_string())
+    .bind(d.recipient.clone())
+    .bind(position)
+    .bind(d.status.clone())
+    .bind(d.attempts)
+    .bind(d.last_error.clone())
+    .bind(d.sent_at.map(|t| t.millis()))
+    .bind(d.updated_at.millis())
+    .execute(c)
+    .await
+    .context("saving a report delivery")?;
+    Ok(())
+}
+
+/// Records the outcome of a delivery pass: each recipient's row and the report's overall
+/// `delivery` status and error.
+pub async fn record_delivery(c: &mut AnyConnection, ws: WorkspaceId, r: &Report) -> Result<()> {
+    sqlx::query(
+        "UPDATE reports SET delivery = $3, delivery_error = $4 WHERE workspace_id = $1 AND id = $2",
+    )
+    .bind(ws.to_string())
+    .bind(r.id.to_string())
+    .bind(r.delivery.clone())
+    .bind(r.delivery_error.clone())
+    .execute(&mut *c)
+    .await
+    .context("recording a report's delivery")?;
+    for (i, d) in r.deliveries.iter().enumerate() {
+        save_delivery(c, ws, r.id, i as i64, d).await?;
+    }
+    Ok(())
+}
+
+/// The delivery rows of the given reports, grouped into them.
+async fn fill_deliveries(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    reports: &mut [Report],
+) -> Result<()> {
+    if reports.is_empty() {
+        return Ok(());
+    }
+    let mut b = crate::Binds::default();
+    let ws_p = b.text(ws.to_string());
+    let ids: Vec<String> = reports.iter().map(|r| b.text(r.id.to_string())).collect();
+    let sql = format!(
+        "SELECT {DEL} FROM report_deliveries WHERE workspace_id = {ws_p} AND report_id IN ({})
+         ORDER BY report_id, position",
+        ids.join(", ")
+    );
+    let rows = b.query(sql).fetch_all(c).await.context("reading report deliveries")?;
+    for row in &rows {
+        let id = text(row, "report_id")?;
+        if let Some(r) = reports.iter_mut().find(|r| r.id.to_string() == id) {
+            r.deliveries.push(delivery(row)?);
+        }
+    }
+    Ok(())
 }
 
 pub async fn list(c: &mut AnyConnection, ws: WorkspaceId, limit: i64) -> Result<Vec<Report>> {
@@ -169,10 +284,12 @@ pub async fn list(c: &mut AnyConnection, ws: WorkspaceId, limit: i64) -> Result<
     )))
     .bind(ws.to_string())
     .bind(limit.clamp(1, 500))
-    .fetch_all(c)
+    .fetch_all(&mut *c)
     .await
     .context("listing reports")?;
-    rows.iter().map(report).collect()
+    let mut out = rows.iter().map(report).collect::<Result<Vec<_>>>()?;
+    fill_deliveries(c, ws, &mut out).await?;
+    Ok(out)
 }
 
 /// A report and its bytes.
@@ -186,13 +303,16 @@ pub async fn file(
     )))
     .bind(ws.to_string())
     .bind(id.to_string())
-    .fetch_optional(c)
+    .fetch_optional(&mut *c)
     .await
     .context("reading a report")?;
     match r {
         Some(r) => {
             let bytes: Vec<u8> = r.try_get("bytes").context("reading report bytes")?;
-            Ok(Some((report(&r)?, bytes)))
+            let mut one = [report(&r)?];
+            fill_deliveries(c, ws, &mut one).await?;
+            let [rep] = one;
+            Ok(Some((rep, bytes)))
         }
         None => Ok(None),
     }

@@ -4,7 +4,7 @@
 
 use crate::{
     AlertId, CollaborationId, CompensationId, ConversationId, DeliveryId, MessageId, NluModelId,
-    OutboundId, ReportScheduleId, SignalId, SurveyId, TeamId, TicketId, Timestamp,
+    OutboundId, ReportId, ReportScheduleId, SignalId, SurveyId, TeamId, TicketId, Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +40,10 @@ pub enum Job {
     /// Render the schedule's report for the period that ended by `due` (AN-7), then schedule
     /// the next. `due` guards staleness: a changed schedule does not run twice.
     RenderReport { schedule: ReportScheduleId, due: Timestamp },
+    /// E-mail a rendered report to its recipients still pending, as an attachment, through
+    /// the workspace's SMTP settings (AN-7). Sent outside any transaction; each recipient's
+    /// outcome is recorded on the report; a temporary failure retries with backoff.
+    DeliverReport { report: ReportId },
     /// Records its own firing, nothing else: `huiting bench timers` measures the queue with it.
     TimerProbe { probe: i64, due: Timestamp },
     /// A conversation the bot handed to a human at `handed_off_at` (BOT-3): if no agent has
@@ -99,6 +103,7 @@ impl Job {
             Job::AlertDue { .. } => "alert_due",
             Job::InspectQuality { .. } => "inspect_quality",
             Job::RenderReport { .. } => "render_report",
+            Job::DeliverReport { .. } => "deliver_report",
             Job::SurveySend { .. } => "survey_send",
             Job::SurveyRemind { .. } => "survey_remind",
             Job::SurveyExpire { .. } => "survey_expire",
@@ -130,6 +135,7 @@ impl Job {
             | Job::AlertDue { .. }
             | Job::InspectQuality { .. }
             | Job::RenderReport { .. }
+            | Job::DeliverReport { .. }
             | Job::SurveySend { .. }
             | Job::SurveyRemind { .. }
             | Job::SurveyExpire { .. }

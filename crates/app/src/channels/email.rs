@@ -566,7 +566,7 @@ pub(crate) fn send_job(m: &Message) -> Job {
     Job::SendEmail { message: m.id }
 }
 
-fn parse_stored(s: &str) -> Result<EmailSettings> {
+pub(crate) fn parse_stored(s: &str) -> Result<EmailSettings> {
     EmailSettings::from_json(s)
         .map_err(|e| Error::Internal(anyhow::anyhow!("stored email settings: {e}")))
 }

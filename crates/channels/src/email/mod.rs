@@ -22,7 +22,7 @@ pub mod thread;
 
 pub use loops::{AutoKind, SenderRate};
 #[cfg(feature = "io")]
-pub use outbound::Outbound;
+pub use outbound::{FileAttachment, Outbound};
 pub use parse::{Inbound, InboundAttachment, parse};
 
 /// The transport security of an IMAP or SMTP connection.

@@ -449,7 +449,8 @@ pub struct ScheduleRequest {
     /// csv (default) or xlsx
     #[serde(default)]
     pub format: Option<String>,
-    /// E-mail addresses (kept for delivery; reports are stored and downloadable).
+    /// E-mail addresses each rendered report is mailed to (as an attachment, through the SMTP
+    /// server of the workspace's email channel); at most 50.
     #[serde(default)]
     pub recipients: Vec<String>,
     #[serde(default)]
@@ -510,9 +511,26 @@ pub struct ReportDto {
     /// KPI summary, top problem codes, alert count and quality index.
     #[schema(value_type = Object)]
     pub summary: serde_json::Value,
-    /// stored (e-mail delivery is not wired in yet)
+    /// stored (no recipients), pending (being sent or waiting for a retry), sent, partial
+    /// (some recipients failed), failed, not_sent (no SMTP server configured)
     pub delivery: String,
+    /// Why nothing, or not everything, was sent (the first failing recipient's error).
+    pub delivery_error: Option<String>,
+    /// One entry per recipient.
+    pub deliveries: Vec<ReportDeliveryDto>,
     pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportDeliveryDto {
+    pub recipient: String,
+    /// pending (also while waiting for a retry), sent, failed, not_sent
+    pub status: String,
+    /// Send attempts so far.
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub sent_at: Option<String>,
+    pub updated_at: String,
 }
 
 fn report_dto(r: &Report) -> ReportDto {
@@ -528,6 +546,19 @@ fn report_dto(r: &Report) -> ReportDto {
         size: r.size,
         summary: serde_json::from_str(&r.summary).unwrap_or(serde_json::Value::Null),
         delivery: r.delivery.clone(),
+        delivery_error: r.delivery_error.clone(),
+        deliveries: r
+            .deliveries
+            .iter()
+            .map(|d| ReportDeliveryDto {
+                recipient: d.recipient.clone(),
+                status: d.status.clone(),
+                attempts: d.attempts,
+                last_error: d.last_error.clone(),
+                sent_at: d.sent_at.map(rfc3339),
+                updated_at: rfc3339(d.updated_at),
+            })
+            .collect(),
         created_at: rfc3339(r.created_at),
     }
 }

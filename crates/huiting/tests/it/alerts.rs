@@ -197,7 +197,12 @@ async fn scheduled_reports(t: TestApp) {
     let rep = &reports[0];
     assert_eq!(rep["period_start"], "2026-11-01T16:00:00Z");
     assert_eq!(rep["period_end"], "2026-11-08T16:00:00Z");
-    assert_eq!(rep["delivery"], "stored");
+    // No SMTP server configured: stored, and the report says why nothing was sent.
+    assert_eq!(rep["delivery"], "not_sent");
+    assert!(s(&rep["delivery_error"]).contains("no SMTP server"), "{rep}");
+    assert_eq!(rep["deliveries"][0]["recipient"], "boss@acme.test");
+    assert_eq!(rep["deliveries"][0]["status"], "not_sent");
+    assert_eq!(rep["deliveries"][0]["attempts"], 0);
     // Six PQ-05 tickets plus the root-cause ticket the sixth opened (AN-3).
     assert_eq!(rep["summary"]["tickets_created"], 9);
     assert_eq!(rep["summary"]["top_problem_codes"][0]["code"], "PQ-05");

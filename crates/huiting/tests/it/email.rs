@@ -107,11 +107,15 @@ async fn dovecot() -> Option<Peer> {
 
 /// aiosmtpd writing every message it receives into a Maildir.
 async fn aiosmtpd() -> Option<Peer> {
+    aiosmtpd_on(free_port()).await
+}
+
+/// aiosmtpd on a given port (a test first lets a send to it fail, then starts the peer).
+async fn aiosmtpd_on(port: u16) -> Option<Peer> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/peers/venv/bin/python");
     let py = peer("aiosmtpd (scripts/test-peers.sh venv)", Some(root).filter(|p| p.exists()))?;
     let dir = tempfile::tempdir().unwrap();
     let maildir = dir.path().join("Maildir");
-    let port = free_port();
     let child = Command::new(py)
         .args([
             "-m",
@@ -438,3 +442,94 @@ async fn loop_guard_and_settings_(t: TestApp) {
     );
 }
 on_backends!(loop_guard_and_settings, loop_guard_and_settings_);
+
+/// AN-7: a schedule's report is mailed to each recipient as an attachment through the email
+/// channel's SMTP server; a send that fails (nothing listening yet) is recorded on the report
+/// and retried with the queue's backoff.
+async fn reports_are_mailed_to_recipients_(t: TestApp) {
+    let port = free_port();
+    // Skip early (before any send) when the peer is not installed.
+    let Some(probe) = aiosmtpd_on(port).await else { return };
+    drop(probe);
+    let admin = t.as_role("admin@acme.test").await;
+    let r = admin
+        .put(
+            "/api/v1/channels/email",
+            json!({"enabled": true, "address": "support@acme.test",
+                "smtp": {"host": "127.0.0.1", "port": port, "security": "none"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = admin
+        .post(
+            "/api/v1/reports/schedules",
+            json!({"name": "周报", "period": "weekly", "recipients": ["boss@acme.test", "boss@"]}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert_eq!(r.body["field"], "recipients");
+    let r = admin
+        .post(
+            "/api/v1/reports/schedules",
+            json!({"name": "周报", "period": "weekly", "recipients": ["boss@acme.test", "cfo@acme.test"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r =
+        admin.post(&format!("/api/v1/reports/schedules/{}/run", s(&r.body["id"])), json!({})).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(r.body["delivery"], "pending");
+    assert_eq!(r.body["deliveries"][1]["recipient"], "cfo@acme.test");
+    let id = s(&r.body["id"]);
+
+    // Nothing listens: both recipients stay pending with the error; the job waits its backoff.
+    t.run_pending_jobs().await;
+    let rep = items(&admin.get("/api/v1/reports").await.body)[0].clone();
+    assert_eq!(rep["delivery"], "pending", "{rep}");
+    for d in rep["deliveries"].as_array().unwrap() {
+        assert_eq!(d["status"], "pending", "{rep}");
+        assert_eq!(d["attempts"], 1, "{rep}");
+        assert!(d["last_error"].as_str().is_some_and(|e| !e.is_empty()), "{rep}");
+    }
+    assert!(rep["delivery_error"].as_str().is_some(), "{rep}");
+
+    // The peer comes up; the retry after the backoff (5 s) delivers both.
+    let Some(smtp) = aiosmtpd_on(port).await else { return };
+    t.run_pending_jobs().await;
+    assert_eq!(items(&admin.get("/api/v1/reports").await.body)[0]["delivery"], "pending");
+    t.advance(Duration::from_secs(6));
+    t.run_pending_jobs().await;
+    let rep = items(&admin.get("/api/v1/reports").await.body)[0].clone();
+    assert_eq!(rep["delivery"], "sent", "{rep}");
+    assert!(rep["delivery_error"].is_null(), "{rep}");
+    for d in rep["deliveries"].as_array().unwrap() {
+        assert_eq!(d["status"], "sent", "{rep}");
+        assert_eq!(d["attempts"], 2, "{rep}");
+        assert!(d["last_error"].is_null() && d["sent_at"].is_string(), "{rep}");
+    }
+
+    let (st, file) =
+        crate::alerts::download(&admin, &format!("/api/v1/reports/{id}/download")).await;
+    assert_eq!(st, 200);
+    let mail = received(&smtp, 2).await;
+    assert_eq!(mail.len(), 2);
+    let mut to = Vec::new();
+    for raw in &mail {
+        let m = channels::email::parse(raw, None).unwrap();
+        assert_eq!(m.from_address, "support@acme.test");
+        assert!(m.subject.starts_with("周报 周报 "), "{}", m.subject);
+        assert!(m.text.contains("附件是「周报」周报"), "{}", m.text);
+        assert_eq!(m.attachments.len(), 1);
+        assert_eq!(m.attachments[0].name, s(&rep["filename"]));
+        assert!(m.attachments[0].content_type.starts_with("text/csv"));
+        assert_eq!(m.attachments[0].bytes, file, "the attachment is the stored report");
+        to.extend(m.to);
+    }
+    to.sort();
+    assert_eq!(to, ["boss@acme.test", "cfo@acme.test"]);
+    // Nothing more is sent.
+    t.advance(Duration::from_secs(3600));
+    t.run_pending_jobs().await;
+    assert_eq!(received(&smtp, 2).await.len(), 2);
+}
+on_backends!(reports_are_mailed_to_recipients, reports_are_mailed_to_recipients_);
