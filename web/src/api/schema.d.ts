@@ -20299,6 +20299,19 @@ export interface components {
             created_at: string;
             updated_at: string;
         };
+        ReportDeliveryDto: {
+            recipient: string;
+            /** @description pending (also while waiting for a retry), sent, failed, not_sent */
+            status: string;
+            /**
+             * Format: int64
+             * @description Send attempts so far.
+             */
+            attempts: number;
+            last_error?: string | null;
+            sent_at?: string | null;
+            updated_at: string;
+        };
         ReportDto: {
             id: string;
             schedule_id?: string | null;
@@ -20312,8 +20325,15 @@ export interface components {
             size: number;
             /** @description KPI summary, top problem codes, alert count and quality index. */
             summary: Record<string, never>;
-            /** @description stored (e-mail delivery is not wired in yet) */
+            /**
+             * @description stored (no recipients), pending (being sent or waiting for a retry), sent, partial
+             *     (some recipients failed), failed, not_sent (no SMTP server configured)
+             */
             delivery: string;
+            /** @description Why nothing, or not everything, was sent (the first failing recipient's error). */
+            delivery_error?: string | null;
+            /** @description One entry per recipient. */
+            deliveries: components["schemas"]["ReportDeliveryDto"][];
             created_at: string;
         };
         ReportRequest: {
@@ -20356,7 +20376,10 @@ export interface components {
             period: string;
             /** @description csv (default) or xlsx */
             format?: string | null;
-            /** @description E-mail addresses (kept for delivery; reports are stored and downloadable). */
+            /**
+             * @description E-mail addresses each rendered report is mailed to (as an attachment, through the SMTP
+             *     server of the workspace's email channel); at most 50.
+             */
             recipients?: string[];
             active?: boolean | null;
         };
