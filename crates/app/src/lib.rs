@@ -118,8 +118,9 @@ pub struct App {
     pub(crate) limiter: Arc<auth::LoginLimiter>,
     pub(crate) visitors: Arc<auth::VisitorCache>,
     /// The group-committing message writer, started on first use.
-    pub(crate) ingest:
-        Arc<std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<intake::ingest::IngestReq>>>,
+    pub(crate) ingest: Arc<
+        std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Vec<intake::ingest::IngestReq>>>,
+    >,
     /// The language engine, built on first use, and the models loaded per workspace.
     pub(crate) nlu: Arc<bot::nlu::NluCache>,
     /// One bot turn at a time per conversation.

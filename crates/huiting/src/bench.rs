@@ -40,6 +40,96 @@ pub struct SuggestArgs {
     /// Requests (after a warm-up of 20).
     #[arg(long, default_value_t = 500)]
     samples: usize,
+    /// Generated FAQ entries added to the demo's 105 (product × topic questions, four
+    /// phrasings each), for a larger knowledge base; at most 1000.
+    #[arg(long, default_value_t = 0)]
+    extra_faqs: usize,
+    /// Generated reply templates added to the two fixed ones; at most 1000.
+    #[arg(long, default_value_t = 0)]
+    extra_templates: usize,
+}
+
+const PRODUCTS: [&str; 25] = [
+    "空调",
+    "冰箱",
+    "洗衣机",
+    "电视",
+    "热水器",
+    "油烟机",
+    "燃气灶",
+    "洗碗机",
+    "扫地机器人",
+    "空气净化器",
+    "净水器",
+    "电饭煲",
+    "微波炉",
+    "烤箱",
+    "吸尘器",
+    "加湿器",
+    "电风扇",
+    "取暖器",
+    "音箱",
+    "路由器",
+    "投影仪",
+    "咖啡机",
+    "榨汁机",
+    "电动牙刷",
+    "吹风机",
+];
+const TOPICS: [&str; 40] = [
+    "保修期",
+    "安装费用",
+    "清洗方法",
+    "能效等级",
+    "噪音大小",
+    "尺寸规格",
+    "售后电话",
+    "配件购买",
+    "以旧换新",
+    "故障代码",
+    "遥控器配对",
+    "滤网更换",
+    "说明书下载",
+    "上门维修",
+    "退换政策",
+    "发票开具",
+    "分期付款",
+    "价格保护",
+    "送货时间",
+    "延保服务",
+    "耗电量",
+    "质检报告",
+    "颜色选择",
+    "包装清单",
+    "固件升级",
+    "保养周期",
+    "异味处理",
+    "漏水处理",
+    "无法开机",
+    "噪音异响",
+    "APP绑定",
+    "定时设置",
+    "童锁解除",
+    "静音模式",
+    "节能模式",
+    "安装位置",
+    "电源要求",
+    "运输损坏",
+    "赠品领取",
+    "会员折扣",
+];
+
+/// `n` generated FAQ entries as the import's CSV: one per product × topic, four phrasings.
+fn generated_faqs(n: usize) -> Vec<u8> {
+    let mut csv = String::from("问题,相似问法,答案,分类,标签,语言,状态,意图\n");
+    for (p, t) in PRODUCTS.iter().flat_map(|p| TOPICS.iter().map(move |t| (p, t))).take(n) {
+        csv.push_str(&format!(
+            "{p}的{t}是怎样的,\"{p}{t}怎么说\n请问{p}{t}\n{t}{p}相关问题\",\
+             关于{p}的{t}：请参考产品说明书第{}页，或联系售后。,{p},{t},zh,published,\n",
+            t.len() + p.len()
+        ));
+    }
+    csv.into_bytes()
 }
 
 #[derive(Debug, Args)]
@@ -368,6 +458,8 @@ const SUGGEST_MESSAGES: &[&str] = &[
 async fn suggest(a: SuggestArgs, config: &Config) -> anyhow::Result<()> {
     use app::auth::{BotEditor, Capability, Principal};
     anyhow::ensure!((1..=100_000).contains(&a.samples), "--samples must be 1 to 100000");
+    anyhow::ensure!(a.extra_faqs <= 1000, "--extra-faqs must be 0 to 1000");
+    anyhow::ensure!(a.extra_templates <= 1000, "--extra-templates must be 0 to 1000");
     let server = start(config).await?;
     let ws = workspace(&server).await?;
     let editor = BotEditor::from_principal(Principal {
@@ -390,11 +482,38 @@ async fn suggest(a: SuggestArgs, config: &Config) -> anyhow::Result<()> {
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut entries = r.created;
+    if a.extra_faqs > 0 {
+        let more = server
+            .app
+            .import_faqs(
+                &editor,
+                &generated_faqs(a.extra_faqs),
+                app::bot::kb_io::SheetFormat::Csv,
+                domain::KbStatus::Published,
+                false,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        anyhow::ensure!(more.created == a.extra_faqs, "generated FAQ rows rejected: {more:?}");
+        entries += more.created;
+    }
+    let generated: Vec<String> = PRODUCTS
+        .iter()
+        .flat_map(|p| {
+            TOPICS.iter().map(move |t| {
+                format!("{{{{customer.name}}}}您好，{p}的{t}问题我们已记录，稍后回复您。")
+            })
+        })
+        .take(a.extra_templates)
+        .collect();
     for (i, m) in [
         "{{customer.name}}您好，退款将在1–3个工作日到账。",
         "{{customer.name}}您好，已为您催促快递。",
     ]
     .iter()
+    .copied()
+    .chain(generated.iter().map(String::as_str))
     .enumerate()
     {
         server
@@ -451,7 +570,11 @@ async fn suggest(a: SuggestArgs, config: &Config) -> anyhow::Result<()> {
     lat.sort();
     server_ms.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("FAQ entries: {}; messages cycled: {}", r.created, convs.len());
+    println!(
+        "FAQ entries: {entries}; templates: {}; messages cycled: {}",
+        2 + a.extra_templates,
+        convs.len()
+    );
     println!("| backend | measured | samples | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |");
     println!("|---|---|---|---|---|---|---|");
     for (what, v) in [("HTTP round trip", &lat), ("server (took_ms)", &server_ms)] {

@@ -1,11 +1,15 @@
-//! `huiting bench bot`: the bot's reply latency with many conversations open at once. The
-//! demo's bot (its intents trained, its FAQ, flows and hand-off rules) runs in-process on the
-//! configured database; `--conversations` chats are opened, then `--in-flight` tasks send
-//! customer messages (FAQ questions, ratings, the refund-policy flow, small talk), each task
-//! owning its share of the conversations so one conversation never has two turns at once.
-//! Each sample is one `App::bot_reply` (analysis, matching, the dialogue step, storing the
-//! replies, outcomes and state); the customer's own message is stored before the clock starts,
-//! and no message reaches a connector, so connector time is excluded.
+//! `huiting bench bot`: the bot's reply latency with many conversations open and active at
+//! once. The demo's bot (its intents trained, its FAQ, flows and hand-off rules) runs
+//! in-process on the configured database, called through the app API exactly as the widget's
+//! `POST /public/conversations/{id}/messages` handler calls it (`post_visitor_message`, then
+//! `bot_reply`), without the HTTP layer. `--conversations` chats are opened and each gets one
+//! warm-up message, so every conversation is mid-dialogue with stored state; then each
+//! customer sends `--turns` messages (FAQ questions, ratings, the refund-policy flow, small
+//! talk) after a think time (open load, the default), or `--in-flight` senders send back to
+//! back (closed load, the throughput ceiling). A sample is the time from the customer's message
+//! being accepted (committed) to the bot's replies being committed and published: analysis,
+//! matching, the dialogue step, storing the replies, outcomes and state. No message reaches a
+//! connector, so connector time is excluded.
 
 use std::{
     sync::Arc,
@@ -27,12 +31,19 @@ use crate::{
 
 #[derive(Debug, Args)]
 pub struct BotArgs {
-    /// Conversations open at once.
+    /// Conversations open and active at once.
     #[arg(long, default_value_t = 1000)]
     conversations: usize,
-    /// Concurrent senders (each owns conversations i, i + n, …); 0 means one per conversation.
-    #[arg(long, default_value_t = 0)]
-    in_flight: usize,
+    /// Open load: each customer waits a think time drawn uniformly from 0.5× to 1.5× this
+    /// (milliseconds) before each message, so about `conversations / think` messages arrive
+    /// per second. Ignored with `--in-flight`.
+    #[arg(long, default_value_t = 5000)]
+    think_ms: u64,
+    /// Closed load instead: this many senders, each owning conversations i, i + n, …, sending
+    /// the next message as soon as the last reply is stored (no think time): the throughput
+    /// ceiling, with queueing in the latency.
+    #[arg(long)]
+    in_flight: Option<usize>,
     /// Customer messages per conversation (after one warm-up message each).
     #[arg(long, default_value_t = 4)]
     turns: usize,
@@ -67,11 +78,50 @@ fn admin_principal(ws: domain::WorkspaceId) -> Principal {
     }
 }
 
+/// One customer message and the bot's answer to it: the time until the message was accepted
+/// (stored), and from then until the bot's replies were stored and published.
+async fn exchange(
+    app: &app::App,
+    chat: &(app::auth::Visitor, domain::ConversationId),
+    text: &str,
+) -> anyhow::Result<(Duration, Duration)> {
+    let (v, conv) = chat;
+    let t0 = Instant::now();
+    let m = NewMessage { body: text.to_owned(), ..NewMessage::default() };
+    app.post_visitor_message(v, *conv, m).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let accepted = t0.elapsed();
+    let t1 = Instant::now();
+    let turn =
+        app.bot_reply(v.workspace(), *conv, text).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let replied = t1.elapsed();
+    anyhow::ensure!(!turn.replies.is_empty(), "no bot reply to {text}");
+    Ok((accepted, replied))
+}
+
+/// The customer's message in `round` on conversation `i`: odd rounds rate the previous
+/// answer (or are small talk where there was none), even rounds ask.
+fn message(i: usize, round: usize) -> &'static str {
+    if round % 2 == 1 { "5" } else { MESSAGES[(i + round) % MESSAGES.len()] }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
 #[allow(clippy::print_stdout)] // The report is the command's output.
 pub async fn bot(a: BotArgs, config: &Config) -> anyhow::Result<()> {
     anyhow::ensure!((1..=20_000).contains(&a.conversations), "--conversations must be 1 to 20000");
     anyhow::ensure!((1..=100).contains(&a.turns), "--turns must be 1 to 100");
-    let in_flight = if a.in_flight == 0 { a.conversations } else { a.in_flight };
+    anyhow::ensure!((1..=600_000).contains(&a.think_ms), "--think-ms must be 1 to 600000");
+    if let Some(n) = a.in_flight {
+        anyhow::ensure!(
+            (1..=a.conversations).contains(&n),
+            "--in-flight must be 1 to --conversations"
+        );
+    }
     let server = start(config).await?;
     let app = server.app.clone();
     let ws = workspace(&server).await?;
@@ -118,72 +168,95 @@ pub async fn bot(a: BotArgs, config: &Config) -> anyhow::Result<()> {
         app.bot_start(&chat.visitor, chat.conversation.id).await.map_err(e)?;
         chats.push((chat.visitor, chat.conversation.id));
     }
+    // Every conversation mid-dialogue, with state, before the clock starts: one question
+    // each, answered (most now wait for a rating, some are in a flow or were not understood).
+    eprintln!("one warm-up message on each…");
+    for (i, chat) in chats.iter().enumerate() {
+        exchange(&app, chat, message(i, 0)).await?;
+    }
     let chats = Arc::new(chats);
+    let load_before = load_average();
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for w in 0..in_flight {
-        let app = app.clone();
-        let chats = chats.clone();
-        let turns = a.turns;
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            for round in 0..=turns {
-                let mut i = w;
-                while i < chats.len() {
-                    let (v, conv) = &chats[i];
-                    // Odd rounds rate the previous answer; even rounds ask.
-                    let text = if round % 2 == 1 {
-                        "5".to_owned()
-                    } else {
-                        MESSAGES[(i + round) % MESSAGES.len()].to_owned()
-                    };
-                    let m = NewMessage { body: text.clone(), ..NewMessage::default() };
-                    app.post_visitor_message(v, *conv, m)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    let t = Instant::now();
-                    let turn = app
-                        .bot_reply(v.workspace(), *conv, &text)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    let took = t.elapsed();
-                    anyhow::ensure!(!turn.replies.is_empty(), "no bot reply to {text}");
-                    if round > 0 {
-                        lat.push(took);
+    let turns = a.turns;
+    match a.in_flight {
+        Some(n) => {
+            for w in 0..n {
+                let (app, chats) = (app.clone(), chats.clone());
+                tasks.push(tokio::spawn(async move {
+                    let mut lat = Vec::new();
+                    for round in 1..=turns {
+                        for i in (w..chats.len()).step_by(n) {
+                            lat.push(exchange(&app, &chats[i], message(i, round)).await?);
+                        }
                     }
-                    i += in_flight;
-                }
+                    anyhow::Ok(lat)
+                }));
             }
-            anyhow::Ok(lat)
-        }));
+        }
+        None => {
+            let think = Duration::from_millis(a.think_ms);
+            for i in 0..chats.len() {
+                let (app, chats) = (app.clone(), chats.clone());
+                tasks.push(tokio::spawn(async move {
+                    // Customers start spread over one think time, not all at once.
+                    tokio::time::sleep(think.mul_f64(rand::random::<f64>())).await;
+                    let mut lat = Vec::new();
+                    for round in 1..=turns {
+                        lat.push(exchange(&app, &chats[i], message(i, round)).await?);
+                        if round < turns {
+                            tokio::time::sleep(think.mul_f64(0.5 + rand::random::<f64>())).await;
+                        }
+                    }
+                    anyhow::Ok(lat)
+                }));
+            }
+        }
     }
-    let mut lat = Vec::new();
+    let (mut accepted, mut replied) = (Vec::new(), Vec::new());
     for t in tasks {
-        lat.extend(t.await.context("a sender panicked")??);
+        for (x, y) in t.await.context("a sender panicked")?? {
+            accepted.push(x);
+            replied.push(y);
+        }
     }
     let wall = started.elapsed();
-    lat.sort();
+    accepted.sort();
+    replied.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let load = match a.in_flight {
+        Some(n) => format!("closed, {n} in flight"),
+        None => format!(
+            "open, think {:.1} s (offered ≈ {:.0} msg/s)",
+            a.think_ms as f64 / 1000.0,
+            a.conversations as f64 * 1000.0 / a.think_ms as f64
+        ),
+    };
     println!(
-        "conversations: {}, in flight: {in_flight}, replies timed: {}, wall {:.1} s ({:.0} replies/s)",
+        "conversations: {}, load: {load}, replies timed: {}, wall {:.1} s ({:.0} replies/s), \
+         load average {load_before} → {}",
         a.conversations,
-        lat.len(),
+        replied.len(),
         wall.as_secs_f64(),
-        lat.len() as f64 / wall.as_secs_f64()
+        replied.len() as f64 / wall.as_secs_f64(),
+        load_average()
     );
     println!(
-        "| backend | conversations | in flight | replies | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |"
+        "| backend | conversations | load | measured | samples | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) | replies/s |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
-    println!(
-        "| {:?} | {} | {in_flight} | {} | {:.2} | {:.2} | {:.2} | {:.2} |",
-        app.db().dialect(),
-        a.conversations,
-        lat.len(),
-        ms(percentile(&lat, 0.5)),
-        ms(percentile(&lat, 0.95)),
-        ms(percentile(&lat, 0.99)),
-        ms(*lat.last().unwrap_or(&Duration::ZERO))
-    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (what, v) in [("bot reply", &replied), ("customer message accepted", &accepted)] {
+        println!(
+            "| {:?} | {} | {load} | {what} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} |",
+            app.db().dialect(),
+            a.conversations,
+            v.len(),
+            ms(percentile(v, 0.5)),
+            ms(percentile(v, 0.95)),
+            ms(percentile(v, 0.99)),
+            ms(*v.last().unwrap_or(&Duration::ZERO)),
+            replied.len() as f64 / wall.as_secs_f64()
+        );
+    }
     Ok(())
 }

@@ -33,7 +33,7 @@ pub const WINDOW_DAYS: i64 = 30;
 pub const MIN_ASKED: i64 = 2;
 /// Questions of each kind read per run.
 const MAX_QUESTIONS: i64 = 5000;
-const DAY_MS: i64 = 86_400_000;
+pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// What an editor accepts a candidate as.
 #[derive(Debug, Clone, Default)]

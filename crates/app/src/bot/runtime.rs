@@ -23,7 +23,7 @@ use crate::{
     auth::{Admin, Agent, Capability, Principal, Staff, Visitor},
     bot::matching::{MatchCandidate, MatchInput, MatchKind},
     error::OrNotFound,
-    intake::{NewMessage, conversations::From},
+    intake::{NewMessage, conversations::From, ingest::TurnWrites},
     tickets::NewTicket,
 };
 
@@ -405,20 +405,21 @@ impl App {
         };
         let last_understanding = understood.as_ref();
         let mut pending: VecDeque<Input<'_>> = VecDeque::from([first]);
+        // The turn's writes, committed together with its replies at the end (or before a
+        // connector call or a hand-off, so what was said so far shows first).
+        let mut says: Vec<String> = Vec::new();
+        let mut writes = TurnWrites::default();
         while let Some(input) = pending.pop_front() {
             let (next, commands) = dialogue::step(&cfg, &ctx, state, input);
             state = next;
             for cmd in commands {
                 match cmd {
                     Command::Say { text, buttons } => {
-                        let from =
-                            From { actor: Actor::System, sender: SenderKind::Bot, author: None };
-                        let m = NewMessage { body: text, ..NewMessage::default() };
-                        let (msg, _) = self.ingest(ws, conv, from, m, true, None).await?;
-                        turn.replies.push(msg);
+                        says.push(text);
                         turn.buttons = buttons;
                     }
                     Command::Call { connector, vars, .. } => {
+                        self.flush_turn(ws, conv, &mut says, &mut writes, None, &mut turn).await?;
                         let fault = self.bot_turns.fault.lock().ok().and_then(|f| *f);
                         let outcome =
                             match (cfg.connectors.iter().find(|c| c.name == connector), fault) {
@@ -440,9 +441,8 @@ impl App {
                         pending.push_back(Input::Connector(outcome));
                     }
                     Command::Handoff { reason } => {
-                        let t =
-                            self.hand_off(ws, &conversation, reason, last_understanding).await?;
-                        self.outcome(
+                        self.flush_turn(ws, conv, &mut says, &mut writes, None, &mut turn).await?;
+                        let o = self.outcome_row(
                             ws,
                             conv,
                             "handoff",
@@ -451,29 +451,17 @@ impl App {
                             None,
                             Some(reason.name()),
                             None,
-                        )
-                        .await?;
+                        );
+                        let no_pickup = cfg.handoff.no_pickup_minutes;
+                        let t = self
+                            .hand_off(ws, &conversation, reason, last_understanding, o, no_pickup)
+                            .await?;
                         turn.handoff = Some(reason);
                         turn.ticket = Some(t);
-                        if let Some(m) = cfg.handoff.no_pickup_minutes {
-                            let now = self.now();
-                            let job =
-                                domain::Job::BotNoPickup { conversation: conv, handed_off_at: now };
-                            let mut tx = self.db.write(ws).await?;
-                            tx.enqueue(
-                                self.ids.next(now, domain::JobId::new),
-                                &job,
-                                now.plus_millis(i64::from(m) * 60_000),
-                                now,
-                            )
-                            .await?;
-                            self.commit(tx).await?;
-                        }
                     }
                     Command::TakeMessage { text, reason } => {
-                        let t =
-                            self.hand_off(ws, &conversation, reason, last_understanding).await?;
-                        self.outcome(
+                        self.flush_turn(ws, conv, &mut says, &mut writes, None, &mut turn).await?;
+                        let o = self.outcome_row(
                             ws,
                             conv,
                             "message_taken",
@@ -482,15 +470,17 @@ impl App {
                             None,
                             Some(reason.name()),
                             Some(&text),
-                        )
-                        .await?;
+                        );
+                        let t = self
+                            .hand_off(ws, &conversation, reason, last_understanding, o, None)
+                            .await?;
                         pending.push_back(Input::MessageTaken { ticket: t.number.to_string() });
                         turn.ticket = Some(t);
                     }
                     Command::Answered { id, intent } => {
                         // The question answered, so a low rating can point back at it (BOT-7).
                         let asked = last_understanding.map(|u| u.text.as_str());
-                        self.outcome(
+                        writes.outcomes.push(self.outcome_row(
                             ws,
                             conv,
                             "answered",
@@ -499,11 +489,10 @@ impl App {
                             None,
                             None,
                             asked,
-                        )
-                        .await?;
+                        ));
                     }
                     Command::Rated { id, intent, score } => {
-                        self.outcome(
+                        writes.outcomes.push(self.outcome_row(
                             ws,
                             conv,
                             "rated",
@@ -512,28 +501,63 @@ impl App {
                             Some(score.into()),
                             None,
                             None,
-                        )
-                        .await?;
+                        ));
                         if i64::from(score) <= domain::learning::LOW_RATING {
-                            self.schedule_learning(ws).await?;
+                            writes.learning = true;
                         }
                     }
                     Command::Unmatched { text } => {
-                        self.outcome(ws, conv, "unmatched", None, None, None, None, Some(&text))
-                            .await?;
-                        self.schedule_learning(ws).await?;
+                        writes.outcomes.push(self.outcome_row(
+                            ws,
+                            conv,
+                            "unmatched",
+                            None,
+                            None,
+                            None,
+                            None,
+                            Some(&text),
+                        ));
+                        writes.learning = true;
                     }
                 }
             }
         }
-        let mut c = self.db.bookkeeping().await?;
-        db::bot::session_put(&mut c, ws, conv, &state, self.now()).await?;
         turn.state = phase_name(&state.phase);
+        self.flush_turn(ws, conv, &mut says, &mut writes, Some(state), &mut turn).await?;
         Ok(turn)
     }
 
+    /// Stores what the turn said and did so far in one transaction: its replies (through the
+    /// group-committing ingest path, so concurrent turns share commits), its outcome rows, the
+    /// learning job, and with `state` the conversation's dialogue state.
+    async fn flush_turn(
+        &self,
+        ws: WorkspaceId,
+        conv: ConversationId,
+        says: &mut Vec<String>,
+        writes: &mut TurnWrites,
+        state: Option<State>,
+        turn: &mut Turn,
+    ) -> Result<()> {
+        let mut w = std::mem::take(writes);
+        w.state = state;
+        if says.is_empty() {
+            if w.outcomes.is_empty() && w.state.is_none() && !w.learning {
+                return Ok(());
+            }
+            let now = self.now();
+            let mut tx = self.db.write(ws).await?;
+            self.write_turn(&mut tx, conv, &w, &mut false, now).await?;
+            self.commit(tx).await?;
+        } else {
+            let replies = self.ingest_turn(ws, conv, std::mem::take(says), w).await?;
+            turn.replies.extend(replies);
+        }
+        Ok(())
+    }
+
     #[allow(clippy::too_many_arguments)]
-    async fn outcome(
+    fn outcome_row(
         &self,
         ws: WorkspaceId,
         conv: ConversationId,
@@ -543,9 +567,9 @@ impl App {
         score: Option<i64>,
         reason: Option<&str>,
         text: Option<&str>,
-    ) -> Result<()> {
+    ) -> db::bot::Outcome {
         let at = self.now();
-        let o = db::bot::Outcome {
+        db::bot::Outcome {
             id: self.ids.next(at, BotOutcomeId::new),
             workspace: ws,
             conversation: conv,
@@ -556,10 +580,7 @@ impl App {
             reason: reason.map(str::to_owned),
             text: text.map(|t| t.chars().take(500).collect()),
             at,
-        };
-        let mut c = self.db.bookkeeping().await?;
-        db::bot::outcome_insert(&mut c, &o).await?;
-        Ok(())
+        }
     }
 
     /// Moves the conversation to the human queue and opens (or reuses) its ticket, pre-filled
@@ -570,6 +591,8 @@ impl App {
         conversation: &domain::Conversation,
         reason: HandoffReason,
         last: Option<&Understanding>,
+        outcome: db::bot::Outcome,
+        no_pickup_minutes: Option<u32>,
     ) -> Result<Ticket> {
         let agent = system_agent(ws)?;
         let transcript = {
@@ -639,13 +662,27 @@ impl App {
                 self.create_ticket(&agent, n).await?
             }
         };
-        if conversation.handler != Handler::Human {
-            let patch = crate::intake::ConversationPatch {
-                handler: Some(Handler::Human),
-                ..Default::default()
-            };
-            self.update_conversation(&agent, conversation.id, patch).await?;
+        // The hand-off itself is one transaction: the conversation moves to the human queue,
+        // with the outcome row and the job that checks on it if nobody picks it up (BOT-3).
+        let now = self.now();
+        let mut tx = self.db.write(ws).await?;
+        let before = db::conversations::get(&mut tx, ws, conversation.id)
+            .await?
+            .or_not_found("conversation")?;
+        if before.handler != Handler::Human {
+            let mut after = before.clone();
+            after.handler = Handler::Human;
+            after.updated_at = now;
+            self.save_conversation_change(&mut tx, agent.actor, &before, &after, now).await?;
         }
+        db::bot::outcome_insert(&mut tx, &outcome).await?;
+        if let Some(m) = no_pickup_minutes {
+            let job =
+                domain::Job::BotNoPickup { conversation: conversation.id, handed_off_at: now };
+            let id = self.ids.next(now, domain::JobId::new);
+            tx.enqueue(id, &job, now.plus_millis(i64::from(m) * 60_000), now).await?;
+        }
+        self.commit(tx).await?;
         let entities: Vec<String> = last
             .map(|u| u.values.iter().map(|v| format!("{}={}", v.kind.name(), v.value)).collect())
             .unwrap_or_default();

@@ -96,16 +96,63 @@ impl App {
             key,
             visible_to_customer,
             owner,
+            turn: None,
             reply,
         };
         self.ingestor()
-            .send(req)
+            .send(vec![req])
             .map_err(|_| Error::Internal(anyhow::anyhow!("the ingest task stopped")))?;
         rx.await
             .map_err(|_| Error::Internal(anyhow::anyhow!("the ingest task dropped a request")))?
     }
 
-    fn ingestor(&self) -> &tokio::sync::mpsc::UnboundedSender<IngestReq> {
+    /// A bot turn's replies, stored in one transaction with the turn's other writes.
+    pub(crate) async fn ingest_turn(
+        &self,
+        ws: domain::WorkspaceId,
+        conv: ConversationId,
+        replies: Vec<String>,
+        turn: crate::intake::ingest::TurnWrites,
+    ) -> Result<Vec<Message>> {
+        let mut bodies = Vec::with_capacity(replies.len());
+        for r in &replies {
+            bodies.push(parse_body(r, false)?);
+        }
+        let n = bodies.len();
+        let mut turn = Some(Box::new(turn));
+        let mut reqs = Vec::with_capacity(n);
+        let mut rxs = Vec::with_capacity(n);
+        for (i, body) in bodies.into_iter().enumerate() {
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            reqs.push(IngestReq {
+                ws,
+                conv,
+                from: From { actor: Actor::System, sender: SenderKind::Bot, author: None },
+                body,
+                attachments: Vec::new(),
+                visibility: Visibility::Public,
+                key: None,
+                visible_to_customer: true,
+                owner: None,
+                turn: if i + 1 == n { turn.take() } else { None },
+                reply,
+            });
+            rxs.push(rx);
+        }
+        self.ingestor()
+            .send(reqs)
+            .map_err(|_| Error::Internal(anyhow::anyhow!("the ingest task stopped")))?;
+        let mut out = Vec::with_capacity(n);
+        for rx in rxs {
+            let (m, _) = rx.await.map_err(|_| {
+                Error::Internal(anyhow::anyhow!("the ingest task dropped a request"))
+            })??;
+            out.push(m);
+        }
+        Ok(out)
+    }
+
+    fn ingestor(&self) -> &tokio::sync::mpsc::UnboundedSender<Vec<IngestReq>> {
         self.ingest.get_or_init(|| {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             tokio::spawn(run_ingestor(self.clone(), rx));

@@ -29,18 +29,62 @@ pub(crate) struct IngestReq {
     pub visible_to_customer: bool,
     /// For visitors: the customer who must own the conversation.
     pub owner: Option<domain::CustomerId>,
+    /// A bot turn's other writes, stored in the same transaction as its replies.
+    pub turn: Option<Box<TurnWrites>>,
     pub reply: oneshot::Sender<Result<(Message, bool)>>,
+}
+
+/// What a bot turn writes besides its replies: its outcome rows, the conversation's dialogue
+/// state, and whether the learning loop's clustering job should be scheduled. Carried by the
+/// turn's last reply, so the whole turn commits at once (or, with no reply, on its own).
+#[derive(Debug, Default)]
+pub(crate) struct TurnWrites {
+    pub outcomes: Vec<db::bot::Outcome>,
+    pub state: Option<dialogue::State>,
+    pub learning: bool,
+}
+
+impl App {
+    /// Writes a turn's outcomes, state and learning job in `tx`.
+    pub(crate) async fn write_turn(
+        &self,
+        tx: &mut db::WriteTx,
+        conv: ConversationId,
+        w: &TurnWrites,
+        learning_checked: &mut bool,
+        now: domain::Timestamp,
+    ) -> Result<()> {
+        let ws = tx.workspace();
+        for o in &w.outcomes {
+            db::bot::outcome_insert(tx, o).await?;
+        }
+        if let Some(s) = &w.state {
+            db::bot::session_put(tx, ws, conv, s, now).await?;
+        }
+        if w.learning && !*learning_checked {
+            *learning_checked = true;
+            let kind = domain::Job::ClusterKbCandidates.name();
+            if !db::jobs::pending(tx, ws, kind).await? {
+                let id = self.ids.next(now, domain::JobId::new);
+                let at = now.plus_millis(crate::bot::learning::DAY_MS);
+                tx.enqueue(id, &domain::Job::ClusterKbCandidates, at, now).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Requests taken into one batch at most.
 const MAX_BATCH: usize = 256;
 
-pub(crate) async fn run_ingestor(app: App, mut rx: mpsc::UnboundedReceiver<IngestReq>) {
+/// Each item is one caller's messages (a bot turn sends its replies together, so they are
+/// never split between two transactions).
+pub(crate) async fn run_ingestor(app: App, mut rx: mpsc::UnboundedReceiver<Vec<IngestReq>>) {
     while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
+        let mut batch = first;
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(r) => batch.push(r),
+                Ok(r) => batch.extend(r),
                 Err(_) => break,
             }
         }
@@ -310,6 +354,13 @@ impl App {
         if !inbound.is_empty() {
             let id = self.ids.next(now, domain::JobId::new);
             tx.enqueue(id, &domain::Job::ClassifyMessages { messages: inbound }, now, now).await?;
+        }
+        // Bot turns: outcomes and dialogue state with their replies.
+        let mut learning_checked = false;
+        for (r, f) in reqs.iter().zip(&fates) {
+            if let (Some(w), Fate::Stored(_)) = (&r.turn, f) {
+                self.write_turn(&mut tx, r.conv, w, &mut learning_checked, now).await?;
+            }
         }
         self.commit(tx).await?;
         Ok(fates)
