@@ -582,7 +582,7 @@ async fn wechat_then_email_one_history(t: TestApp) {
     let (_peer, base) = peer().await;
     let admin = t.as_role("admin@acme.test").await;
     let agent = t.as_role("agent@acme.test").await;
-    let sup = t.as_role("supervisor@acme.test").await;
+    let sup = t.as_role("super@acme.test").await;
     let r = admin
         .put("/api/v1/channels/email", json!({"enabled": true, "address": "support@acme.test"}))
         .await;

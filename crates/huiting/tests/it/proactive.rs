@@ -61,8 +61,8 @@ fn outcomes(v: &Value) -> Vec<(String, String)> {
 
 async fn proactive_flow(t: TestApp) {
     let (peer, base) = peer().await;
-    let admin = t.as_role("admin@acme.test").await;
-    let agent = t.as_role("agent@acme.test").await;
+    let mut admin = t.as_role("admin@acme.test").await;
+    let mut agent = t.as_role("agent@acme.test").await;
     let mut sms = sms_settings(&base);
     sms["templates"]["renew"] = json!({"code": "SMS_300", "text": "{{name}}，会员 {{date}} 到期"});
     let sms = make_channel(&admin, "sms", sms).await;
@@ -128,6 +128,7 @@ async fn proactive_flow(t: TestApp) {
 
     // 22:00: inside the quiet hours. The rule is saved active and evaluated at once.
     t.advance(Duration::from_secs(13 * 3600));
+    (admin, agent) = (t.as_role("admin@acme.test").await, t.as_role("agent@acme.test").await);
     let r = admin.post("/api/v1/proactive/rules", renew).await;
     assert_eq!(r.status, 201, "{:?}", r.body);
     let rule = s(&r.body["id"]);
@@ -167,14 +168,16 @@ async fn proactive_flow(t: TestApp) {
 
     // 08:00: A by WeChat, B by SMS template; D nothing.
     t.advance(Duration::from_secs(10 * 3600));
+    (admin, agent) = (t.as_role("admin@acme.test").await, t.as_role("agent@acme.test").await);
     t.run_pending_jobs().await;
     let wx_sent = peer.calls("/cgi-bin/message/custom/send");
     assert_eq!(wx_sent.len(), 1, "{wx_sent:?}");
     let v: Value = serde_json::from_str(&wx_sent[0].1).unwrap();
     assert_eq!(v["touser"], "oA");
+    // Rendered when planned (22:00 on 11-02): 4 days left then.
     assert_eq!(
         s(&v["text"]["content"]),
-        "微信用户 WeChat user，您的会员将于 2026-11-06 到期，还有 3 天。回复 TD 退订"
+        "微信用户 WeChat user，您的会员将于 2026-11-06 到期，还有 4 天。回复 TD 退订"
     );
     let sms_sent = peer.calls("/sms/send");
     assert_eq!(sms_sent.len(), sms_before + 1, "{sms_sent:?}");
@@ -206,6 +209,7 @@ async fn proactive_flow(t: TestApp) {
 
     // The hourly job and run-now never write twice for the same occasion.
     t.advance(Duration::from_secs(3600));
+    admin = t.as_role("admin@acme.test").await;
     t.run_pending_jobs().await;
     let r = admin.post(&format!("/api/v1/proactive/rules/{rule}/run"), json!({})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
@@ -225,6 +229,7 @@ async fn proactive_flow(t: TestApp) {
     assert_eq!(outcomes(&r.body), vec![(a.clone(), "capped".into())], "{}", r.body);
     // …until the window has passed (14:00 a week later, outside quiet hours).
     t.advance(Duration::from_secs(7 * 24 * 3600 + 5 * 3600));
+    (admin, agent) = (t.as_role("admin@acme.test").await, t.as_role("agent@acme.test").await);
     let r = admin.post(&format!("/api/v1/proactive/rules/{rule2}/run"), json!({})).await;
     assert_eq!(outcomes(&r.body), vec![(a.clone(), "send".into())], "{}", r.body);
     t.run_pending_jobs().await;
