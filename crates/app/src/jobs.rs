@@ -180,6 +180,8 @@ impl App {
             // Network calls run outside transactions (`run_network_job`).
             Job::DeliverWebhook { .. } | Job::SendOutbound { .. } => {}
             Job::EvaluateAlerts => self.evaluate_alerts_job(tx, now).await?,
+            Job::EvaluateProactive => self.evaluate_proactive_job(tx, now).await?,
+            Job::SendProactive { send } => self.send_proactive_job(tx, *send, now).await?,
             Job::AlertDue { alert, due_at } => self.alert_due(tx, *alert, *due_at, now).await?,
             Job::InspectQuality { since } => self.inspect_quality_job(tx, *since, now).await?,
             Job::RenderReport { schedule, due } => {

@@ -190,6 +190,10 @@ pub async fn merge(
         "UPDATE tickets SET customer_id = $2 WHERE workspace_id = $1 AND customer_id = $3",
         "UPDATE customer_tokens SET customer_id = $2 WHERE workspace_id = $1 AND customer_id = $3",
         "UPDATE events SET aud_customer = $2 WHERE workspace_id = $1 AND aud_customer = $3",
+        // An opt-out of either customer holds for the merged one (issue 8 proactive service).
+        "INSERT INTO proactive_opt_outs (workspace_id, customer_id, source, created_at)
+         SELECT workspace_id, $2, source, created_at FROM proactive_opt_outs WHERE workspace_id = $1 AND customer_id = $3
+         ON CONFLICT (workspace_id, customer_id) DO NOTHING",
     ] {
         sqlx::query(sql)
             .bind(ws.to_string())

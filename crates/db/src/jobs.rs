@@ -40,6 +40,8 @@ fn payload(j: &Job) -> String {
         Job::SendOutbound { outbound } => json!({"outbound": outbound.to_string()}).to_string(),
         Job::SendEmail { message } => json!({"message": message.to_string()}).to_string(),
         Job::EvaluateAlerts => "{}".to_string(),
+        Job::EvaluateProactive => "{}".to_string(),
+        Job::SendProactive { send } => json!({"send": send.to_string()}).to_string(),
         Job::AlertDue { alert, due_at } => {
             json!({"alert": alert.to_string(), "due_at": due_at.millis()}).to_string()
         }
@@ -125,6 +127,11 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
                 .map_err(|e| anyhow!("{e}"))?,
         }),
         "evaluate_alerts" => Ok(Job::EvaluateAlerts),
+        "evaluate_proactive" => Ok(Job::EvaluateProactive),
+        "send_proactive" => Ok(Job::SendProactive {
+            send: domain::ProactiveSendId::parse(v["send"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+        }),
         "alert_due" => Ok(Job::AlertDue {
             alert: domain::AlertId::parse(v["alert"].as_str().unwrap_or_default())
                 .map_err(|e| anyhow!("{e}"))?,

@@ -79,6 +79,12 @@ id_type! {
     ReportId = "report_id",
 }
 
+// Proactive service (issue 8 item 6).
+id_type! {
+    ProactiveRuleId = "rule_id",
+    ProactiveSendId = "send_id",
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

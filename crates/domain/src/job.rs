@@ -4,7 +4,8 @@
 
 use crate::{
     AlertId, CollaborationId, CompensationId, ConversationId, DeliveryId, MessageId, NluModelId,
-    OutboundId, ReportId, ReportScheduleId, SignalId, SurveyId, TeamId, TicketId, Timestamp,
+    OutboundId, ProactiveSendId, ReportId, ReportScheduleId, SignalId, SurveyId, TeamId, TicketId,
+    Timestamp,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +67,14 @@ pub enum Job {
     /// Send a public staff message of an email conversation to the customer by SMTP (issue 8).
     /// A message already recorded as sent does nothing; failures retry with backoff.
     SendEmail { message: MessageId },
+    /// Evaluate the workspace's active proactive rules (issue 8 item 6): schedule a
+    /// `SendProactive` for each customer due a message, then schedule the next run in an hour
+    /// while active rules remain.
+    EvaluateProactive,
+    /// A planned proactive message reaches its due time (after quiet hours): unless the
+    /// customer opted out meanwhile, write it into their conversation and hand it to the
+    /// channel. A send no longer `scheduled` does nothing.
+    SendProactive { send: ProactiveSendId },
     // ---- feedback (FB-1…FB-5) ----
     /// Send a scheduled survey (a chat prompt or a link recorded for the channel's outbound),
     /// then schedule its reminder. A survey no longer `scheduled` is left alone.
@@ -99,6 +108,8 @@ impl Job {
             Job::DeliverWebhook { .. } => "deliver_webhook",
             Job::SendOutbound { .. } => "send_outbound",
             Job::SendEmail { .. } => "send_email",
+            Job::EvaluateProactive => "evaluate_proactive",
+            Job::SendProactive { .. } => "send_proactive",
             Job::EvaluateAlerts => "evaluate_alerts",
             Job::AlertDue { .. } => "alert_due",
             Job::InspectQuality { .. } => "inspect_quality",
@@ -131,6 +142,8 @@ impl Job {
             | Job::DeliverWebhook { .. }
             | Job::SendOutbound { .. }
             | Job::SendEmail { .. }
+            | Job::EvaluateProactive
+            | Job::SendProactive { .. }
             | Job::EvaluateAlerts
             | Job::AlertDue { .. }
             | Job::InspectQuality { .. }

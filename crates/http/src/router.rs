@@ -19,7 +19,7 @@ use crate::{
     error::{ApiError, Code},
     routes::{
         analytics, audit, auth, bot, channels, collaboration, compensation, conversations,
-        customers, directory, email, events, feedback, health, insights, kb, learning, nlu, public,
+        customers, directory, email, events, feedback, health, insights, kb, learning, nlu, proactive, public,
         routing, sla, stages, ticket_links, tickets, translation, triggers, uploads,
     },
 };
@@ -30,7 +30,7 @@ use crate::{
     modifiers(&Security),
     tags(
         (name = "auth"), (name = "directory"), (name = "customers"), (name = "conversations"),
-        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "kb", description = "Knowledge base: FAQ entries, articles, search, matching, reply templates, agent assist"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "channels", description = "WeChat, signed webhooks, SMS, call records, event webhooks, identity verification (issue 8)"), (name = "feedback", description = "FB-1…FB-5, IN-5, AN-5: surveys, feedback and reviews, classification, churn risk"), (name = "health"), (name = "analytics", description = "KPIs, trends, Pareto, heat map, drill-down and their CSV/XLSX export (AN-1, AN-4)"), (name = "alerts", description = "AN-2/AN-5: negative share, problem-code spikes, product fault rates"), (name = "quality", description = "AN-6: quality inspection rules, findings, the daily index"), (name = "reports", description = "AN-7: scheduled reports"),
+        (name = "tickets"), (name = "sla", description = "SLA policies, business calendars, ticket clocks, escalation notifications"), (name = "routing", description = "Presence, capacity, team strategies and queues (TK-5)"), (name = "triggers", description = "Trigger and automation rules"), (name = "compensation", description = "TK-7: compensation within authority, approval chains"), (name = "collaboration", description = "TK-6: requests to departments"), (name = "nlu", description = "The bot's language engine: intents, models, analysis"), (name = "bot", description = "The bot's configuration, flows, connectors and metrics"), (name = "kb", description = "Knowledge base: FAQ entries, articles, search, matching, reply templates, agent assist"), (name = "realtime"), (name = "audit"), (name = "public", description = "No staff login: widget visitors and tracking links"), (name = "channels", description = "WeChat, signed webhooks, SMS, call records, event webhooks, identity verification (issue 8)"), (name = "proactive", description = "Proactive service: rules, audience preview, quiet hours, frequency cap, opt-out (issue 8)"), (name = "feedback", description = "FB-1…FB-5, IN-5, AN-5: surveys, feedback and reviews, classification, churn risk"), (name = "health"), (name = "analytics", description = "KPIs, trends, Pareto, heat map, drill-down and their CSV/XLSX export (AN-1, AN-4)"), (name = "alerts", description = "AN-2/AN-5: negative share, problem-code spikes, product fault rates"), (name = "quality", description = "AN-6: quality inspection rules, findings, the daily index"), (name = "reports", description = "AN-7: scheduled reports"),
     )
 )]
 struct ApiDoc;
@@ -175,6 +175,14 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(channels::staff_verify_confirm))
         .routes(routes!(channels::visitor_verify_start))
         .routes(routes!(channels::visitor_verify_confirm))
+        // Proactive service (issue 8 item 6).
+        .routes(routes!(proactive::list, proactive::create))
+        .routes(routes!(proactive::get, proactive::update, proactive::delete))
+        .routes(routes!(proactive::preview))
+        .routes(routes!(proactive::run))
+        .routes(routes!(proactive::sends))
+        .routes(routes!(proactive::get_settings, proactive::put_settings))
+        .routes(routes!(proactive::get_opt_out, proactive::put_opt_out))
         // The email channel (issue 8).
         .routes(routes!(email::get_settings, email::put_settings))
         .routes(routes!(email::file))

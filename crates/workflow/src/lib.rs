@@ -23,6 +23,7 @@ pub mod crisis;
 pub mod defaults;
 pub mod escalation;
 pub mod feedback;
+pub mod proactive;
 pub mod quality;
 pub mod routing;
 pub mod rules;

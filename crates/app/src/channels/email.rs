@@ -257,6 +257,7 @@ impl App {
             From { actor: Actor::Customer(customer), sender: SenderKind::Customer, author: None };
         let nm = NewMessage { body, attachments, visibility: None, idempotency_key: Some(key) };
         let (msg, _) = self.ingest(ws, conv.id, from, nm, true, None).await?;
+        self.opt_out_by_reply(ws, customer, &m.text).await?;
 
         let mut refs: Vec<String> = m.parents.iter().rev().cloned().collect();
         refs.push(rfc_id.clone());

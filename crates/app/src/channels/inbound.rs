@@ -190,6 +190,7 @@ impl App {
     ) -> Result<Received> {
         domain::conversation::parse_body(&body, !attachments.is_empty())?;
         let (customer, conversation) = self.channel_conversation(ch, contact).await?;
+        let reply = body.clone();
         let from =
             From { actor: Actor::Customer(customer), sender: SenderKind::Customer, author: None };
         let m = NewMessage {
@@ -203,6 +204,10 @@ impl App {
         };
         let (message, new) =
             self.ingest(ch.row.workspace, conversation, from, m, true, None).await?;
+        if new {
+            // 退订 / TD / STOP opts the customer out of proactive messages.
+            self.opt_out_by_reply(ch.row.workspace, customer, &reply).await?;
+        }
         Ok(Received { customer, conversation, message: Some(message), new })
     }
 

@@ -2,7 +2,7 @@
 //! and from the public widget API.
 
 pub(crate) mod conversations;
-mod customers;
+pub(crate) mod customers;
 pub(crate) mod ingest;
 mod public;
 pub(crate) mod snapshot;

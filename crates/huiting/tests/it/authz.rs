@@ -80,6 +80,9 @@ struct ChFx {
     channel: String,
     webhook: String,
     spare_webhooks: Vec<String>,
+    /// An inactive proactive rule, and one spare per principal for the DELETE row.
+    rule: String,
+    spare_rules: Vec<String>,
 }
 
 /// Feedback-loop objects: a feedback item with an image, an open survey link, and one open
@@ -555,6 +558,32 @@ fn rows() -> Vec<Row> {
         ),
         row("DELETE", "/api/v1/webhooks/{id}", USERS, None),
         row("GET", "/api/v1/webhooks/{id}/deliveries", USERS, None),
+        // Proactive service (issue 8 item 6): admins manage rules; staff who work cases set
+        // a customer's opt-out.
+        row("GET", "/api/v1/proactive/rules", USERS, None),
+        row("POST", "/api/v1/proactive/rules", USERS, Some(|_, i| proactive_rule_body(i))),
+        row("GET", "/api/v1/proactive/rules/{id}", USERS, None),
+        row("PUT", "/api/v1/proactive/rules/{id}", USERS, Some(|_, i| proactive_rule_body(i))),
+        row("DELETE", "/api/v1/proactive/rules/{id}", USERS, None),
+        row("GET", "/api/v1/proactive/rules/{id}/preview", USERS, None),
+        row("POST", "/api/v1/proactive/rules/{id}/run", USERS, Some(|_, _| json!({}))),
+        row("GET", "/api/v1/proactive/sends", USERS, None),
+        row("GET", "/api/v1/proactive/settings", USERS, None),
+        row(
+            "PUT",
+            "/api/v1/proactive/settings",
+            USERS,
+            Some(
+                |_, _| json!({"time_zone": "Asia/Shanghai", "quiet_hours": "21:00-08:00", "cap_count": 2, "cap_days": 7}),
+            ),
+        ),
+        row("GET", "/api/v1/customers/{id}/proactive-opt-out", READ_ALL, None),
+        row(
+            "PUT",
+            "/api/v1/customers/{id}/proactive-opt-out",
+            WRITE,
+            Some(|_, _| json!({"opted_out": false})),
+        ),
         row(
             "POST",
             "/api/v1/customers/{id}/verifications",
@@ -705,6 +734,17 @@ fn rows() -> Vec<Row> {
     ]
 }
 
+/// An inactive proactive rule.
+fn proactive_rule_body(i: usize) -> Value {
+    json!({
+        "name": format!("会员到期提醒 {i}"),
+        "active": false,
+        "tier": "vip",
+        "moment": {"kind": "days_before", "attribute": "membership_expires", "days": 7},
+        "text": "{{name}}，会员将于 {{date}} 到期"
+    })
+}
+
 /// A harmless rule: tag VIP customers' new tickets.
 fn trigger_body(i: usize) -> Value {
     json!({
@@ -723,6 +763,12 @@ fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
     }
     if method == "DELETE" && path == "/api/v1/webhooks/{id}" {
         return path.replace("{id}", &f.ch.spare_webhooks[principal]);
+    }
+    if method == "DELETE" && path == "/api/v1/proactive/rules/{id}" {
+        return path.replace("{id}", &f.ch.spare_rules[principal]);
+    }
+    if path.starts_with("/api/v1/proactive/rules/") {
+        return path.replace("{id}", &f.ch.rule);
     }
     if path.starts_with("/api/v1/channels/") {
         return path.replace("{id}", &f.ch.channel);
@@ -1065,7 +1111,20 @@ async fn ch_fixture(t: &TestApp) -> ChFx {
     for _ in 0..EVERYONE.len() {
         spare_webhooks.push(s(&admin.post("/api/v1/webhooks", hook.clone()).await.body["id"]));
     }
-    ChFx { channel: s(&c.body["id"]), webhook: s(&w.body["id"]), spare_webhooks }
+    let r = admin.post("/api/v1/proactive/rules", proactive_rule_body(0)).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let mut spare_rules = Vec::new();
+    for i in 0..EVERYONE.len() {
+        let r = admin.post("/api/v1/proactive/rules", proactive_rule_body(100 + i)).await;
+        spare_rules.push(s(&r.body["id"]));
+    }
+    ChFx {
+        channel: s(&c.body["id"]),
+        webhook: s(&w.body["id"]),
+        spare_webhooks,
+        rule: s(&r.body["id"]),
+        spare_rules,
+    }
 }
 
 async fn kb_fixture(t: &TestApp, owner_conv: &str, ticket: &str) -> KbFx {

@@ -23,7 +23,7 @@ use crate::{items, on_backends, s};
 type Seen = (String, Vec<(String, String)>, String);
 
 #[derive(Clone, Default)]
-struct Peer {
+pub(crate) struct Peer {
     seen: Arc<Mutex<Vec<Seen>>>,
     /// How many more event-webhook calls to fail with 500.
     fail_hooks: Arc<Mutex<u32>>,
@@ -41,7 +41,7 @@ impl Peer {
             String::from_utf8_lossy(body).into_owned(),
         ));
     }
-    fn calls(&self, path: &str) -> Vec<(Vec<(String, String)>, String)> {
+    pub(crate) fn calls(&self, path: &str) -> Vec<(Vec<(String, String)>, String)> {
         let seen = self.seen.lock().unwrap();
         seen.iter().filter(|(p, _, _)| p == path).map(|(_, h, b)| (h.clone(), b.clone())).collect()
     }
@@ -101,7 +101,7 @@ async fn hooks(State(p): State<Peer>, h: HeaderMap, body: Bytes) -> StatusCode {
     }
 }
 
-async fn peer() -> (Peer, String) {
+pub(crate) async fn peer() -> (Peer, String) {
     let p = Peer::default();
     let app = Router::new()
         .route("/cgi-bin/token", get(token))
@@ -118,12 +118,12 @@ async fn peer() -> (Peer, String) {
     (p, base)
 }
 
-fn now_secs(t: &TestApp) -> i64 {
+pub(crate) fn now_secs(t: &TestApp) -> i64 {
     t.app.now().millis() / 1000
 }
 
 /// POSTs `body` signed with `secret` at `ts`, with an optional nonce.
-async fn signed_post(
+pub(crate) async fn signed_post(
     t: &TestApp,
     path: &str,
     secret: &str,
@@ -148,7 +148,7 @@ async fn signed_post(
     test_support::Resp { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), headers }
 }
 
-async fn make_channel(admin: &Client, kind: &str, settings: Value) -> String {
+pub(crate) async fn make_channel(admin: &Client, kind: &str, settings: Value) -> String {
     let r = admin
         .post(
             "/api/v1/channels",
@@ -163,7 +163,7 @@ async fn make_channel(admin: &Client, kind: &str, settings: Value) -> String {
 }
 
 /// A WeChat push: returns (status, body text).
-async fn wechat_post(t: &TestApp, ch: &str, token: &str, xml: &str) -> (u16, String) {
+pub(crate) async fn wechat_post(t: &TestApp, ch: &str, token: &str, xml: &str) -> (u16, String) {
     let ts = now_secs(t).to_string();
     let sig = ::channels::wechat::signature(token, &ts, "nonce1");
     let r = t
@@ -180,7 +180,7 @@ async fn wechat_post(t: &TestApp, ch: &str, token: &str, xml: &str) -> (u16, Str
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-fn wx_text(openid: &str, msg_id: u64, text: &str) -> String {
+pub(crate) fn wx_text(openid: &str, msg_id: u64, text: &str) -> String {
     format!(
         "<xml><ToUserName><![CDATA[gh_acme]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>"
     )
@@ -377,7 +377,7 @@ async fn webhook_flow(t: TestApp) {
 }
 on_backends!(signed_webhook_channel_and_event_webhooks, webhook_flow);
 
-fn sms_settings(base: &str) -> Value {
+pub(crate) fn sms_settings(base: &str) -> Value {
     json!({"api_url": format!("{base}/sms/send"), "api_key": "sms-key", "sign_name": "慧听",
            "secret": "sms-secret-123",
            "templates": {"verify": {"code": "SMS_100", "text": "验证码 {{code}}，10 分钟内有效"},
@@ -563,3 +563,117 @@ async fn identity_flow(t: TestApp) {
     assert_eq!(r.body["merged_from"], Value::Null);
 }
 on_backends!(wechat_then_email_is_one_customer_after_phone_verification, identity_flow);
+
+/// One mail from `from` (raw RFC 5322), through the email channel's inbound path.
+async fn mail_in(t: &TestApp, from: &str, id: &str, subject: &str, text: &str) -> String {
+    let raw = format!(
+        "From: 李雷 <{from}>\r\nTo: support@acme.test\r\nMessage-ID: <{id}@example.com>\r\nSubject: {subject}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n"
+    );
+    match t.app.receive_email(t.ws.id, raw.as_bytes()).await.unwrap() {
+        app::channels::email::Received::Stored { conversation, .. } => conversation.to_string(),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// "A customer who writes by WeChat and then by email is one customer with one history"
+/// (issue 8, IN-2), both ways: the email identity linked by staff before the mail arrives,
+/// and the merge tool for a mail that arrived first as a new customer.
+async fn wechat_then_email_one_history(t: TestApp) {
+    let (_peer, base) = peer().await;
+    let admin = t.as_role("admin@acme.test").await;
+    let agent = t.as_role("agent@acme.test").await;
+    let sup = t.as_role("super@acme.test").await;
+    let r = admin
+        .put("/api/v1/channels/email", json!({"enabled": true, "address": "support@acme.test"}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let wx = make_channel(
+        &admin,
+        "wechat",
+        json!({"app_id": "wx123", "app_secret": "appsecret", "token": "wxtoken", "api_base": base, "allow_hosts": ["127.0.0.1"]}),
+    )
+    .await;
+    let history = |cu: String| {
+        let agent = &agent;
+        async move {
+            let convs =
+                items(&agent.get(&format!("/api/v1/conversations?customer_id={cu}")).await.body);
+            let mut bodies = Vec::new();
+            for c in &convs {
+                for m in messages(agent, &s(&c["id"])).await {
+                    bodies.push((s(&c["channel"]), s(&m["body"])));
+                }
+            }
+            bodies.sort();
+            bodies
+        }
+    };
+
+    // Linked first: WeChat in, staff add the email the customer gave, then the mail.
+    let (st, _) = wechat_post(&t, &wx, "wxtoken", &wx_text("oHan", 11, "发票开错了")).await;
+    assert_eq!(st, 200);
+    let han =
+        s(&items(&agent.get("/api/v1/conversations?channel=social").await.body)[0]["customer_id"]);
+    let r = agent
+        .post(
+            &format!("/api/v1/customers/{han}/identities"),
+            json!({"kind": "email", "value": "Han.Meimei@Example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let conv = mail_in(&t, "han.meimei@example.com", "h1", "发票", "附上正确的抬头").await;
+    let c = agent.get(&format!("/api/v1/conversations/{conv}")).await.body;
+    assert_eq!(s(&c["customer_id"]), han);
+    assert_eq!(
+        history(han.clone()).await,
+        [
+            ("email".to_string(), "附上正确的抬头".to_string()),
+            ("social".into(), "发票开错了".into())
+        ]
+    );
+
+    // Mail first as a stranger, then the merge tool (supervisors) makes one customer.
+    let (st, _) = wechat_post(&t, &wx, "wxtoken", &wx_text("oLei", 12, "空调不制冷")).await;
+    assert_eq!(st, 200);
+    let convs = items(&agent.get("/api/v1/conversations?channel=social").await.body);
+    let lei = convs
+        .iter()
+        .map(|c| s(&c["customer_id"]))
+        .find(|c| *c != han)
+        .expect("the second WeChat customer");
+    let conv = mail_in(&t, "li.lei@example.com", "l1", "空调维修", "师傅什么时候上门？").await;
+    let stranger =
+        s(&agent.get(&format!("/api/v1/conversations/{conv}")).await.body["customer_id"]);
+    assert_ne!(stranger, lei);
+    let path = format!("/api/v1/customers/{lei}/merge");
+    assert_eq!(agent.post(&path, json!({"from": stranger})).await.status, 403);
+    let r = sup.post(&path, json!({"from": stranger})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let gone = agent.get(&format!("/api/v1/customers/{stranger}")).await.body;
+    assert_eq!(s(&gone["merged_into"]), lei);
+
+    // One customer: both identities; one history: both conversations, and later messages
+    // on either channel continue it.
+    let cu = agent.get(&format!("/api/v1/customers/{lei}")).await.body;
+    let ids = cu["identities"].to_string();
+    assert!(ids.contains("wechat:oLei") && ids.contains("li.lei@example.com"), "{ids}");
+    mail_in(&t, "li.lei@example.com", "l2", "还在等", "今天能来吗").await;
+    let (st, _) = wechat_post(&t, &wx, "wxtoken", &wx_text("oLei", 13, "收到")).await;
+    assert_eq!(st, 200);
+    let convs = items(&agent.get(&format!("/api/v1/conversations?customer_id={lei}")).await.body);
+    assert_eq!(convs.len(), 3, "social, and two email threads: {convs:?}");
+    assert_eq!(
+        history(lei.clone()).await,
+        [
+            ("email".to_string(), "今天能来吗".to_string()),
+            ("email".into(), "师傅什么时候上门？".into()),
+            ("social".into(), "收到".into()),
+            ("social".into(), "空调不制冷".into()),
+        ]
+    );
+    assert!(
+        items(&agent.get(&format!("/api/v1/conversations?customer_id={stranger}")).await.body)
+            .is_empty()
+    );
+}
+on_backends!(wechat_then_email_is_one_customer_linked_or_merged, wechat_then_email_one_history);

@@ -18,6 +18,7 @@ mod knowledge;
 mod learning;
 mod nlu;
 mod overflow;
+mod proactive;
 mod quality;
 mod realtime;
 mod routing;
