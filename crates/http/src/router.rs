@@ -19,8 +19,9 @@ use crate::{
     error::{ApiError, Code},
     routes::{
         analytics, audit, auth, bot, channels, collaboration, compensation, conversations,
-        customers, directory, email, events, feedback, health, insights, kb, learning, nlu, proactive, public,
-        routing, sla, stages, ticket_links, tickets, translation, triggers, uploads,
+        customers, directory, email, events, feedback, health, insights, kb, learning, nlu,
+        proactive, public, routing, sla, stages, ticket_links, tickets, translation, triggers,
+        uploads,
     },
 };
 

@@ -274,25 +274,6 @@ impl App {
         }
     }
 
-    /// After a question to learn from: schedules the daily clustering if none is pending.
-    pub(crate) async fn schedule_learning(&self, ws: WorkspaceId) -> Result<()> {
-        let kind = Job::ClusterKbCandidates.name();
-        {
-            let mut c = self.db.read().await?;
-            if db::jobs::pending(&mut c, ws, kind).await? {
-                return Ok(());
-            }
-        }
-        let now = self.now();
-        let mut tx = self.db.write(ws).await?;
-        if !db::jobs::pending(&mut tx, ws, kind).await? {
-            let id = self.ids.next(now, JobId::new);
-            tx.enqueue(id, &Job::ClusterKbCandidates, now.plus_millis(DAY_MS), now).await?;
-            self.commit(tx).await?;
-        }
-        Ok(())
-    }
-
     /// Accepts an open candidate: the FAQ entry, the intent's new examples and the retraining
     /// commit together.
     pub async fn accept_candidate(
