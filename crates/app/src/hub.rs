@@ -67,6 +67,13 @@ impl Hub {
         }
     }
 
+    /// Wakes every workspace's dispatcher: after missed cross-process notifications.
+    pub fn wake_all(&self) {
+        let chans: Vec<_> =
+            self.channels.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        chans.iter().for_each(|ch| ch.wake.notify_one());
+    }
+
     /// Sends a signal to the workspace's current subscribers (none listening is fine).
     pub fn signal(&self, ws: WorkspaceId, s: Signal) {
         let ch = self.channels.lock().unwrap_or_else(|e| e.into_inner()).get(&ws).cloned();

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod auth;
 pub mod bot;
 pub mod channels;
+mod cluster;
 pub mod collaboration;
 pub mod compensation;
 pub mod crisis;

@@ -21,6 +21,7 @@ pub mod audit;
 pub mod bot;
 pub mod channels;
 pub mod chat_files;
+pub mod cluster;
 pub mod collaborations;
 pub mod compensations;
 pub mod conversations;
@@ -117,6 +118,8 @@ pub fn redact(url: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Db {
     dialect: Dialect,
+    /// The PostgreSQL URL, for the LISTEN connection (`None` on SQLite).
+    url: Option<String>,
     write: sqlx::AnyPool,
     read: sqlx::AnyPool,
 }
@@ -180,7 +183,7 @@ impl Db {
                     })
                     .connect_lazy_with(connect);
                 tokio::spawn(checkpoint_in_background(read.clone()));
-                Ok(Db { dialect, write, read })
+                Ok(Db { dialect, url: None, write, read })
             }
             Dialect::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -189,7 +192,7 @@ impl Db {
                     .connect_with(connect)
                     .await
                     .with_context(|| format!("cannot connect to PostgreSQL at {:?}; is it running, and does the database exist?", redact(&url)))?;
-                Ok(Db { dialect, write: pool.clone(), read: pool })
+                Ok(Db { dialect, url: Some(url), write: pool.clone(), read: pool })
             }
         }
     }

@@ -421,8 +421,16 @@ impl WriteTx {
                     }
                 }
                 let mut b = crate::Binds::default();
-                let sql = head(&mut b, &self.heads, ws);
+                let sql = head(&mut b, &self.heads, ws.clone());
                 b.query(sql).execute(&mut *self.tx).await.context("saving the workspace head")?;
+                // Delivered to every listening process only if this commits (crate::cluster).
+                if let Some(sql) = crate::cluster::notify_sql(!events.is_empty(), self.enqueued) {
+                    sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .bind(ws)
+                        .execute(&mut *self.tx)
+                        .await
+                        .context("notifying the other servers")?;
+                }
             }
         }
         self.tx.commit().await.context("committing")?;

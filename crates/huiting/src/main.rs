@@ -384,11 +384,13 @@ async fn serve(config: &Config, db: db::Db, demo: Option<demo::DemoSummary>) -> 
         format!("worker-{}", std::process::id()),
         Duration::from_millis(config.jobs.poll_interval_ms),
     ));
+    let cluster = tokio::spawn(app.clone().run_cluster_listener());
     let email = start_email(&app, &config.email).await?;
     announce(addr, demo.as_ref());
     let state = http_api::AppState { app, secure_cookies: config.server.secure_cookies };
     http_api::serve(listener, state, shutdown_signal()).await.context("serving")?;
     worker.abort();
+    cluster.abort();
     email.iter().for_each(tokio::task::JoinHandle::abort);
     db.close().await;
     tracing::info!("stopped");

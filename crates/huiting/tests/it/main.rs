@@ -9,6 +9,7 @@ mod bot;
 mod bot_scripts;
 mod channels;
 mod cli;
+mod cluster;
 mod collaboration;
 mod compensation;
 mod crash;
