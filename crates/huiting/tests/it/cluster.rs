@@ -40,6 +40,18 @@ fn node(url: &str, port: u16) -> Child {
         .unwrap()
 }
 
+/// The server processes, killed when the test ends, failed or not.
+struct Nodes(Vec<Child>);
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        for n in &mut self.0 {
+            let _ = n.kill();
+            let _ = n.wait();
+        }
+    }
+}
+
 /// Every `message.created` an agent's socket delivers, by message id, with reconnects: when
 /// the socket's node dies it resumes from its cursor on the next node in `bases`.
 #[derive(Default)]
@@ -195,8 +207,8 @@ async fn three_nodes_one_sigkilled_lose_nothing_and_fire_every_timer_once() {
 
     let ports: Vec<u16> = (0..NODES).map(|_| free_port()).collect();
     let bases: Vec<String> = ports.iter().map(|p| format!("http://127.0.0.1:{p}")).collect();
-    let mut nodes: Vec<Child> = ports.iter().map(|&p| node(&url, p)).collect();
-    for (b, n) in bases.iter().zip(nodes.iter_mut()) {
+    let mut nodes = Nodes(ports.iter().map(|&p| node(&url, p)).collect());
+    for (b, n) in bases.iter().zip(nodes.0.iter_mut()) {
         wait_ready(b, n).await;
     }
     let http = reqwest::Client::new();
@@ -285,8 +297,8 @@ async fn three_nodes_one_sigkilled_lose_nothing_and_fire_every_timer_once() {
     while acked.load(Ordering::SeqCst) < CLIENTS * PER_CLIENT * 3 / 10 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    nodes[2].kill().unwrap(); // SIGKILL, mid-load
-    nodes[2].wait().unwrap();
+    nodes.0[2].kill().unwrap(); // SIGKILL, mid-load
+    nodes.0[2].wait().unwrap();
     let acked_at_kill = acked.load(Ordering::SeqCst);
     let mut acked_ids: Vec<Vec<(usize, String)>> = Vec::new();
     for p in posters {
@@ -349,9 +361,6 @@ async fn three_nodes_one_sigkilled_lose_nothing_and_fire_every_timer_once() {
     stop.store(true, Ordering::SeqCst);
     victim.await.unwrap();
     steady.await.unwrap();
-    for n in nodes.iter_mut() {
-        let _ = n.kill();
-        let _ = n.wait();
-    }
+    drop(nodes);
     db.close().await;
 }
