@@ -33,6 +33,10 @@ pub enum BenchCommand {
     /// Analytics dashboard queries over a bulk-generated history (default 1M tickets, 10M
     /// messages): generation, rollup rebuild, then each query timed over HTTP.
     Analytics(crate::bench_analytics::AnalyticsArgs),
+    /// Crash consistency: cycles of write load, SIGKILL at a random moment and restart, each
+    /// followed by checks that every acknowledged message is stored exactly once and the
+    /// audit chain verifies.
+    Crash(crate::bench_crash::CrashArgs),
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +167,7 @@ pub async fn run(cmd: BenchCommand, config: &Config) -> anyhow::Result<()> {
         BenchCommand::Suggest(a) => suggest(a, config).await,
         BenchCommand::Bot(a) => crate::bench_bot::bot(a, config).await,
         BenchCommand::Analytics(a) => crate::bench_analytics::analytics(a, config).await,
+        BenchCommand::Crash(a) => crate::bench_crash::crash(a, config).await,
     }
 }
 
@@ -174,7 +179,8 @@ pub(crate) struct Server {
     _dir: Option<TempDir>,
 }
 
-struct TempDir(std::path::PathBuf);
+/// A directory removed when dropped.
+pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
 
 impl Drop for TempDir {
     fn drop(&mut self) {

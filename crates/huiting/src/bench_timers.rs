@@ -15,7 +15,7 @@ use anyhow::Context;
 use clap::Args;
 use domain::{Clock as _, Timestamp};
 
-use crate::config::Config;
+use crate::{bench::TempDir, config::Config};
 
 #[derive(Debug, Args)]
 pub struct TimersArgs {
@@ -219,12 +219,4 @@ pub async fn timers(a: TimersArgs, config: &Config) -> anyhow::Result<()> {
     }
     db.close().await;
     Ok(())
-}
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

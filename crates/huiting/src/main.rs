@@ -4,6 +4,7 @@
 mod bench;
 mod bench_analytics;
 mod bench_bot;
+mod bench_crash;
 mod bench_timers;
 mod bot_cli;
 mod bot_script;
