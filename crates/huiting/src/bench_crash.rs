@@ -11,7 +11,10 @@
 use std::{
     collections::HashSet,
     process::{Child, Command, Stdio},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -30,7 +33,8 @@ pub struct CrashArgs {
     /// Concurrent writers, each posting to its own conversation.
     #[arg(long, default_value_t = 4)]
     clients: usize,
-    /// Load before each kill: a random time between 20 ms and this.
+    /// Load before each kill, counted from the cycle's first acknowledged write: a random time
+    /// between 20 ms and this.
     #[arg(long, default_value_t = 400)]
     max_load_ms: u64,
     /// Stop after this many minutes even if cycles remain (reported).
@@ -142,6 +146,7 @@ async fn load(
     w: Writer,
     c: usize,
     verbose: bool,
+    any_acked: Arc<AtomicUsize>,
 ) -> (Writer, Load) {
     let mut w = w;
     let mut acked = Vec::new();
@@ -149,6 +154,7 @@ async fn load(
         let i = w.next;
         match post(&http, &base, &w, c, i).await {
             Ok(r) if r.status().is_success() => {
+                any_acked.fetch_add(1, Ordering::SeqCst);
                 acked.push(i);
                 w.next += 1;
             }
@@ -266,12 +272,20 @@ pub async fn crash(a: CrashArgs, config: &Config) -> anyhow::Result<()> {
     );
     while t.cycles < a.cycles && started.elapsed() < budget {
         let cycle = Instant::now();
-        // Load, then SIGKILL at a random moment.
+        // Load, then SIGKILL at a random moment once writes are being acknowledged (a freshly
+        // started server's first replies can take longer than the whole window).
+        let any_acked = Arc::new(AtomicUsize::new(0));
         let tasks: Vec<_> = std::mem::take(&mut writers)
             .into_iter()
             .enumerate()
-            .map(|(c, w)| tokio::spawn(load(http.clone(), base.clone(), w, c, a.verbose)))
+            .map(|(c, w)| {
+                tokio::spawn(load(http.clone(), base.clone(), w, c, a.verbose, any_acked.clone()))
+            })
             .collect();
+        let warm = Instant::now() + Duration::from_secs(30);
+        while any_acked.load(Ordering::SeqCst) == 0 && Instant::now() < warm {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         tokio::time::sleep(Duration::from_millis(rng.random_range(20..=a.max_load_ms))).await;
         server.kill()?;
         let mut loads = Vec::new();
