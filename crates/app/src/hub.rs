@@ -11,7 +11,7 @@ use std::{
 use std::collections::VecDeque;
 
 use domain::{
-    ConversationId, Event, EventRecord, Message, Timestamp, UserId, WorkspaceId,
+    ConversationId, CustomerId, Event, EventRecord, Message, Timestamp, UserId, WorkspaceId,
     event::{Audience, Viewer},
 };
 use tokio::sync::{Notify, broadcast};
@@ -25,11 +25,25 @@ pub struct Dispatched {
 
 #[derive(Debug)]
 struct Channel {
+    /// Staff subscribers: every event of the workspace, each filtered by its viewer.
     tx: broadcast::Sender<Arc<Dispatched>>,
+    /// Customer subscribers, by customer: only the public events addressed to them. With ten
+    /// thousand chat widgets open, an event wakes the one customer's sockets, not all of them.
+    customers: Mutex<Customers>,
     wake: Arc<Notify>,
     /// Ephemeral signals (typing): live only, never stored, no `seq`.
     signals: broadcast::Sender<Arc<Signal>>,
 }
+
+#[derive(Debug, Default)]
+struct Customers {
+    senders: HashMap<CustomerId, broadcast::Sender<Arc<Dispatched>>>,
+    /// Senders whose sockets all closed are dropped when the map reaches this size.
+    sweep_at: usize,
+}
+
+/// Per-customer queue length; a customer's socket that falls further behind re-reads the outbox.
+const CUSTOMER_QUEUE: usize = 256;
 
 /// A passing signal between staff, not an event: it is neither stored nor replayed, so a
 /// client that was away simply never sees it. Today only "typing a reply".
@@ -84,6 +98,34 @@ impl Hub {
 
     /// Subscribes to the workspace's live events (those committed from now on).
     pub async fn subscribe(&self, ws: WorkspaceId) -> crate::Result<Subscription> {
+        let ch = self.channel(ws).await?;
+        Ok(Subscription { rx: ch.tx.subscribe(), signals: ch.signals.subscribe() })
+    }
+
+    /// Subscribes to the live public events addressed to one customer. Customers see no
+    /// signals: theirs is a closed signal receiver.
+    pub async fn subscribe_customer(
+        &self,
+        ws: WorkspaceId,
+        cu: CustomerId,
+    ) -> crate::Result<Subscription> {
+        let ch = self.channel(ws).await?;
+        let mut map = ch.customers.lock().unwrap_or_else(|e| e.into_inner());
+        if map.senders.len() >= map.sweep_at {
+            map.senders.retain(|_, tx| tx.receiver_count() > 0);
+            map.sweep_at = (map.senders.len() * 2).max(1024);
+        }
+        let rx = map
+            .senders
+            .entry(cu)
+            .or_insert_with(|| broadcast::channel(CUSTOMER_QUEUE).0)
+            .subscribe();
+        let (_closed, signals) = broadcast::channel(1);
+        Ok(Subscription { rx, signals })
+    }
+
+    /// The workspace's channel, starting its dispatcher on first use.
+    async fn channel(&self, ws: WorkspaceId) -> crate::Result<Arc<Channel>> {
         let existing = self.channels.lock().unwrap_or_else(|e| e.into_inner()).get(&ws).cloned();
         let ch = match existing {
             Some(ch) => ch,
@@ -97,7 +139,12 @@ impl Hub {
                     None => {
                         let (tx, _) = broadcast::channel(4096);
                         let (signals, _) = broadcast::channel(256);
-                        let ch = Arc::new(Channel { tx, wake: Arc::new(Notify::new()), signals });
+                        let ch = Arc::new(Channel {
+                            tx,
+                            customers: Mutex::default(),
+                            wake: Arc::new(Notify::new()),
+                            signals,
+                        });
                         map.insert(ws, ch.clone());
                         tokio::spawn(dispatch(self.db.clone(), ws, head, ch.clone()));
                         // Catch events committed between reading the head and registering.
@@ -107,7 +154,7 @@ impl Hub {
                 }
             }
         };
-        Ok(Subscription { rx: ch.tx.subscribe(), signals: ch.signals.subscribe() })
+        Ok(ch)
     }
 }
 
@@ -121,6 +168,23 @@ pub(crate) async fn enrich(db: &db::Db, record: EventRecord) -> crate::Result<Di
         _ => None,
     };
     Ok(Dispatched { record, message })
+}
+
+impl Channel {
+    /// To the staff subscribers, and to the addressed customer's if it is public. No receivers
+    /// is fine: nobody is watching right now.
+    fn send(&self, d: Arc<Dispatched>) {
+        let customer = d.record.audience.customer.filter(|_| !d.record.audience.internal);
+        if let Some(cu) = customer {
+            let mut map = self.customers.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(tx) = map.senders.get(&cu)
+                && tx.send(d.clone()).is_err()
+            {
+                map.senders.remove(&cu);
+            }
+        }
+        drop(self.tx.send(d));
+    }
 }
 
 async fn dispatch(db: db::Db, ws: WorkspaceId, mut last: i64, ch: Arc<Channel>) {
@@ -143,8 +207,7 @@ async fn dispatch(db: db::Db, ws: WorkspaceId, mut last: i64, ch: Arc<Channel>) 
             for record in batch {
                 last = record.seq;
                 match enrich(&db, record).await {
-                    // No receivers is fine: nobody is watching right now.
-                    Ok(d) => drop(ch.tx.send(Arc::new(d))),
+                    Ok(d) => ch.send(Arc::new(d)),
                     Err(e) => tracing::warn!(error = %e, "enriching an event failed"),
                 }
             }
@@ -292,7 +355,10 @@ impl crate::App {
         viewer: Viewer,
         since: Option<i64>,
     ) -> crate::Result<EventStream> {
-        let sub = self.hub.subscribe(ws).await?;
+        let sub = match viewer {
+            Viewer::Customer(cu) => self.hub.subscribe_customer(ws, cu).await?,
+            _ => self.hub.subscribe(ws).await?,
+        };
         let mut s = EventStream {
             db: self.db.clone(),
             ws,

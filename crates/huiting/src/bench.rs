@@ -37,6 +37,10 @@ pub enum BenchCommand {
     /// followed by checks that every acknowledged message is stored exactly once and the
     /// audit chain verifies.
     Crash(crate::bench_crash::CrashArgs),
+    /// Concurrent chat sessions: N customers' WebSockets open on a `huiting serve` child,
+    /// messages at a fixed rate; delivery times to the customers' and an agent's sockets, and
+    /// the server's memory per idle session.
+    Ws(crate::bench_ws::WsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +172,7 @@ pub async fn run(cmd: BenchCommand, config: &Config) -> anyhow::Result<()> {
         BenchCommand::Bot(a) => crate::bench_bot::bot(a, config).await,
         BenchCommand::Analytics(a) => crate::bench_analytics::analytics(a, config).await,
         BenchCommand::Crash(a) => crate::bench_crash::crash(a, config).await,
+        BenchCommand::Ws(a) => crate::bench_ws::ws(a, config).await,
     }
 }
 
@@ -185,6 +190,62 @@ pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `huiting serve` as a child process of this binary, SIGKILLed when dropped.
+pub(crate) struct ChildServer {
+    pub(crate) exe: std::path::PathBuf,
+    pub(crate) db_args: Vec<String>,
+    pub(crate) port: u16,
+    pub(crate) child: Option<std::process::Child>,
+}
+
+impl ChildServer {
+    pub(crate) async fn start(&mut self) -> anyhow::Result<()> {
+        let child = std::process::Command::new(&self.exe)
+            .arg("serve")
+            .args(&self.db_args)
+            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .env("HUITING__LOG__LEVEL", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .context("starting the server")?;
+        self.child = Some(child);
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = http.get(format!("{}/readyz", self.base())).send().await;
+            if r.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            if let Some(c) = self.child.as_mut()
+                && let Some(status) = c.try_wait()?
+            {
+                anyhow::bail!("the server exited while starting: {status}");
+            }
+            anyhow::ensure!(Instant::now() < deadline, "the server was not ready within 60 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub(crate) fn kill(&mut self) -> anyhow::Result<()> {
+        if let Some(mut c) = self.child.take() {
+            c.kill().context("SIGKILL")?;
+            c.wait()?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.kill();
     }
 }
 
@@ -233,26 +294,32 @@ pub(crate) async fn workspace(server: &Server) -> anyhow::Result<domain::Workspa
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     // These benchmarks measure storage and fan-out; the bot's turns have their own.
+    bot_off(&server.base, &ws.slug).await?;
+    Ok(ws)
+}
+
+/// Turns the bench workspace's bot off, over HTTP as its admin.
+pub(crate) async fn bot_off(base: &str, slug: &str) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
-    let (cookie, csrf) = login(&http, server, &ws.slug).await?;
-    http.put(format!("{}/api/v1/bot/settings", server.base))
+    let (cookie, csrf) = login(&http, base, slug).await?;
+    http.put(format!("{base}/api/v1/bot/settings"))
         .header("cookie", cookie)
         .header("x-csrf-token", csrf)
         .json(&json!({"enabled": false}))
         .send()
         .await?
         .error_for_status()?;
-    Ok(ws)
+    Ok(())
 }
 
 /// Logs in as the bench admin: the session cookie and the CSRF token.
 pub(crate) async fn login(
     http: &reqwest::Client,
-    server: &Server,
+    base: &str,
     slug: &str,
 ) -> anyhow::Result<(String, String)> {
     let login = http
-        .post(format!("{}/api/v1/auth/login", server.base))
+        .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"workspace": slug, "email": "bench@example.com", "password": "bench-password-123"}))
         .send()
         .await?
@@ -276,7 +343,7 @@ async fn realtime(a: RealtimeArgs, config: &Config) -> anyhow::Result<()> {
     let server = start(config).await?;
     let ws = workspace(&server).await?;
     let http = reqwest::Client::new();
-    let (cookie, _) = login(&http, &server, &ws.slug).await?;
+    let (cookie, _) = login(&http, &server.base, &ws.slug).await?;
     let mut req =
         format!("{}/api/v1/ws", server.base.replace("http://", "ws://")).into_client_request()?;
     req.headers_mut().insert("cookie", cookie.parse()?);
@@ -538,7 +605,7 @@ async fn suggest(a: SuggestArgs, config: &Config) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let http = reqwest::Client::new();
-    let (cookie, _) = login(&http, &server, &ws.slug).await?;
+    let (cookie, _) = login(&http, &server.base, &ws.slug).await?;
     let mut convs = Vec::new();
     for m in SUGGEST_MESSAGES {
         let r: Value = http

@@ -214,7 +214,7 @@ pub async fn analytics(a: AnalyticsArgs, config: &Config) -> anyhow::Result<()> 
     println!("rebuilt facts and rollups of {n} tickets in {:.1} s", t1.elapsed().as_secs_f64());
 
     let http = reqwest::Client::new();
-    let (cookie, csrf) = login(&http, &server, &ws.slug).await?;
+    let (cookie, csrf) = login(&http, &server.base, &ws.slug).await?;
     let today = workflow::analytics::day_label((now + 8 * HOUR) / DAY);
     let d = |back: i64| workflow::analytics::day_label((now + 8 * HOUR) / DAY - back);
     let queries: Vec<(String, String)> = vec![

@@ -10,7 +10,6 @@
 
 use std::{
     collections::HashSet,
-    process::{Child, Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -23,7 +22,10 @@ use clap::Args;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::{bench::TempDir, config::Config};
+use crate::{
+    bench::{ChildServer, TempDir},
+    config::Config,
+};
 
 #[derive(Debug, Args)]
 pub struct CrashArgs {
@@ -46,62 +48,6 @@ pub struct CrashArgs {
     /// Print how each writer's last request of a cycle failed.
     #[arg(long)]
     verbose: bool,
-}
-
-/// The server child, SIGKILLed when dropped.
-struct Server {
-    exe: std::path::PathBuf,
-    db_args: Vec<String>,
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Server {
-    async fn start(&mut self) -> anyhow::Result<()> {
-        let child = Command::new(&self.exe)
-            .arg("serve")
-            .args(&self.db_args)
-            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
-            .env("HUITING__LOG__LEVEL", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("starting the server")?;
-        self.child = Some(child);
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let r = http.get(format!("{}/readyz", self.base())).send().await;
-            if r.is_ok_and(|r| r.status().is_success()) {
-                return Ok(());
-            }
-            if let Some(c) = self.child.as_mut()
-                && let Some(status) = c.try_wait()?
-            {
-                anyhow::bail!("the server exited while starting: {status}");
-            }
-            anyhow::ensure!(Instant::now() < deadline, "the server was not ready within 60 s");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    fn kill(&mut self) -> anyhow::Result<()> {
-        if let Some(mut c) = self.child.take() {
-            c.kill().context("SIGKILL")?;
-            c.wait()?;
-        }
-        Ok(())
-    }
-
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.kill();
-    }
 }
 
 /// One writer: its conversation, the next message index, and what the checks have read.
@@ -238,7 +184,7 @@ pub async fn crash(a: CrashArgs, config: &Config) -> anyhow::Result<()> {
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let exe = std::env::current_exe().context("finding this executable")?;
-    let mut server = Server { exe, db_args, port, child: None };
+    let mut server = ChildServer { exe, db_args, port, child: None };
     server.start().await?;
     let base = server.base();
     let client = || reqwest::Client::builder().timeout(Duration::from_secs(30)).build();

@@ -6,6 +6,7 @@ mod bench_analytics;
 mod bench_bot;
 mod bench_crash;
 mod bench_timers;
+mod bench_ws;
 mod bot_cli;
 mod bot_script;
 mod config;

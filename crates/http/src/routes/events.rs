@@ -144,7 +144,7 @@ pub async fn staff_ws(
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     let stream = s.app.staff_stream(&who, q.since).await?;
-    Ok(ws.on_upgrade(move |socket| pump(socket, stream, false)))
+    Ok(lean(ws).on_upgrade(move |socket| pump(socket, stream, false)))
 }
 
 /// The visitor's events after `since` (polling).
@@ -169,7 +169,7 @@ pub async fn visitor_ws(
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     let stream = s.app.visitor_stream(&v, q.since).await?;
-    Ok(ws.on_upgrade(move |socket| pump(socket, stream, true)))
+    Ok(lean(ws).on_upgrade(move |socket| pump(socket, stream, true)))
 }
 
 /// A typing signal as sent on staff sockets: `type` `conversation.typing`, no `seq` (it is not
@@ -194,6 +194,16 @@ pub async fn typing(
     let id = crate::routes::path_id(&id, domain::ConversationId::parse, "conversation")?;
     s.app.typing(&who, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sockets mostly sit idle and carry small JSON frames out; clients send only pings and close
+/// frames. The defaults (128 KiB read and write buffers, 64 MiB messages) cost ~150 KiB per
+/// idle socket and let a client send huge frames; these keep ten thousand sockets cheap.
+fn lean(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(64 * 1024)
+        .max_frame_size(64 * 1024)
 }
 
 async fn pump(mut socket: WebSocket, mut stream: EventStream, for_customer: bool) {
