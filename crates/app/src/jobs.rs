@@ -92,19 +92,21 @@ impl App {
     }
 
     async fn run_job(&self, worker: &str, c: &db::jobs::Claimed, now: Timestamp) -> Result<()> {
-        if let Job::TrainNluModel { model } = &c.job {
-            // Trains outside any transaction, then writes and completes in one; the claim is
-            // extended first so no other worker starts the same training meanwhile.
-            if !db::jobs::extend_lease(
+        // Long jobs (training, network calls) extend their claim first, so no other worker
+        // starts the same work meanwhile; a claim already lost means another worker has it.
+        if c.job.lease_millis() > domain::job::CLAIM_LEASE_MILLIS
+            && !db::jobs::extend_lease(
                 &self.db,
                 c.id,
                 worker,
-                now.plus_millis(c.job.lease_millis()),
+                self.now().plus_millis(c.job.lease_millis()),
             )
             .await?
-            {
-                return Ok(());
-            }
+        {
+            return Ok(());
+        }
+        if let Job::TrainNluModel { model } = &c.job {
+            // Trains outside any transaction, then writes and completes in one.
             return self.train_nlu_model(worker, c, *model, now).await;
         }
         if let Job::ClusterKbCandidates = &c.job {

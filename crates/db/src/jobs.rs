@@ -274,7 +274,7 @@ pub async fn claim(db: &Db, worker: &str, now: Timestamp, limit: i64) -> Result<
     let mut c = db.bookkeeping().await?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now.millis())
-        .bind(now.millis() + job::LEASE_MILLIS)
+        .bind(now.millis() + job::CLAIM_LEASE_MILLIS)
         .bind(worker)
         .bind(limit.clamp(1, 100))
         .fetch_all(&mut *c)

@@ -124,12 +124,17 @@ impl Job {
         }
     }
 
-    /// How long this job keeps its claim. Training a model takes seconds to minutes, longer
-    /// than the default lease, so its worker extends the claim before it starts; otherwise a
-    /// second worker would take the job and train the same model again.
+    /// How long this job keeps its claim. Jobs that take longer than [`CLAIM_LEASE_MILLIS`]
+    /// (training a model, network calls) have their worker extend the claim to this before
+    /// they start; otherwise a second worker would take the job and do the same work again.
     pub fn lease_millis(&self) -> i64 {
         match self {
             Job::TrainNluModel { .. } => 30 * 60_000,
+            Job::ClusterKbCandidates
+            | Job::DeliverWebhook { .. }
+            | Job::SendOutbound { .. }
+            | Job::SendEmail { .. }
+            | Job::DeliverReport { .. } => LEASE_MILLIS,
             Job::CloseSolvedTicket { .. }
             | Job::CompensationReportDue { .. }
             | Job::CollaborationDue { .. }
@@ -137,24 +142,19 @@ impl Job {
             | Job::SlaTimer { .. }
             | Job::TimerProbe { .. }
             | Job::BotNoPickup { .. }
-            | Job::ClusterKbCandidates
             | Job::RouteOverflow { .. }
-            | Job::DeliverWebhook { .. }
-            | Job::SendOutbound { .. }
-            | Job::SendEmail { .. }
             | Job::EvaluateProactive
             | Job::SendProactive { .. }
             | Job::EvaluateAlerts
             | Job::AlertDue { .. }
             | Job::InspectQuality { .. }
             | Job::RenderReport { .. }
-            | Job::DeliverReport { .. }
             | Job::SurveySend { .. }
             | Job::SurveyRemind { .. }
             | Job::SurveyExpire { .. }
             | Job::ClassifyMessages { .. }
             | Job::SignalDeadline { .. }
-            | Job::ComplaintAssignCheck { .. } => LEASE_MILLIS,
+            | Job::ComplaintAssignCheck { .. } => CLAIM_LEASE_MILLIS,
         }
     }
 }
@@ -165,7 +165,13 @@ pub fn backoff_millis(attempt: i64) -> i64 {
     (5_000i64 << exp).min(3_600_000)
 }
 
-/// How long a claimed job is hidden from other workers; a worker that dies releases it then.
+/// How long a claim hides jobs from other workers: a worker that dies releases its claimed
+/// jobs then, so a timer it had claimed fires at most this late on another server. Short jobs
+/// run and complete well within it; a job that outlives it loses nothing (its completion checks
+/// the claim is still its own, and rolls back otherwise). Longer kinds extend their claim to
+/// [`Job::lease_millis`] before they start.
+pub const CLAIM_LEASE_MILLIS: i64 = 5_000;
+/// The claim of jobs that call the network or take seconds (email, webhooks, reports).
 pub const LEASE_MILLIS: i64 = 60_000;
 /// Attempts before a job is marked failed and left for a person to look at.
 pub const MAX_ATTEMPTS: i64 = 10;
