@@ -29,6 +29,15 @@ impl App {
             return Ok(Outcome::Empty);
         }
         let n = claimed.len();
+        // Jobs that analyse text (classification, learning) need the language engine; building
+        // it takes seconds the first time, which must not happen inside a write transaction
+        // (on SQLite that would hold the one writer and stall every other write).
+        if claimed
+            .iter()
+            .any(|c| matches!(c.job, Job::ClassifyMessages { .. } | Job::ClusterKbCandidates))
+        {
+            self.nlu_engine().await?;
+        }
         // Short jobs of one workspace run in one transaction (one commit for many timers);
         // if any of them fails or lost its claim, the group rolls back and each runs alone.
         let mut groups: Vec<(domain::WorkspaceId, Vec<db::jobs::Claimed>)> = Vec::new();
@@ -226,6 +235,14 @@ impl App {
     /// `max_idle`: jobs enqueued by other processes, and claims of workers that died, are
     /// noticed within that.
     pub async fn run_worker(self, worker: String, max_idle: Duration) {
+        // Build the language engine now, beside the worker and off the request path, rather
+        // than at the first message that needs it.
+        let app = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = app.nlu_engine().await {
+                tracing::warn!(error = %e, "building the language engine failed");
+            }
+        });
         let max_ms = max_idle.as_millis().max(1) as i64;
         loop {
             let mut wait_ms = max_ms;

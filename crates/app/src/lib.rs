@@ -59,6 +59,9 @@ pub struct Settings {
     pub login_attempts_per_minute: u32,
     /// Cheap password hashing for tests; never in production.
     pub fast_password_hashing: bool,
+    /// Where customers reach this server (scheme, host, optional path; no trailing slash): the
+    /// survey and tracking links sent in chats, emails and text messages start with it.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -69,6 +72,7 @@ impl Default for Settings {
             auto_close_days: 4,
             login_attempts_per_minute: 10,
             fast_password_hashing: false,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

@@ -51,11 +51,13 @@ pub fn check_template(field: &'static str, s: &str) -> Result<String> {
     Ok(t.to_string())
 }
 
-fn render(template: &str, t: &Ticket, stage: &str) -> String {
+/// `{tracking_path}` becomes the tracking page's full address, so the link works in an email or
+/// a text message as well as in the chat.
+fn render(template: &str, t: &Ticket, stage: &str, public_url: &str) -> String {
     template
         .replace("{ticket_no}", &t.number.to_string())
         .replace("{stage}", stage)
-        .replace("{tracking_path}", &format!("/api/v1/public/track/{}", t.tracking_token))
+        .replace("{tracking_path}", &format!("{public_url}/track/{}", t.tracking_token))
 }
 
 /// A stage key: 1 to 40 lowercase letters, digits or `_`.
@@ -102,9 +104,19 @@ impl App {
         let customer =
             db::customers::get(tx, ws, after.customer).await?.or_not_found("customer")?;
         let body = if speaks_english(&customer.attributes) {
-            render(&tpl.en, after, stage.map_or(key, |s| s.label_en.as_str()))
+            render(
+                &tpl.en,
+                after,
+                stage.map_or(key, |s| s.label_en.as_str()),
+                &self.settings.public_url,
+            )
         } else {
-            render(&tpl.zh, after, stage.map_or(key, |s| s.label_zh.as_str()))
+            render(
+                &tpl.zh,
+                after,
+                stage.map_or(key, |s| s.label_zh.as_str()),
+                &self.settings.public_url,
+            )
         };
         self.system_message(tx, after, Visibility::Public, body, now).await?;
         Ok(())

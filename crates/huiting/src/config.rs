@@ -31,11 +31,21 @@ pub struct Config {
 pub struct Server {
     pub listen: String,
     pub secure_cookies: bool,
+    /// How customers reach the server, for links in messages; empty: `http://` + `listen`.
+    pub public_url: String,
 }
 
 impl Default for Server {
     fn default() -> Server {
-        Server { listen: "127.0.0.1:8080".into(), secure_cookies: false }
+        Server { listen: "127.0.0.1:8080".into(), secure_cookies: false, public_url: String::new() }
+    }
+}
+
+impl Server {
+    /// The public address without a trailing slash.
+    pub fn public_url(&self) -> String {
+        let url = self.public_url.trim().trim_end_matches('/');
+        if url.is_empty() { format!("http://{}", self.listen) } else { url.to_string() }
     }
 }
 
@@ -182,6 +192,14 @@ impl Config {
             matches!(self.log.format.as_str(), "text" | "json"),
             "log.format must be \"text\" or \"json\""
         );
+        let public = self.server.public_url.trim();
+        anyhow::ensure!(
+            public.is_empty()
+                || ((public.starts_with("https://") || public.starts_with("http://"))
+                    && !public.contains(char::is_whitespace)
+                    && public.len() > "https://".len()),
+            "server.public_url must be empty or an http(s):// address such as https://help.example.com, not {public:?}"
+        );
         anyhow::ensure!(self.auth.session_hours > 0, "auth.session_hours must be positive");
         anyhow::ensure!(
             self.tickets.auto_close_days > 0,
@@ -218,6 +236,7 @@ impl Config {
             auto_close_days: self.tickets.auto_close_days,
             login_attempts_per_minute: self.auth.login_attempts_per_minute,
             fast_password_hashing: false,
+            public_url: self.server.public_url(),
         }
     }
 }

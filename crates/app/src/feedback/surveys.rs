@@ -283,7 +283,7 @@ impl App {
         let lead = &batch[0];
         let token = self.ids.secret("sv_");
         db::feedback::set_link(tx, lead.workspace, lead.id, &hash_secret(&token), reminder).await?;
-        let link = format!("/survey/{token}");
+        let link = format!("{}/survey/{token}", self.settings.public_url);
         let asks_zh: Vec<&str> = batch.iter().map(|s| kind_label(s.kind).0).collect();
         let asks_en: Vec<&str> = batch.iter().map(|s| kind_label(s.kind).1).collect();
         let body = match (reminder, t.channel) {

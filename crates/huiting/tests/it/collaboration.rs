@@ -211,7 +211,7 @@ async fn stage_notices(t: TestApp) {
     let notices = public(owner.clone()).await;
     assert_eq!(notices.len(), 1, "{notices:?}");
     assert!(notices[0].contains("HT-1") && notices[0].contains("技术排查中"), "{notices:?}");
-    assert!(notices[0].contains(&format!("/api/v1/public/track/{token}")));
+    assert!(notices[0].contains(&format!("http://127.0.0.1:8080/track/{token}")), "{notices:?}");
 
     // Renamed stages and English-speaking customers.
     let r = manager
