@@ -168,6 +168,7 @@ use RT -init;
 binmode STDOUT; $| = 1;
 my $u = RT::CurrentUser->new; $u->Load('root') or die "no root";
 my $n = 0;
+my @done;
 $RT::Handle->BeginTransaction;
 while (my $line = <STDIN>) {
     my $t = JSON::decode_json($line);
@@ -177,10 +178,14 @@ while (my $line = <STDIN>) {
     my ($id, undef, $msg) = $tk->Create(Queue => 'General', Subject => $t->{subject},
         Requestor => [$t->{requestor}], MIMEObj => $mime);
     die "ticket $t->{i}: $msg" unless $id;
-    print "$t->{i} $id\n";
-    if (++$n % 100 == 0) { $RT::Handle->Commit; $RT::Handle->BeginTransaction; }
+    push @done, "$t->{i} $id\n";
+    # Reported only once committed: a fill stopped by the time limit loses no counted ticket.
+    if (++$n % 100 == 0) {
+        $RT::Handle->Commit; print @done; @done = (); $RT::Handle->BeginTransaction;
+    }
 }
 $RT::Handle->Commit;
+print @done;
 EOF
 say "RT: starting rt-server (Starman, $WORKERS workers) on 127.0.0.1:$RT_PORT"
 "$RT_SERVER" --server Starman --workers "$WORKERS" --listen "127.0.0.1:$RT_PORT" \
@@ -211,6 +216,7 @@ python3 "$ROOT/scripts/bench_rt.py" \
   --huiting-email bench@example.com --huiting-password "$HUITING_ADMIN_PASSWORD" \
   --huiting-build "$BUILD" \
   --rt "http://127.0.0.1:$RT_PORT" --rt-token "$RT_TOKEN" --rt-workers "$WORKERS" \
+  --rt-db "$RT_DIR/rt5.db" --huiting-db "$H_DIR/huiting.db" \
   --rt-scrips "$SCRIPS" --rt-fill "perl -I$RT_LIB $RT_DIR/fill.pl" \
   --systems "$SYSTEMS" --seq "$SEQ" --conc "$CONC" --clients "$CLIENTS" --fill "$FILL" --phase-limit "$LIMIT" \
   --out "$OUT/results.md" --raw "$OUT/results.json"
