@@ -24,6 +24,7 @@ pub mod intake;
 pub mod jobs;
 pub mod net;
 mod notices;
+pub mod ops;
 pub mod proactive;
 pub mod quality;
 pub mod reports;
@@ -134,6 +135,8 @@ pub struct App {
     pub(crate) channel_tokens: Arc<channels::outbound::TokenCache>,
     /// The email channel's per-sender loop guard.
     pub(crate) email: Arc<channels::email::EmailState>,
+    /// Set once the process is shutting down (see `ops.rs`).
+    pub(crate) stop: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl std::fmt::Debug for App {
@@ -161,6 +164,7 @@ impl App {
             kb: Arc::default(),
             channel_tokens: Arc::default(),
             email: Arc::default(),
+            stop: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 
