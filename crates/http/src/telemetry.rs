@@ -10,9 +10,9 @@
 //! forward `/metrics`, or a token must be set.
 
 use std::{
-    collections::HashSet,
+    fmt::Write as _,
     net::SocketAddr,
-    sync::{Mutex, OnceLock},
+    sync::OnceLock,
     time::{Duration, Instant},
 };
 
@@ -35,9 +35,6 @@ const BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 
 struct Registry {
     handle: PrometheusHandle,
     started: Instant,
-    /// Label sets of the database gauges set at the last scrape: one that is gone now (a
-    /// job kind with nothing pending) is set to 0 rather than left at its old value.
-    queue_kinds: Mutex<HashSet<String>>,
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
@@ -60,7 +57,7 @@ fn registry() -> &'static Registry {
             metrics::Unit::Seconds,
             "HTTP request latency by method, matched route and status class"
         );
-        Registry { handle, started: Instant::now(), queue_kinds: Mutex::default() }
+        Registry { handle, started: Instant::now() }
     })
 }
 
@@ -125,34 +122,78 @@ pub async fn metrics(
     let snap = s.app.ops_snapshot().await?;
     metrics::gauge!("huiting_uptime_seconds").set(r.started.elapsed().as_secs_f64());
     metrics::gauge!("huiting_realtime_subscribers").set(snap.realtime_subscribers as f64);
-    {
-        let mut seen = r.queue_kinds.lock().unwrap_or_else(|e| e.into_inner());
-        let now: HashSet<String> = snap.job_queues.iter().map(|q| q.kind.clone()).collect();
-        for gone in seen.difference(&now) {
-            metrics::gauge!("huiting_jobs_pending", "kind" => gone.clone()).set(0.0);
-            metrics::gauge!("huiting_jobs_due", "kind" => gone.clone()).set(0.0);
-            metrics::gauge!("huiting_job_lag_seconds", "kind" => gone.clone()).set(0.0);
-        }
-        *seen = now;
-    }
-    for q in &snap.job_queues {
-        let lag =
-            q.oldest_due.map_or(0.0, |t| (snap.at.millis() - t.millis()).max(0) as f64 / 1000.0);
-        metrics::gauge!("huiting_jobs_pending", "kind" => q.kind.clone()).set(q.pending as f64);
-        metrics::gauge!("huiting_jobs_due", "kind" => q.kind.clone()).set(q.due as f64);
-        metrics::gauge!("huiting_job_lag_seconds", "kind" => q.kind.clone()).set(lag);
-    }
-    for w in &snap.workspaces {
-        let ws = w.slug.clone();
-        metrics::counter!("huiting_sla_breaches_total", "workspace" => ws.clone())
-            .absolute(w.sla_breaches as u64);
-        metrics::counter!("huiting_bot_conversations_total", "workspace" => ws.clone(), "outcome" => "contained")
-            .absolute((w.bot_conversations - w.bot_handed_off).max(0) as u64);
-        metrics::counter!("huiting_bot_conversations_total", "workspace" => ws, "outcome" => "handed_off")
-            .absolute(w.bot_handed_off as u64);
-    }
-    let body = r.handle.render();
+    let mut body = r.handle.render();
+    body.push_str(&database_families(&snap));
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
+}
+
+/// The families read from the database, written out directly rather than through the
+/// process-global recorder: they are exact at each scrape (a kind with nothing pending
+/// disappears, a restored database shows its own totals), and several apps in one process
+/// (tests) do not mix their figures.
+fn database_families(snap: &app::ops::OpsSnapshot) -> String {
+    let mut out = String::new();
+    let mut family = |name: &str, kind: &str, help: &str, samples: Vec<(String, f64)>| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (labels, v) in samples {
+            let _ = writeln!(out, "{name}{{{labels}}} {v}");
+        }
+        out.push('\n');
+    };
+    let q = &snap.job_queues;
+    let kind = |k: &str| format!("kind=\"{}\"", escape(k));
+    family(
+        "huiting_jobs_pending",
+        "gauge",
+        "Background jobs not yet done, including timers due later",
+        q.iter().map(|j| (kind(&j.kind), j.pending as f64)).collect(),
+    );
+    family(
+        "huiting_jobs_due",
+        "gauge",
+        "Pending background jobs due now or earlier",
+        q.iter().map(|j| (kind(&j.kind), j.due as f64)).collect(),
+    );
+    family(
+        "huiting_job_lag_seconds",
+        "gauge",
+        "How long the oldest due job has waited (0 when none is due)",
+        q.iter()
+            .map(|j| {
+                let lag = j.oldest_due.map_or(0, |t| (snap.at.millis() - t.millis()).max(0));
+                (kind(&j.kind), lag as f64 / 1000.0)
+            })
+            .collect(),
+    );
+    let ws = |slug: &str| format!("workspace=\"{}\"", escape(slug));
+    let w = &snap.workspaces;
+    family(
+        "huiting_sla_breaches_total",
+        "counter",
+        "SLA targets breached since the workspace began",
+        w.iter().map(|x| (ws(&x.slug), x.sla_breaches as f64)).collect(),
+    );
+    family(
+        "huiting_bot_conversations_total",
+        "counter",
+        "Conversations the bot took part in, by outcome: contained (never handed off) or handed_off",
+        w.iter()
+            .flat_map(|x| {
+                [
+                    (
+                        format!("{},outcome=\"contained\"", ws(&x.slug)),
+                        (x.bot_conversations - x.bot_handed_off).max(0) as f64,
+                    ),
+                    (format!("{},outcome=\"handed_off\"", ws(&x.slug)), x.bot_handed_off as f64),
+                ]
+            })
+            .collect(),
+    );
+    out
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 fn allowed(token: Option<&str>, peer: SocketAddr, headers: &HeaderMap) -> Result<(), ApiError> {
