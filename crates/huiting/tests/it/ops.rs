@@ -449,3 +449,146 @@ async fn sigterm_drains_and_json_logs_keep_secrets() {
         assert!(!text.contains(secret), "a secret reached the log");
     }
 }
+
+/// Restart under load: 4 widget clients post messages with idempotency keys; SIGTERM comes
+/// mid-burst. Every request that got an answer got a 2xx (nothing accepted is dropped or
+/// failed by the shutdown), the process exits 0, and after a restart every acknowledged
+/// message is stored exactly once; retrying the rest with the same keys completes the set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_loses_no_request() {
+    const CLIENTS: usize = 4;
+    const PER_CLIENT: usize = 300;
+    for backend in test_support::backends() {
+        eprintln!("-- restart under load on {backend:?}");
+        let dir = tempfile::tempdir().unwrap();
+        let args: Vec<String> = match backend {
+            test_support::Backend::Sqlite => {
+                vec!["--data-dir".into(), dir.path().join("data").to_str().unwrap().into()]
+            }
+            test_support::Backend::Postgres(server) => {
+                vec![
+                    "--database-url".into(),
+                    test_support::fresh_pg_database(&server).await.unwrap(),
+                ]
+            }
+        };
+        let out = bin()
+            .args([
+                "create-workspace",
+                "--slug",
+                "acme",
+                "--name",
+                "Acme",
+                "--admin-email",
+                "admin@acme.test",
+            ])
+            .args(&args)
+            .env("HUITING_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let key = text.split("public key ").nth(1).unwrap().trim().to_string();
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let start = || {
+            bin()
+                .arg("serve")
+                .args(&args)
+                .args(["--listen", &format!("127.0.0.1:{port}")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        };
+        let mut child = start();
+        wait_ready(&base, &mut child).await;
+        let http = reqwest::Client::new();
+        let mut chats = Vec::new();
+        for c in 0..CLIENTS {
+            let r: Value = http
+                .post(format!("{base}/api/v1/public/conversations"))
+                .json(&json!({"public_key": key, "name": format!("client {c}")}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            chats.push((s(&r["visitor_token"]), s(&r["conversation"]["id"])));
+        }
+        let post = |http: reqwest::Client,
+                    base: String,
+                    token: String,
+                    conv: String,
+                    c: usize,
+                    i: usize| async move {
+            http.post(format!("{base}/api/v1/public/conversations/{conv}/messages"))
+                .bearer_auth(token)
+                .header("idempotency-key", format!("c{c}-m{i}"))
+                .json(&json!({"body": format!("restart client {c} message {i}")}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        };
+        let acked_n = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for (c, (token, conv)) in chats.iter().cloned().enumerate() {
+            let (http, base, acked_n) = (http.clone(), base.clone(), acked_n.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut acked = Vec::new();
+                for i in 0..PER_CLIENT {
+                    match post(http.clone(), base.clone(), token.clone(), conv.clone(), c, i).await
+                    {
+                        Ok(201 | 200) => {
+                            acked.push(i);
+                            acked_n.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Ok(status) => {
+                            panic!("client {c} message {i}: HTTP {status} during the shutdown")
+                        }
+                        // No answer: the server had stopped listening. This client stops.
+                        Err(_) => break,
+                    }
+                }
+                acked
+            }));
+        }
+        while acked_n.load(Ordering::SeqCst) < CLIENTS * PER_CLIENT * 3 / 10 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        stop(&mut child);
+        let status = tokio::task::spawn_blocking(move || wait_exit(&mut child)).await.unwrap();
+        assert!(status.success(), "{status}");
+        let mut acked = Vec::new();
+        for t in tasks {
+            acked.push(t.await.unwrap());
+        }
+        let total: usize = acked.iter().map(Vec::len).sum();
+        eprintln!("acknowledged before SIGTERM: {total}");
+        assert!(total < CLIENTS * PER_CLIENT, "the stop came before the burst ended");
+
+        let mut child = start();
+        wait_ready(&base, &mut child).await;
+        for (c, (token, conv)) in chats.iter().enumerate() {
+            let counts = crate::crash::stored(&http, &base, token, conv).await;
+            for i in &acked[c] {
+                let body = format!("restart client {c} message {i}");
+                assert_eq!(counts.get(&body), Some(&1), "{body:?} acknowledged, stored once");
+            }
+            for i in (0..PER_CLIENT).filter(|i| !acked[c].contains(i)) {
+                let st = post(http.clone(), base.clone(), token.clone(), conv.clone(), c, i)
+                    .await
+                    .unwrap();
+                assert!(st == 201 || st == 200, "retry of {i}: {st}");
+            }
+            let counts = crate::crash::stored(&http, &base, token, conv).await;
+            let mine = counts.keys().filter(|k| k.starts_with("restart client")).count();
+            assert_eq!(mine, PER_CLIENT, "client {c}: every message stored");
+            assert!(counts.values().all(|&n| n == 1), "client {c}: each exactly once");
+        }
+        stop(&mut child);
+        let status = tokio::task::spawn_blocking(move || wait_exit(&mut child)).await.unwrap();
+        assert!(status.success());
+    }
+}
