@@ -96,6 +96,12 @@ impl Hub {
         }
     }
 
+    /// Live subscriptions over all workspaces of this process.
+    pub fn subscribers(&self) -> usize {
+        let map = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        map.values().map(|ch| ch.tx.receiver_count()).sum()
+    }
+
     /// Subscribes to the workspace's live events (those committed from now on).
     pub async fn subscribe(&self, ws: WorkspaceId) -> crate::Result<Subscription> {
         let ch = self.channel(ws).await?;

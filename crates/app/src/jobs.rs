@@ -71,10 +71,18 @@ impl App {
             }
             alone.extend(group);
         }
-        for c in alone {
-            if let Err(e) = self.run_job(worker, &c, now).await {
+        for (i, c) in alone.iter().enumerate() {
+            if self.is_stopping() {
+                // Shutting down: give the claims not started back so another process (or
+                // this one after a restart) runs them without waiting for the lease.
+                for c in &alone[i..] {
+                    db::jobs::release(&self.db, c.id, worker, self.now()).await?;
+                }
+                break;
+            }
+            if let Err(e) = self.run_job(worker, c, now).await {
                 tracing::warn!(job = c.job.name(), attempt = c.attempt, error = %e, "job failed; will retry");
-                db::jobs::fail(&self.db, &c, &e.to_string(), now).await?;
+                db::jobs::fail(&self.db, c, &e.to_string(), now).await?;
             }
         }
         Ok(Outcome::Ran(n))
@@ -230,7 +238,8 @@ impl App {
         Ok(())
     }
 
-    /// Runs the worker until the process stops. Between passes it sleeps until the earliest
+    /// Runs the worker until [`App::begin_shutdown`]: the pass under way finishes its current
+    /// job and gives back the claims it has not started, then the loop returns. Between passes it sleeps until the earliest
     /// pending job falls due, or until a commit in this process enqueues one, but at most
     /// `max_idle`: jobs enqueued by other processes, and claims of workers that died, are
     /// noticed within that.
@@ -244,7 +253,7 @@ impl App {
             }
         });
         let max_ms = max_idle.as_millis().max(1) as i64;
-        loop {
+        while !self.is_stopping() {
             let mut wait_ms = max_ms;
             match self.run_jobs_once(&worker, self.now()).await {
                 Ok(Outcome::Ran(_)) => continue,
@@ -264,7 +273,9 @@ impl App {
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(wait_ms as u64)) => {}
                 () = self.jobs_wake.notified() => {}
+                () = self.stopping() => {}
             }
         }
+        tracing::info!(%worker, "job worker stopped");
     }
 }

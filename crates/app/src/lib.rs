@@ -25,6 +25,7 @@ pub mod intake;
 pub mod jobs;
 pub mod net;
 mod notices;
+pub mod ops;
 pub mod proactive;
 pub mod quality;
 pub mod reports;
@@ -139,6 +140,8 @@ pub struct App {
     pub(crate) channel_tokens: Arc<channels::outbound::TokenCache>,
     /// The email channel's per-sender loop guard.
     pub(crate) email: Arc<channels::email::EmailState>,
+    /// Set once the process is shutting down (see `ops.rs`).
+    pub(crate) stop: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl std::fmt::Debug for App {
@@ -166,6 +169,7 @@ impl App {
             kb: Arc::default(),
             channel_tokens: Arc::default(),
             email: Arc::default(),
+            stop: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 

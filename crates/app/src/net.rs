@@ -163,6 +163,16 @@ pub fn describe(e: &reqwest::Error) -> String {
     } else if e.is_connect() {
         "could not connect".into()
     } else {
-        e.to_string()
+        // Errors name their URL; its query may carry a credential (WeChat's access_token),
+        // and the text ends up in logs and in delivery records: keep scheme, host and path.
+        let text = e.to_string();
+        match e.url() {
+            Some(u) if u.query().is_some() => {
+                let mut bare = u.clone();
+                bare.set_query(None);
+                text.replace(u.as_str(), &format!("{bare}?…"))
+            }
+            _ => text,
+        }
     }
 }

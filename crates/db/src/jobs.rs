@@ -283,6 +283,23 @@ pub async fn claim(db: &Db, worker: &str, now: Timestamp, limit: i64) -> Result<
     rows.iter().map(claimed).collect()
 }
 
+/// Gives back a claim this worker has not started (shutdown): the job is due again at once
+/// for any worker, and the claim does not count as an attempt.
+pub async fn release(db: &Db, id: JobId, worker: &str, now: Timestamp) -> Result<bool> {
+    let mut c = db.bookkeeping().await?;
+    let r = sqlx::query(
+        "UPDATE jobs SET locked_until = NULL, locked_by = NULL, attempts = attempts - 1, updated_at = $3
+         WHERE id = $1 AND locked_by = $2 AND state = 'pending'",
+    )
+    .bind(id.to_string())
+    .bind(worker)
+    .bind(now.millis())
+    .execute(&mut *c)
+    .await
+    .context("releasing a job claim")?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Extends a claim this worker still holds until `until`; false if the claim was lost.
 pub async fn extend_lease(db: &Db, id: JobId, worker: &str, until: Timestamp) -> Result<bool> {
     let mut c = db.bookkeeping().await?;

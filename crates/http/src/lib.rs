@@ -9,6 +9,7 @@ pub mod kb_dto;
 pub mod router;
 pub mod routes;
 pub mod spa;
+pub mod telemetry;
 
 pub use crate::router::{openapi, router};
 
@@ -18,9 +19,13 @@ pub struct AppState {
     pub app: app::App,
     /// Mark the session cookie `Secure` (serve behind TLS).
     pub secure_cookies: bool,
+    /// The bearer token `GET /metrics` requires; without one, only loopback clients may
+    /// scrape (see `telemetry.rs`).
+    pub metrics_token: Option<String>,
 }
 
 /// Serves the API on `listener` until `shutdown` resolves, then drains in-flight requests.
+/// Realtime sockets close themselves once `App::begin_shutdown` was called.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -32,5 +37,8 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
     });
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let upkeep = telemetry::start();
+    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    upkeep.abort();
+    r
 }

@@ -23,6 +23,7 @@ use crate::{
         proactive, public, routing, sla, stages, ticket_links, tickets, translation, triggers,
         uploads,
     },
+    telemetry,
 };
 
 #[derive(OpenApi)]
@@ -255,10 +256,13 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let (api, doc) = api().split_for_parts();
     api.merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", doc))
+        // Operations, outside the API document: Prometheus scrapes it (docs/operations.md).
+        .route("/metrics", axum::routing::get(telemetry::metrics))
         .fallback(crate::spa::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(telemetry::track))
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::span))
         .with_state(state)
 }
 

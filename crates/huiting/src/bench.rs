@@ -266,7 +266,7 @@ pub(crate) async fn start(config: &Config) -> anyhow::Result<Server> {
     let app = app::App::new(db, Arc::new(app::SystemClock), config.app_settings());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let state = http_api::AppState { app: app.clone(), secure_cookies: false };
+    let state = http_api::AppState { app: app.clone(), secure_cookies: false, metrics_token: None };
     tokio::spawn(http_api::serve(listener, state, std::future::pending()));
     Ok(Server { base, app, _dir: dir })
 }

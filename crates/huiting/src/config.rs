@@ -26,18 +26,41 @@ pub struct Config {
     pub email: EmailCfg,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Server {
     pub listen: String,
     pub secure_cookies: bool,
     /// How customers reach the server, for links in messages; empty: `http://` + `listen`.
     pub public_url: String,
+    /// The bearer token for `GET /metrics`; empty: loopback clients only.
+    pub metrics_token: String,
+    /// How long a shutdown waits for in-flight requests and the running job.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl std::fmt::Debug for Server {
+    // The metrics token is a secret: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("listen", &self.listen)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("public_url", &self.public_url)
+            .field("metrics_token", &if self.metrics_token.is_empty() { "" } else { "***" })
+            .field("shutdown_grace_seconds", &self.shutdown_grace_seconds)
+            .finish()
+    }
 }
 
 impl Default for Server {
     fn default() -> Server {
-        Server { listen: "127.0.0.1:8080".into(), secure_cookies: false, public_url: String::new() }
+        Server {
+            listen: "127.0.0.1:8080".into(),
+            secure_cookies: false,
+            public_url: String::new(),
+            metrics_token: String::new(),
+            shutdown_grace_seconds: 30,
+        }
     }
 }
 

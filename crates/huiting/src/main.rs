@@ -15,6 +15,7 @@ mod demo_bot;
 mod demo_oms;
 mod kb_cli;
 mod nlu_cli;
+mod ops;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -50,6 +51,9 @@ struct Common {
     /// Address to listen on, e.g. 127.0.0.1:8080.
     #[arg(long, global = true)]
     listen: Option<String>,
+    /// Log format: text or json (config log.format).
+    #[arg(long, global = true, env = "HUITING_LOG_FORMAT")]
+    log_format: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +71,23 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Copies the SQLite database while the server runs, then checks the copy (integrity,
+    /// migrations, audit chains). PostgreSQL: use pg_dump.
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replaces the SQLite database with a backup after checking it; the old file is kept as
+    /// huiting.db.bak. Refuses while a server runs on the data directory.
+    Restore {
+        /// The backup file to restore.
+        #[arg(long)]
+        from: PathBuf,
+        /// Restore even though a server holds the data directory.
+        #[arg(long)]
+        force: bool,
     },
     /// Creates a workspace with its first admin.
     CreateWorkspace(CreateWorkspace),
@@ -184,6 +205,13 @@ fn load_config(c: &Common) -> anyhow::Result<Config> {
     if let Some(l) = &c.listen {
         config.server.listen = l.clone();
     }
+    if let Some(f) = &c.log_format {
+        anyhow::ensure!(
+            matches!(f.as_str(), "text" | "json"),
+            "log.format (--log-format, HUITING_LOG_FORMAT) must be \"text\" or \"json\""
+        );
+        config.log.format = f.clone();
+    }
     Ok(config)
 }
 
@@ -217,10 +245,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             eprintln!("migrations applied ({:?})", db.dialect());
         }
         Command::Serve => {
+            let _held = ops::hold_data_dir(&config)?;
             let db = connect(&config).await?;
             serve(&config, db, None).await?;
         }
         Command::Demo(d) => {
+            let _held = ops::hold_data_dir(&config)?;
             let db = connect(&config).await?;
             let options = demo::SeedOptions {
                 history: !d.no_history,
@@ -256,6 +286,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
             }
             return Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
+        Command::Backup { to } => ops::backup(&config, &to).await?,
+        Command::Restore { from, force } => ops::restore(&config, &from, force).await?,
         Command::CreateWorkspace(c) => {
             #[allow(clippy::disallowed_methods)] // The binary reads secrets from the environment.
             let password = std::env::var(&c.admin_password_env).with_context(|| {
@@ -389,9 +421,47 @@ async fn serve(config: &Config, db: db::Db, demo: Option<demo::DemoSummary>) -> 
     let cluster = tokio::spawn(app.clone().run_cluster_listener());
     let email = start_email(&app, &config.email).await?;
     announce(addr, demo.as_ref());
-    let state = http_api::AppState { app, secure_cookies: config.server.secure_cookies };
-    http_api::serve(listener, state, shutdown_signal()).await.context("serving")?;
-    worker.abort();
+    let token = &config.server.metrics_token;
+    let state = http_api::AppState {
+        app: app.clone(),
+        secure_cookies: config.server.secure_cookies,
+        metrics_token: (!token.is_empty()).then(|| token.clone()),
+    };
+    // A signal starts the shutdown: stop accepting, the worker stops claiming, realtime
+    // sockets close with "service restart"; in-flight requests and the running job get
+    // `shutdown_grace_seconds` in all.
+    let grace = Duration::from_secs(config.server.shutdown_grace_seconds);
+    let began = Arc::new(std::sync::OnceLock::new());
+    let signalled = {
+        let (app, began) = (app.clone(), began.clone());
+        async move {
+            shutdown_signal().await;
+            let _ = began.set(tokio::time::Instant::now());
+            app.begin_shutdown();
+        }
+    };
+    let serving = http_api::serve(listener, state, signalled);
+    tokio::pin!(serving);
+    let deadline = |began: &std::sync::OnceLock<tokio::time::Instant>| {
+        began.get().copied().unwrap_or_else(tokio::time::Instant::now) + grace
+    };
+    tokio::select! {
+        r = &mut serving => r.context("serving")?,
+        () = async { app.stopping().await; tokio::time::sleep_until(deadline(&began)).await } => {
+            tracing::warn!(seconds = grace.as_secs(), "shutdown grace period over; dropping the connections still open");
+        }
+    }
+    let mut worker = worker;
+    if tokio::time::timeout_at(deadline(&began), &mut worker).await.is_err() {
+        tracing::warn!(
+            "the running job did not finish within the grace period; its lease will expire"
+        );
+        worker.abort();
+    }
+    // Let realtime sockets send their close frames.
+    while app.hub().subscribers() > 0 && tokio::time::Instant::now() < deadline(&began) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     cluster.abort();
     email.iter().for_each(tokio::task::JoinHandle::abort);
     db.close().await;
@@ -473,5 +543,5 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+    tracing::info!("shutting down: finishing in-flight requests and the running job");
 }

@@ -94,7 +94,7 @@ pub async fn spawn_app_with(backend: Backend, settings: Settings) -> TestApp {
     let app = App::new(db, Arc::new(clock.clone()), settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = http_api::AppState { app: app.clone(), secure_cookies: false };
+    let state = http_api::AppState { app: app.clone(), secure_cookies: false, metrics_token: None };
     let server = tokio::spawn(async move {
         let _ = http_api::serve(listener, state, std::future::pending()).await;
     });

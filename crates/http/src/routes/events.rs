@@ -144,7 +144,7 @@ pub async fn staff_ws(
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     let stream = s.app.staff_stream(&who, q.since).await?;
-    Ok(lean(ws).on_upgrade(move |socket| pump(socket, stream, false)))
+    Ok(lean(ws).on_upgrade(move |socket| pump(socket, stream, false, s.app)))
 }
 
 /// The visitor's events after `since` (polling).
@@ -169,7 +169,7 @@ pub async fn visitor_ws(
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     let stream = s.app.visitor_stream(&v, q.since).await?;
-    Ok(lean(ws).on_upgrade(move |socket| pump(socket, stream, true)))
+    Ok(lean(ws).on_upgrade(move |socket| pump(socket, stream, true, s.app)))
 }
 
 /// A typing signal as sent on staff sockets: `type` `conversation.typing`, no `seq` (it is not
@@ -206,12 +206,22 @@ fn lean(ws: WebSocketUpgrade) -> WebSocketUpgrade {
         .max_frame_size(64 * 1024)
 }
 
-async fn pump(mut socket: WebSocket, mut stream: EventStream, for_customer: bool) {
+async fn pump(mut socket: WebSocket, mut stream: EventStream, for_customer: bool, app: app::App) {
     let mut ping = tokio::time::interval(Duration::from_secs(20));
     ping.tick().await;
     let mut signals = stream.signals();
     loop {
         tokio::select! {
+            // Shutting down: 1012 "service restart" tells the client to reconnect (to this
+            // node once it is back, or another), resuming with `?since=` from its last seq.
+            () = app.stopping() => {
+                let frame = axum::extract::ws::CloseFrame {
+                    code: axum::extract::ws::close_code::RESTART,
+                    reason: "server restarting".into(),
+                };
+                let _ = socket.send(WsMessage::Close(Some(frame))).await;
+                return;
+            }
             next = stream.next() => match next {
                 Ok(d) => {
                     let text = serde_json::to_string(&event_dto(&d, for_customer)).unwrap_or_default();

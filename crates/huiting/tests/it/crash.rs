@@ -66,7 +66,7 @@ async fn post_all(
     ok
 }
 
-async fn stored(
+pub async fn stored(
     http: &reqwest::Client,
     base: &str,
     token: &str,

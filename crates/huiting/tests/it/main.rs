@@ -18,6 +18,7 @@ mod feedback;
 mod knowledge;
 mod learning;
 mod nlu;
+mod ops;
 mod overflow;
 mod proactive;
 mod quality;
