@@ -33,6 +33,7 @@ pub mod stages;
 pub mod ticket_links;
 pub mod tickets;
 pub mod triggers;
+pub mod two_factor;
 
 use std::sync::Arc;
 
@@ -58,6 +59,10 @@ pub struct Settings {
     pub login_attempts_per_minute: u32,
     /// Cheap password hashing for tests; never in production.
     pub fast_password_hashing: bool,
+    /// Requests per minute to the public widget endpoints from one client address (0 = off).
+    pub public_requests_per_minute: u32,
+    /// Messages per minute one widget visitor may post (0 = off).
+    pub visitor_messages_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -68,6 +73,8 @@ impl Default for Settings {
             auto_close_days: 4,
             login_attempts_per_minute: 10,
             fast_password_hashing: false,
+            public_requests_per_minute: 120,
+            visitor_messages_per_minute: 30,
         }
     }
 }
@@ -117,6 +124,8 @@ pub struct App {
     pub(crate) settings: Arc<Settings>,
     pub(crate) ids: IdGen,
     pub(crate) limiter: Arc<auth::LoginLimiter>,
+    /// Request counts of the public endpoints.
+    pub(crate) hits: Arc<auth::HitLimiter>,
     pub(crate) visitors: Arc<auth::VisitorCache>,
     /// The group-committing message writer, started on first use.
     pub(crate) ingest: Arc<
@@ -153,6 +162,7 @@ impl App {
             settings: Arc::new(settings),
             ids: IdGen::default(),
             limiter,
+            hits: Arc::default(),
             visitors: Arc::default(),
             ingest: Arc::default(),
             nlu: Arc::default(),

@@ -16,12 +16,14 @@ mod email;
 mod feedback;
 mod knowledge;
 mod learning;
+mod logs;
 mod nlu;
 mod overflow;
 mod proactive;
 mod quality;
 mod realtime;
 mod routing;
+mod security;
 mod sla;
 mod story;
 mod surveys;
@@ -30,6 +32,7 @@ mod translation;
 mod triggers;
 mod typing;
 mod uploads;
+mod xss;
 
 use serde_json::Value;
 
