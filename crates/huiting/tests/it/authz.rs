@@ -32,6 +32,8 @@ const COMPENSATE: &[&str] = &[HEAD, SUPER, AGENT];
 const APPROVE: &[&str] = &[HEAD, SUPER];
 const NOTES: &[&str] = &[ADMIN, HEAD, SUPER, AGENT, DEPT];
 const VISITORS: &[&str] = &[OWNER, VISITOR];
+/// Staff acting on their own account (`/me/…`), in any workspace.
+const SELF: &[&str] = &[ADMIN, HEAD, SUPER, AGENT, DEPT, AUDITOR, OUTSIDER];
 const OWNER_ONLY: &[&str] = &[OWNER];
 const EVERYONE: &[&str] =
     &[ADMIN, HEAD, SUPER, AGENT, DEPT, AUDITOR, OUTSIDER, OWNER, VISITOR, NOBODY];
@@ -150,20 +152,15 @@ fn rows() -> Vec<Row> {
             Some(|_, _| json!({"challenge": "hc_forged", "code": "123456"})),
         ),
         row("POST", "/api/v1/auth/2fa/enroll", &[], Some(|_, _| json!({"challenge": "hc_forged"}))),
-        row("GET", "/api/v1/me/2fa", ALL_STAFF, None),
-        row("POST", "/api/v1/me/2fa/totp", ALL_STAFF, Some(|_, _| json!({}))),
+        row("GET", "/api/v1/me/2fa", SELF, None),
+        row("POST", "/api/v1/me/2fa/totp", SELF, Some(|_, _| json!({}))),
         // A wrong code (400 on `code`) shows the caller got past authorization.
-        row(
-            "POST",
-            "/api/v1/me/2fa/totp/confirm",
-            ALL_STAFF,
-            Some(|_, _| json!({"code": "12345x"})),
-        ),
+        row("POST", "/api/v1/me/2fa/totp/confirm", SELF, Some(|_, _| json!({"code": "12345x"}))),
         // Two-factor is not on for anyone here: 409 past authorization.
         row(
             "DELETE",
             "/api/v1/me/2fa/totp",
-            ALL_STAFF,
+            SELF,
             Some(|_, _| json!({"password": "x", "code": "123456"})),
         ),
         row("GET", "/api/v1/security/settings", USERS, None),
