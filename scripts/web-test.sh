@@ -32,7 +32,10 @@ BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/huiting"
 
 TMP=$(mktemp -d)
 LOG="$TMP/server.log"
-"$BIN" demo --data-dir "$TMP/data" --listen 127.0.0.1:0 >"$LOG" 2>&1 &
+# Every browser test talks to the widget API from 127.0.0.1: the per-address public rate limit
+# (tested in the `security` suite) would throttle the suite as if it were one busy visitor.
+HUITING__AUTH__PUBLIC_REQUESTS_PER_MINUTE=0 HUITING__AUTH__VISITOR_MESSAGES_PER_MINUTE=0 \
+  "$BIN" demo --data-dir "$TMP/data" --listen 127.0.0.1:0 >"$LOG" 2>&1 &
 PID=$!
 cleanup() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$TMP"; }
 trap cleanup EXIT

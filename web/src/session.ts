@@ -29,10 +29,31 @@ export function can(permission: string): boolean {
   return session.me?.permissions.includes(permission) ?? false
 }
 
-export async function login(workspace: string, email: string, password: string) {
+/** The second login step the server asked for (two-factor login), if any. */
+export interface SecondFactor { challenge: string; enrollment_required: boolean }
+
+/** Password login: a session, or the challenge for the second step. */
+export async function login(workspace: string, email: string, password: string): Promise<SecondFactor | null> {
   const r = await must(api.POST('/api/v1/auth/login', { body: { workspace, email, password } }))
+  if ('second_factor_required' in r) return { challenge: r.challenge, enrollment_required: r.enrollment_required }
   setCsrf(r.csrf_token)
   await loadMe()
+  return null
+}
+
+/** Enrolment during login, when the workspace requires two-factor login. */
+export async function enrollAtLogin(challenge: string) {
+  return must(api.POST('/api/v1/auth/2fa/enroll', { body: { challenge } }))
+}
+
+/** The second step: an authenticator code (or a recovery code); returns new recovery codes, if any. */
+export async function loginSecondFactor(challenge: string, code: string): Promise<string[]> {
+  const recovery = code.includes('-')
+  const body = recovery ? { challenge, recovery_code: code } : { challenge, code }
+  const r = await must(api.POST('/api/v1/auth/2fa', { body }))
+  setCsrf(r.csrf_token)
+  await loadMe()
+  return r.recovery_codes ?? []
 }
 
 export async function logout() {

@@ -3,12 +3,7 @@
 //! [`Agent`], [`Supervisor`], [`Manager`], [`Admin`], [`Auditor`]) can only be made from a
 //! principal whose role allows them, and use cases demand them by signature (PL-1).
 
-use std::{
-    collections::HashMap,
-    net::IpAddr,
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::{collections::HashMap, net::IpAddr, sync::Mutex};
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier, password_hash::phc::PasswordHash};
 use domain::{
@@ -16,7 +11,7 @@ use domain::{
     WorkspaceId, event::Viewer,
 };
 
-use crate::{App, Error, Result, error::OrNotFound, ids::hash_secret};
+use crate::{App, Error, Result, error::OrNotFound, ids::hash_secret, two_factor::LoginOutcome};
 
 /// An authenticated staff member or integration, in one workspace.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,12 +164,15 @@ pub struct Session {
     pub user: User,
 }
 
-/// Counts failed logins per account and per client address in a sliding minute.
+/// Counts failures (wrong passwords, wrong second-factor codes) per key — an account, a client
+/// address, a user's second factor — in a sliding minute of the [`Clock`](domain::Clock)'s time.
 #[derive(Debug)]
 pub struct LoginLimiter {
     per_minute: u32,
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    failures: Mutex<HashMap<String, Vec<i64>>>,
 }
+
+const MINUTE_MS: i64 = 60_000;
 
 impl LoginLimiter {
     pub fn new(per_minute: u32) -> LoginLimiter {
@@ -182,30 +180,60 @@ impl LoginLimiter {
     }
 
     /// Seconds to wait if any of `keys` is over the limit.
-    fn check(&self, keys: &[String]) -> Option<u64> {
-        let now = Instant::now();
+    pub(crate) fn check(&self, keys: &[String], now: Timestamp) -> Option<u64> {
+        let now = now.millis();
         let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if m.len() > 100_000 {
-            m.retain(|_, v| {
-                v.last().is_some_and(|t| now.duration_since(*t) < Duration::from_secs(60))
-            });
+            m.retain(|_, v| v.last().is_some_and(|t| now - *t < MINUTE_MS));
         }
         keys.iter()
             .filter_map(|k| {
                 let v = m.get_mut(k)?;
-                v.retain(|t| now.duration_since(*t) < Duration::from_secs(60));
+                v.retain(|t| now - *t < MINUTE_MS);
                 (v.len() as u32 >= self.per_minute)
-                    .then(|| 60 - now.duration_since(v[0]).as_secs().min(59))
+                    .then(|| ((MINUTE_MS - (now - v[0])) as u64).div_ceil(1000).clamp(1, 60))
             })
             .max()
     }
 
-    fn fail(&self, keys: &[String]) {
+    pub(crate) fn fail(&self, keys: &[String], now: Timestamp) {
         let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         for k in keys {
-            m.entry(k.clone()).or_default().push(Instant::now());
+            m.entry(k.clone()).or_default().push(now.millis());
         }
     }
+}
+
+/// Counts every request per key in fixed windows of the [`Clock`](domain::Clock)'s minutes: the
+/// public widget endpoints, per client address and per visitor.
+#[derive(Debug, Default)]
+pub struct HitLimiter(Mutex<HashMap<String, (i64, u32)>>);
+
+impl HitLimiter {
+    /// Counts a hit; the seconds to wait when `key` is over `per_minute` (0 = no limit).
+    pub(crate) fn hit(&self, key: &str, per_minute: u32, now: Timestamp) -> Option<u64> {
+        if per_minute == 0 {
+            return None;
+        }
+        let window = now.millis().div_euclid(MINUTE_MS);
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() > 100_000 {
+            m.retain(|_, (w, _)| *w == window);
+        }
+        let e = m.entry(key.to_string()).or_insert((window, 0));
+        if e.0 != window {
+            *e = (window, 0);
+        }
+        e.1 += 1;
+        (e.1 > per_minute)
+            .then(|| ((window + 1) * MINUTE_MS - now.millis()) as u64)
+            .map(|ms| ms.div_ceil(1000).max(1))
+    }
+}
+
+/// Compares secrets in time independent of where they differ.
+pub(crate) fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn argon(fast: bool) -> Argon2<'static> {
@@ -235,18 +263,20 @@ fn verify_password(password: &str, phc: &str) -> bool {
 
 impl App {
     /// Password login. Every failure looks the same to the caller, and costs the same time.
+    /// A user with two-factor login on (or in a workspace that requires it) gets a challenge
+    /// for [`App::login_second_factor`] instead of a session.
     pub async fn login(
         &self,
         workspace: &str,
         email: &str,
         password: &str,
         client: IpAddr,
-    ) -> Result<Session> {
+    ) -> Result<LoginOutcome> {
         let keys = [
             format!("acct:{}:{}", workspace.trim().to_lowercase(), email.trim().to_lowercase()),
             format!("ip:{client}"),
         ];
-        if let Some(s) = self.limiter.check(&keys) {
+        if let Some(s) = self.limiter.check(&keys, self.now()) {
             return Err(Error::RateLimited { retry_after_secs: s });
         }
         let bad = Error::Unauthenticated("wrong workspace, email or password");
@@ -257,10 +287,32 @@ impl App {
             _ => None,
         };
         drop(c);
-        // Verify against a dummy hash when the account is missing, so timing reveals nothing.
+        let ok =
+            self.password_matches(password, found.as_ref().and_then(|(_, h)| h.clone())).await?;
+        let user = match found {
+            Some((u, Some(_))) if ok && u.active => u,
+            _ => {
+                self.limiter.fail(&keys, self.now());
+                return Err(bad);
+            }
+        };
+        if let Some(ch) = self.second_factor_challenge(user.workspace, user.id).await? {
+            return Ok(LoginOutcome::SecondFactor(ch));
+        }
+        Ok(LoginOutcome::Session(self.open_session(user).await?))
+    }
+
+    /// Checks a password against a stored hash; with none, against a dummy hash, so timing
+    /// reveals nothing about which accounts exist.
+    pub(crate) async fn password_matches(
+        &self,
+        password: &str,
+        stored: Option<String>,
+    ) -> Result<bool> {
         static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let fast = self.settings.fast_password_hashing;
-        let stored = match found.as_ref().and_then(|(_, h)| h.clone()) {
+        let real = stored.is_some();
+        let stored = match stored {
             Some(h) => h,
             None => DUMMY
                 .get_or_init(|| hash_password("not a real password", fast).unwrap_or_default())
@@ -270,13 +322,11 @@ impl App {
         let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &stored))
             .await
             .map_err(|e| Error::Internal(e.into()))?;
-        let user = match found {
-            Some((u, Some(_))) if ok && u.active => u,
-            _ => {
-                self.limiter.fail(&keys);
-                return Err(bad);
-            }
-        };
+        Ok(ok && real)
+    }
+
+    /// Starts a session for a user who proved who they are.
+    pub(crate) async fn open_session(&self, user: User) -> Result<Session> {
         let now = self.now();
         let token = self.ids.secret("");
         let csrf = self.ids.secret("");
@@ -296,6 +346,25 @@ impl App {
         tx.audit(now, actor, "user.login", "user", &user.id.to_string(), None, None).await?;
         self.commit(tx).await?;
         Ok(Session { token, csrf_token: csrf, expires_at: expires, user })
+    }
+
+    /// Counts a request to a public (widget, tracking, survey) endpoint from `client`; 429
+    /// when the address is over `public_requests_per_minute`.
+    pub fn throttle_public(&self, client: IpAddr) -> Result<()> {
+        let limit = self.settings.public_requests_per_minute;
+        match self.hits.hit(&format!("ip:{client}"), limit, self.now()) {
+            Some(s) => Err(Error::RateLimited { retry_after_secs: s }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a message from a widget visitor; 429 over `visitor_messages_per_minute`.
+    pub fn throttle_visitor(&self, v: &Visitor) -> Result<()> {
+        let limit = self.settings.visitor_messages_per_minute;
+        match self.hits.hit(&format!("visitor:{}", v.customer), limit, self.now()) {
+            Some(s) => Err(Error::RateLimited { retry_after_secs: s }),
+            None => Ok(()),
+        }
     }
 
     pub async fn logout(&self, session_token: &str) -> Result<()> {
@@ -391,14 +460,28 @@ mod tests {
     }
 
     #[test]
-    fn limiter_blocks_after_the_limit() {
+    fn limiter_blocks_after_the_limit_until_the_minute_passes() {
         let l = LoginLimiter::new(3);
         let k = ["acct:a".to_string()];
+        let t0 = Timestamp::from_millis(1_000_000);
         for _ in 0..3 {
-            assert_eq!(l.check(&k), None);
-            l.fail(&k);
+            assert_eq!(l.check(&k, t0), None);
+            l.fail(&k, t0);
         }
-        assert!(l.check(&k).is_some_and(|s| s > 0 && s <= 60));
-        assert_eq!(l.check(&["acct:b".to_string()]), None);
+        assert_eq!(l.check(&k, t0.plus_secs(20)), Some(40));
+        assert_eq!(l.check(&["acct:b".to_string()], t0), None);
+        assert_eq!(l.check(&k, t0.plus_secs(60)), None);
+    }
+
+    #[test]
+    fn hit_limiter_counts_every_request_per_window() {
+        let h = HitLimiter::default();
+        let t0 = Timestamp::from_millis(120_000);
+        assert_eq!(h.hit("ip:x", 2, t0), None);
+        assert_eq!(h.hit("ip:x", 2, t0), None);
+        assert_eq!(h.hit("ip:x", 2, t0.plus_secs(15)), Some(45));
+        assert_eq!(h.hit("ip:y", 2, t0), None);
+        assert_eq!(h.hit("ip:x", 2, t0.plus_secs(60)), None);
+        assert_eq!(h.hit("ip:x", 0, t0), None, "0 means no limit");
     }
 }

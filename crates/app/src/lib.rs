@@ -35,6 +35,7 @@ pub mod stages;
 pub mod ticket_links;
 pub mod tickets;
 pub mod triggers;
+pub mod two_factor;
 
 use std::sync::Arc;
 
@@ -63,6 +64,10 @@ pub struct Settings {
     /// Where customers reach this server (scheme, host, optional path; no trailing slash): the
     /// survey and tracking links sent in chats, emails and text messages start with it.
     pub public_url: String,
+    /// Requests per minute to the public widget endpoints from one client address (0 = off).
+    pub public_requests_per_minute: u32,
+    /// Messages per minute one widget visitor may post (0 = off).
+    pub visitor_messages_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -74,6 +79,8 @@ impl Default for Settings {
             login_attempts_per_minute: 10,
             fast_password_hashing: false,
             public_url: "http://127.0.0.1:8080".into(),
+            public_requests_per_minute: 120,
+            visitor_messages_per_minute: 30,
         }
     }
 }
@@ -123,6 +130,8 @@ pub struct App {
     pub(crate) settings: Arc<Settings>,
     pub(crate) ids: IdGen,
     pub(crate) limiter: Arc<auth::LoginLimiter>,
+    /// Request counts of the public endpoints.
+    pub(crate) hits: Arc<auth::HitLimiter>,
     pub(crate) visitors: Arc<auth::VisitorCache>,
     /// The group-committing message writer, started on first use.
     pub(crate) ingest: Arc<
@@ -161,6 +170,7 @@ impl App {
             settings: Arc::new(settings),
             ids: IdGen::default(),
             limiter,
+            hits: Arc::default(),
             visitors: Arc::default(),
             ingest: Arc::default(),
             nlu: Arc::default(),

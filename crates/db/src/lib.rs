@@ -45,6 +45,7 @@ pub mod ticket_links;
 pub mod tickets;
 pub mod translation;
 pub mod triggers;
+pub mod two_factor;
 pub mod users;
 pub mod workspaces;
 

@@ -5,6 +5,7 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod kb_dto;
 pub mod router;
 pub mod routes;

@@ -21,7 +21,7 @@ use crate::{
         analytics, audit, auth, bot, channels, collaboration, compensation, conversations,
         customers, directory, email, events, feedback, health, insights, kb, learning, nlu,
         proactive, public, routing, sla, stages, ticket_links, tickets, translation, triggers,
-        uploads,
+        two_factor, uploads,
     },
     telemetry,
 };
@@ -63,6 +63,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        // Two-factor login (issue 9, security).
+        .routes(routes!(two_factor::second_factor))
+        .routes(routes!(two_factor::enroll_with_challenge))
+        .routes(routes!(two_factor::status))
+        .routes(routes!(two_factor::enroll, two_factor::disable))
+        .routes(routes!(two_factor::confirm))
+        .routes(routes!(two_factor::get_settings, two_factor::put_settings))
         .routes(routes!(directory::list_users, directory::create_user))
         .routes(routes!(directory::get_user, directory::update_user))
         .routes(routes!(directory::list_teams, directory::create_team))
@@ -260,6 +267,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", axum::routing::get(telemetry::metrics))
         .fallback(crate::spa::fallback)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::guard::public_limit))
+        .layer(axum::middleware::from_fn(crate::guard::headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(telemetry::track))
         .layer(TraceLayer::new_for_http().make_span_with(telemetry::span))

@@ -115,11 +115,19 @@ pub struct Auth {
     pub session_hours: i64,
     pub visitor_token_days: i64,
     pub login_attempts_per_minute: u32,
+    pub public_requests_per_minute: u32,
+    pub visitor_messages_per_minute: u32,
 }
 
 impl Default for Auth {
     fn default() -> Auth {
-        Auth { session_hours: 12, visitor_token_days: 30, login_attempts_per_minute: 10 }
+        Auth {
+            session_hours: 12,
+            visitor_token_days: 30,
+            login_attempts_per_minute: 10,
+            public_requests_per_minute: 120,
+            visitor_messages_per_minute: 30,
+        }
     }
 }
 
@@ -260,6 +268,8 @@ impl Config {
             login_attempts_per_minute: self.auth.login_attempts_per_minute,
             fast_password_hashing: false,
             public_url: self.server.public_url(),
+            public_requests_per_minute: self.auth.public_requests_per_minute,
+            visitor_messages_per_minute: self.auth.visitor_messages_per_minute,
         }
     }
 }

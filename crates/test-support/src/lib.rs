@@ -71,7 +71,18 @@ pub async fn fresh_pg_database(url: &str) -> anyhow::Result<String> {
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    spawn_app_with(backend, Settings { fast_password_hashing: true, ..Settings::default() }).await
+    // Tests open many chats from one address in one (stopped) minute: no public limits here;
+    // the security tests set their own.
+    spawn_app_with(
+        backend,
+        Settings {
+            fast_password_hashing: true,
+            public_requests_per_minute: 0,
+            visitor_messages_per_minute: 0,
+            ..Settings::default()
+        },
+    )
+    .await
 }
 
 pub async fn spawn_app_with(backend: Backend, settings: Settings) -> TestApp {

@@ -16,6 +16,9 @@ const en: Shape<typeof zh> = {
   login: {
     title: 'Sign in to Huiting', workspace: 'Workspace', email: 'Email', password: 'Password', submit: 'Sign in',
     failed: 'Sign-in failed: {msg}', hint: 'Demo accounts (password huiting-demo-2026 for all):',
+    code: 'Code (6 digits from your authenticator, or a recovery code)', verify: 'Verify', continue: 'Continue',
+    enrol: 'This workspace requires two-step login. Add this key to your authenticator, then enter the code it shows:',
+    recoveryCodes: 'Keep these recovery codes safe (each works once; shown only now):',
   },
   inbox: {
     conversations: 'Conversations', tickets: 'Tickets', status: 'Status', channel: 'Channel', handler: 'Handler',

@@ -12,6 +12,9 @@ export default {
   login: {
     title: '登录慧听', workspace: '工作区', email: '邮箱', password: '密码', submit: '登录',
     failed: '登录失败：{msg}', hint: '演示账号（密码均为 huiting-demo-2026）：',
+    code: '验证码（身份验证器的 6 位数字，或恢复码）', verify: '验证', continue: '继续',
+    enrol: '本工作区要求两步验证。请先在身份验证器中添加此密钥，再输入它生成的验证码：',
+    recoveryCodes: '请妥善保存以下恢复码（每个只能用一次，仅显示这一次）：',
   },
   inbox: {
     conversations: '会话', tickets: '工单', status: '状态', channel: '渠道', handler: '处理方',

@@ -1,6 +1,9 @@
 //! Login, logout and the caller's identity.
 
-use app::auth::Staff;
+use app::{
+    auth::{Session, Staff},
+    two_factor::LoginOutcome,
+};
 use axum::{
     extract::{FromRequestParts, State},
     http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
@@ -31,6 +34,9 @@ pub struct LoginResponse {
     /// Send as `X-CSRF-Token` on every POST, PATCH, PUT and DELETE made with the cookie.
     pub csrf_token: String,
     pub expires_at: String,
+    /// One-time recovery codes, only when this login confirmed a two-factor enrolment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
 }
 
 /// The raw request parts, for reading the client address and cookies.
@@ -43,15 +49,58 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
     }
 }
 
-/// Logs in with a password and sets the session cookie (HttpOnly, SameSite=Lax).
+/// The second step a login needs when the user has two-factor login on (or the workspace
+/// requires it): send the challenge with a code to `POST /auth/2fa`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecondFactorRequired {
+    /// Always true.
+    pub second_factor_required: bool,
+    /// Valid for 5 minutes and 5 wrong codes.
+    pub challenge: String,
+    pub expires_at: String,
+    /// The workspace requires two-factor login and the user has none yet: call
+    /// `POST /auth/2fa/enroll` with the challenge, then `POST /auth/2fa` with a code.
+    pub enrollment_required: bool,
+}
+
+/// A session (the cookie is set), or the second step to take.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginReply {
+    Session(LoginResponse),
+    SecondFactor(SecondFactorRequired),
+}
+
+/// Logs in with a password and sets the session cookie (HttpOnly, SameSite=Lax); with
+/// two-factor login on, answers with a challenge instead.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), Errors))]
+    responses((status = 200, body = LoginReply), Errors))]
 pub async fn login(
     State(s): State<AppState>,
     Meta(parts): Meta,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Response> {
-    let session = s.app.login(&req.workspace, &req.email, &req.password, client_ip(&parts)).await?;
+    let outcome = s.app.login(&req.workspace, &req.email, &req.password, client_ip(&parts)).await?;
+    match outcome {
+        LoginOutcome::Session(session) => session_response(&s, session, None),
+        LoginOutcome::SecondFactor(c) => {
+            Ok(axum::Json(LoginReply::SecondFactor(SecondFactorRequired {
+                second_factor_required: true,
+                challenge: c.token,
+                expires_at: rfc3339(c.expires_at),
+                enrollment_required: c.enrollment_required,
+            }))
+            .into_response())
+        }
+    }
+}
+
+/// The session cookie and the login body.
+pub(crate) fn session_response(
+    s: &AppState,
+    session: Session,
+    recovery_codes: Option<Vec<String>>,
+) -> ApiResult<Response> {
     let secure = if s.secure_cookies { "; Secure" } else { "" };
     let max_age = (session.expires_at.millis() - s.app.now().millis()) / 1000;
     let cookie = format!(
@@ -62,6 +111,7 @@ pub async fn login(
         user: UserDto::from(&session.user),
         csrf_token: session.csrf_token,
         expires_at: rfc3339(session.expires_at),
+        recovery_codes,
     };
     let mut headers = HeaderMap::new();
     headers.insert(

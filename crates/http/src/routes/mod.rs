@@ -28,6 +28,7 @@ pub mod ticket_links;
 pub mod tickets;
 pub mod translation;
 pub mod triggers;
+pub mod two_factor;
 pub mod uploads;
 
 use base64::Engine;

@@ -169,6 +169,7 @@ pub async fn post_message(
     key: IdempotencyKey,
     Json(r): Json<VisitorMessageRequest>,
 ) -> ApiResult<(StatusCode, J<VisitorMessageResponse>)> {
+    s.app.throttle_visitor(&v)?;
     let id = path_id(&id, ConversationId::parse, "conversation")?;
     let attachments = crate::dto::parse_attachments(&r.attachments)?;
     let m = NewMessage { body: r.body, attachments, visibility: None, idempotency_key: key.0 };

@@ -17,6 +17,7 @@ mod email;
 mod feedback;
 mod knowledge;
 mod learning;
+mod logs;
 mod nlu;
 mod ops;
 mod overflow;
@@ -24,6 +25,7 @@ mod proactive;
 mod quality;
 mod realtime;
 mod routing;
+mod security;
 mod sla;
 mod story;
 mod surveys;
@@ -32,6 +34,7 @@ mod translation;
 mod triggers;
 mod typing;
 mod uploads;
+mod xss;
 
 use serde_json::Value;
 
