@@ -193,6 +193,7 @@ impl App {
             | Job::ClassifyMessages { .. }
             | Job::SignalDeadline { .. }
             | Job::ComplaintAssignCheck { .. } => self.feedback_job(tx, &c.job, now).await?,
+            Job::ApplyRetention => self.apply_retention_job(tx, now).await?,
         }
         Ok(())
     }

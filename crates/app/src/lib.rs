@@ -24,6 +24,7 @@ pub mod intake;
 pub mod jobs;
 pub mod net;
 mod notices;
+pub mod personal_data;
 pub mod proactive;
 pub mod quality;
 pub mod reports;

@@ -32,6 +32,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod learning;
 pub mod nlu;
+pub mod personal_data;
 pub mod proactive;
 pub mod quality;
 pub mod reports;
