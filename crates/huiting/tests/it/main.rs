@@ -18,6 +18,7 @@ mod knowledge;
 mod learning;
 mod nlu;
 mod overflow;
+mod personal_data;
 mod proactive;
 mod quality;
 mod realtime;
