@@ -7,8 +7,9 @@
 
 use db::personal_data::{self as pd, Counts};
 use domain::{
-    Actor, Audience, AuditValue, Conversation, ConversationId, Customer, CustomerId, Event,
-    FeedbackItem, JobId, Message, ParseError, Snapshot, Survey, Ticket, Timestamp,
+    Actor, Audience, AuditValue, Conversation, ConversationId, Customer, CustomerId, Event, JobId,
+    Message, ParseError, Snapshot, Ticket, Timestamp,
+    feedback::{FeedbackItem, Survey},
 };
 
 use crate::{App, Error, Result, auth::DataOfficer, error::OrNotFound};

@@ -5,8 +5,8 @@
 //! and feedback texts, subjects, addresses, free-text answers and uploaded files' bytes.
 
 use domain::{
-    Conversation, ConversationId, CustomerId, FeedbackItem, Message, Survey, Ticket, Timestamp,
-    WorkspaceId,
+    Conversation, ConversationId, CustomerId, Message, Ticket, Timestamp, WorkspaceId,
+    feedback::{FeedbackItem, Survey},
 };
 use sqlx::AnyConnection;
 

@@ -61,7 +61,7 @@ async fn rows_containing(t: &TestApp, needle: &str) -> Vec<String> {
         .collect();
         for col in cols {
             let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT COUNT(*) AS n FROM {table} WHERE CAST({col} AS TEXT) LIKE $1"
+                "SELECT COUNT(*) AS n FROM \"{table}\" WHERE CAST(\"{col}\" AS TEXT) LIKE $1"
             )))
             .bind(format!("%{needle}%"))
             .fetch_one(&mut c)
@@ -173,7 +173,8 @@ async fn export_and_erase(t: TestApp) {
     assert_eq!(s(&e["customer"]["name"]), A_NAME);
     let ids: Vec<String> =
         e["customer"]["identities"].as_array().unwrap().iter().map(|i| s(&i["value"])).collect();
-    assert!(ids.contains(&A_PHONE.to_string()) && ids.contains(&A_EMAIL.to_string()), "{ids:?}");
+    assert!(ids.iter().any(|i| i.ends_with(A_PHONE)), "{ids:?}");
+    assert!(ids.contains(&A_EMAIL.to_string()), "{ids:?}");
     assert!(ids.contains(&"wechat:oPrivacyA".to_string()), "{ids:?}");
     let convs = e["conversations"].as_array().unwrap();
     assert_eq!(convs.len(), 1, "{convs:?}");
@@ -274,6 +275,12 @@ async fn export_and_erase(t: TestApp) {
 }
 on_backends!(export_holds_one_customer_and_erasure_removes_them_everywhere, export_and_erase);
 
+async fn resolve(agent: &Client, conv: &str) {
+    let r =
+        agent.patch(&format!("/api/v1/conversations/{conv}"), json!({"status": "resolved"})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}
+
 async fn retention(t: TestApp) {
     t.bot_off().await;
     t.surveys_off().await;
@@ -289,18 +296,9 @@ async fn retention(t: TestApp) {
     let r = admin.put("/api/v1/privacy/settings", json!({"retention_days": 30})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 
-    let resolve = |conv: String| {
-        let agent = agent.clone();
-        async move {
-            let r = agent
-                .patch(&format!("/api/v1/conversations/{conv}"), json!({"status": "resolved"}))
-                .await;
-            assert_eq!(r.status, 200, "{:?}", r.body);
-        }
-    };
     // Old: a chat resolved without a ticket, and one whose ticket was closed.
     let (_v1, chat_only) = t.visitor("旧客一", "旧聊天内容").await;
-    resolve(chat_only.clone()).await;
+    resolve(&agent, &chat_only).await;
     let (_v2, with_ticket) = t.visitor("旧客二", "旧工单内容").await;
     let c2 = customer_of(&agent, &with_ticket).await;
     let tk = agent
@@ -316,7 +314,7 @@ async fn retention(t: TestApp) {
             .await;
         assert_eq!(r.status, 200, "{st}: {:?}", r.body);
     }
-    resolve(with_ticket.clone()).await;
+    resolve(&agent, &with_ticket).await;
     // Old but its ticket is still open.
     let (_v3, open_case) = t.visitor("旧客三", "仍在处理的内容").await;
     let c3 = customer_of(&agent, &open_case).await;
@@ -327,13 +325,15 @@ async fn retention(t: TestApp) {
         )
         .await;
     assert_eq!(r.status, 201, "{:?}", r.body);
-    resolve(open_case.clone()).await;
+    resolve(&agent, &open_case).await;
     t.run_pending_jobs().await;
 
     t.advance(Duration::from_secs(31 * 86_400));
+    // Sessions expired meanwhile.
+    let agent = t.as_role("agent@acme.test").await;
     // Recent: resolved today.
     let (_v4, recent) = t.visitor("新客四", "新聊天内容").await;
-    resolve(recent.clone()).await;
+    resolve(&agent, &recent).await;
     t.run_pending_jobs().await;
 
     for conv in [&chat_only, &with_ticket] {
@@ -368,6 +368,7 @@ async fn retention(t: TestApp) {
     // The next run is a day later and finds nothing new.
     t.advance(Duration::from_secs(86_400));
     t.run_pending_jobs().await;
+    let (agent, auditor) = (t.as_role("agent@acme.test").await, t.as_role("audit@acme.test").await);
     let log = auditor.get("/api/v1/audit?object_type=workspace").await;
     let latest = items(&log.body).into_iter().find(|x| x["action"] == "retention.apply").unwrap();
     assert_eq!(latest["after"]["conversations"], 0, "{latest:?}");
