@@ -375,3 +375,41 @@ async fn retention(t: TestApp) {
     assert!(messages(&agent, &recent).await.iter().any(|m| s(&m["body"]) == "新聊天内容"));
 }
 on_backends!(retention_anonymises_only_cases_closed_before_the_period, retention);
+
+/// `huiting customer export|erase` against the running test database.
+async fn cli(t: TestApp) {
+    t.bot_off().await;
+    let agent = t.as_role("agent@acme.test").await;
+    let (_v, conv) = t.visitor("命令行客户", "命令行里的消息").await;
+    let c = customer_of(&agent, &conv).await;
+    let r = agent
+        .post(
+            &format!("/api/v1/customers/{c}/identities"),
+            json!({"kind": "phone", "value": "13900139000"}),
+        )
+        .await;
+    assert!(r.status < 300, "{:?}", r.body);
+    let run = |args: &[&str]| {
+        let mut all = vec!["customer"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--database-url", &t.db_url]);
+        crate::cli::bin().args(&all).output().unwrap()
+    };
+
+    let out = run(&["export", "--workspace", "acme", "--phone", "13900139000"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("the export is JSON");
+    assert_eq!(s(&doc["customer"]["id"]), c);
+    assert_eq!(s(&doc["conversations"][0]["messages"][0]["body"]), "命令行里的消息");
+
+    let out = run(&["export", "--workspace", "acme", "--email", "nobody@example.com"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("customer not found"));
+
+    let out = run(&["erase", "--workspace", "acme", "--customer", &c, "--reason", "CLI-1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("erased"));
+    assert_eq!(s(&agent.get(&format!("/api/v1/customers/{c}")).await.body["name"]), "已删除客户");
+    assert!(messages(&agent, &conv).await.iter().all(|m| s(&m["body"]) == "[已删除]"));
+}
+on_backends!(customer_cli_exports_and_erases, cli);
