@@ -214,8 +214,8 @@ async fn export_and_erase(t: TestApp) {
     t.run_pending_jobs().await;
     // Solved is not being worked: without force it now goes through (checked below).
 
-    let kpis = format!("/api/v1/analytics/kpis?from=2026-11-02&to=2026-11-08");
-    let before = sup.get(&kpis).await;
+    let kpis = "/api/v1/analytics/kpis?from=2026-11-02&to=2026-11-08";
+    let before = sup.get(kpis).await;
     assert_eq!(before.status, 200, "{:?}", before.body);
     for needle in [A_NAME, A_PHONE, A_EMAIL, A_TEXT] {
         assert!(!rows_containing(&t, needle).await.is_empty(), "{needle} is stored before");
@@ -254,7 +254,7 @@ async fn export_and_erase(t: TestApp) {
     assert!(messages(&agent, &conv_b).await.iter().any(|m| s(&m["body"]) == B_TEXT));
 
     // The figures did not move, and the chain still verifies.
-    let after = sup.get(&kpis).await;
+    let after = sup.get(kpis).await;
     assert_eq!(after.body, before.body, "analytics after the erasure");
     let v = auditor.get("/api/v1/audit/verify").await;
     assert_eq!(v.body["ok"], true, "{:?}", v.body);
