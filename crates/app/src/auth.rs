@@ -104,6 +104,8 @@ capability! {
     Compensator = GrantCompensation, "grant compensation";
     /// Decides compensation requests waiting at their level (TK-7).
     Approver = ApproveCompensation, "approve compensation";
+    /// Exports and erases a customer's personal data; sets the retention period (PL-4).
+    DataOfficer = ManagePersonalData, "export or erase personal data";
 }
 
 /// A widget visitor: may read and write only their own conversations and tickets. Made by

@@ -25,6 +25,9 @@ pub enum Error {
     /// A compensation action refused by the authority rules (TK-7).
     #[error(transparent)]
     Compensation(#[from] CompensationError),
+    /// A customer cannot be erased while one of their tickets is still being worked (PL-4).
+    #[error("{0}")]
+    OpenCases(String),
     /// The thing existed but is no longer usable (an answered or expired survey link).
     #[error("{0}")]
     Gone(String),

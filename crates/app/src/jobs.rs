@@ -51,6 +51,7 @@ impl App {
                     | Job::SendOutbound { .. }
                     | Job::SendEmail { .. }
                     | Job::DeliverReport { .. }
+                    | Job::ApplyRetention
             ) {
                 alone.push(c);
             } else if let Some((_, g)) = groups.iter_mut().find(|(w, _)| *w == c.workspace) {
@@ -212,6 +213,7 @@ impl App {
             | Job::ClassifyMessages { .. }
             | Job::SignalDeadline { .. }
             | Job::ComplaintAssignCheck { .. } => self.feedback_job(tx, &c.job, now).await?,
+            Job::ApplyRetention => self.apply_retention_job(tx, now).await?,
         }
         Ok(())
     }

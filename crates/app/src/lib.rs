@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod net;
 mod notices;
 pub mod ops;
+pub mod personal_data;
 pub mod proactive;
 pub mod quality;
 pub mod reports;

@@ -22,10 +22,10 @@ pub struct ChatFile {
     pub created_at: Timestamp,
 }
 
-const COLS: &str =
+pub(crate) const COLS: &str =
     "id, workspace_id, conversation_id, uploaded_by, name, content_type, size, sha256, created_at";
 
-fn row(r: &sqlx::any::AnyRow) -> Result<ChatFile> {
+pub(crate) fn row(r: &sqlx::any::AnyRow) -> Result<ChatFile> {
     Ok(ChatFile {
         id: text(r, "id")?,
         workspace: parse_col(r, "workspace_id", WorkspaceId::parse)?,

@@ -10,9 +10,9 @@ use sqlx::{AnyConnection, any::AnyRow};
 
 use crate::{Binds, Page, Result, codec, parse_col, parse_opt_col, text, ts};
 
-const COLS: &str = "id, workspace_id, customer_id, channel, subject, status, handler, assignee_id, team_id, last_message_at, created_at, updated_at";
+pub(crate) const COLS: &str = "id, workspace_id, customer_id, channel, subject, status, handler, assignee_id, team_id, last_message_at, created_at, updated_at";
 
-fn conversation(r: &AnyRow) -> Result<Conversation> {
+pub(crate) fn conversation(r: &AnyRow) -> Result<Conversation> {
     Ok(Conversation {
         id: parse_col(r, "id", ConversationId::parse)?,
         workspace: parse_col(r, "workspace_id", WorkspaceId::parse)?,
@@ -116,9 +116,9 @@ pub async fn list(
     rows.iter().map(conversation).collect()
 }
 
-const MSG_COLS: &str = "id, workspace_id, conversation_id, sender, author_id, visibility, body, attachments, created_at";
+pub(crate) const MSG_COLS: &str = "id, workspace_id, conversation_id, sender, author_id, visibility, body, attachments, created_at";
 
-fn message(r: &AnyRow) -> Result<Message> {
+pub(crate) fn message(r: &AnyRow) -> Result<Message> {
     Ok(Message {
         id: parse_col(r, "id", MessageId::parse)?,
         workspace: parse_col(r, "workspace_id", WorkspaceId::parse)?,

@@ -118,12 +118,12 @@ pub async fn put_survey_settings(
 
 // ---- surveys ----
 
-const SURVEY_COLS: &str =
+pub(crate) const SURVEY_COLS: &str =
     "id, workspace_id, batch_id, ticket_id, customer_id, conversation_id, kind, channel,
     status, score, comment, answers, questions, team_id, agent_id, low_score, followup_ticket_id,
     created_at, send_at, sent_at, reminded_at, answered_at, expires_at";
 
-fn survey(r: &AnyRow) -> Result<Survey> {
+pub(crate) fn survey(r: &AnyRow) -> Result<Survey> {
     Ok(Survey {
         id: parse_col(r, "id", domain::SurveyId::parse)?,
         workspace: parse_col(r, "workspace_id", WorkspaceId::parse)?,
@@ -318,7 +318,7 @@ pub async fn list_surveys(
 
 // ---- feedback items ----
 
-const FEEDBACK_COLS: &str = "id, workspace_id, customer_id, source, platform, external_id, rating,
+pub(crate) const FEEDBACK_COLS: &str = "id, workspace_id, customer_id, source, platform, external_id, rating,
     body, order_no, sku, contact, ticket_id, assignee_id, attachments, occurred_at, created_at, status,
     due_at";
 
@@ -351,7 +351,7 @@ fn json_to_attachments(s: &str) -> Result<Vec<FeedbackAttachment>> {
         .collect())
 }
 
-fn feedback(r: &AnyRow) -> Result<FeedbackItem> {
+pub(crate) fn feedback(r: &AnyRow) -> Result<FeedbackItem> {
     Ok(FeedbackItem {
         id: parse_col(r, "id", domain::FeedbackId::parse)?,
         workspace: parse_col(r, "workspace_id", WorkspaceId::parse)?,

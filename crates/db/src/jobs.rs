@@ -60,6 +60,7 @@ fn payload(j: &Job) -> String {
         Job::SignalDeadline { signal } | Job::ComplaintAssignCheck { signal } => {
             json!({"signal": signal.to_string()}).to_string()
         }
+        Job::ApplyRetention => "{}".to_string(),
     }
 }
 
@@ -177,6 +178,7 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
                 Job::ComplaintAssignCheck { signal }
             })
         }
+        "apply_retention" => Ok(Job::ApplyRetention),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

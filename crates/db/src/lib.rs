@@ -35,6 +35,7 @@ pub mod knowledge;
 pub mod learning;
 pub mod nlu;
 pub mod ops;
+pub mod personal_data;
 pub mod proactive;
 pub mod quality;
 pub mod reports;

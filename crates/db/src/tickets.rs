@@ -8,12 +8,12 @@ use sqlx::{AnyConnection, any::AnyRow};
 
 use crate::{Binds, Page, Result, codec, int, opt_ts, parse_col, parse_opt_col, text, ts};
 
-const COLS: &str = "t.id, t.workspace_id, t.number, w.ticket_prefix, t.subject, t.customer_id, t.conversation_id, t.channel,
+pub(crate) const COLS: &str = "t.id, t.workspace_id, t.number, w.ticket_prefix, t.subject, t.customer_id, t.conversation_id, t.channel,
     t.problem_code, t.severity, t.urgency, t.status, t.stage, t.assignee_id, t.team_id, t.tags, t.custom_fields,
     t.tracking_token, t.created_at, t.updated_at, t.solved_at, t.closed_at";
-const FROM: &str = "FROM tickets t JOIN workspaces w ON w.id = t.workspace_id";
+pub(crate) const FROM: &str = "FROM tickets t JOIN workspaces w ON w.id = t.workspace_id";
 
-fn ticket(r: &AnyRow) -> Result<Ticket> {
+pub(crate) fn ticket(r: &AnyRow) -> Result<Ticket> {
     Ok(Ticket {
         id: parse_col(r, "id", TicketId::parse)?,
         workspace: parse_col(r, "workspace_id", WorkspaceId::parse)?,

@@ -90,6 +90,10 @@ pub enum Job {
     SignalDeadline { signal: SignalId },
     /// A complaint's 15-minute assignment target (FB-3): warn if still unassigned.
     ComplaintAssignCheck { signal: SignalId },
+    /// Anonymise one batch of the conversations whose cases closed longer ago than the
+    /// workspace's retention period (PL-4); enqueue the next batch at once while more remain,
+    /// otherwise the next daily run.
+    ApplyRetention,
 }
 
 impl Job {
@@ -121,6 +125,7 @@ impl Job {
             Job::ClassifyMessages { .. } => "classify_messages",
             Job::SignalDeadline { .. } => "signal_deadline",
             Job::ComplaintAssignCheck { .. } => "complaint_assign_check",
+            Job::ApplyRetention => "apply_retention",
         }
     }
 
@@ -134,7 +139,8 @@ impl Job {
             | Job::DeliverWebhook { .. }
             | Job::SendOutbound { .. }
             | Job::SendEmail { .. }
-            | Job::DeliverReport { .. } => LEASE_MILLIS,
+            | Job::DeliverReport { .. }
+            | Job::ApplyRetention => LEASE_MILLIS,
             Job::CloseSolvedTicket { .. }
             | Job::CompensationReportDue { .. }
             | Job::CollaborationDue { .. }

@@ -65,6 +65,8 @@ pub enum Permission {
     GrantCompensation,
     /// Decide compensation requests waiting at one's level of the approval chain.
     ApproveCompensation,
+    /// Export or erase one customer's personal data and set the retention period (PL-4).
+    ManagePersonalData,
 }
 
 impl Role {
@@ -84,6 +86,9 @@ impl Role {
             // Admins set the limits and hold none themselves (separation of duties).
             GrantCompensation => matches!(self, CsHead | Supervisor | Agent),
             ApproveCompensation => matches!(self, CsHead | Supervisor),
+            // Data-subject requests are rare, irreversible and cover every case of a person:
+            // the administrator (the workspace's data controller) answers them.
+            ManagePersonalData => matches!(self, Admin),
         }
     }
 
@@ -118,6 +123,7 @@ mod tests {
                 (Permission::ManageBot, "bot"),
                 (Permission::GrantCompensation, "compensate"),
                 (Permission::ApproveCompensation, "approve"),
+                (Permission::ManagePersonalData, "personal_data"),
             ]
             .into_iter()
             .filter(|(p, _)| role.allows(*p))
@@ -126,7 +132,7 @@ mod tests {
             out.push_str(&format!("{role}: {}\n", allowed.join(" ")));
         }
         expect_test::expect![[r#"
-            admin: read_all write notes supervise catalog users audit bot
+            admin: read_all write notes supervise catalog users audit bot personal_data
             cs_head: read_all write notes supervise catalog audit bot compensate approve
             supervisor: read_all write notes supervise bot compensate approve
             agent: read_all write notes compensate

@@ -29,6 +29,7 @@ pub enum Code {
     Unavailable,
     Internal,
     Gone,
+    CustomerHasOpenCases,
 }
 
 impl Code {
@@ -41,9 +42,11 @@ impl Code {
             Code::CsrfFailed | Code::Forbidden => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Code::Conflict | Code::InvalidTransition | Code::TicketClosed | Code::OverAuthority => {
-                StatusCode::CONFLICT
-            }
+            Code::Conflict
+            | Code::InvalidTransition
+            | Code::TicketClosed
+            | Code::OverAuthority
+            | Code::CustomerHasOpenCases => StatusCode::CONFLICT,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -73,6 +76,7 @@ impl Code {
             Code::Unavailable => "unavailable",
             Code::Internal => "internal",
             Code::Gone => "gone",
+            Code::CustomerHasOpenCases => "customer_has_open_cases",
         }
     }
 
@@ -155,6 +159,7 @@ impl From<app::Error> for ApiError {
                 ApiError::new(code, c.to_string())
             }
             E::Gone(m) => ApiError::new(Code::Gone, m),
+            E::OpenCases(m) => ApiError::new(Code::CustomerHasOpenCases, m),
             E::TooLarge(m) => ApiError::new(Code::PayloadTooLarge, m),
             E::UnsupportedMedia(m) => ApiError::new(Code::UnsupportedMediaType, m),
             E::RateLimited { retry_after_secs } => ApiError {

@@ -20,8 +20,8 @@ use crate::{
     routes::{
         analytics, audit, auth, bot, channels, collaboration, compensation, conversations,
         customers, directory, email, events, feedback, health, insights, kb, learning, nlu,
-        proactive, public, routing, sla, stages, ticket_links, tickets, translation, triggers,
-        two_factor, uploads,
+        personal_data, proactive, public, routing, sla, stages, ticket_links, tickets, translation,
+        triggers, two_factor, uploads,
     },
     telemetry,
 };
@@ -83,6 +83,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::get, customers::update))
         .routes(routes!(customers::add_identity))
         .routes(routes!(customers::merge))
+        .routes(routes!(personal_data::export))
+        .routes(routes!(personal_data::erase))
+        .routes(routes!(personal_data::get_settings, personal_data::put_settings))
         .routes(routes!(conversations::list, conversations::create))
         .routes(routes!(conversations::get, conversations::update))
         .routes(routes!(conversations::messages, conversations::post_message))

@@ -10,6 +10,7 @@ mod bench_ws;
 mod bot_cli;
 mod bot_script;
 mod config;
+mod customer_cli;
 mod demo;
 mod demo_bot;
 mod demo_oms;
@@ -115,6 +116,11 @@ enum Command {
     Bot {
         #[command(subcommand)]
         command: bot_cli::BotCommand,
+    },
+    /// Personal data (PL-4): export or erase one customer.
+    Customer {
+        #[command(subcommand)]
+        command: customer_cli::CustomerCommand,
     },
 }
 
@@ -348,6 +354,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<std::process::E
         Command::Nlu { command } => nlu_cli::run(command)?,
         Command::Kb { command } => return kb_cli::run(command, &config).await,
         Command::Bot { command } => return bot_cli::run(command, &config).await,
+        Command::Customer { command } => return customer_cli::run(command, &config).await,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -413,6 +420,11 @@ async fn serve(config: &Config, db: db::Db, demo: Option<demo::DemoSummary>) -> 
                 "the demo order system's port is taken; the bot's order lookups go to whoever serves it"
             );
         }
+    }
+    // The retention policy (PL-4) applies with its default period from the first start.
+    let scheduled = app.ensure_retention_jobs().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if scheduled > 0 {
+        tracing::info!(workspaces = scheduled, "retention jobs scheduled");
     }
     let worker = tokio::spawn(app.clone().run_worker(
         format!("worker-{}", std::process::id()),

@@ -155,9 +155,8 @@ impl App {
         db::channels::insert_outbound(&mut tx, &o).await?;
         tx.enqueue(self.ids.next(now, JobId::new), &Job::SendOutbound { outbound: o.id }, now, now)
             .await?;
-        let snap = domain::Snapshot::default()
-            .with("kind", i.kind.as_str())
-            .with("value", i.value.as_str());
+        // The number itself stays out of the unchangeable audit log (PL-4).
+        let snap = domain::Snapshot::default().with("kind", i.kind.as_str());
         tx.audit(
             now,
             actor,

@@ -1,6 +1,9 @@
 //! What the audit log records of each object: the fields a reviewer needs to see change.
 //! Message bodies are recorded by length and SHA-256, not text, to keep personal data out of
-//! the permanent log while still proving what was said.
+//! the permanent log while still proving what was said. The hash chain makes the log
+//! unchangeable, so an erased customer (PL-4) must not be in it: a customer is recorded by id,
+//! name length, identity kinds and attribute keys; subjects by length; never a name, a phone
+//! number, an address or a free text.
 
 use domain::{AuditValue, Conversation, Customer, Message, Snapshot, Team, Ticket, User};
 
@@ -8,16 +11,13 @@ use crate::ids::hash_secret;
 
 pub(crate) fn customer(c: &Customer) -> Snapshot {
     Snapshot::default()
-        .with("name", c.name.as_str())
+        .with("name_chars", AuditValue::Int(c.name.chars().count() as i64))
         .with("tier", c.tier.as_str())
         .list(
             "identities",
-            &c.identities.iter().map(|i| format!("{}:{}", i.kind, i.value)).collect::<Vec<_>>(),
+            &c.identities.iter().map(|i| i.kind.as_str().to_string()).collect::<Vec<_>>(),
         )
-        .list(
-            "attributes",
-            &c.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
-        )
+        .list("attributes", &c.attributes.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>())
         .with("merged_into", c.merged_into.map(|m| m.to_string()))
 }
 
@@ -25,7 +25,13 @@ pub(crate) fn conversation(c: &Conversation) -> Snapshot {
     Snapshot::default()
         .with("customer", c.customer.to_string())
         .with("channel", c.channel.as_str())
-        .with("subject", c.subject.clone())
+        .with(
+            "subject_chars",
+            c.subject
+                .as_ref()
+                .map(|s| AuditValue::Int(s.chars().count() as i64))
+                .unwrap_or(AuditValue::Null),
+        )
         .with("status", c.status.as_str())
         .with("handler", c.handler.as_str())
         .with("assignee", c.assignee.map(|a| a.to_string()))
@@ -45,7 +51,7 @@ pub(crate) fn message(m: &Message) -> Snapshot {
 pub(crate) fn ticket(t: &Ticket) -> Snapshot {
     Snapshot::default()
         .with("number", t.number.to_string())
-        .with("subject", t.subject.as_str())
+        .with("subject_chars", AuditValue::Int(t.subject.chars().count() as i64))
         .with("customer", t.customer.to_string())
         .with("problem_code", t.problem_code.map(|p| p.to_string()))
         .with("severity", t.severity.as_str())
@@ -55,10 +61,7 @@ pub(crate) fn ticket(t: &Ticket) -> Snapshot {
         .with("assignee", t.assignee.map(|a| a.to_string()))
         .with("team", t.team.map(|a| a.to_string()))
         .list("tags", &t.tags)
-        .list(
-            "custom_fields",
-            &t.custom_fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
-        )
+        .list("custom_fields", &t.custom_fields.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>())
 }
 
 pub(crate) fn user(u: &User) -> Snapshot {

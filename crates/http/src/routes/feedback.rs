@@ -426,7 +426,7 @@ pub struct FeedbackDto {
     pub signal: Option<SignalDto>,
 }
 
-fn feedback_dto(f: &FeedbackItem, sig: Option<&ContentSignal>) -> FeedbackDto {
+pub(crate) fn feedback_dto(f: &FeedbackItem, sig: Option<&ContentSignal>) -> FeedbackDto {
     FeedbackDto {
         id: f.id.to_string(),
         source: f.source.as_str().into(),

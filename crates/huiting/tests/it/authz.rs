@@ -752,6 +752,17 @@ fn rows() -> Vec<Row> {
         row("GET", "/api/v1/signals", READ_ALL, None),
         row("GET", "/api/v1/customers/{id}/churn", READ_ALL, None),
         row("GET", "/api/v1/churn", SUPERVISE, None),
+        // Personal data (PL-4), near the end: an allowed erasure of the fixture's customer (whose
+        // ticket is open, so 409 until something solves it) must not disturb earlier rows.
+        row("GET", "/api/v1/customers/{id}/personal-data", USERS, None),
+        row("GET", "/api/v1/privacy/settings", USERS, None),
+        row("PUT", "/api/v1/privacy/settings", USERS, Some(|_, _| json!({"retention_days": 1095}))),
+        row(
+            "POST",
+            "/api/v1/customers/{id}/erase",
+            USERS,
+            Some(|_, _| json!({"reason": "matrix"})),
+        ),
         // Last: it ends the sessions the other rows use.
         row("POST", "/api/v1/auth/logout", ALL_STAFF, None),
     ]

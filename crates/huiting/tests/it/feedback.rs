@@ -16,7 +16,7 @@ const WAV: &[u8] =
     b"RIFF\x24\0\0\0WAVEfmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0\x80\x3e\0\0\x02\0\x10\0data\0\0\0\0";
 
 /// Sends a multipart body built by hand: text fields, then files (name, declared type, bytes).
-async fn multipart(
+pub(crate) async fn multipart(
     c: &Client,
     path: &str,
     fields: &[(&str, &str)],

@@ -21,6 +21,7 @@ mod logs;
 mod nlu;
 mod ops;
 mod overflow;
+mod personal_data;
 mod proactive;
 mod quality;
 mod realtime;
