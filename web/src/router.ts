@@ -25,6 +25,7 @@ export const router = createRouter({
         { path: 'approvals', name: 'approvals', component: () => import('./features/approvals/ApprovalsPage.vue') },
         { path: 'collaborations', name: 'collaborations', component: () => import('./features/collaboration/CollaborationsPage.vue') },
         { path: 'dashboards', name: 'dashboards', component: () => import('./features/dashboards/DashboardPage.vue') },
+        { path: 'feedback', name: 'feedback', component: () => import('./features/feedback/FeedbackPage.vue'), meta: { perm: 'read_all_cases' } },
         { path: 'admin', redirect: '/admin/users' },
         { path: 'admin/sla', name: 'sla', component: () => import('./features/admin/SlaPage.vue') },
         { path: 'admin/triggers', name: 'triggers', component: () => import('./features/admin/TriggersPage.vue') },
@@ -36,6 +37,12 @@ export const router = createRouter({
         { path: 'admin/problem-codes', name: 'problem-codes', component: () => import('./features/admin/ProblemCodesPage.vue') },
         { path: 'admin/tokens', name: 'tokens', component: () => import('./features/admin/TokensPage.vue') },
         { path: 'admin/audit', name: 'audit', component: () => import('./features/admin/AuditPage.vue') },
+        { path: 'admin/channels', name: 'channels', component: () => import('./features/admin/ChannelsPage.vue'), meta: { perm: 'manage_users' } },
+        { path: 'admin/webhooks', name: 'webhooks', component: () => import('./features/admin/WebhooksPage.vue'), meta: { perm: 'manage_users' } },
+        { path: 'admin/proactive', name: 'proactive', component: () => import('./features/admin/ProactivePage.vue'), meta: { perm: 'manage_users' } },
+        { path: 'admin/alerts', name: 'alerts', component: () => import('./features/admin/AlertsPage.vue'), meta: { perm: 'supervise_cases' } },
+        { path: 'admin/quality', name: 'quality', component: () => import('./features/admin/QualityPage.vue'), meta: { perm: 'supervise_cases' } },
+        { path: 'admin/reports', name: 'reports', component: () => import('./features/admin/ReportsPage.vue'), meta: { perm: 'supervise_cases' } },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },
@@ -49,5 +56,7 @@ router.beforeEach(async (to) => {
   if (to.name === 'inbox' && !can('read_all_cases')) return { name: 'collaborations' }
   // Dashboards are for supervisors, the cs_head and admins.
   if (to.name === 'dashboards' && !can('supervise_cases')) return { path: '/' }
+  // Screens whose API needs a permission the user lacks: not offered in the nav, not opened.
+  if (typeof to.meta.perm === 'string' && !can(to.meta.perm)) return { path: '/' }
   return true
 })

@@ -27,6 +27,7 @@ import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import assert from 'node:assert/strict'
+import { createHmac } from 'node:crypto'
 
 const BASE = process.env.HUITING_URL ?? 'http://127.0.0.1:8080'
 const KEY = process.env.HUITING_PUBLIC_KEY
@@ -74,7 +75,7 @@ async function otherBrowser() {
   c.on('page', watch)
   c.on('request', (r) => {
     const u = new URL(r.url())
-    if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !['data:', 'about:'].includes(u.protocol)) external.push(r.url())
+    if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !['data:', 'about:', 'blob:'].includes(u.protocol)) external.push(r.url())
   })
   const page = c.pages()[0] ?? (await c.newPage())
   watch(page)
@@ -144,7 +145,7 @@ function watch(p) {
 }
 ctx.on('request', (r) => {
   const u = new URL(r.url())
-  if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !['data:', 'about:'].includes(u.protocol)) external.push(r.url())
+  if (!['127.0.0.1', 'localhost'].includes(u.hostname) && !['data:', 'about:', 'blob:'].includes(u.protocol)) external.push(r.url())
 })
 
 ctx.setDefaultTimeout(10_000)
@@ -273,6 +274,19 @@ await test('widget → agent inbox in real time → agent reply reaches the cust
   await chat.locator('[data-test=chat-message]').filter({ hasText: during }).waitFor()
   await agent.locator('[data-test=message-body]').filter({ hasText: during }).waitFor({ timeout: 10_000 })
   await agent.locator('[data-test=live]').filter({ hasText: '实时' }).waitFor()
+
+  // A picture from the customer: uploaded in the widget, seen by the agent in the conversation.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
+  const photo = `photo-${run}.png`
+  await chat.locator('[data-test=chat-file]').setInputFiles({ name: photo, mimeType: 'image/png', buffer: png })
+  await chat.locator('[data-test=attachment-name]').filter({ hasText: photo }).waitFor()
+  const seen = agent.locator('[data-test=attachment]').filter({ hasText: photo })
+  await seen.waitFor({ timeout: 10_000 })
+  // The image itself, not just its name: the 1×1 picture decoded in the agent's page.
+  await agent.waitForFunction(
+    (n) => [...document.querySelectorAll('[data-test=attachment]')].some((a) => a.textContent.includes(n) && a.querySelector('img')?.naturalWidth === 1),
+    photo,
+  )
 
   // Phones: the panel fills the screen.
   await shop.setViewportSize({ width: 390, height: 760 })
@@ -782,6 +796,212 @@ await test('the new screens in English', async () => {
   await phone.close()
   await agent.locator('[data-test=lang]').click()
   await agent.getByRole('option', { name: '中文' }).click()
+})
+
+const ADMIN_PAGES = [
+  ['/admin/channels', '渠道接入', 'Channels', '60-channels'],
+  ['/admin/webhooks', '事件 Webhook', 'Event webhooks', '61-webhooks'],
+  ['/admin/alerts', '预警', 'Alerts', '62-alerts'],
+  ['/admin/quality', '质检', 'Quality inspection', '63-quality'],
+  ['/admin/reports', '定期报表', 'Scheduled reports', '64-reports'],
+  ['/admin/proactive', '主动服务', 'Proactive service', '65-proactive'],
+  ['/feedback', '反馈池', 'Feedback pool', '66-feedback'],
+]
+
+await test('admin: channels, webhooks, alerts, quality, reports, proactive service and the feedback pool, each saved through the UI', async () => {
+  const errorsBefore = consoleErrors.length
+  const admin = await apiLogin('admin@demo.huiting.cn')
+  await agent.goto(BASE + '/')
+  // Every new screen is in the admin's menu (and the feedback pool in the bar).
+  await agent.locator('[data-test=nav-feedback]').waitFor()
+  await agent.locator('[data-test=nav-admin]').click()
+  for (const [path] of ADMIN_PAGES.slice(0, 6)) await agent.locator(`[data-test=nav${path.replace(/\//g, '-')}]`).waitFor()
+  await agent.keyboard.press('Escape')
+
+  // Channels: a signed-webhook channel. A too-short secret is refused with the server's reason;
+  // the secret is shown once; an edit that leaves the secret blank keeps it (a signed push works).
+  await agent.goto(BASE + '/admin/channels')
+  await agent.getByRole('heading', { name: '渠道接入', exact: true }).waitFor()
+  await agent.locator('[data-test=chan-new]').click()
+  await field(agent, 'chan-name').fill(`抖音${run}`)
+  await field(agent, 'chan-f-platform').fill('douyin')
+  await field(agent, 'chan-f-secret').fill('short')
+  await agent.locator('[data-test=chan-save]').click()
+  await agent.locator('[data-test=form-error]').filter({ hasText: 'settings.secret' }).waitFor()
+  const secret = `browser-secret-${run}`
+  await field(agent, 'chan-f-secret').fill(secret)
+  await agent.locator('[data-test=chan-save]').click()
+  await agent.locator('[data-test=chan-secret]').filter({ hasText: secret }).waitFor()
+  const row = agent.locator('[data-test=chan-table] .el-table__row').filter({ hasText: `抖音${run}` })
+  await row.waitFor()
+  await shot(agent, '60-channels')
+  await row.locator('[data-test=chan-edit]').click()
+  assert.equal(await field(agent, 'chan-f-secret').inputValue(), '', 'secrets are never shown back')
+  await field(agent, 'chan-name').fill(`抖音改${run}`)
+  await agent.locator('[data-test=chan-save]').click()
+  await agent.locator('[data-test=chan-table] .el-table__row').filter({ hasText: `抖音改${run}` }).waitFor()
+  const ch = (await admin('GET', '/api/v1/channels')).body.find((c) => c.name === `抖音改${run}`)
+  assert.ok(ch, 'the edit reached the server')
+  const push = JSON.stringify({ id: `dy-${run}`, user: { id: `u-${run}` }, text: '浏览器测试：签名推送' })
+  const ts = Math.floor(Date.now() / 1000)
+  const sig = 'sha256=' + createHmac('sha256', secret).update(`${ts}.${push}`).digest('hex')
+  const pushed = await fetch(`${BASE}/api/v1/channels/${ch.id}/webhook`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-huiting-timestamp': String(ts), 'x-huiting-signature': sig }, body: push,
+  })
+  assert.equal(pushed.status, 200, 'the secret survived the edit')
+  await agent.getByRole('tab', { name: '邮件' }).click()
+  await agent.locator('[data-test=email-form]').waitFor()
+
+  // Event webhooks: the secret once, the delivery log, delete.
+  await agent.goto(BASE + '/admin/webhooks')
+  await agent.getByRole('heading', { name: '事件 Webhook', exact: true }).waitFor()
+  await agent.locator('[data-test=hook-new]').click()
+  const hookUrl = `http://127.0.0.1:9/hook-${run}`
+  await field(agent, 'hook-url').fill(hookUrl)
+  await field(agent, 'hook-hosts').fill('127.0.0.1')
+  await agent.locator('[data-test=hook-save]').click()
+  await agent.locator('[data-test=hook-secret]').waitFor()
+  assert.ok((await agent.locator('[data-test=hook-secret]').textContent()).trim().length >= 16)
+  const hookRow = agent.locator('[data-test=hook-table] .el-table__row').filter({ hasText: hookUrl })
+  await hookRow.locator('[data-test=hook-log]').click()
+  await agent.locator('[data-test=hook-deliveries]').waitFor()
+  await shot(agent, '61-webhooks')
+  assert.ok((await admin('GET', '/api/v1/webhooks')).body.some((w) => w.url === hookUrl && w.allow_hosts.includes('127.0.0.1')))
+  await hookRow.locator('[data-test=hook-delete]').click()
+  await agent.locator('.el-popconfirm').getByRole('button').last().click()
+  await hookRow.waitFor({ state: 'detached' })
+  assert.ok(!(await admin('GET', '/api/v1/webhooks')).body.some((w) => w.url === hookUrl), 'deleted')
+
+  // Alerts: the list, then a threshold saved.
+  await agent.goto(BASE + '/admin/alerts')
+  await agent.getByRole('heading', { name: '预警', exact: true }).waitFor()
+  await agent.locator('[data-test=alert-table]').waitFor()
+  await shot(agent, '62-alerts')
+  await agent.getByRole('tab', { name: '预警规则' }).click()
+  await field(agent, 'alert-negative-share').fill('0.35')
+  await agent.locator('[data-test=alert-settings-save]').click()
+  await agent.locator('.el-message--success').first().waitFor()
+  assert.equal((await admin('GET', '/api/v1/alerts/settings')).body.negative_share_threshold, 0.35)
+
+  // Quality: a greeting added to the rules; the results list.
+  await agent.goto(BASE + '/admin/quality')
+  await agent.getByRole('heading', { name: '质检', exact: true }).waitFor()
+  await agent.locator('[data-test=quality-findings]').waitFor()
+  await shot(agent, '63-quality')
+  await agent.getByRole('tab', { name: '质检规则' }).click()
+  const greetings = field(agent, 'quality-greetings')
+  await greetings.fill(`${await greetings.inputValue()}\n您好${run}`)
+  await agent.locator('[data-test=quality-save]').click()
+  await agent.locator('.el-message--success').first().waitFor()
+  assert.ok((await admin('GET', '/api/v1/quality/rules')).body.greetings.includes(`您好${run}`))
+
+  // Reports: a weekly schedule with a recipient, edited to monthly, run at once.
+  await agent.goto(BASE + '/admin/reports')
+  await agent.getByRole('heading', { name: '定期报表', exact: true }).waitFor()
+  await agent.locator('[data-test=schedule-new]').click()
+  await field(agent, 'schedule-name').fill(`周报${run}`)
+  await field(agent, 'schedule-recipients').fill('not-an-address')
+  await agent.locator('[data-test=schedule-save]').click()
+  await agent.locator('[data-test=form-problems]').waitFor()
+  await field(agent, 'schedule-recipients').fill(`ops${run}@example.com`)
+  await agent.locator('[data-test=schedule-save]').click()
+  const sched = agent.locator('[data-test=schedule-table] .el-table__row').filter({ hasText: `周报${run}` })
+  await sched.waitFor()
+  await sched.locator('[data-test=schedule-edit]').click()
+  await choose(agent, 'schedule-period', '每月')
+  await agent.locator('[data-test=schedule-save]').click()
+  await sched.filter({ hasText: '每月' }).waitFor()
+  const s = (await admin('GET', '/api/v1/reports/schedules')).body.find((x) => x.name === `周报${run}`)
+  assert.equal(s?.period, 'monthly')
+  assert.deepEqual(s.recipients, [`ops${run}@example.com`])
+  const reportsBefore = (await admin('GET', '/api/v1/reports')).body.length
+  await sched.locator('[data-test=schedule-run]').click()
+  await agent.locator('[data-test=report-table] [data-test=report-delivery]').first().waitFor()
+  // The run made one report (polled: the toast of the save before may still be showing).
+  let made = reportsBefore
+  for (let i = 0; i < 50 && made === reportsBefore; i++) {
+    await agent.waitForTimeout(200)
+    made = (await admin('GET', '/api/v1/reports')).body.length
+  }
+  assert.equal(made, reportsBefore + 1)
+  await shot(agent, '64-reports')
+
+  // Proactive service: a rule created, then edited; its preview.
+  await agent.goto(BASE + '/admin/proactive')
+  await agent.getByRole('heading', { name: '主动服务', exact: true }).waitFor()
+  await agent.locator('[data-test=pro-new]').click()
+  await field(agent, 'pro-name').fill(`保修提醒${run}`)
+  await field(agent, 'pro-text').fill('您好{{name}}，您的保修还有{{days_left}}天到期')
+  await agent.locator('[data-test=pro-save]').click()
+  const rule = agent.locator('[data-test=pro-table] .el-table__row').filter({ hasText: `保修提醒${run}` })
+  await rule.waitFor()
+  await rule.locator('[data-test=pro-edit]').click()
+  await field(agent, 'pro-days').fill('10')
+  await agent.locator('[data-test=pro-save]').click()
+  await rule.filter({ hasText: '前 10 天' }).waitFor()
+  assert.equal((await admin('GET', '/api/v1/proactive/rules')).body.find((r) => r.name === `保修提醒${run}`)?.moment.days, 10)
+  await rule.locator('[data-test=pro-preview]').click()
+  await agent.locator('[data-test=pro-audience]').waitFor()
+  await shot(agent, '65-proactive')
+  await agent.getByRole('tab', { name: '设置与退订' }).click()
+  await agent.locator('[data-test=pro-settings-save]').click()
+  await agent.locator('.el-message--success').first().waitFor()
+
+  // The feedback pool: reviews imported from CSV, one assigned.
+  await agent.goto(BASE + '/feedback')
+  await agent.getByRole('heading', { name: '反馈池', exact: true }).waitFor()
+  await agent.locator('[data-test=fb-table] .el-table__row').first().waitFor()
+  await agent.locator('[data-test=fb-import-open]').click()
+  const review = `浏览器导入差评${run}：耳机用了两天就断连，太失望了`
+  const csv = `平台,评分,评价内容,评价时间,订单号\n淘宝,1,${review},2026-11-30 14:05,TB${run}\n京东,9,评分不对的一行,,\n`
+  await agent.locator('[data-test=fb-file]').setInputFiles({ name: 'reviews.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) })
+  await agent.locator('[data-test=fb-import]').click()
+  await agent.locator('[data-test=fb-import-result]').filter({ hasText: '新增 1' }).waitFor()
+  await agent.keyboard.press('Escape')
+  const fb = agent.locator('[data-test=fb-table] .el-table__row').filter({ hasText: review })
+  await fb.waitFor()
+  await fb.locator('[data-test=fb-assign]').click()
+  await agent.getByRole('option', { name: '李娜', exact: true }).click()
+  await agent.locator('.el-message--success').first().waitFor()
+  const items = (await admin('GET', '/api/v1/feedback?source=review&limit=100')).body.items
+  const item = items.find((x) => x.body === review)
+  assert.ok(item?.assignee_id, 'assigned through the UI')
+  await shot(agent, '66-feedback')
+
+  const unexpected = consoleErrors.slice(errorsBefore).filter((m) => !/status of 400/.test(m))
+  assert.deepEqual(unexpected, [], 'no console errors (but the 400 of the refused secret)')
+})
+
+await test('the admin screens in English', async () => {
+  const errorsBefore = consoleErrors.length
+  await agent.goto(BASE + '/admin/channels')
+  await agent.locator('[data-test=lang]').click()
+  await agent.getByRole('option', { name: 'English' }).click()
+  for (const [path, , heading, name] of ADMIN_PAGES) {
+    await agent.goto(BASE + path)
+    await agent.getByRole('heading', { name: heading, exact: true }).waitFor()
+    await shot(agent, name + '-en')
+  }
+  await agent.goto(BASE + '/admin/alerts')
+  await agent.getByRole('tab', { name: 'Alert rules' }).click()
+  await agent.getByText('Negative share threshold (weekly, 0–1)').waitFor()
+  await agent.locator('[data-test=lang]').click()
+  await agent.getByRole('option', { name: '中文' }).click()
+  assert.deepEqual(consoleErrors.slice(errorsBefore), [])
+})
+
+await test('an agent has none of the admin-only screens', async () => {
+  const a = await otherBrowser()
+  try {
+    await login(a.page, 'agent1@demo.huiting.cn')
+    await a.page.locator('[data-test=nav-admin]').click()
+    await a.page.locator('.el-dropdown-menu__item').first().waitFor()
+    for (const [path] of ADMIN_PAGES.slice(0, 6)) assert.equal(await a.page.locator(`[data-test=nav${path.replace(/\//g, '-')}]`).count(), 0, path)
+    await a.page.goto(BASE + '/admin/channels')
+    await a.page.waitForURL((u) => u.pathname === '/')
+  } finally {
+    await a.close()
+  }
 })
 
 await test('no request left localhost', async () => {

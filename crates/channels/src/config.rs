@@ -193,12 +193,40 @@ impl Settings {
     pub fn redacted(&self) -> serde_json::Value {
         let mut v: serde_json::Value =
             serde_json::from_str(&self.to_json()).unwrap_or(serde_json::Value::Null);
-        for key in ["app_secret", "token", "secret", "api_key"] {
+        for key in Self::SECRETS {
             if let Some(x) = v.get_mut(key) {
                 *x = serde_json::Value::String("***".into());
             }
         }
         v
+    }
+
+    /// The secret fields, write-only: [`Settings::redacted`] hides them and
+    /// [`Settings::keep_secrets`] keeps the stored ones an edit leaves out.
+    pub const SECRETS: [&'static str; 4] = ["app_secret", "token", "secret", "api_key"];
+
+    /// A new settings document for a stored channel, with each secret the document leaves
+    /// out, empty, or as the redacted `"***"` taken from the stored settings, so an admin can
+    /// edit the other fields of what [`Settings::redacted`] showed without retyping secrets
+    /// (and without storing `***` as one). A document that is not a JSON object is returned
+    /// as it is, for [`Settings::parse`] to refuse.
+    pub fn keep_secrets(new_json: &str, stored_json: &str) -> String {
+        let Ok(serde_json::Value::Object(mut new)) = serde_json::from_str(new_json) else {
+            return new_json.to_string();
+        };
+        let stored: serde_json::Value =
+            serde_json::from_str(stored_json).unwrap_or(serde_json::Value::Null);
+        for key in Self::SECRETS {
+            let keep = match new.get(key) {
+                None | Some(serde_json::Value::Null) => true,
+                Some(serde_json::Value::String(s)) => s.is_empty() || s == "***",
+                Some(_) => false,
+            };
+            if keep && let Some(old) = stored.get(key) {
+                new.insert(key.to_string(), old.clone());
+            }
+        }
+        serde_json::Value::Object(new).to_string()
     }
 
     /// Hosts an admin allowed this channel to reach on internal addresses.
@@ -227,5 +255,31 @@ mod tests {
         assert_eq!(e.to_string(), "settings.secret: must be 8 to 200 characters");
         assert!(Settings::parse("fax", "{}").is_err());
         assert!(Settings::parse("phone", r#"{"secret":"12345678","x":1}"#).is_err());
+    }
+
+    #[test]
+    fn keep_secrets_keeps_stored_secrets_left_out_or_redacted() {
+        let stored = r#"{"app_id":"wx1","app_secret":"s3cret","token":"tok123"}"#;
+        // Redacted, empty and missing secrets keep the stored ones; other fields change.
+        let kept =
+            Settings::keep_secrets(r#"{"app_id":"wx2","app_secret":"***","token":""}"#, stored);
+        let s = Settings::parse("wechat", &kept).unwrap();
+        let Settings::WeChat(w) = s else { panic!("wechat") };
+        assert_eq!(
+            (w.app_id.as_str(), w.app_secret.as_str(), w.token.as_str()),
+            ("wx2", "s3cret", "tok123")
+        );
+        // A new secret replaces the stored one.
+        let kept = Settings::keep_secrets(
+            r#"{"app_id":"wx2","app_secret":"n3w","token":"tok999"}"#,
+            stored,
+        );
+        let Settings::WeChat(w) = Settings::parse("wechat", &kept).unwrap() else {
+            panic!("wechat")
+        };
+        assert_eq!((w.app_secret.as_str(), w.token.as_str()), ("n3w", "tok999"));
+        // Not an object: left for parse to refuse.
+        assert_eq!(Settings::keep_secrets("[1]", stored), "[1]");
+        assert!(Settings::parse("wechat", &Settings::keep_secrets("[1]", stored)).is_err());
     }
 }

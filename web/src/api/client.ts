@@ -22,6 +22,11 @@ export function setCsrf(token: string | null) {
   else store.remove(CSRF_KEY)
 }
 
+/** The CSRF token for writes the typed client cannot make (raw bodies: file imports). */
+export function csrfToken(): string {
+  return store.get(CSRF_KEY) ?? ''
+}
+
 let onUnauthorized: () => void = () => {}
 export function handleUnauthorized(f: () => void) {
   onUnauthorized = f

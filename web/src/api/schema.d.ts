@@ -21058,7 +21058,10 @@ export interface components {
         };
         ChannelPatch: {
             name?: string | null;
-            /** @description A whole new settings document. */
+            /**
+             * @description A whole new settings document; a secret left out, empty or `***` (as shown back) keeps
+             *     the stored one.
+             */
             settings: Record<string, never>;
             active?: boolean | null;
         };

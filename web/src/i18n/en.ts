@@ -12,7 +12,7 @@ const en: Shape<typeof zh> = {
     copy: 'Copy', copied: 'Copied', back: 'Back', more: 'Load more', search: 'Search', name: 'Name',
     live: 'Live', offline: 'Connection lost, reconnecting…', edit: 'Edit', updated: 'Updated', deleted: 'Deleted', confirmDelete: 'Delete this?',
   },
-  nav: { dashboards: 'Dashboards', approvals: 'Approvals', collaborations: 'Collaboration', routing: 'Routing', sla: 'SLA', triggers: 'Triggers', kb: 'Knowledge base', bot: 'Bot', inbox: 'Workspace', admin: 'Admin', users: 'Users', teams: 'Teams', problemCodes: 'Problem codes', tokens: 'API tokens', audit: 'Audit log', logout: 'Log out' },
+  nav: { feedback: 'Feedback', channels: 'Channels', webhooks: 'Event webhooks', proactive: 'Proactive service', alerts: 'Alerts', quality: 'Quality inspection', reports: 'Scheduled reports', dashboards: 'Dashboards', approvals: 'Approvals', collaborations: 'Collaboration', routing: 'Routing', sla: 'SLA', triggers: 'Triggers', kb: 'Knowledge base', bot: 'Bot', inbox: 'Workspace', admin: 'Admin', users: 'Users', teams: 'Teams', problemCodes: 'Problem codes', tokens: 'API tokens', audit: 'Audit log', logout: 'Log out' },
   login: {
     title: 'Sign in to Huiting', workspace: 'Workspace', email: 'Email', password: 'Password', submit: 'Sign in',
     failed: 'Sign-in failed: {msg}', hint: 'Demo accounts (password huiting-demo-2026 for all):',
@@ -182,6 +182,79 @@ const en: Shape<typeof zh> = {
   attach: {
     image: 'Send an image', enlarge: 'Enlarge {name}', loading: 'Loading', unavailable: 'cannot be shown', uploading: 'Uploading the image…',
     tooLarge: 'Images may be at most 10 MB', refused: 'Only JPG, PNG, GIF or WebP images can be sent', failed: 'The image could not be uploaded: {msg}', pending: 'Images to send', remove: 'Remove',
+  },
+  // —— channels, webhooks, alerts, quality, reports, proactive service, feedback pool ——
+  form: { required: 'Please fill in or correct: {fields}' },
+  chan: {
+    title: 'Channels', channels: 'Channels', email: 'Email', new: 'Add channel', edit: 'Edit channel', none: 'No channels connected yet', status: 'Status', on: 'On', off: 'Off',
+    endpoint: 'Endpoint (enter it at the vendor)', help: 'WeChat official accounts, signed webhook platforms, SMS providers, call centers; secrets are write-only.',
+    keep: 'Set; leave blank to keep it', generate: 'Generate', secretOnce: 'The signing secret is shown only this once; copy it to the other side now:',
+    allowHostsHint: 'Internal hosts it may reach, comma-separated (usually empty)', templatesHint: 'One per line: name {\'|\'} template code {\'|\'} text, e.g. reply {\'|\'} SMS_123 {\'|\'} Hello, {\'{{\'}content{\'}}\'}',
+    kind: { wechat: 'WeChat official account', webhook: 'Signed webhook', sms: 'SMS', phone: 'Phone / call center' },
+    kindHelp: {
+      wechat: 'In the official account\'s server settings enter the endpoint above and the same token; messages are received in plain-text mode (no EncodingAESKey is used).',
+      webhook: 'Platforms such as Weibo, Douyin or your app push messages signed with HMAC-SHA256; with a callback URL, agent replies are pushed back signed.',
+      sms: 'The SMS provider\'s send API and signature; inbound SMS are checked with the signing secret; replies and verification codes each use an approved template.',
+      phone: 'The call center pushes signed call records, which become conversations and tickets.',
+    },
+    f: {
+      app_id: 'AppID', app_secret: 'AppSecret', token: 'Token', api_base: 'API base URL', welcome: 'Welcome message', platform: 'Platform name',
+      secret: 'Signing secret', callback_url: 'Reply callback URL', api_url: 'Send API URL', api_key: 'API key', sign_name: 'SMS signature', templates: 'SMS templates',
+      reply_template: 'Reply template', verification_template: 'Verification template', allow_hosts: 'Allowed internal hosts',
+    },
+    mail: {
+      enabled: 'Email channel on', address: 'Support address', displayName: 'Sender name', rate: 'Per sender per hour', host: 'Server', port: 'Port', security: 'Security',
+      username: 'User name', password: 'Password', mailbox: 'Mailbox', idle: 'IDLE (instant mail)', poll: 'Poll every (seconds)', configured: 'Configured', notConfigured: 'Not configured yet',
+    },
+  },
+  hooks: {
+    title: 'Event webhooks', help: 'Events such as tickets and messages are pushed to your systems as signed JSON; failures are retried.', new: 'New subscription', none: 'No subscriptions',
+    url: 'URL', events: 'Events', all: 'All events', allowHosts: 'Allowed internal hosts', log: 'Deliveries', delete: 'Delete', secretOnce: 'The signing secret is shown only this once; save it now:',
+    deliveries: 'Delivery log', noDeliveries: 'No deliveries yet', event: 'Event', state: 'State', attempts: 'Attempts', response: 'Response', lastError: 'Last error', body: 'Body',
+    retryHelp: 'Failed deliveries are retried by the server with back-off until they succeed or give up; this log is read-only.',
+    states: { pending: 'Pending', delivered: 'Delivered', failed: 'Failed' },
+  },
+  alerts: {
+    title: 'Alerts', list: 'Alerts', settings: 'Alert rules', none: 'No alerts', message: 'Message', raised: 'Raised', overdue: 'Overdue', acked: 'Acknowledged',
+    evaluate: 'Check now', evaluated: 'Checked', firstHead: 'Default: the first CS head',
+    deadlineHelp: 'Each alert must be handled within 2 hours; unresolved by then, it is escalated.',
+    s: {
+      negative_share_threshold: 'Negative share threshold (weekly, 0–1)', min_signals: 'Fewest signals (weekly)', spike_baseline_days: 'Baseline days', spike_min_count: 'Fewest tickets today',
+      spike_z: 'Standard deviations above the mean', spike_ratio: 'Multiple of the baseline mean', fault_rate_rise: 'Fault-rate rise week on week (0–1)', min_mentions: 'Fewest mentions per week', owner_id: 'Alert owner',
+    },
+  },
+  quality: {
+    title: 'Quality inspection', results: 'Results', rules: 'Rules', none: 'No failed checks in this period', inspect: 'Inspect now', inspected: 'Inspection done', inspectedN: '{n} conversations checked',
+    at: 'At', open: 'Open conversation', greetings: 'Greetings', closings: 'Closings', forbidden: 'Forbidden phrases', promiseWords: 'Promise words', slowReply: 'Slow reply (seconds)',
+    slowHint: '0: not checked', listHint: 'One per line (or comma-separated). The first reply must contain a greeting; the last reply of a resolved conversation a closing; no message a forbidden phrase.',
+  },
+  reports: {
+    title: 'Scheduled reports', schedules: 'Schedules', reports: 'Reports', new: 'New schedule', edit: 'Edit schedule', noSchedules: 'No schedules', noReports: 'No reports yet',
+    period: 'Period', periods: { weekly: 'Weekly', monthly: 'Monthly' }, format: 'Format', recipients: 'Recipients', recipient: 'Recipient', recipientsHint: 'One e-mail address per line, at most 50',
+    storedOnly: 'No recipients (stored only)', next: 'Next run', run: 'Run now', ran: 'Report made', schedule: 'Schedule', covers: 'Covers', file: 'File', sentAt: 'Sent',
+    delivery: { title: 'Delivery', stored: 'Stored', pending: 'Sending', sent: 'Sent', partial: 'Partly failed', failed: 'Failed', not_sent: 'Not sent (no SMTP)' },
+  },
+  pro: {
+    title: 'Proactive service', rules: 'Rules', sends: 'Sends', settings: 'Settings and opt-outs', new: 'New rule', edit: 'Edit rule', none: 'No rules',
+    help: 'Reach a segment of customers at the right moment, e.g. 7 days before their warranty ends.', segment: 'Segment', segmentAttrs: 'Attribute conditions', attrsHint: 'One per line: attribute=value, e.g. product=dishwasher',
+    moment: 'Moment', kinds: { days_before: 'N days before a date attribute', attribute_is: 'An attribute has a value' }, attribute: 'Attribute', days: 'Days before', value: 'Value',
+    occasionAttr: 'Occasion attribute', text: 'Message', textHint: 'Variables: {\'{{\'}name{\'}}\'}, {\'{{\'}days_left{\'}}\'}, {\'{{\'}date{\'}}\'}, {\'{{\'}attr.NAME{\'}}\'}',
+    smsTemplate: 'SMS template name', daysBeforeText: '{n} days before {attr}', preview: 'Preview', run: 'Run now', runConfirm: 'Send to the matching customers now?',
+    previewFor: 'Preview: {name}', ranFor: 'Ran: {name}', nobody: 'No customer matches now', outcome: 'Outcome', due: 'Goes at', rule: 'Rule', occasion: 'Occasion', noSends: 'Nothing sent yet',
+    tiers: { any: 'All customers', vip: 'VIP', ordinary: 'Ordinary' },
+    outcomes: { send: 'Will send', opted_out: 'Opted out', capped: 'Over the cap', unreachable: 'Unreachable', already_sent: 'Already sent' },
+    states: { scheduled: 'Scheduled', sent: 'Sent', opted_out: 'Opted out', unreachable: 'Unreachable' },
+    channels: { wechat: 'WeChat', webhook: 'Webhook', sms: 'SMS', email: 'Email' },
+    quietHours: 'Quiet hours', quietBad: 'Quiet hours look like 21:00-08:00, or leave them empty', cap: 'At most per customer', capPer: 'messages / days',
+    optOuts: 'Opt-outs', optOutHelp: 'Customers who reply 退订, TD or STOP are opted out automatically; staff can also set it here.', findCustomer: 'Find a customer by name, phone or email',
+    optedOut: 'Opted out', optSource: 'Source', sources: { staff: 'Set by staff', reply: 'Customer replied' },
+  },
+  fb: {
+    title: 'Feedback pool', kind: 'Type', kinds: { inquiry: 'Inquiry', complaint: 'Complaint', suggestion: 'Suggestion' }, statuses: { open: 'Open', handled: 'Handled' },
+    sources: { form: 'Form', api: 'API', review: 'Review' }, urgencies: { high: 'High', medium: 'Medium', low: 'Low' }, overdueOnly: 'Overdue only', none: 'No feedback matches',
+    body: 'Feedback', received: 'Received', markHandled: 'Mark handled', reopen: 'Reopen', import: 'Import reviews', pickFile: 'Pick a CSV or JSON file',
+    importHelp: 'CSV with a header row: platform, rating, text, time, order_no, sku, id (or the Chinese 平台, 评分, 评价内容, 评价时间, 订单号); JSON: a list of objects with those keys. Re-imports add nothing twice.',
+    importCounts: '{rows} rows: {created} new, {duplicates} duplicates, {errors} errors',
   },
 }
 

@@ -8,7 +8,7 @@ export default {
     copy: '复制', copied: '已复制', back: '返回', more: '加载更多', search: '搜索', name: '名称',
     live: '实时', offline: '连接中断，正在重连…', edit: '编辑', updated: '更新于', deleted: '已删除', confirmDelete: '确定删除吗？',
   },
-  nav: { dashboards: '数据看板', approvals: '补偿审批', collaborations: '部门协作', routing: '路由与分配', sla: 'SLA', triggers: '触发器', kb: '知识库', bot: '机器人', inbox: '工作台', admin: '管理', users: '用户', teams: '团队', problemCodes: '问题代码', tokens: 'API 令牌', audit: '审计日志', logout: '退出登录' },
+  nav: { feedback: '反馈池', channels: '渠道接入', webhooks: '事件 Webhook', proactive: '主动服务', alerts: '预警', quality: '质检', reports: '定期报表', dashboards: '数据看板', approvals: '补偿审批', collaborations: '部门协作', routing: '路由与分配', sla: 'SLA', triggers: '触发器', kb: '知识库', bot: '机器人', inbox: '工作台', admin: '管理', users: '用户', teams: '团队', problemCodes: '问题代码', tokens: 'API 令牌', audit: '审计日志', logout: '退出登录' },
   login: {
     title: '登录慧听', workspace: '工作区', email: '邮箱', password: '密码', submit: '登录',
     failed: '登录失败：{msg}', hint: '演示账号（密码均为 huiting-demo-2026）：',
@@ -179,5 +179,78 @@ export default {
   attach: {
     image: '发送图片', enlarge: '查看大图：{name}', loading: '正在加载', unavailable: '无法显示', uploading: '正在上传图片…',
     tooLarge: '图片不能超过 10 MB', refused: '只能发送 JPG、PNG、GIF 或 WebP 图片', failed: '图片上传失败：{msg}', pending: '待发送的图片', remove: '移除',
+  },
+  // —— channels, webhooks, alerts, quality, reports, proactive service, feedback pool ——
+  form: { required: '请填写或更正：{fields}' },
+  chan: {
+    title: '渠道接入', channels: '渠道', email: '邮件', new: '新增渠道', edit: '编辑渠道', none: '尚未接入任何渠道', status: '状态', on: '启用', off: '停用',
+    endpoint: '回调地址（填到服务商后台）', help: '微信公众号、签名 Webhook 平台、短信服务商、呼叫中心；密钥只写不读。',
+    keep: '已设置，留空则保持不变', generate: '随机生成', secretOnce: '签名密钥只显示这一次，请立即复制到对接方：',
+    allowHostsHint: '允许访问的内网主机，逗号分隔（一般留空）', templatesHint: '每行一个：名称 {\'|\'} 模板编号 {\'|\'} 模板内容，如 reply {\'|\'} SMS_123 {\'|\'} 您好，{\'{{\'}content{\'}}\'}',
+    kind: { wechat: '微信公众号', webhook: '签名 Webhook', sms: '短信', phone: '电话 / 呼叫中心' },
+    kindHelp: {
+      wechat: '在公众号后台“服务器配置”中填写上面的回调地址和同一个令牌（Token）；消息以明文模式接收（本系统不使用 EncodingAESKey）。',
+      webhook: '微博、抖音、App 等平台用 HMAC-SHA256 签名推送消息；有回调地址时客服回复会签名后推送过去。',
+      sms: '短信服务商的发送接口与签名；上行短信用签名密钥校验；回复和验证码各用一个已审核模板。',
+      phone: '呼叫中心推送通话记录（签名校验）后生成会话和工单。',
+    },
+    f: {
+      app_id: 'AppID', app_secret: 'AppSecret', token: '令牌（Token）', api_base: 'API 地址', welcome: '关注欢迎语', platform: '平台标识',
+      secret: '签名密钥', callback_url: '回复推送地址', api_url: '发送接口地址', api_key: 'API Key', sign_name: '短信签名', templates: '短信模板',
+      reply_template: '回复模板', verification_template: '验证码模板', allow_hosts: '允许的内网主机',
+    },
+    mail: {
+      enabled: '启用邮件渠道', address: '客服邮箱地址', displayName: '发件人名称', rate: '每位发件人每小时上限', host: '服务器', port: '端口', security: '加密方式',
+      username: '用户名', password: '密码', mailbox: '收件箱', idle: 'IDLE 实时收信', poll: '轮询间隔（秒）', configured: '已配置', notConfigured: '尚未配置',
+    },
+  },
+  hooks: {
+    title: '事件 Webhook', help: '工单、消息等事件以签名 JSON 推送到您的系统；失败会自动重试。', new: '新增订阅', none: '暂无订阅', url: '推送地址', events: '事件',
+    all: '全部事件', allowHosts: '允许的内网主机', log: '投递记录', delete: '删除', secretOnce: '签名密钥只显示这一次，请立即保存：',
+    deliveries: '投递记录', noDeliveries: '暂无投递', event: '事件', state: '状态', attempts: '尝试次数', response: '响应码', lastError: '最近错误', body: '请求体',
+    retryHelp: '投递失败时服务器会按退避策略自动重试，直至成功或放弃；此处只读。',
+    states: { pending: '待投递', delivered: '已送达', failed: '失败' },
+  },
+  alerts: {
+    title: '预警', list: '预警列表', settings: '预警规则', none: '暂无预警', message: '内容', raised: '触发时间', overdue: '已超时', acked: '已确认',
+    evaluate: '立即检测', evaluated: '检测完成', firstHead: '默认：第一位客服主管',
+    deadlineHelp: '每条预警须在 2 小时内处理；逾期未解决会升级。',
+    s: {
+      negative_share_threshold: '负面占比阈值（周，0–1）', min_signals: '最少样本数（周）', spike_baseline_days: '基线天数', spike_min_count: '当日最少工单数',
+      spike_z: '高于均值的标准差倍数', spike_ratio: '基线均值倍数', fault_rate_rise: '故障率周环比上升（0–1）', min_mentions: '每周最少提及次数', owner_id: '预警负责人',
+    },
+  },
+  quality: {
+    title: '质检', results: '质检结果', rules: '质检规则', none: '所选时间内没有未通过的检查', inspect: '立即质检', inspected: '质检完成', inspectedN: '已检查 {n} 个会话',
+    at: '时间', open: '查看会话', greetings: '开场问候语', closings: '结束语', forbidden: '禁用语', promiseWords: '承诺关键词', slowReply: '回复超时（秒）',
+    slowHint: '0 表示不检查', listHint: '每行一个（也可用逗号分隔）。首条回复须含问候语之一；已解决会话的最后一条回复须含结束语之一；任何消息不得含禁用语。',
+  },
+  reports: {
+    title: '定期报表', schedules: '报表计划', reports: '已生成的报表', new: '新建计划', edit: '编辑计划', noSchedules: '暂无报表计划', noReports: '暂无报表',
+    period: '周期', periods: { weekly: '每周', monthly: '每月' }, format: '格式', recipients: '收件人', recipient: '收件人', recipientsHint: '每行一个邮箱地址，最多 50 个',
+    storedOnly: '无收件人（只存档）', next: '下次运行', run: '立即生成', ran: '报表已生成', schedule: '计划', covers: '统计区间', file: '文件', sentAt: '发送时间',
+    delivery: { title: '投递', stored: '已存档', pending: '发送中', sent: '已发送', partial: '部分失败', failed: '失败', not_sent: '未发送（无 SMTP）' },
+  },
+  pro: {
+    title: '主动服务', rules: '规则', sends: '发送记录', settings: '设置与退订', new: '新建规则', edit: '编辑规则', none: '暂无规则',
+    help: '在合适的时刻主动联系某类客户，如保修到期前 7 天提醒。', segment: '客户分群', segmentAttrs: '属性条件', attrsHint: '每行一个：属性=值，如 product=洗碗机',
+    moment: '触发时机', kinds: { days_before: '日期属性前 N 天', attribute_is: '属性等于某值' }, attribute: '属性名', days: '提前天数', value: '属性值',
+    occasionAttr: '场合属性', text: '消息内容', textHint: '可用变量：{\'{{\'}name{\'}}\'}、{\'{{\'}days_left{\'}}\'}、{\'{{\'}date{\'}}\'}、{\'{{\'}attr.属性名{\'}}\'}',
+    smsTemplate: '短信模板名', daysBeforeText: '{attr} 前 {n} 天', preview: '预览', run: '立即执行', runConfirm: '现在就给符合条件的客户发送吗？',
+    previewFor: '预览：{name}', ranFor: '已执行：{name}', nobody: '当前没有符合条件的客户', outcome: '结果', due: '发送时间', rule: '规则', occasion: '场合', noSends: '暂无发送记录',
+    tiers: { any: '全部客户', vip: 'VIP', ordinary: '普通客户' },
+    outcomes: { send: '将发送', opted_out: '已退订', capped: '超出频次上限', unreachable: '无法触达', already_sent: '已发送过' },
+    states: { scheduled: '待发送', sent: '已发送', opted_out: '已退订', unreachable: '无法触达' },
+    channels: { wechat: '微信', webhook: 'Webhook', sms: '短信', email: '邮件' },
+    quietHours: '免打扰时段', quietBad: '免打扰时段格式为 21:00-08:00，或留空', cap: '每位客户最多', capPer: '条 / 天数',
+    optOuts: '退订', optOutHelp: '客户回复“退订”“TD”或“STOP”会自动退订；也可在此手动设置。', findCustomer: '按姓名、电话或邮箱查找客户',
+    optedOut: '已退订', optSource: '来源', sources: { staff: '客服设置', reply: '客户回复' },
+  },
+  fb: {
+    title: '反馈池', kind: '类型', kinds: { inquiry: '咨询', complaint: '投诉', suggestion: '建议' }, statuses: { open: '待处理', handled: '已处理' },
+    sources: { form: '表单', api: 'API', review: '评价' }, urgencies: { high: '高', medium: '中', low: '低' }, overdueOnly: '只看超时', none: '没有符合条件的反馈',
+    body: '内容', received: '收到时间', markHandled: '标记已处理', reopen: '重新打开', import: '导入评价', pickFile: '请选择 CSV 或 JSON 文件',
+    importHelp: 'CSV 首行为列名：平台、评分、评价内容、评价时间、订单号、sku、id（也可用英文 platform、rating、text、time、order_no、sku、id）；JSON 为同样字段的对象数组。重复导入不会重复添加。',
+    importCounts: '共 {rows} 行：新增 {created}，重复 {duplicates}，错误 {errors}',
   },
 }

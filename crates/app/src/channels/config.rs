@@ -73,7 +73,8 @@ impl App {
         view(db::channels::get_channel(&mut c, a.workspace, id).await?.or_not_found("channel")?)
     }
 
-    /// Changes a channel's name, settings (a whole new document) or active flag.
+    /// Changes a channel's name, settings (a whole new document, whose missing, empty or
+    /// `***` secrets keep the stored ones) or active flag.
     pub async fn update_channel(
         &self,
         a: &Admin,
@@ -90,7 +91,9 @@ impl App {
             row.name = parse_name("name", n)?;
         }
         if let Some(s) = settings_json {
-            row.settings = parse_settings(&row.kind, s)?.to_json();
+            // Secrets are write-only: one left out (or sent back as `***`) stays as stored.
+            let merged = Settings::keep_secrets(s, &row.settings);
+            row.settings = parse_settings(&row.kind, &merged)?.to_json();
         }
         if let Some(on) = active {
             row.active = on;

@@ -84,7 +84,8 @@ pub struct ChannelRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ChannelPatch {
     pub name: Option<String>,
-    /// A whole new settings document.
+    /// A whole new settings document; a secret left out, empty or `***` (as shown back) keeps
+    /// the stored one.
     #[schema(value_type = Object)]
     pub settings: Option<serde_json::Value>,
     pub active: Option<bool>,

@@ -677,3 +677,40 @@ async fn wechat_then_email_one_history(t: TestApp) {
     );
 }
 on_backends!(wechat_then_email_is_one_customer_linked_or_merged, wechat_then_email_one_history);
+
+/// Editing a channel with the settings as shown back (secrets as `***`) or with the secrets
+/// left out keeps the stored secrets: the channel still verifies signatures with its secret.
+async fn edit_keeps_secrets(t: TestApp) {
+    let admin = t.as_role("admin@acme.test").await;
+    let secret = "douyin-secret-42";
+    let ch = make_channel(&admin, "webhook", json!({"platform": "douyin", "secret": secret})).await;
+    let shown = admin.get(&format!("/api/v1/channels/{ch}")).await;
+    assert_eq!(shown.body["settings"]["secret"], "***");
+    let mut settings = shown.body["settings"].clone();
+    settings["platform"] = json!("douyin_cn");
+    let r = admin
+        .patch(&format!("/api/v1/channels/{ch}"), json!({"name": "抖音", "settings": settings}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["settings"]["platform"], "douyin_cn");
+    let r = admin
+        .patch(&format!("/api/v1/channels/{ch}"), json!({"settings": {"platform": "douyin_cn"}}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let path = format!("/api/v1/channels/{ch}/webhook");
+    let msg = json!({"id": "dy-1", "user": {"id": "u-1"}, "text": "还在吗"});
+    let r = signed_post(&t, &path, secret, now_secs(&t), &msg).await;
+    assert_eq!(r.status, 200, "the stored secret still signs: {:?}", r.body);
+    // A too-short new secret is refused with the field named, and nothing changes.
+    let r = admin
+        .patch(
+            &format!("/api/v1/channels/{ch}"),
+            json!({"settings": {"platform": "x", "secret": "short"}}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert!(s(&r.body["message"]).contains("settings.secret"), "{:?}", r.body);
+    let again = admin.get(&format!("/api/v1/channels/{ch}")).await;
+    assert_eq!(again.body["settings"]["platform"], "douyin_cn");
+}
+on_backends!(channel_edit_keeps_write_only_secrets, edit_keeps_secrets);
