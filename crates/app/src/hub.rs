@@ -98,8 +98,16 @@ impl Hub {
 
     /// Live subscriptions over all workspaces of this process.
     pub fn subscribers(&self) -> usize {
-        let map = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-        map.values().map(|ch| ch.tx.receiver_count()).sum()
+        let chans: Vec<_> =
+            self.channels.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
+        chans
+            .iter()
+            .map(|ch| {
+                let customers = ch.customers.lock().unwrap_or_else(|e| e.into_inner());
+                ch.tx.receiver_count()
+                    + customers.senders.values().map(|tx| tx.receiver_count()).sum::<usize>()
+            })
+            .sum()
     }
 
     /// Subscribes to the workspace's live events (those committed from now on).
