@@ -29,6 +29,10 @@ pub fn hold_data_dir(config: &Config) -> anyhow::Result<Option<File>> {
     if sqlite_file(config).is_none() {
         return Ok(None);
     }
+    // A first start creates the data directory (the database is opened only afterwards).
+    std::fs::create_dir_all(&config.storage.data_dir).with_context(|| {
+        format!("cannot create the data directory {}", config.storage.data_dir.display())
+    })?;
     let path = config.storage.data_dir.join(LOCK_FILE);
     let f = File::options()
         .create(true)
