@@ -725,7 +725,7 @@ pub mod synth {
         }
         for i in 0..teams {
             sqlx::query(
-                "INSERT INTO teams (id, workspace_id, name, kind, department, skills, created_at) VALUES ($1, $2, $3, 'support', NULL, '[]', $4)",
+                "INSERT INTO teams (id, workspace_id, name, kind, department, skills, created_at) VALUES ($1, $2, $3, 'frontline', NULL, '[]', $4)",
             )
             .bind(id(4, i))
             .bind(ws.to_string())
@@ -792,6 +792,16 @@ pub mod synth {
                 rows.join(", ")
             );
             b.query(sql).execute(&mut *c).await.context("writing tickets")?;
+            // Tickets created later through the app take numbers after these.
+            let top = chunk.iter().map(|t| t.number).max().unwrap_or(0);
+            sqlx::query(
+                "UPDATE workspace_heads SET ticket_seq = CASE WHEN ticket_seq < $1 THEN $1 ELSE ticket_seq END WHERE workspace_id = $2",
+            )
+            .bind(top)
+            .bind(w.clone())
+            .execute(&mut *c)
+            .await
+            .context("advancing the ticket number")?;
 
             let mut b = Binds::default();
             let wp = b.text(w.clone());

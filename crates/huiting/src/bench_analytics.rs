@@ -34,6 +34,9 @@ pub struct AnalyticsArgs {
     /// Stop generating after this many seconds and measure what was written.
     #[arg(long, default_value_t = 3_600)]
     max_seconds: u64,
+    /// Timed inbox, ticket-detail and reply requests each after the dashboard queries (0: none).
+    #[arg(long, default_value_t = 300)]
+    rest_samples: usize,
 }
 
 const MIN: i64 = 60_000;
@@ -295,5 +298,106 @@ pub async fn analytics(a: AnalyticsArgs, config: &Config) -> anyhow::Result<()> 
         "\nfirst KPI read after 200 new tickets (catch-up included): {:.1} ms",
         t.elapsed().as_secs_f64() * 1e3
     );
+    if a.rest_samples > 0 && written > 0 {
+        rest(&http, &server.base, &cookie, &csrf, written, a.rest_samples).await?;
+    }
+    Ok(())
+}
+
+/// The agent's everyday requests over the generated history (issue 9: REST p99 with 1M tickets):
+/// the inbox's first pages, a ticket's detail as the ticket screen loads it, and a reply; each
+/// on tickets spread over the whole history, one request at a time.
+async fn rest(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    csrf: &str,
+    tickets: u64,
+    samples: usize,
+) -> anyhow::Result<()> {
+    use app::db::analytics::synth::id;
+    let mut rng = Rng(0x5EED);
+    let inbox = [
+        "conversations?limit=50",
+        "conversations?limit=50&status=open",
+        "tickets?limit=50&sort=updated",
+        "tickets?limit=50&status=open",
+    ];
+    let mut rows: Vec<(&str, Vec<Duration>)> =
+        vec![("inbox (conversations and tickets, first page of 50)", vec![]), ("ticket detail (ticket, messages, history)", vec![]), ("reply to a ticket", vec![]), ("subject search \"退款\" (not a target)", vec![])];
+    for k in 0..=samples {
+        let path = inbox[k % inbox.len()];
+        let t = Instant::now();
+        let r = http.get(format!("{base}/api/v1/{path}")).header("cookie", cookie).send().await?;
+        let st = r.status();
+        let _ = r.bytes().await?;
+        anyhow::ensure!(st.is_success(), "GET {path}: {st}");
+        if k > 0 {
+            rows[0].1.push(t.elapsed());
+        }
+    }
+    // Not the target's (an inbox filter, not a search engine): words in the subject.
+    for k in 0..=samples.min(50) {
+        let t = Instant::now();
+        let r = http
+            .get(format!("{base}/api/v1/tickets?limit=50&q=%E9%80%80%E6%AC%BE"))
+            .header("cookie", cookie)
+            .send()
+            .await?;
+        let st = r.status();
+        let _ = r.bytes().await?;
+        anyhow::ensure!(st.is_success(), "GET tickets?q=: {st}");
+        if k > 0 {
+            rows[3].1.push(t.elapsed());
+        }
+    }
+    for k in 0..=samples {
+        let tid = id(3, rng.below(tickets));
+        let t = Instant::now();
+        for part in ["", "/messages?limit=200", "/history"] {
+            let r = http
+                .get(format!("{base}/api/v1/tickets/{tid}{part}"))
+                .header("cookie", cookie)
+                .send()
+                .await?;
+            let st = r.status();
+            let _ = r.bytes().await?;
+            anyhow::ensure!(st.is_success(), "GET ticket {tid}{part}: {st}");
+        }
+        if k > 0 {
+            rows[1].1.push(t.elapsed());
+        }
+    }
+    for k in 0..=samples {
+        let tid = id(3, rng.below(tickets));
+        let t = Instant::now();
+        let r = http
+            .post(format!("{base}/api/v1/tickets/{tid}/replies"))
+            .header("cookie", cookie)
+            .header("x-csrf-token", csrf)
+            .header("idempotency-key", format!("bench-rest-{k}"))
+            .json(&json!({"body": format!("您好，我们已经在处理您的问题（{k}）。"), "attachments": []}))
+            .send()
+            .await?;
+        let st = r.status();
+        let _ = r.bytes().await?;
+        anyhow::ensure!(st.is_success(), "POST reply to {tid}: {st}");
+        if k > 0 {
+            rows[2].1.push(t.elapsed());
+        }
+    }
+    println!("\n| request ({tickets} tickets) | samples | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |\n|---|---|---|---|---|---|");
+    for (name, mut times) in rows {
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "| {name} | {} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            times.len(),
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.95)),
+            ms(percentile(&times, 0.99)),
+            ms(times.last().copied().unwrap_or_default())
+        );
+    }
     Ok(())
 }
