@@ -306,12 +306,10 @@ async fn wechat_safe_flow(t: TestApp) {
     no_key.as_object_mut().unwrap().remove("encoding_aes_key");
     let mut short_key = settings("compatible");
     short_key["encoding_aes_key"] = json!(&AES_KEY[..42]);
-    let mut bad_mode = settings("aes");
-    bad_mode["mode"] = json!("aes");
     for (doc, field) in [
         (no_key, "settings.encoding_aes_key"),
         (short_key, "settings.encoding_aes_key"),
-        (bad_mode, "settings.mode"),
+        (settings("aes"), "settings.mode"),
     ] {
         let r = admin
             .post("/api/v1/channels", json!({"kind": "wechat", "name": "坏", "settings": doc}))
