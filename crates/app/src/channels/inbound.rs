@@ -273,7 +273,8 @@ impl App {
             return Err(Error::Unauthenticated("the WeChat msg_signature does not match"));
         }
         let plain = crypt.decrypt(echostr).map_err(|e| invalid("echostr", e))?;
-        String::from_utf8(plain).map_err(|_| invalid("echostr", "the decrypted echostr is not UTF-8"))
+        String::from_utf8(plain)
+            .map_err(|_| invalid("echostr", "the decrypted echostr is not UTF-8"))
     }
 
     /// One message or event pushed by WeChat, plaintext or encrypted (`encrypt_type=aes`) as
@@ -300,7 +301,9 @@ impl App {
         let (m, crypt) = if encrypted {
             let crypt = wechat_crypt(w)?;
             let Some(ms) = q.msg_signature.as_deref() else {
-                return Err(Error::Unauthenticated("an encrypted WeChat message needs msg_signature"));
+                return Err(Error::Unauthenticated(
+                    "an encrypted WeChat message needs msg_signature",
+                ));
             };
             if q.signature.is_some() {
                 wechat_signed(w, q)?;

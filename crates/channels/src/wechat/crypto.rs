@@ -23,8 +23,7 @@
 
 use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use base64::{
-    Engine,
-    alphabet,
+    Engine, alphabet,
     engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
 };
 
@@ -73,7 +72,8 @@ pub enum CryptoError {
 /// Checks an EncodingAESKey and returns the AES key.
 pub fn parse_key(encoding_aes_key: &str) -> Result<[u8; 32], CryptoError> {
     let k = encoding_aes_key.as_bytes();
-    if k.len() != KEY_CHARS || !k.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
+    if k.len() != KEY_CHARS
+        || !k.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/')
     {
         return Err(CryptoError::BadKey);
     }
@@ -275,7 +275,8 @@ mod tests {
     const TEXT_SIGNATURE: &str = "92522239b9c01321f150a15bc66e045ec2eb71ff";
     const FULL_ENCRYPT: &str = "Q3stYC6hdFzMh9T8HCvyDHDxbrF7f8TfmYxXSN1y2Vbjja9RgRLcXPjzJF67v90VqCI+oP5AvFesm/TURLI/KnnssYnLjpENg6/duBVJqNyjkC8Cg82uz8tPptv2yfPm";
     const FULL_SIGNATURE: &str = "9b5c162e24c39b144869bc3dbcb51c702f8bbfcc";
-    const ECHO_ENCRYPT: &str = "Q3stYC6hdFzMh9T8HCvyDMxRpSb9J7tapmSuQYR8KPQgs3m1/b1v00Jy6qLF28zA+tIxCm3k0lvbjo6z5rto8w==";
+    const ECHO_ENCRYPT: &str =
+        "Q3stYC6hdFzMh9T8HCvyDMxRpSb9J7tapmSuQYR8KPQgs3m1/b1v00Jy6qLF28zA+tIxCm3k0lvbjo6z5rto8w==";
 
     fn crypt() -> Crypt {
         Crypt::new(KEY, APP_ID).unwrap()
@@ -309,7 +310,8 @@ mod tests {
         let body = format!(
             "<xml><ToUserName><![CDATA[gh_acme]]></ToUserName><Encrypt><![CDATA[{TEXT_ENCRYPT}]]></Encrypt></xml>"
         );
-        let s = Signed { timestamp: "1700000000", nonce: "nonce123", msg_signature: TEXT_SIGNATURE };
+        let s =
+            Signed { timestamp: "1700000000", nonce: "nonce123", msg_signature: TEXT_SIGNATURE };
         let m = open(&c, TOKEN, &s, body.as_bytes()).unwrap();
         assert_eq!((m.account.as_str(), m.openid.as_str()), ("gh_acme", "oUser1"));
         assert_eq!(m.kind, Kind::Text { content: "我的订单还没到".into() });
@@ -323,14 +325,24 @@ mod tests {
         let get = |n: &str| f.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).unwrap();
         assert_eq!(get("TimeStamp"), "1700000001");
         assert_eq!(get("Nonce"), "nonce123");
-        assert_eq!(get("MsgSignature"), msg_signature(TOKEN, "1700000001", "nonce123", &get("Encrypt")));
+        assert_eq!(
+            get("MsgSignature"),
+            msg_signature(TOKEN, "1700000001", "nonce123", &get("Encrypt"))
+        );
         assert_eq!(c.decrypt(&get("Encrypt")).unwrap(), "<xml>回复</xml>".as_bytes());
     }
 
     #[test]
     fn keys() {
         assert!(parse_key(KEY).is_ok());
-        for bad in ["", &KEY[1..], &format!("{KEY}A"), "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF=", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF-", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF中"] {
+        for bad in [
+            "",
+            &KEY[1..],
+            &format!("{KEY}A"),
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF=",
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF-",
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF中",
+        ] {
             assert_eq!(parse_key(bad), Err(CryptoError::BadKey), "{bad:?}");
         }
         assert!(!format!("{:?}", crypt()).contains(KEY));

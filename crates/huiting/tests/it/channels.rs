@@ -275,8 +275,8 @@ on_backends!(wechat_verification_messages_passive_and_custom_replies, wechat_flo
 
 /// The venv python of scripts/test-peers.sh, when it has wechatpy (else skip, or fail under CI).
 fn wechatpy() -> Option<std::path::PathBuf> {
-    let py = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../.cache/peers/venv/bin/python");
+    let py =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/peers/venv/bin/python");
     let ok = std::process::Command::new(&py)
         .args(["-c", "import wechatpy.crypto, cryptography, xmltodict"])
         .output()
@@ -378,7 +378,10 @@ async fn wechat_safe_flow(t: TestApp) {
         (200, rep["verify_encrypted_expected"].clone())
     );
     assert_eq!(status("verify_tampered"), 401, "{rep}");
-    assert_eq!((status("verify_plain"), s(&rep["verify_plain"]["body"])), (200, "plain-echo".into()));
+    assert_eq!(
+        (status("verify_plain"), s(&rep["verify_plain"]["body"])),
+        (200, "plain-echo".into())
+    );
 
     // The welcome goes back encrypted, and wechatpy's decrypt_message (msg_signature, AppID)
     // opens it: from the account to the follower.
@@ -412,7 +415,11 @@ async fn wechat_safe_flow(t: TestApp) {
     assert_eq!(parsed.account, "oCompat1");
     assert_eq!(parsed.kind, ::channels::wechat::Kind::Text { content: "欢迎关注慧听！".into() });
     let ce = &rep["compat_encrypted_subscribe"];
-    assert_eq!((ce["status"].clone(), ce["reply"]["Content"].clone()), (json!(200), json!("欢迎关注慧听！")), "{rep}");
+    assert_eq!(
+        (ce["status"].clone(), ce["reply"]["Content"].clone()),
+        (json!(200), json!("欢迎关注慧听！")),
+        "{rep}"
+    );
     assert_eq!(ce["reply"]["ToUserName"], "oCompat2");
     for step in ["compat_encrypted_text", "compat_plain_text"] {
         assert_eq!((status(step), s(&rep[step]["body"])), (200, "success".into()), "{rep}");
