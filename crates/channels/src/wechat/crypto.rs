@@ -123,7 +123,7 @@ impl Crypt {
     /// tests and the fuzz target.
     #[doc(hidden)]
     pub fn encrypt_raw(&self, bytes: &[u8]) -> Option<String> {
-        (bytes.len() % 16 == 0).then(|| self.encrypt_blocks(bytes.to_vec()))
+        bytes.len().is_multiple_of(16).then(|| self.encrypt_blocks(bytes.to_vec()))
     }
 
     fn encrypt_blocks(&self, mut buf: Vec<u8>) -> String {
@@ -140,7 +140,7 @@ impl Crypt {
             return Err(CryptoError::Length);
         }
         let mut buf = B64.decode(encrypt).map_err(|_| CryptoError::Base64)?;
-        if buf.is_empty() || buf.len() % 16 != 0 {
+        if buf.is_empty() || !buf.len().is_multiple_of(16) {
             return Err(CryptoError::Length);
         }
         let (blocks, _) = aes::Block::slice_as_chunks_mut(&mut buf);
