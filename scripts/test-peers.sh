@@ -3,6 +3,8 @@
 #   - Dovecot (Debian dovecot-imapd + dovecot-lmtpd): the IMAP server of the email tests, run
 #     by each test as a non-daemon instance with its own config in a temp dir.
 #   - aiosmtpd (PyPI, in a venv under .cache/peers/venv): the SMTP server outbound mail goes to.
+#   - wechatpy with cryptography (PyPI, same venv): an independent WXBizMsgCrypt, the WeChat
+#     server of the safe-mode (AES) test.
 # Tests skip with a warning when a peer is missing, except under CI=true, where they fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,4 +26,9 @@ if ! "$VENV/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q 'aiosmtpd==1.4.6'
 fi
-echo "test-peers: dovecot $(/usr/sbin/dovecot --version 2>/dev/null | cut -d' ' -f1), aiosmtpd $("$VENV/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
+if ! "$VENV/bin/python" -c 'import wechatpy.crypto, cryptography' >/dev/null 2>&1; then
+  echo "test-peers: installing wechatpy into $VENV (PyPI)"
+  [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q 'wechatpy==1.8.18' 'cryptography==46.0.3'
+fi
+echo "test-peers: dovecot $(/usr/sbin/dovecot --version 2>/dev/null | cut -d' ' -f1), aiosmtpd $("$VENV/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)'), wechatpy $("$VENV/bin/python" -c 'import wechatpy; print(wechatpy.__version__)')"

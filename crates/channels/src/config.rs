@@ -23,6 +23,34 @@ pub struct WeChat {
     pub welcome: Option<String>,
     #[serde(default)]
     pub allow_hosts: Vec<String>,
+    /// The message encryption mode chosen in the official account's server settings.
+    #[serde(default)]
+    pub mode: WeChatMode,
+    /// The EncodingAESKey of those settings (43 characters; compatible and safe mode).
+    /// Write-only, like the other secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding_aes_key: Option<String>,
+}
+
+/// 消息加解密方式: how an official account's messages travel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeChatMode {
+    /// 明文模式: plaintext only; an encrypted push is refused.
+    #[default]
+    Plaintext,
+    /// 兼容模式: both; a reply takes the form of the message it answers.
+    Compatible,
+    /// 安全模式: encrypted only; a plaintext push is refused.
+    Safe,
+}
+
+impl WeChat {
+    /// The channel's message crypto, when it has an EncodingAESKey.
+    pub fn crypt(&self) -> Option<crate::wechat::crypto::Crypt> {
+        let key = self.encoding_aes_key.as_deref()?;
+        crate::wechat::crypto::Crypt::new(key, self.app_id.trim()).ok()
+    }
 }
 
 fn default_wechat_base() -> String {
@@ -130,7 +158,16 @@ impl Settings {
     pub fn parse(kind: &str, json: &str) -> Result<Settings, Invalid> {
         let de = |e: serde_json::Error| invalid("settings", e.to_string());
         let s = match kind {
-            "wechat" => Settings::WeChat(serde_json::from_str(json).map_err(de)?),
+            "wechat" => {
+                // Named before serde's generic "unknown variant" message would be.
+                let v: serde_json::Value = serde_json::from_str(json).map_err(de)?;
+                if let Some(m) = v.get("mode")
+                    && !matches!(m.as_str(), Some("plaintext" | "compatible" | "safe"))
+                {
+                    return Err(invalid("settings.mode", "must be plaintext, compatible or safe"));
+                }
+                Settings::WeChat(serde_json::from_value(v).map_err(de)?)
+            }
             "webhook" => Settings::Webhook(serde_json::from_str(json).map_err(de)?),
             "sms" => Settings::Sms(serde_json::from_str(json).map_err(de)?),
             "phone" => Settings::Phone(serde_json::from_str(json).map_err(de)?),
@@ -145,6 +182,15 @@ impl Settings {
                     return Err(invalid("settings.token", "WeChat tokens are 3 to 32 characters"));
                 }
                 check_url("settings.api_base", &w.api_base)?;
+                if let Some(k) = &w.encoding_aes_key {
+                    crate::wechat::crypto::parse_key(k)
+                        .map_err(|e| invalid("settings.encoding_aes_key", e.to_string()))?;
+                } else if w.mode != WeChatMode::Plaintext {
+                    return Err(invalid(
+                        "settings.encoding_aes_key",
+                        "compatible and safe mode need the EncodingAESKey (43 characters)",
+                    ));
+                }
             }
             Settings::Webhook(h) => {
                 let p = h.platform.trim();
@@ -203,7 +249,8 @@ impl Settings {
 
     /// The secret fields, write-only: [`Settings::redacted`] hides them and
     /// [`Settings::keep_secrets`] keeps the stored ones an edit leaves out.
-    pub const SECRETS: [&'static str; 4] = ["app_secret", "token", "secret", "api_key"];
+    pub const SECRETS: [&'static str; 5] =
+        ["app_secret", "token", "secret", "api_key", "encoding_aes_key"];
 
     /// A new settings document for a stored channel, with each secret the document leaves
     /// out, empty, or as the redacted `"***"` taken from the stored settings, so an admin can
@@ -255,6 +302,58 @@ mod tests {
         assert_eq!(e.to_string(), "settings.secret: must be 8 to 200 characters");
         assert!(Settings::parse("fax", "{}").is_err());
         assert!(Settings::parse("phone", r#"{"secret":"12345678","x":1}"#).is_err());
+    }
+
+    #[test]
+    fn wechat_modes_and_the_aes_key() {
+        let base = r#""app_id":"wx1","app_secret":"s3cret","token":"tok""#;
+        let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+        let parse = |rest: &str| Settings::parse("wechat", &format!("{{{base}{rest}}}"));
+        // Old documents (no mode) are plaintext, and show no key.
+        let Settings::WeChat(w) = parse("").unwrap() else { panic!("wechat") };
+        assert_eq!((w.mode, w.crypt().is_none()), (WeChatMode::Plaintext, true));
+        assert!(parse("").unwrap().redacted().get("encoding_aes_key").is_none());
+        let s = parse(&format!(r#","mode":"safe","encoding_aes_key":"{key}""#)).unwrap();
+        assert_eq!(s.redacted()["encoding_aes_key"], "***");
+        assert_eq!(s.redacted()["mode"], "safe");
+        assert!(!s.redacted().to_string().contains(key));
+        let Settings::WeChat(w) = &s else { panic!("wechat") };
+        assert!(w.crypt().is_some());
+        assert!(parse(&format!(r#","mode":"compatible","encoding_aes_key":"{key}""#)).is_ok());
+        let errs: Vec<String> = [
+            r#","mode":"safe""#.to_string(),
+            r#","mode":"compatible","encoding_aes_key":null"#.to_string(),
+            r#","mode":"AES""#.to_string(),
+            r#","mode":1"#.to_string(),
+            r#","mode":"plaintext","encoding_aes_key":"short""#.to_string(),
+            format!(r#","mode":"safe","encoding_aes_key":"{}=""#, &key[..42]),
+        ]
+        .iter()
+        .map(|r| parse(r).unwrap_err().to_string())
+        .collect();
+        expect_test::expect![[r#"
+            [
+                "settings.encoding_aes_key: compatible and safe mode need the EncodingAESKey (43 characters)",
+                "settings.encoding_aes_key: compatible and safe mode need the EncodingAESKey (43 characters)",
+                "settings.mode: must be plaintext, compatible or safe",
+                "settings.mode: must be plaintext, compatible or safe",
+                "settings.encoding_aes_key: the EncodingAESKey must be 43 characters of base64 (A-Z, a-z, 0-9, + and /), as the official account's server settings show it",
+                "settings.encoding_aes_key: the EncodingAESKey must be 43 characters of base64 (A-Z, a-z, 0-9, + and /), as the official account's server settings show it",
+            ]
+        "#]]
+        .assert_debug_eq(&errs);
+        // Write-only: an edit that leaves the key out or sends `***` keeps it.
+        let stored = s.to_json();
+        for new in [
+            format!(r#"{{{base},"mode":"safe"}}"#),
+            format!(r#"{{{base},"mode":"compatible","encoding_aes_key":"***"}}"#),
+        ] {
+            let kept = Settings::keep_secrets(&new, &stored);
+            let Settings::WeChat(w) = Settings::parse("wechat", &kept).unwrap() else {
+                panic!("wechat")
+            };
+            assert_eq!(w.encoding_aes_key.as_deref(), Some(key));
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The WeChat official-account (公众号) protocol, plaintext mode.
+//! The WeChat official-account (公众号) protocol.
 //!
 //! - Server URL verification: WeChat calls `GET ?signature&timestamp&nonce&echostr`; the
 //!   signature is the SHA-1 hex of the sorted concatenation of the token, timestamp and nonce
@@ -12,12 +12,18 @@
 //!   access token (cached until shortly before `expires_in`), then
 //!   `POST /cgi-bin/message/custom/send?access_token=…` with [`custom_text`].
 //!
-//! Safe mode (AES-encrypted bodies, `encrypt_type=aes`) is not implemented: a POST with an
-//! `<Encrypt>` element is refused with [`Error::Encrypted`].
+//! The account's message encryption mode is plaintext (明文), compatible (兼容: WeChat sends
+//! both forms) or safe (安全: encrypted only). Encrypted pushes (`encrypt_type=aes`, an
+//! `<Encrypt>` element, `msg_signature`) and encrypted passive replies are [`crypto`]
+//! (WXBizMsgCrypt: AES-256-CBC with the EncodingAESKey). [`parse`] itself refuses an
+//! encrypted document with [`Error::Encrypted`]: it must go through [`crypto::open`].
 //!
 //! The XML reader is hand-written for this flat format: no DTDs or entities beyond the five
 //! predefined ones and character references (so no XXE), bounded size and depth, and no panic
-//! on any input (fuzzed: `fuzz/fuzz_targets/wechat_xml.rs`).
+//! on any input (fuzzed: `fuzz/fuzz_targets/wechat_xml.rs` and, through decryption,
+//! `fuzz/fuzz_targets/wechat_aes.rs`).
+
+pub mod crypto;
 
 use sha1::{Digest, Sha1};
 
@@ -27,7 +33,11 @@ const MAX_DEPTH: usize = 8;
 
 /// SHA-1 hex of the sorted concatenation of `token`, `timestamp` and `nonce`.
 pub fn signature(token: &str, timestamp: &str, nonce: &str) -> String {
-    let mut parts = [token, timestamp, nonce];
+    sorted_sha1([token, timestamp, nonce])
+}
+
+/// SHA-1 hex of the sorted (bytewise) concatenation of `parts`.
+fn sorted_sha1<const N: usize>(mut parts: [&str; N]) -> String {
     parts.sort_unstable();
     let mut h = Sha1::new();
     for p in parts {
@@ -54,8 +64,13 @@ pub enum Error {
     Missing(&'static str),
     #[error("<{0}> is not valid: {1}")]
     Invalid(&'static str, &'static str),
-    #[error("the message is encrypted (safe mode), which is not supported; use plaintext mode")]
+    #[error(
+        "the message is encrypted (safe mode) but was not sent as encrypted (encrypt_type=aes with msg_signature)"
+    )]
     Encrypted,
+    /// An encrypted message that does not check out or decrypt.
+    #[error(transparent)]
+    Crypto(#[from] crypto::CryptoError),
 }
 
 /// A user-generated event.
@@ -521,7 +536,7 @@ mod tests {
                 "the message is not well-formed XML: document type declarations are not accepted",
                 "the message lacks <FromUserName>",
                 "the message is not well-formed XML: mismatched closing tag",
-                "the message is encrypted (safe mode), which is not supported; use plaintext mode",
+                "the message is encrypted (safe mode) but was not sent as encrypted (encrypt_type=aes with msg_signature)",
                 "the message is not well-formed XML: content after the root element",
                 "the message is not well-formed XML: unknown entity",
             ]

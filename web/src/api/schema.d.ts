@@ -2913,15 +2913,26 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** WeChat's server URL check: answers `echostr` when the signature matches (public). */
+        /**
+         * WeChat's server URL check: answers `echostr` when the signature matches, or with
+         *     `msg_signature` the decrypted `echostr` (public).
+         */
         get: {
             parameters: {
                 query: {
-                    signature: string;
+                    /**
+                     * @description SHA-1 of the sorted token, timestamp and nonce; required unless `msg_signature` is
+                     *     given.
+                     */
+                    signature?: string | null;
                     timestamp: string;
                     nonce: string;
-                    /** @description Only on the server URL check. */
+                    /** @description Only on the server URL check (encrypted when `msg_signature` is given). */
                     echostr?: string | null;
+                    /** @description `aes` on an encrypted push (compatible and safe mode). */
+                    encrypt_type?: string | null;
+                    /** @description SHA-1 of the sorted token, timestamp, nonce and encrypted value: on encrypted calls. */
+                    msg_signature?: string | null;
                 };
                 header?: never;
                 path: {
@@ -2997,17 +3008,27 @@ export interface paths {
         };
         put?: never;
         /**
-         * A message or event pushed by WeChat (XML, plaintext mode). Answers a passive reply
-         *     document, or `success` (public; WeChat's signature).
+         * A message or event pushed by WeChat (XML): plaintext, or with `encrypt_type=aes` and
+         *     `msg_signature` encrypted (compatible and safe mode, as the channel's `mode` allows).
+         *     Answers a passive reply document (encrypted when the push was), or `success` (public;
+         *     WeChat's signature).
          */
         post: {
             parameters: {
                 query: {
-                    signature: string;
+                    /**
+                     * @description SHA-1 of the sorted token, timestamp and nonce; required unless `msg_signature` is
+                     *     given.
+                     */
+                    signature?: string | null;
                     timestamp: string;
                     nonce: string;
-                    /** @description Only on the server URL check. */
+                    /** @description Only on the server URL check (encrypted when `msg_signature` is given). */
                     echostr?: string | null;
+                    /** @description `aes` on an encrypted push (compatible and safe mode). */
+                    encrypt_type?: string | null;
+                    /** @description SHA-1 of the sorted token, timestamp, nonce and encrypted value: on encrypted calls. */
+                    msg_signature?: string | null;
                 };
                 header?: never;
                 path: {
@@ -21070,7 +21091,9 @@ export interface components {
             kind: string;
             name: string;
             /**
-             * @description wechat: `{app_id, app_secret, token, api_base?, welcome?, allow_hosts?}`; webhook:
+             * @description wechat: `{app_id, app_secret, token, api_base?, welcome?, allow_hosts?, mode?:
+             *     plaintext|compatible|safe, encoding_aes_key? (43 characters; compatible and safe
+             *     mode)}`; webhook:
              *     `{platform, secret, callback_url?, allow_hosts?}`; sms: `{api_url, api_key, sign_name,
              *     secret, templates: {name: {code, text}}, reply_template?, verification_template?,
              *     allow_hosts?}`; phone: `{secret}`.

@@ -192,7 +192,7 @@ const en: Shape<typeof zh> = {
     allowHostsHint: 'Internal hosts it may reach, comma-separated (usually empty)', templatesHint: 'One per line: name {\'|\'} template code {\'|\'} text, e.g. reply {\'|\'} SMS_123 {\'|\'} Hello, {\'{{\'}content{\'}}\'}',
     kind: { wechat: 'WeChat official account', webhook: 'Signed webhook', sms: 'SMS', phone: 'Phone / call center' },
     kindHelp: {
-      wechat: 'In the official account\'s server settings enter the endpoint above and the same token; messages are received in plain-text mode (no EncodingAESKey is used).',
+      wechat: 'In the official account\'s server settings enter the endpoint above and the same token, and choose the same message encryption mode; compatible and safe mode also need the EncodingAESKey (43 characters, generated there).',
       webhook: 'Platforms such as Weibo, Douyin or your app push messages signed with HMAC-SHA256; with a callback URL, agent replies are pushed back signed.',
       sms: 'The SMS provider\'s send API and signature; inbound SMS are checked with the signing secret; replies and verification codes each use an approved template.',
       phone: 'The call center pushes signed call records, which become conversations and tickets.',
@@ -201,7 +201,10 @@ const en: Shape<typeof zh> = {
       app_id: 'AppID', app_secret: 'AppSecret', token: 'Token', api_base: 'API base URL', welcome: 'Welcome message', platform: 'Platform name',
       secret: 'Signing secret', callback_url: 'Reply callback URL', api_url: 'Send API URL', api_key: 'API key', sign_name: 'SMS signature', templates: 'SMS templates',
       reply_template: 'Reply template', verification_template: 'Verification template', allow_hosts: 'Allowed internal hosts',
+      mode: 'Message encryption', encoding_aes_key: 'EncodingAESKey',
     },
+    mode: { plaintext: 'Plaintext', compatible: 'Compatible', safe: 'Safe (recommended)' },
+    aesKeyHint: '43 letters and digits, as in the official account\'s settings',
     mail: {
       enabled: 'Email channel on', address: 'Support address', displayName: 'Sender name', rate: 'Per sender per hour', host: 'Server', port: 'Port', security: 'Security',
       username: 'User name', password: 'Password', mailbox: 'Mailbox', idle: 'IDLE (instant mail)', poll: 'Poll every (seconds)', configured: 'Configured', notConfigured: 'Not configured yet',

@@ -189,7 +189,7 @@ export default {
     allowHostsHint: '允许访问的内网主机，逗号分隔（一般留空）', templatesHint: '每行一个：名称 {\'|\'} 模板编号 {\'|\'} 模板内容，如 reply {\'|\'} SMS_123 {\'|\'} 您好，{\'{{\'}content{\'}}\'}',
     kind: { wechat: '微信公众号', webhook: '签名 Webhook', sms: '短信', phone: '电话 / 呼叫中心' },
     kindHelp: {
-      wechat: '在公众号后台“服务器配置”中填写上面的回调地址和同一个令牌（Token）；消息以明文模式接收（本系统不使用 EncodingAESKey）。',
+      wechat: '在公众号后台“服务器配置”中填写上面的回调地址、同一个令牌（Token），并选择同样的消息加解密方式；兼容模式和安全模式还需填写 EncodingAESKey（43 位，后台随机生成）。',
       webhook: '微博、抖音、App 等平台用 HMAC-SHA256 签名推送消息；有回调地址时客服回复会签名后推送过去。',
       sms: '短信服务商的发送接口与签名；上行短信用签名密钥校验；回复和验证码各用一个已审核模板。',
       phone: '呼叫中心推送通话记录（签名校验）后生成会话和工单。',
@@ -198,7 +198,10 @@ export default {
       app_id: 'AppID', app_secret: 'AppSecret', token: '令牌（Token）', api_base: 'API 地址', welcome: '关注欢迎语', platform: '平台标识',
       secret: '签名密钥', callback_url: '回复推送地址', api_url: '发送接口地址', api_key: 'API Key', sign_name: '短信签名', templates: '短信模板',
       reply_template: '回复模板', verification_template: '验证码模板', allow_hosts: '允许的内网主机',
+      mode: '消息加解密方式', encoding_aes_key: '消息加解密密钥（EncodingAESKey）',
     },
+    mode: { plaintext: '明文模式', compatible: '兼容模式', safe: '安全模式（推荐）' },
+    aesKeyHint: '43 位字母和数字，与公众号后台一致',
     mail: {
       enabled: '启用邮件渠道', address: '客服邮箱地址', displayName: '发件人名称', rate: '每位发件人每小时上限', host: '服务器', port: '端口', security: '加密方式',
       username: '用户名', password: '密码', mailbox: '收件箱', idle: 'IDLE 实时收信', poll: '轮询间隔（秒）', configured: '已配置', notConfigured: '尚未配置',

@@ -4,7 +4,11 @@
 //! message through the one ingestion path. Each endpoint is authenticated by its channel's
 //! secret, never by a login.
 
-use ::channels::{config::Settings, phone, sign, sms, webhook, wechat};
+use ::channels::{
+    config::{Settings, WeChat, WeChatMode},
+    phone, sign, sms, webhook,
+    wechat::{self, crypto},
+};
 use domain::{
     Actor, Attachment, Audience, Channel, ChannelId, Conversation, ConversationId,
     ConversationStatus, Customer, CustomerId, Event, Handler, Identity, Message, Phone, SenderKind,
@@ -69,9 +73,46 @@ pub struct Signed {
 /// WeChat's query parameters on every call.
 #[derive(Debug, Clone, Default)]
 pub struct WeChatQuery {
-    pub signature: String,
+    /// SHA-1 over the token, timestamp and nonce: on every plaintext call.
+    pub signature: Option<String>,
     pub timestamp: String,
     pub nonce: String,
+    /// SHA-1 over the token, timestamp, nonce and the encrypted value: on encrypted calls.
+    pub msg_signature: Option<String>,
+    /// `aes` on an encrypted push (`raw` or absent: plaintext).
+    pub encrypt_type: Option<String>,
+}
+
+/// A channel's EncodingAESKey is missing or its mode refuses encryption.
+const NOT_ENCRYPTED_CHANNEL: &str = "this channel is in plaintext mode: encrypted messages need its mode set to safe or compatible, with the official account's EncodingAESKey";
+
+fn wechat_error(e: wechat::Error) -> Error {
+    match e {
+        wechat::Error::Crypto(crypto::CryptoError::Signature) => {
+            Error::Unauthenticated("the WeChat msg_signature does not match")
+        }
+        wechat::Error::Crypto(c) => invalid("Encrypt", c),
+        other => invalid("body", other),
+    }
+}
+
+/// The plaintext `signature` check.
+fn wechat_signed(w: &WeChat, q: &WeChatQuery) -> Result<()> {
+    let sig = q.signature.as_deref().unwrap_or("");
+    if wechat::verify(&w.token, &q.timestamp, &q.nonce, sig) {
+        Ok(())
+    } else {
+        Err(Error::Unauthenticated("the WeChat signature does not match"))
+    }
+}
+
+/// The channel's crypto for an encrypted call: refused in plaintext mode.
+fn wechat_crypt(w: &WeChat) -> Result<crypto::Crypt> {
+    match w.mode {
+        WeChatMode::Plaintext => None,
+        WeChatMode::Compatible | WeChatMode::Safe => w.crypt(),
+    }
+    .ok_or_else(|| invalid("encrypt_type", NOT_ENCRYPTED_CHANNEL))
 }
 
 impl App {
@@ -212,6 +253,9 @@ impl App {
     }
 
     /// WeChat's server URL check: the `echostr` to answer with, if the signature is right.
+    /// With `msg_signature` (compatible and safe mode) the `echostr` is encrypted, and the
+    /// answer is its plaintext; without, it is answered as it came, in any mode (official
+    /// accounts check the URL in plaintext even in safe mode).
     pub async fn wechat_verify(
         &self,
         id: ChannelId,
@@ -220,14 +264,22 @@ impl App {
     ) -> Result<String> {
         let ch = self.active_channel(id, "wechat").await?;
         let Settings::WeChat(w) = &ch.settings else { return Err(Error::NotFound("channel")) };
-        if !wechat::verify(&w.token, &q.timestamp, &q.nonce, &q.signature) {
-            return Err(Error::Unauthenticated("the WeChat signature does not match"));
+        let Some(ms) = &q.msg_signature else {
+            wechat_signed(w, q)?;
+            return Ok(echostr.to_string());
+        };
+        let crypt = wechat_crypt(w)?;
+        if !crypto::verify_msg_signature(&w.token, &q.timestamp, &q.nonce, echostr, ms) {
+            return Err(Error::Unauthenticated("the WeChat msg_signature does not match"));
         }
-        Ok(echostr.to_string())
+        let plain = crypt.decrypt(echostr).map_err(|e| invalid("echostr", e))?;
+        String::from_utf8(plain)
+            .map_err(|_| invalid("echostr", "the decrypted echostr is not UTF-8"))
     }
 
-    /// One message or event pushed by WeChat. Returns the passive reply document, if any
-    /// (the caller answers `success` otherwise).
+    /// One message or event pushed by WeChat, plaintext or encrypted (`encrypt_type=aes`) as
+    /// the channel's mode allows. Returns the passive reply document, if any, encrypted when
+    /// the push was (the caller answers `success` otherwise).
     pub async fn wechat_receive(
         &self,
         id: ChannelId,
@@ -236,15 +288,60 @@ impl App {
     ) -> Result<(Option<Received>, Option<String>)> {
         let ch = self.active_channel(id, "wechat").await?;
         let Settings::WeChat(w) = &ch.settings else { return Err(Error::NotFound("channel")) };
-        if !wechat::verify(&w.token, &q.timestamp, &q.nonce, &q.signature) {
-            return Err(Error::Unauthenticated("the WeChat signature does not match"));
-        }
+        let encrypted = match q.encrypt_type.as_deref().map(str::trim) {
+            None | Some("" | "raw") => false,
+            Some(t) if t.eq_ignore_ascii_case("aes") => true,
+            Some(_) => return Err(invalid("encrypt_type", "must be aes (or absent)")),
+        };
         let now_secs = self.now().millis() / 1000;
-        match q.timestamp.trim().parse::<i64>() {
-            Ok(t) if (t - now_secs).abs() <= sign::TOLERANCE_SECS => {}
-            _ => return Err(Error::Unauthenticated("the WeChat timestamp is stale")),
-        }
-        let m = wechat::parse(body).map_err(|e| invalid("body", e))?;
+        let fresh = || match q.timestamp.trim().parse::<i64>() {
+            Ok(t) if (t - now_secs).abs() <= sign::TOLERANCE_SECS => Ok(()),
+            _ => Err(Error::Unauthenticated("the WeChat timestamp is stale")),
+        };
+        let (m, crypt) = if encrypted {
+            let crypt = wechat_crypt(w)?;
+            let Some(ms) = q.msg_signature.as_deref() else {
+                return Err(Error::Unauthenticated(
+                    "an encrypted WeChat message needs msg_signature",
+                ));
+            };
+            if q.signature.is_some() {
+                wechat_signed(w, q)?;
+            }
+            let s = crypto::Signed { timestamp: &q.timestamp, nonce: &q.nonce, msg_signature: ms };
+            let m = crypto::open(&crypt, &w.token, &s, body).map_err(wechat_error)?;
+            fresh()?;
+            (m, Some(crypt))
+        } else {
+            wechat_signed(w, q)?;
+            fresh()?;
+            if w.mode == WeChatMode::Safe {
+                return Err(invalid(
+                    "encrypt_type",
+                    "this channel is in safe mode: messages must be encrypted (encrypt_type=aes with msg_signature)",
+                ));
+            }
+            (wechat::parse(body).map_err(wechat_error)?, None)
+        };
+        let (received, reply) = self.wechat_message(&ch, w, &m, now_secs).await?;
+        let reply = match (reply, crypt) {
+            (Some(xml), Some(c)) => {
+                let random: [u8; 16] = rand::random();
+                Some(crypto::seal(&c, &w.token, now_secs, &q.nonce, &random, &xml))
+            }
+            (reply, _) => reply,
+        };
+        Ok((received, reply))
+    }
+
+    /// Stores what a WeChat push carries; the plaintext passive reply, if any.
+    async fn wechat_message(
+        &self,
+        ch: &ChannelView,
+        w: &WeChat,
+        m: &wechat::Incoming,
+        now_secs: i64,
+    ) -> Result<(Option<Received>, Option<String>)> {
         let contact = Contact {
             identity: Identity::external(&format!("wechat:{}", m.openid))?,
             claims: Vec::new(),
@@ -273,8 +370,8 @@ impl App {
                 (format!("[菜单 menu] {key}"), Vec::new())
             }
             wechat::Kind::Event(wechat::EventKind::Subscribe { .. }) => {
-                let (customer, conversation) = self.channel_conversation(&ch, &contact).await?;
-                let reply = w.welcome.as_ref().map(|t| wechat::text_reply(&m, now_secs, t));
+                let (customer, conversation) = self.channel_conversation(ch, &contact).await?;
+                let reply = w.welcome.as_ref().map(|t| wechat::text_reply(m, now_secs, t));
                 if let Some(text) = &w.welcome {
                     // The welcome goes out passively; it is stored as the bot's message.
                     let from = From { actor: Actor::System, sender: SenderKind::Bot, author: None };
@@ -294,7 +391,7 @@ impl App {
             wechat::Kind::Event(_) => return Ok((None, None)),
             wechat::Kind::Other { msg_type } => (format!("[{msg_type}]"), Vec::new()),
         };
-        let r = self.receive(&ch, &contact, &key, body, attachments).await?;
+        let r = self.receive(ch, &contact, &key, body, attachments).await?;
         Ok((Some(r), None))
     }
 

@@ -1,6 +1,7 @@
 //! Channels (issue 8): admins configure channels and event webhooks; each channel has public
 //! endpoints its vendor calls, authenticated by the channel's own signature scheme (WeChat's
-//! SHA-1 token signature, or HMAC-SHA256 `X-Huiting-Signature` for webhook, SMS and call
+//! SHA-1 token signature, or its msg_signature over AES-encrypted messages in safe mode, or
+//! HMAC-SHA256 `X-Huiting-Signature` for webhook, SMS and call
 //! records); staff and widget visitors verify phone numbers with a code (IN-2).
 
 use app::{
@@ -73,7 +74,9 @@ pub struct ChannelRequest {
     /// wechat, webhook, sms or phone
     pub kind: String,
     pub name: String,
-    /// wechat: `{app_id, app_secret, token, api_base?, welcome?, allow_hosts?}`; webhook:
+    /// wechat: `{app_id, app_secret, token, api_base?, welcome?, allow_hosts?, mode?:
+    /// plaintext|compatible|safe, encoding_aes_key? (43 characters; compatible and safe
+    /// mode)}`; webhook:
     /// `{platform, secret, callback_url?, allow_hosts?}`; sms: `{api_url, api_key, sign_name,
     /// secret, templates: {name: {code, text}}, reply_template?, verification_template?,
     /// allow_hosts?}`; phone: `{secret}`.
@@ -138,11 +141,17 @@ pub async fn update(
 
 #[derive(Debug, Deserialize, ToSchema, utoipa::IntoParams)]
 pub struct WeChatParams {
-    pub signature: String,
+    /// SHA-1 of the sorted token, timestamp and nonce; required unless `msg_signature` is
+    /// given.
+    pub signature: Option<String>,
     pub timestamp: String,
     pub nonce: String,
-    /// Only on the server URL check.
+    /// Only on the server URL check (encrypted when `msg_signature` is given).
     pub echostr: Option<String>,
+    /// `aes` on an encrypted push (compatible and safe mode).
+    pub encrypt_type: Option<String>,
+    /// SHA-1 of the sorted token, timestamp, nonce and encrypted value: on encrypted calls.
+    pub msg_signature: Option<String>,
 }
 
 impl WeChatParams {
@@ -151,11 +160,14 @@ impl WeChatParams {
             signature: self.signature.clone(),
             timestamp: self.timestamp.clone(),
             nonce: self.nonce.clone(),
+            msg_signature: self.msg_signature.clone(),
+            encrypt_type: self.encrypt_type.clone(),
         }
     }
 }
 
-/// WeChat's server URL check: answers `echostr` when the signature matches (public).
+/// WeChat's server URL check: answers `echostr` when the signature matches, or with
+/// `msg_signature` the decrypted `echostr` (public).
 #[utoipa::path(get, path = "/api/v1/channels/{id}/wechat", tag = "channels", params(("id" = String, Path), WeChatParams), responses((status = 200, body = String, content_type = "text/plain"), Errors))]
 pub async fn wechat_verify(
     State(s): State<AppState>,
@@ -167,8 +179,10 @@ pub async fn wechat_verify(
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], echo).into_response())
 }
 
-/// A message or event pushed by WeChat (XML, plaintext mode). Answers a passive reply
-/// document, or `success` (public; WeChat's signature).
+/// A message or event pushed by WeChat (XML): plaintext, or with `encrypt_type=aes` and
+/// `msg_signature` encrypted (compatible and safe mode, as the channel's `mode` allows).
+/// Answers a passive reply document (encrypted when the push was), or `success` (public;
+/// WeChat's signature).
 #[utoipa::path(post, path = "/api/v1/channels/{id}/wechat", tag = "channels", params(("id" = String, Path), WeChatParams), request_body(content = String, content_type = "text/xml"), responses((status = 200, body = String, content_type = "text/xml"), Errors))]
 pub async fn wechat_receive(
     State(s): State<AppState>,

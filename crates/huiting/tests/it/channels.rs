@@ -273,6 +273,179 @@ async fn wechat_flow(t: TestApp) {
 }
 on_backends!(wechat_verification_messages_passive_and_custom_replies, wechat_flow);
 
+/// The venv python of scripts/test-peers.sh, when it has wechatpy (else skip, or fail under CI).
+fn wechatpy() -> Option<std::path::PathBuf> {
+    let py =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/peers/venv/bin/python");
+    let ok = std::process::Command::new(&py)
+        .args(["-c", "import wechatpy.crypto, cryptography, xmltodict"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    crate::email::peer("wechatpy (scripts/test-peers.sh venv)", ok.then_some(py))
+}
+
+const AES_KEY: &str = "Hu1tingSafeMode0123456789abcdefghijklmnopqr";
+
+/// Safe (安全) and compatible (兼容) mode against wechatpy playing WeChat's servers
+/// (`wechat_server.py`): encrypted URL verification, encrypted pushes answered with encrypted
+/// passive replies that wechatpy decrypts and checks, and tampered, foreign and plaintext
+/// pushes refused with nothing stored.
+async fn wechat_safe_flow(t: TestApp) {
+    let Some(py) = wechatpy() else { return };
+    let (_peer, base) = peer().await;
+    let admin = t.as_role("admin@acme.test").await;
+    let agent = t.as_role("agent@acme.test").await;
+    let settings = |mode: &str| {
+        json!({"app_id": "wx123", "app_secret": "appsecret", "token": "wxtoken", "api_base": base,
+               "welcome": "欢迎关注慧听！", "allow_hosts": ["127.0.0.1"], "mode": mode,
+               "encoding_aes_key": AES_KEY})
+    };
+
+    // Settings: the mode needs the key, the key must be 43 base64 characters.
+    let mut no_key = settings("safe");
+    no_key.as_object_mut().unwrap().remove("encoding_aes_key");
+    let mut short_key = settings("compatible");
+    short_key["encoding_aes_key"] = json!(&AES_KEY[..42]);
+    for (doc, field) in [
+        (no_key, "settings.encoding_aes_key"),
+        (short_key, "settings.encoding_aes_key"),
+        (settings("aes"), "settings.mode"),
+    ] {
+        let r = admin
+            .post("/api/v1/channels", json!({"kind": "wechat", "name": "坏", "settings": doc}))
+            .await;
+        assert_eq!(r.status, 400, "{:?}", r.body);
+        assert!(s(&r.body["message"]).contains(field), "{:?}", r.body);
+    }
+    let safe = make_channel(&admin, "wechat", settings("safe")).await;
+    let compat = make_channel(&admin, "wechat", settings("compatible")).await;
+    let plain = make_channel(
+        &admin,
+        "wechat",
+        json!({"app_id": "wx123", "app_secret": "appsecret", "token": "wxtoken", "api_base": base}),
+    )
+    .await;
+    // The key is write-only: shown back as ***, kept by an edit that leaves it out.
+    let shown = admin.get(&format!("/api/v1/channels/{safe}")).await;
+    assert_eq!(shown.body["settings"]["encoding_aes_key"], "***");
+    assert_eq!(shown.body["settings"]["mode"], "safe");
+    assert!(!shown.body.to_string().contains(AES_KEY));
+    let mut edit = settings("safe");
+    edit["encoding_aes_key"] = json!("***");
+    edit["app_secret"] = json!("***");
+    let r = admin.patch(&format!("/api/v1/channels/{safe}"), json!({"settings": edit})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let plain_shown = admin.get(&format!("/api/v1/channels/{plain}")).await;
+    assert_eq!(plain_shown.body["settings"]["mode"], "plaintext");
+    assert!(plain_shown.body["settings"].get("encoding_aes_key").is_none());
+
+    // WeChat's side, played by wechatpy.
+    let cfg = json!({"base": t.base, "token": "wxtoken", "key": AES_KEY, "app_id": "wx123",
+                     "ts": now_secs(&t), "safe": safe, "compatible": compat, "plaintext": plain});
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/wechat_server.py");
+    let mut child = tokio::process::Command::new(py)
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(cfg.to_string().as_bytes()).await.unwrap();
+    }
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("wechat_server.py finishes")
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rep: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = |step: &str| rep[step]["status"].as_u64().unwrap_or(0);
+    let message = |step: &str| {
+        serde_json::from_str::<Value>(rep[step]["body"].as_str().unwrap_or("")).unwrap_or_default()
+            ["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+
+    // URL verification: the decrypted echostr; a wrong msg_signature is 401; the plaintext
+    // check official accounts use in every mode still answers.
+    assert_eq!(
+        (status("verify_encrypted"), rep["verify_encrypted"]["body"].clone()),
+        (200, rep["verify_encrypted_expected"].clone())
+    );
+    assert_eq!(status("verify_tampered"), 401, "{rep}");
+    assert_eq!(
+        (status("verify_plain"), s(&rep["verify_plain"]["body"])),
+        (200, "plain-echo".into())
+    );
+
+    // The welcome goes back encrypted, and wechatpy's decrypt_message (msg_signature, AppID)
+    // opens it: from the account to the follower.
+    let sub = &rep["subscribe"];
+    assert_eq!(sub["status"], 200, "{rep}");
+    assert!(sub["reply_error"].is_null(), "{rep}");
+    assert_eq!(sub["reply"]["Content"], "欢迎关注慧听！", "{rep}");
+    assert_eq!(sub["reply"]["ToUserName"], "oSafe1");
+    assert_eq!(sub["reply"]["FromUserName"], "gh_acme");
+    assert_eq!(sub["reply"]["MsgType"], "text");
+    assert!(!s(&sub["body"]).contains("欢迎"), "the reply is not in the clear");
+    for step in ["text", "retry"] {
+        assert_eq!((status(step), s(&rep[step]["body"])), (200, "success".into()), "{rep}");
+    }
+    // Refused, with a clear status and message.
+    assert_eq!(status("bad_signature"), 401, "{rep}");
+    assert!(message("bad_signature").contains("msg_signature"), "{rep}");
+    assert_eq!(status("bad_ciphertext"), 400, "{rep}");
+    assert!(message("bad_ciphertext").contains("bad padding"), "{rep}");
+    assert_eq!(status("wrong_appid"), 400, "{rep}");
+    assert!(message("wrong_appid").contains("another AppID"), "{rep}");
+    assert_eq!(status("plaintext_to_safe"), 400, "{rep}");
+    assert!(message("plaintext_to_safe").contains("safe mode"), "{rep}");
+    assert_eq!(status("encrypted_to_plaintext"), 400, "{rep}");
+    assert!(message("encrypted_to_plaintext").contains("plaintext mode"), "{rep}");
+
+    // Compatible mode answers in the form it was written to.
+    let cp = &rep["compat_plain_subscribe"];
+    assert_eq!(cp["status"], 200, "{rep}");
+    let parsed = ::channels::wechat::parse(s(&cp["body"]).as_bytes()).unwrap();
+    assert_eq!(parsed.account, "oCompat1");
+    assert_eq!(parsed.kind, ::channels::wechat::Kind::Text { content: "欢迎关注慧听！".into() });
+    let ce = &rep["compat_encrypted_subscribe"];
+    assert_eq!(
+        (ce["status"].clone(), ce["reply"]["Content"].clone()),
+        (json!(200), json!("欢迎关注慧听！")),
+        "{rep}"
+    );
+    assert_eq!(ce["reply"]["ToUserName"], "oCompat2");
+    for step in ["compat_encrypted_text", "compat_plain_text"] {
+        assert_eq!((status(step), s(&rep[step]["body"])), (200, "success".into()), "{rep}");
+    }
+
+    // Stored: what checked out, once; nothing of what was refused.
+    let convs = items(&agent.get("/api/v1/conversations?channel=social").await.body);
+    let mut all: Vec<String> = Vec::new();
+    for c in &convs {
+        all.extend(messages(&agent, &s(&c["id"])).await.iter().map(|m| s(&m["body"])));
+    }
+    all.sort();
+    let mut want = vec![
+        "兼容模式加密",
+        "兼容模式明文",
+        "安全模式的消息",
+        "欢迎关注慧听！",
+        "欢迎关注慧听！",
+        "欢迎关注慧听！",
+    ];
+    want.sort();
+    assert_eq!(all, want, "{convs:?}");
+    assert_eq!(convs.len(), 3, "oSafe1, oCompat1, oCompat2: {convs:?}");
+}
+on_backends!(wechat_safe_and_compatible_mode_against_wechatpy, wechat_safe_flow);
+
 async fn webhook_flow(t: TestApp) {
     let (peer, base) = peer().await;
     let admin = t.as_role("admin@acme.test").await;

@@ -17,14 +17,14 @@ use test_support::TestApp;
 
 use crate::{items, on_backends, s};
 
-fn required() -> bool {
+pub(crate) fn required() -> bool {
     #[allow(clippy::disallowed_methods)] // CI decides whether a missing peer fails the test.
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     ci
 }
 
 /// Skips (returns None) or, under CI, fails when a peer is missing.
-fn peer<T>(what: &str, found: Option<T>) -> Option<T> {
+pub(crate) fn peer<T>(what: &str, found: Option<T>) -> Option<T> {
     if found.is_none() {
         assert!(!required(), "{what} is missing and CI=true: run scripts/test-peers.sh");
         eprintln!("warning: {what} is missing; skipping (run scripts/test-peers.sh)");
