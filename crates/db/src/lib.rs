@@ -37,6 +37,7 @@ pub mod nlu;
 pub mod ops;
 pub mod personal_data;
 pub mod proactive;
+pub mod similar;
 pub mod quality;
 pub mod reports;
 pub mod routing;
