@@ -75,17 +75,16 @@ pub async fn next_rev(c: &mut AnyConnection, ws: WorkspaceId) -> Result<i64> {
 pub async fn source(c: &mut AnyConnection, ws: WorkspaceId, t: &Ticket) -> Result<Source> {
     let w = ws.to_string();
     let conv = t.conversation.to_string();
-    let anonymised = sqlx::query(
-        "SELECT anonymised_at FROM conversations WHERE workspace_id = $1 AND id = $2",
-    )
-    .bind(&w)
-    .bind(&conv)
-    .fetch_optional(&mut *c)
-    .await?
-    .map(|r| crate::opt_ts(&r, "anonymised_at"))
-    .transpose()?
-    .flatten()
-    .is_some();
+    let anonymised =
+        sqlx::query("SELECT anonymised_at FROM conversations WHERE workspace_id = $1 AND id = $2")
+            .bind(&w)
+            .bind(&conv)
+            .fetch_optional(&mut *c)
+            .await?
+            .map(|r| crate::opt_ts(&r, "anonymised_at"))
+            .transpose()?
+            .flatten()
+            .is_some();
     if anonymised {
         return Ok(Source { anonymised: true, ..Source::default() });
     }
@@ -251,7 +250,8 @@ pub async fn get(
     ws: WorkspaceId,
     ticket: TicketId,
 ) -> Result<Option<SimilarRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM similar_tickets WHERE workspace_id = $1 AND ticket_id = $2");
+    let sql =
+        format!("SELECT {COLUMNS} FROM similar_tickets WHERE workspace_id = $1 AND ticket_id = $2");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(ws.to_string())
         .bind(ticket.to_string())

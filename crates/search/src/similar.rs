@@ -23,8 +23,7 @@ use tantivy::{
     collector::TopDocs,
     query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery},
     schema::{
-        Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
-        Value,
+        Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
     },
     tokenizer::{LowerCaser, TextAnalyzer},
 };
@@ -63,15 +62,121 @@ const TOKENIZER: &str = "similar_jieba";
 
 /// Words that carry no topic (Chinese particles and pronouns, English function words).
 const STOP: &[&str] = &[
-    "我", "你", "您", "他", "她", "我们", "你们", "的", "了", "吗", "呢", "吧", "啊", "呀", "是",
-    "在", "有", "和", "就", "也", "都", "还", "又", "把", "被", "给", "个", "这", "那", "这个",
-    "那个", "一个", "什么", "怎么", "怎么办", "为什么", "请问", "你好", "您好", "麻烦", "谢谢",
-    "一下", "可以", "能", "会", "要", "想", "没", "没有", "不", "到", "说", "让", "a", "an",
-    "the", "i", "my", "me", "you", "your", "we", "our", "is", "are", "was", "were", "be", "been",
-    "am", "to", "of", "in", "on", "for", "and", "or", "it", "its", "this", "that", "with", "at",
-    "by", "from", "do", "does", "did", "have", "has", "had", "not", "no", "can", "could",
-    "would", "will", "please", "hi", "hello", "thanks", "what", "how", "why", "when", "where",
-    "s", "t", "so", "but", "if", "there", "still", "yet", "just",
+    "我",
+    "你",
+    "您",
+    "他",
+    "她",
+    "我们",
+    "你们",
+    "的",
+    "了",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "呀",
+    "是",
+    "在",
+    "有",
+    "和",
+    "就",
+    "也",
+    "都",
+    "还",
+    "又",
+    "把",
+    "被",
+    "给",
+    "个",
+    "这",
+    "那",
+    "这个",
+    "那个",
+    "一个",
+    "什么",
+    "怎么",
+    "怎么办",
+    "为什么",
+    "请问",
+    "你好",
+    "您好",
+    "麻烦",
+    "谢谢",
+    "一下",
+    "可以",
+    "能",
+    "会",
+    "要",
+    "想",
+    "没",
+    "没有",
+    "不",
+    "到",
+    "说",
+    "让",
+    "a",
+    "an",
+    "the",
+    "i",
+    "my",
+    "me",
+    "you",
+    "your",
+    "we",
+    "our",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "am",
+    "to",
+    "of",
+    "in",
+    "on",
+    "for",
+    "and",
+    "or",
+    "it",
+    "its",
+    "this",
+    "that",
+    "with",
+    "at",
+    "by",
+    "from",
+    "do",
+    "does",
+    "did",
+    "have",
+    "has",
+    "had",
+    "not",
+    "no",
+    "can",
+    "could",
+    "would",
+    "will",
+    "please",
+    "hi",
+    "hello",
+    "thanks",
+    "what",
+    "how",
+    "why",
+    "when",
+    "where",
+    "s",
+    "t",
+    "so",
+    "but",
+    "if",
+    "there",
+    "still",
+    "yet",
+    "just",
 ];
 
 fn is_cjk(c: char) -> bool {
@@ -222,9 +327,7 @@ impl TicketIndex {
         let mut out: Vec<String> = Vec::new();
         while ts.advance() {
             let t = &ts.token().text;
-            if t.chars().any(char::is_alphabetic)
-                && !STOP.contains(&t.as_str())
-                && !out.contains(t)
+            if t.chars().any(char::is_alphabetic) && !STOP.contains(&t.as_str()) && !out.contains(t)
             {
                 out.push(t.clone());
             }
@@ -265,7 +368,8 @@ impl TicketIndex {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for w in &words {
             for (field, boost) in [(f.subject, 1.5), (f.problem, 1.0), (f.resolution, 0.3)] {
-                let q = TermQuery::new(Term::from_field_text(field, w), IndexRecordOption::WithFreqs);
+                let q =
+                    TermQuery::new(Term::from_field_text(field, w), IndexRecordOption::WithFreqs);
                 clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
             }
         }
@@ -288,7 +392,8 @@ impl TicketIndex {
             let problem = text_of(f.problem);
             let hay = format!("{subject}\n{problem}").to_lowercase();
             let have: HashSet<String> = self.content_words(&hay).into_iter().collect();
-            let covered: f32 = words.iter().zip(&idf).map(|(w, i)| i * credit(w, &have, &hay)).sum();
+            let covered: f32 =
+                words.iter().zip(&idf).map(|(w, i)| i * credit(w, &have, &hay)).sum();
             let similarity = if total > 0.0 { covered / total } else { 0.0 };
             if similarity < min {
                 continue;
@@ -391,17 +496,23 @@ mod tests {
         assert_eq!(hits.first().map(|h| h.ticket.id.as_str()), Some("refund"), "{hits:?}");
         assert!(hits.iter().all(|h| h.ticket.id == "refund"), "{hits:?}");
         assert!(hits[0].similarity >= 0.6, "{hits:?}");
-        let hits = ix.similar("where is my package? tracking has not updated", &[], 3, MIN_SIMILARITY).unwrap();
+        let hits = ix
+            .similar("where is my package? tracking has not updated", &[], 3, MIN_SIMILARITY)
+            .unwrap();
         assert_eq!(hits.first().map(|h| h.ticket.id.as_str()), Some("pkg"), "{hits:?}");
         assert!(hits.iter().all(|h| h.ticket.id == "pkg"), "{hits:?}");
         let hits = ix.similar("发票抬头开错了，可以重开吗", &[], 3, MIN_SIMILARITY).unwrap();
         assert_eq!(hits.first().map(|h| h.ticket.id.as_str()), Some("invoice"), "{hits:?}");
-        for unrelated in ["我想修改收货地址", "你们周末上班吗", "Do you ship to Canada?", "谢谢你们"] {
+        for unrelated in
+            ["我想修改收货地址", "你们周末上班吗", "Do you ship to Canada?", "谢谢你们"]
+        {
             let hits = ix.similar(unrelated, &[], 3, MIN_SIMILARITY).unwrap();
             assert!(hits.is_empty(), "{unrelated}: {hits:?}");
         }
         // Leaving out the current ticket, and removals.
-        assert!(ix.similar("退款还没到账", &["refund".into()], 3, MIN_SIMILARITY).unwrap().is_empty());
+        assert!(
+            ix.similar("退款还没到账", &["refund".into()], 3, MIN_SIMILARITY).unwrap().is_empty()
+        );
         ix.apply(&[], &["refund".into()]).unwrap();
         assert!(ix.similar("退款还没到账", &[], 3, MIN_SIMILARITY).unwrap().is_empty());
         assert_eq!(ix.len(), 4);

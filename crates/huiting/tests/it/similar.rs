@@ -147,12 +147,14 @@ async fn similar_tickets(t: TestApp) {
     assert!(similar_of(&other, &other_conv).await.is_empty(), "no acme ticket in other");
 
     // Reopened: gone once the job ran; solved again: back.
-    let r = agent.post(&format!("/api/v1/tickets/{refund}/status"), json!({"status": "reopen"})).await;
+    let r =
+        agent.post(&format!("/api/v1/tickets/{refund}/status"), json!({"status": "reopen"})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     t.run_pending_jobs().await;
     assert!(similar_of(&agent, &zh).await.is_empty());
     assert_eq!(rows_with(&t, "退款未到账").await, 0, "a reopened ticket keeps no text");
-    let r = agent.post(&format!("/api/v1/tickets/{refund}/status"), json!({"status": "solved"})).await;
+    let r =
+        agent.post(&format!("/api/v1/tickets/{refund}/status"), json!({"status": "solved"})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     t.run_pending_jobs().await;
     assert_eq!(ids(&similar_of(&agent, &zh).await), vec![refund.clone()]);
@@ -160,7 +162,8 @@ async fn similar_tickets(t: TestApp) {
     // Erasure: John Smith's ticket leaves the suggestions and the rows keep none of his text.
     assert!(rows_with(&t, "tracking stopped").await > 0);
     let cust = s(&agent.get(&format!("/api/v1/tickets/{package}")).await.body["customer_id"]);
-    let r = admin.post(&format!("/api/v1/customers/{cust}/erase"), json!({"reason": "PIPL-7"})).await;
+    let r =
+        admin.post(&format!("/api/v1/customers/{cust}/erase"), json!({"reason": "PIPL-7"})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert!(similar_of(&agent, &en).await.is_empty(), "erased at once, no job needed");
     for needle in ["John", "tracking stopped", "Package not delivered", "carrier"] {
