@@ -131,7 +131,8 @@ impl App {
     }
 
     /// The row `id` should have at `rev`, or `None` when it should have none: not solved or
-    /// closed, anonymised, or solved without a public agent reply to suggest.
+    /// closed, merged into another ticket, anonymised, or solved without a public agent reply
+    /// to suggest.
     async fn similar_row(
         &self,
         c: &mut db::AnyConnection,
@@ -141,6 +142,14 @@ impl App {
     ) -> Result<Option<db::similar::SimilarRow>> {
         let Some(t) = db::tickets::get(c, ws, id).await? else { return Ok(None) };
         if !is_done(t.status) {
+            return Ok(None);
+        }
+        // A duplicate merged into another ticket was not solved on its own.
+        if db::ticket_links::of(c, ws, id)
+            .await?
+            .iter()
+            .any(|l| l.outgoing && l.kind == "merged_into")
+        {
             return Ok(None);
         }
         let src = db::similar::source(c, ws, &t).await?;
@@ -278,6 +287,27 @@ impl App {
         }
         self.catch_up_similar(ws, &s).await?;
         Ok(kept.len())
+    }
+
+    /// Builds the rows of every workspace that has solved tickets but no rows at all — a
+    /// database from before this index existed — so suggestions cover its history from the
+    /// first start (`huiting serve`). Returns how many workspaces were indexed.
+    pub async fn ensure_similar_rows(&self) -> Result<usize> {
+        let mut c = self.db.read().await?;
+        let all = db::workspaces::all(&mut c).await?;
+        let mut due = Vec::new();
+        for ws in all {
+            if db::similar::next_rev(&mut c, ws.id).await? == 1
+                && !db::similar::done_tickets(&mut c, ws.id).await?.is_empty()
+            {
+                due.push(ws.id);
+            }
+        }
+        drop(c);
+        for ws in &due {
+            self.reindex_similar_in(*ws).await?;
+        }
+        Ok(due.len())
     }
 
     /// Solved tickets like `text`, not those in `exclude`, with their replies filled from

@@ -2,7 +2,8 @@
 //! the reply that solved it filled for the new customer, to a new conversation about X — in
 //! Chinese and in English — and not to an unrelated one, not to its own conversation, not in
 //! another workspace; it is gone after a reopen and after the customer's erasure (no text
-//! left in the index rows), and the reindex rebuilds the rows from the tickets.
+//! left in the index rows); a merged duplicate is not suggested; the reindex (API and
+//! `huiting kb reindex-similar`) rebuilds the rows from the tickets.
 
 use serde_json::{Value, json};
 use sqlx::{Connection as _, Row as _};
@@ -180,5 +181,39 @@ async fn similar_tickets(t: TestApp) {
     assert!(similar_of(&agent, &en).await.is_empty());
     assert_eq!(ids(&similar_of(&agent, &inv).await), vec![invoice]);
     assert_eq!(agent.post("/api/v1/kb/reindex", json!({})).await.status, 403);
+
+    // A duplicate merged into another ticket is closed, but was not solved on its own.
+    let (_v, dup_conv) = t.visitor("钱七", "空调不制冷了，吹出来是热风").await;
+    let cust =
+        s(&agent.get(&format!("/api/v1/conversations/{dup_conv}")).await.body["customer_id"]);
+    let dup = agent
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "空调不制冷", "customer_id": cust, "conversation_id": dup_conv}),
+        )
+        .await;
+    let dup = s(&dup.body["id"]);
+    agent
+        .post(&format!("/api/v1/tickets/{dup}/replies"), json!({"body": "师傅明天上门检查冷媒。"}))
+        .await;
+    let m = agent.post(&format!("/api/v1/tickets/{dup}/merge"), json!({"into": refund_no})).await;
+    assert_eq!(m.status, 200, "{:?}", m.body);
+    t.run_pending_jobs().await;
+    let (_v, ac) = t.visitor("吴八", "空调不制冷怎么办").await;
+    assert!(similar_of(&agent, &ac).await.is_empty(), "a merged duplicate is not suggested");
+
+    // `huiting kb reindex-similar` against the same database.
+    let run = |ws: &str| {
+        crate::cli::bin()
+            .args(["kb", "reindex-similar", "--workspace", ws, "--database-url", &t.db_url])
+            .output()
+            .unwrap()
+    };
+    let out = run("acme");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("acme: 2 solved tickets indexed"));
+    let out = run("nope");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("workspace"), "names the problem");
 }
 on_backends!(similar_solved_tickets_in_agent_assist, similar_tickets);
