@@ -214,6 +214,9 @@ impl App {
             | Job::SignalDeadline { .. }
             | Job::ComplaintAssignCheck { .. } => self.feedback_job(tx, &c.job, now).await?,
             Job::ApplyRetention => self.apply_retention_job(tx, now).await?,
+            Job::IndexSimilarTicket { ticket } => {
+                self.index_similar_ticket_job(tx, *ticket).await?
+            }
         }
         Ok(())
     }

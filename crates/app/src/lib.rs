@@ -146,6 +146,8 @@ pub struct App {
     pub(crate) jobs_wake: Arc<tokio::sync::Notify>,
     /// The knowledge base's search indexes, derived per workspace on first use.
     pub(crate) kb: Arc<bot::knowledge::KbCache>,
+    /// The similar-solved-tickets indexes, derived per workspace on first use (TK-9).
+    pub(crate) similar: Arc<bot::similar::SimilarCache>,
     /// WeChat access tokens per channel (issue 8).
     pub(crate) channel_tokens: Arc<channels::outbound::TokenCache>,
     /// The email channel's per-sender loop guard.
@@ -178,6 +180,7 @@ impl App {
             bot_turns: Arc::default(),
             jobs_wake: Arc::default(),
             kb: Arc::default(),
+            similar: Arc::default(),
             channel_tokens: Arc::default(),
             email: Arc::default(),
             stop: Arc::new(tokio::sync::watch::Sender::new(false)),

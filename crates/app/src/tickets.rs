@@ -330,6 +330,8 @@ impl App {
                 self.on_ticket_solved(tx, after, now).await?;
             }
         }
+        // Similar solved tickets (TK-9): index on solving, remove on reopening.
+        self.enqueue_similar_index(tx, before, after, now).await?;
         if before.assignee != after.assignee || before.team != after.team {
             let aud = Audience { internal: true, ..audience(after) };
             tx.emit(

@@ -61,6 +61,7 @@ fn payload(j: &Job) -> String {
             json!({"signal": signal.to_string()}).to_string()
         }
         Job::ApplyRetention => "{}".to_string(),
+        Job::IndexSimilarTicket { ticket } => json!({"ticket": ticket.to_string()}).to_string(),
     }
 }
 
@@ -179,6 +180,10 @@ fn decode(kind: &str, payload: &str) -> Result<Job> {
             })
         }
         "apply_retention" => Ok(Job::ApplyRetention),
+        "index_similar_ticket" => Ok(Job::IndexSimilarTicket {
+            ticket: TicketId::parse(v["ticket"].as_str().unwrap_or_default())
+                .map_err(|e| anyhow!("{e}"))?,
+        }),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

@@ -40,6 +40,7 @@ pub mod proactive;
 pub mod quality;
 pub mod reports;
 pub mod routing;
+pub mod similar;
 pub mod sla;
 pub mod stages;
 pub mod ticket_links;

@@ -205,7 +205,8 @@ async fn exec(c: &mut AnyConnection, f: impl FnOnce(&mut Binds) -> String) -> Re
 /// attachments (bytes deleted), email headers' subjects and addresses, channel routes and
 /// outbound copies, bot state and bot question texts, the tickets' survey comments and
 /// answers, collaboration and compensation texts, notification bodies and quality findings'
-/// quotes. Ids, timestamps, statuses, problem codes, scores and SLA records stay.
+/// quotes, and the tickets' similar-solved-tickets rows (tombstoned). Ids, timestamps, statuses,
+/// problem codes, scores and SLA records stay.
 pub async fn anonymise_conversations(
     c: &mut AnyConnection,
     ws: WorkspaceId,
@@ -328,6 +329,8 @@ pub async fn anonymise_conversations(
         format!("UPDATE collaboration_updates SET body = '' WHERE collaboration_id IN ({sub})")
     })
     .await?;
+    // The similar-solved-tickets rows of these conversations' tickets keep no text (TK-9).
+    crate::similar::remove_conversations(c, ws, &ids).await?;
     Ok(n)
 }
 

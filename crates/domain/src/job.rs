@@ -94,6 +94,11 @@ pub enum Job {
     /// workspace's retention period (PL-4); enqueue the next batch at once while more remain,
     /// otherwise the next daily run.
     ApplyRetention,
+    /// Bring a ticket's entry in the similar-solved-tickets index (TK-9) up to date with the
+    /// ticket: index its problem and resolution while it is solved or closed, remove it
+    /// otherwise. Enqueued by every status change into or out of solved/closed; the job reads
+    /// the ticket as it is then, so a stale job only repeats what the latest one does.
+    IndexSimilarTicket { ticket: TicketId },
 }
 
 impl Job {
@@ -126,6 +131,7 @@ impl Job {
             Job::SignalDeadline { .. } => "signal_deadline",
             Job::ComplaintAssignCheck { .. } => "complaint_assign_check",
             Job::ApplyRetention => "apply_retention",
+            Job::IndexSimilarTicket { .. } => "index_similar_ticket",
         }
     }
 
@@ -160,7 +166,8 @@ impl Job {
             | Job::SurveyExpire { .. }
             | Job::ClassifyMessages { .. }
             | Job::SignalDeadline { .. }
-            | Job::ComplaintAssignCheck { .. } => CLAIM_LEASE_MILLIS,
+            | Job::ComplaintAssignCheck { .. }
+            | Job::IndexSimilarTicket { .. } => CLAIM_LEASE_MILLIS,
         }
     }
 }

@@ -344,12 +344,30 @@ pub struct TemplateSuggestionDto {
     pub text: RenderedDto,
 }
 
+/// A solved ticket like the customer's message, with the reply that solved it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SimilarTicketDto {
+    pub ticket_id: String,
+    /// The display number, e.g. `HT-1024`.
+    pub number: String,
+    pub subject: String,
+    pub problem_code: Option<String>,
+    /// Share of the message's content words the ticket's problem contains, 0–1; tickets under
+    /// 0.45 are not shown.
+    pub similarity: f64,
+    pub solved_at: Option<String>,
+    /// The last public agent reply before solving, filled for this customer and ticket.
+    pub reply: RenderedDto,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SuggestionsDto {
     /// The customer's latest message; null when the customer has not written yet.
     pub message: Option<String>,
     pub faqs: Vec<FaqSuggestionDto>,
     pub templates: Vec<TemplateSuggestionDto>,
+    /// Similar solved tickets (not this conversation's own), most similar first.
+    pub similar_tickets: Vec<SimilarTicketDto>,
     /// Server time spent, in milliseconds.
     pub took_ms: f64,
 }
@@ -376,6 +394,19 @@ impl From<&app::bot::assist::Suggestions> for SuggestionsDto {
                     name: t.template.name.clone(),
                     score: t.score,
                     text: RenderedDto::from(&t.text),
+                })
+                .collect(),
+            similar_tickets: s
+                .similar_tickets
+                .iter()
+                .map(|t| SimilarTicketDto {
+                    ticket_id: t.ticket.to_string(),
+                    number: t.number.clone(),
+                    subject: t.subject.clone(),
+                    problem_code: t.problem_code.clone(),
+                    similarity: t.similarity,
+                    solved_at: opt_rfc3339(t.solved_at),
+                    reply: RenderedDto::from(&t.reply),
                 })
                 .collect(),
             took_ms: s.took_us as f64 / 1000.0,

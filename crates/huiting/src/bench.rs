@@ -23,8 +23,9 @@ pub enum BenchCommand {
     /// Durable timers: N timer jobs spread over a window, fired by `huiting serve` processes
     /// (optionally one SIGKILLed and restarted); reports lateness, missing and duplicates.
     Timers(crate::bench_timers::TimersArgs),
-    /// Agent assist: `GET /conversations/{id}/suggestions` over HTTP against the demo FAQ and
-    /// reply templates, one request after another, with the server's own timing.
+    /// Agent assist: `GET /conversations/{id}/suggestions` over HTTP against the demo FAQ,
+    /// reply templates and a generated history of solved tickets (similar tickets), with the
+    /// server's own timing.
     Suggest(SuggestArgs),
     /// Bot replies: the demo's bot (intents, FAQ, flows) answering N open conversations at
     /// once, in-process; the time of each `bot_reply` (analysis, matching, dialogue, storing
@@ -55,6 +56,129 @@ pub struct SuggestArgs {
     /// Generated reply templates added to the two fixed ones; at most 1000.
     #[arg(long, default_value_t = 0)]
     extra_templates: usize,
+    /// Generated solved tickets in the similar-tickets index (problem and resolution texts
+    /// over 25 products × 14 problems × 3 phrasings, a tenth in English); at most 200000.
+    #[arg(long, default_value_t = 10_000)]
+    solved_tickets: usize,
+    /// Clients sending requests at once (each one request after another).
+    #[arg(long, default_value_t = 1)]
+    concurrency: usize,
+}
+
+/// Problems of the generated solved tickets: subject, three phrasings, the resolution.
+const SOLVED_PROBLEMS: &[(&str, [&str; 3], &str)] = &[
+    (
+        "{p}退款未到账",
+        [
+            "我的{p}退货退款{d}天了还没到账",
+            "{p}的退款一直显示处理中，什么时候到账",
+            "退回去的{p}钱还没退给我",
+        ],
+        "您好，{p}的退款已重新发起，预计1–3个工作日原路到账。",
+    ),
+    (
+        "{p}物流不更新",
+        ["买的{p}快递{d}天没更新了", "{p}的物流一直停在转运中心", "{p}发货好几天了还没收到"],
+        "您好，已联系承运商加急派送您的{p}，预计明天送达。",
+    ),
+    (
+        "{p}不制冷/不工作",
+        ["{p}装好了但是不工作", "新买的{p}用了{d}天就不制冷了", "{p}开机没反应"],
+        "您好，已为您的{p}预约师傅明天上门检测，上门免费。",
+    ),
+    (
+        "{p}发票开错",
+        ["{p}的发票抬头写错了能重开吗", "{p}发票税号错了", "买{p}开的发票公司名称不对"],
+        "您好，原发票已作废，{p}的新发票会在24小时内发送到您的邮箱。",
+    ),
+    (
+        "{p}安装师傅未联系",
+        ["{p}的安装师傅一直没联系我", "约好的{p}安装今天没人来", "{p}送到了但是没人来安装"],
+        "您好，已催促网点，{p}的安装师傅会在2小时内联系您。",
+    ),
+    (
+        "{p}噪音大",
+        ["{p}噪音特别大", "{p}运行时有异响", "晚上{p}吵得睡不着"],
+        "您好，{p}噪音异常可能是安装不平，已安排师傅上门调整。",
+    ),
+    (
+        "{p}漏水",
+        ["{p}漏水了", "{p}底下一直有水", "{p}用了{d}天开始滴水"],
+        "您好，已为{p}漏水安排加急上门维修，请先断电。",
+    ),
+    (
+        "{p}显示故障代码",
+        ["{p}屏幕显示E{d}", "{p}报故障代码E{d}", "{p}一直闪E{d}"],
+        "您好，{p}的E{d}代码表示传感器异常，已为您安排上门检修。",
+    ),
+    (
+        "{p}遥控器失灵",
+        ["{p}遥控器没反应", "{p}遥控器按了没用", "{p}遥控器配对不上"],
+        "您好，请先更换电池并长按配对键5秒；仍不行我们免费寄新遥控器。",
+    ),
+    (
+        "{p}以旧换新",
+        ["{p}以旧换新怎么操作", "旧的{p}能抵多少钱", "{p}换新补贴怎么领"],
+        "您好，{p}以旧换新可在下单时选择，旧机由师傅上门回收并抵扣。",
+    ),
+    (
+        "{p}价格保护",
+        ["买了{p}第二天就降价了", "{p}降价了能退差价吗", "{p}保价怎么申请"],
+        "您好，{p}在保价期内，差价已退回您的原支付账户。",
+    ),
+    (
+        "{p}配件缺失",
+        ["{p}少了配件", "{p}包装里没有说明书和配件", "收到的{p}缺零件"],
+        "您好，{p}缺少的配件已补发，单号稍后短信通知您。",
+    ),
+    (
+        "{p} refund not received",
+        [
+            "I returned the {p} {d} days ago and the refund has not arrived",
+            "Where is my refund for the {p}",
+            "The {p} refund still shows processing",
+        ],
+        "Hello, the refund for your {p} was resubmitted and arrives within 1–3 business days.",
+    ),
+    (
+        "{p} package not delivered",
+        [
+            "Where is my package? The {p} has not arrived",
+            "Tracking for my {p} stopped updating",
+            "My {p} order is late",
+        ],
+        "Hello, we asked the carrier to expedite your {p}; it should arrive tomorrow.",
+    ),
+];
+
+/// Solved tickets' rows for the similar-tickets index, generated.
+fn solved_rows(n: usize, now: domain::Timestamp) -> Vec<app::db::similar::SimilarRow> {
+    let en = ["air conditioner", "fridge", "washing machine", "TV", "water heater"];
+    (0..n)
+        .map(|i| {
+            let (subject, phrasings, resolution) = SOLVED_PROBLEMS[i % SOLVED_PROBLEMS.len()];
+            let k = i / SOLVED_PROBLEMS.len();
+            let english = subject.contains(" refund") || subject.contains(" package");
+            let p = if english { en[k % en.len()] } else { PRODUCTS[k % PRODUCTS.len()] };
+            let d = (3 + i % 9).to_string();
+            let fill = |s: &str| s.replace("{p}", p).replace("{d}", &d);
+            let problem = fill(phrasings[k % 3]);
+            let ticket = app::db::analytics::synth::id(3, i as u64);
+            app::db::similar::SimilarRow {
+                ticket: domain::TicketId::parse(&ticket).expect("a generated id is a UUID"),
+                rev: 1,
+                removed: false,
+                ticket_no: format!("BT-{}", i + 1),
+                customer: None,
+                subject: fill(subject),
+                problem,
+                resolution: fill(resolution),
+                problem_code: Some(format!("PQ-{:02}", 1 + i % 20)),
+                lang: if english { "en" } else { "zh" }.to_owned(),
+                solved_at: Some(now.plus_millis(-((n - i) as i64) * 60_000)),
+            }
+        })
+        .collect()
 }
 
 const PRODUCTS: [&str; 25] = [
@@ -539,8 +663,28 @@ async fn suggest(a: SuggestArgs, config: &Config) -> anyhow::Result<()> {
     anyhow::ensure!((1..=100_000).contains(&a.samples), "--samples must be 1 to 100000");
     anyhow::ensure!(a.extra_faqs <= 1000, "--extra-faqs must be 0 to 1000");
     anyhow::ensure!(a.extra_templates <= 1000, "--extra-templates must be 0 to 1000");
+    anyhow::ensure!(a.solved_tickets <= 200_000, "--solved-tickets must be 0 to 200000");
+    anyhow::ensure!((1..=64).contains(&a.concurrency), "--concurrency must be 1 to 64");
     let server = start(config).await?;
     let ws = workspace(&server).await?;
+    // The solved-ticket history, written as the derived rows the indexing job writes, then
+    // this server's index built from them (what a server does at its first suggestion).
+    let t0 = Instant::now();
+    let rows = solved_rows(a.solved_tickets, server.app.now());
+    {
+        let mut tx = server.app.db().derived().await?;
+        app::db::similar::synth(&mut tx, ws.id, &rows).await?;
+        tx.commit().await.context("committing generated solved tickets")?;
+    }
+    let generated = t0.elapsed();
+    let t0 = Instant::now();
+    let indexed = server.app.similar_index_len(ws.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let built = t0.elapsed();
+    println!(
+        "solved tickets: {indexed} indexed (rows written in {:.1} s, index built in {:.1} s)",
+        generated.as_secs_f64(),
+        built.as_secs_f64()
+    );
     let editor = BotEditor::from_principal(Principal {
         workspace: ws.id,
         actor: domain::Actor::System,
@@ -625,34 +769,62 @@ async fn suggest(a: SuggestArgs, config: &Config) -> anyhow::Result<()> {
         convs.push(r["conversation"]["id"].as_str().context("no conversation")?.to_string());
     }
     let (mut lat, mut server_ms) = (Vec::new(), Vec::new());
-    for i in 0..a.samples + 20 {
-        let conv = &convs[i % convs.len()];
-        let t = Instant::now();
-        let r: Value = http
-            .get(format!("{}/api/v1/conversations/{conv}/suggestions", server.base))
-            .header("cookie", &cookie)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let took = t.elapsed();
-        anyhow::ensure!(
-            r["faqs"].as_array().is_some_and(|f| !f.is_empty()),
-            "no FAQ suggestion: {r}"
-        );
-        if i >= 20 {
-            lat.push(took);
-            server_ms.push(Duration::from_secs_f64(r["took_ms"].as_f64().unwrap_or(0.0) / 1000.0));
+    let mut with_similar = 0usize;
+    let per_client = (a.samples + 20).div_ceil(a.concurrency);
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..a.concurrency {
+        let (http, cookie, convs) = (http.clone(), cookie.clone(), convs.clone());
+        let base = server.base.clone();
+        clients.spawn(async move {
+            let mut out = Vec::with_capacity(per_client);
+            for i in 0..per_client {
+                let conv = &convs[(c + i) % convs.len()];
+                let t = Instant::now();
+                let r: Value = http
+                    .get(format!("{base}/api/v1/conversations/{conv}/suggestions"))
+                    .header("cookie", &cookie)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                out.push((i, t.elapsed(), r));
+            }
+            anyhow::Ok(out)
+        });
+    }
+    while let Some(done) = clients.join_next().await {
+        for (i, took, r) in done.context("a client task panicked")?? {
+            anyhow::ensure!(
+                r["faqs"].as_array().is_some_and(|f| !f.is_empty()),
+                "no FAQ suggestion: {r}"
+            );
+            // The first requests of each client warm up.
+            if i >= 20 / a.concurrency {
+                lat.push(took);
+                server_ms
+                    .push(Duration::from_secs_f64(r["took_ms"].as_f64().unwrap_or(0.0) / 1000.0));
+                if r["similar_tickets"].as_array().is_some_and(|s| !s.is_empty()) {
+                    with_similar += 1;
+                }
+            }
         }
     }
+    anyhow::ensure!(
+        a.solved_tickets == 0 || with_similar * 2 >= lat.len(),
+        "similar tickets in only {with_similar} of {} responses",
+        lat.len()
+    );
     lat.sort();
     server_ms.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "FAQ entries: {entries}; templates: {}; messages cycled: {}",
+        "FAQ entries: {entries}; templates: {}; solved tickets: {indexed}; messages cycled: {}; \
+         clients: {}; responses with similar tickets: {with_similar} of {}",
         2 + a.extra_templates,
-        convs.len()
+        convs.len(),
+        a.concurrency,
+        lat.len()
     );
     println!("| backend | measured | samples | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |");
     println!("|---|---|---|---|---|---|---|");

@@ -1,5 +1,6 @@
-//! `huiting kb …`: import an FAQ spreadsheet into a workspace from the command line, and tune
-//! the matcher's thresholds on an FAQ file's held-out variants (no database).
+//! `huiting kb …`: import an FAQ spreadsheet into a workspace from the command line, rebuild a
+//! workspace's similar-solved-tickets rows, and tune the matcher's thresholds on an FAQ file's
+//! held-out variants (no database).
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -32,6 +33,13 @@ pub enum KbCommand {
         /// Status of rows without a 状态 column: draft or published.
         #[arg(long, default_value = "published")]
         status: String,
+    },
+    /// Rebuilds a workspace's similar-solved-tickets rows (agent assist) from its solved and
+    /// closed tickets and their messages; running servers catch up at their next suggestion.
+    ReindexSimilar {
+        /// The workspace's slug.
+        #[arg(long)]
+        workspace: String,
     },
     /// Chooses the matcher's blend and thresholds on an FAQ file: one variant of each entry
     /// is held out and asked, plus out-of-scope messages that must not match.
@@ -104,6 +112,18 @@ pub async fn run(command: KbCommand, config: &Config) -> anyhow::Result<std::pro
             } else {
                 std::process::ExitCode::from(1)
             });
+        }
+        KbCommand::ReindexSimilar { workspace } => {
+            let db = crate::connect(config).await?;
+            let app = app::App::new(db, Arc::new(app::SystemClock), config.app_settings());
+            let ws = app.workspace_by_slug(&workspace).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let t = std::time::Instant::now();
+            let n = app.reindex_similar_in(ws.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "{}: {n} solved tickets indexed in {:.1} s",
+                ws.slug,
+                t.elapsed().as_secs_f64()
+            );
         }
         KbCommand::Tune { faq, negatives } => {
             let bytes = match &faq {

@@ -426,6 +426,11 @@ async fn serve(config: &Config, db: db::Db, demo: Option<demo::DemoSummary>) -> 
     if scheduled > 0 {
         tracing::info!(workspaces = scheduled, "retention jobs scheduled");
     }
+    // Similar solved tickets (TK-9): a database from before the index gets its rows once.
+    let indexed = app.ensure_similar_rows().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if indexed > 0 {
+        tracing::info!(workspaces = indexed, "similar-tickets rows built");
+    }
     let worker = tokio::spawn(app.clone().run_worker(
         format!("worker-{}", std::process::id()),
         Duration::from_millis(config.jobs.poll_interval_ms),

@@ -9116,7 +9116,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rebuilds the workspace's search index from the database. */
+        /**
+         * Rebuilds the workspace's search indexes from the database: the knowledge base's, and the
+         *     similar solved tickets' (their rows recomputed from tickets and messages).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -22508,7 +22511,10 @@ export interface components {
             recovery_codes: string[];
         };
         ReindexDto: {
+            /** @description FAQ entries and articles in the knowledge-base index. */
             documents: number;
+            /** @description Solved and closed tickets in the similar-tickets index (agent assist). */
+            similar_tickets: number;
         };
         RejectRequest: {
             reason: string;
@@ -22807,6 +22813,23 @@ export interface components {
             overdue: boolean;
             created_at: string;
         };
+        /** @description A solved ticket like the customer's message, with the reply that solved it. */
+        SimilarTicketDto: {
+            ticket_id: string;
+            /** @description The display number, e.g. `HT-1024`. */
+            number: string;
+            subject: string;
+            problem_code?: string | null;
+            /**
+             * Format: double
+             * @description Share of the message's content words the ticket's problem contains, 0–1; tickets under
+             *     0.45 are not shown.
+             */
+            similarity: number;
+            solved_at?: string | null;
+            /** @description The last public agent reply before solving, filled for this customer and ticket. */
+            reply: components["schemas"]["RenderedDto"];
+        };
         SlaEventDto: {
             metric: string;
             /** Format: int64 */
@@ -22903,6 +22926,8 @@ export interface components {
             message?: string | null;
             faqs: components["schemas"]["FaqSuggestionDto"][];
             templates: components["schemas"]["TemplateSuggestionDto"][];
+            /** @description Similar solved tickets (not this conversation's own), most similar first. */
+            similar_tickets: components["schemas"]["SimilarTicketDto"][];
             /**
              * Format: double
              * @description Server time spent, in milliseconds.

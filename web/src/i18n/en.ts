@@ -78,7 +78,10 @@ const en: Shape<typeof zh> = {
     nextPrev: 'Next / previous', search: 'Search tickets', reply: 'Reply to the customer', note: 'Write an internal note', templates: 'Open the template library',
     suggestion: 'Use suggested reply 1–3', send: 'Send', escape: 'Leave the text field',
   },
-  tpl: { library: 'Reply templates', suggested: 'Suggested:', category: 'Category', missing: 'No value for: {vars}' },
+  tpl: {
+    library: 'Reply templates', suggested: 'Suggested:', category: 'Category', missing: 'No value for: {vars}',
+    similar: 'Similar solved tickets:', similarity: '{pct}% similar', solvedAt: 'solved {at}', insert: 'Insert reply',
+  },
   sla: {
     title: 'SLA', admin: 'SLA policies and calendars', policies: 'SLA policies', calendars: 'Business calendars', policy: 'Policy', noClocks: 'No SLA clock',
     metricCol: 'Metric', left: 'Left', events: 'SLA events', overdue: 'Overdue {d}', paused: 'Paused', breached: 'Breached',

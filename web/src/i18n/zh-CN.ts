@@ -74,7 +74,10 @@ export default {
     nextPrev: '下一个 / 上一个', search: '搜索工单', reply: '回复客户', note: '写内部备注', templates: '打开话术库',
     suggestion: '使用第 1–3 条推荐回复', send: '发送', escape: '离开输入框',
   },
-  tpl: { library: '话术库', suggested: '推荐回复：', category: '分类', missing: '以下变量没有取到值：{vars}' },
+  tpl: {
+    library: '话术库', suggested: '推荐回复：', category: '分类', missing: '以下变量没有取到值：{vars}',
+    similar: '相似已解决工单：', similarity: '相似度 {pct}%', solvedAt: '解决于 {at}', insert: '插入回复',
+  },
   sla: {
     title: 'SLA', admin: 'SLA 策略与工作日历', policies: 'SLA 策略', calendars: '工作日历', policy: '适用策略', noClocks: '没有计时中的 SLA',
     metricCol: '指标', left: '剩余', events: 'SLA 事件', overdue: '已超时 {d}', paused: '已暂停', breached: '已超时',

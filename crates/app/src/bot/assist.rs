@@ -1,8 +1,9 @@
 //! Agent assist, knowledge-base half (TK-9): the reply-template library (话术库) with variables
 //! filled from the ticket, the customer, the agent and the workspace, and suggestions for the
 //! conversation an agent has open — the best FAQ answers and templates for the customer's
-//! latest message. Everything is read from the derived matcher and a handful of indexed rows,
-//! so a suggestion costs a few milliseconds (`huiting bench suggest`).
+//! latest message, and the similar solved tickets of `bot::similar`. Everything is read from
+//! the derived matcher and indexes and a handful of indexed rows, so a suggestion costs a few
+//! milliseconds (`huiting bench suggest`).
 
 use std::time::Instant;
 
@@ -16,7 +17,7 @@ use search::{MatchConfig, Matcher, matching::Entry};
 use crate::{
     App, Error, Result,
     auth::{BotEditor, Staff},
-    bot::matching::customer_var,
+    bot::{matching::customer_var, similar::SimilarTicket},
     error::OrNotFound,
 };
 
@@ -85,6 +86,8 @@ pub struct Suggestions {
     pub message: Option<String>,
     pub faqs: Vec<FaqSuggestion>,
     pub templates: Vec<TemplateSuggestion>,
+    /// Solved tickets like the message, with the reply that solved them (`bot::similar`).
+    pub similar_tickets: Vec<SimilarTicket>,
     /// Time spent computing, in microseconds.
     pub took_us: u64,
 }
@@ -278,20 +281,27 @@ impl App {
         Ok(render(&t.body, true, |n| cx.value(n)))
     }
 
-    /// The best FAQ answers and reply templates for the customer's latest message in a
-    /// conversation the caller can read.
+    /// The best FAQ answers, reply templates and similar solved tickets (not this
+    /// conversation's own) for the customer's latest message in a conversation the caller
+    /// can read.
     pub async fn suggestions(&self, s: &Staff, id: ConversationId) -> Result<Suggestions> {
         let started = Instant::now();
         let cx = self.assist_context(s, Some(id), None).await?;
         let mut c = self.db.read().await?;
         let message = db::knowledge::latest_customer_message(&mut c, s.workspace, id).await?;
         let templates = db::knowledge::template_list(&mut c, s.workspace).await?;
+        let own: Vec<TicketId> = db::tickets::of_conversation(&mut c, s.workspace, id)
+            .await?
+            .iter()
+            .map(|t| t.id)
+            .collect();
         drop(c);
         let Some(text) = message.clone().filter(|m| !m.trim().is_empty()) else {
             return Ok(Suggestions {
                 message,
                 faqs: Vec::new(),
                 templates: Vec::new(),
+                similar_tickets: Vec::new(),
                 took_us: started.elapsed().as_micros() as u64,
             });
         };
@@ -337,6 +347,13 @@ impl App {
                 text: render(&templates[i].body, true, |n| cx.value(n)),
             })
             .collect();
-        Ok(Suggestions { message, faqs, templates, took_us: started.elapsed().as_micros() as u64 })
+        let similar_tickets = self.similar_tickets(s.workspace, &text, &own, &cx).await?;
+        Ok(Suggestions {
+            message,
+            faqs,
+            templates,
+            similar_tickets,
+            took_us: started.elapsed().as_micros() as u64,
+        })
     }
 }

@@ -10,4 +10,5 @@ pub mod learning;
 pub mod matching;
 pub mod nlu;
 pub mod runtime;
+pub mod similar;
 pub mod translation;

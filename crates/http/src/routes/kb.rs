@@ -461,16 +461,22 @@ pub async fn search_kb(
 
 #[derive(Debug, serde::Serialize, ToSchema)]
 pub struct ReindexDto {
+    /// FAQ entries and articles in the knowledge-base index.
     pub documents: usize,
+    /// Solved and closed tickets in the similar-tickets index (agent assist).
+    pub similar_tickets: usize,
 }
 
-/// Rebuilds the workspace's search index from the database.
+/// Rebuilds the workspace's search indexes from the database: the knowledge base's, and the
+/// similar solved tickets' (their rows recomputed from tickets and messages).
 #[utoipa::path(post, path = "/api/v1/kb/reindex", tag = "kb", responses((status = 200, body = ReindexDto), Errors))]
 pub async fn reindex(
     State(s): State<AppState>,
     Cap(who): Cap<BotEditor>,
 ) -> ApiResult<J<ReindexDto>> {
-    Ok(J(ReindexDto { documents: s.app.reindex_kb(&who).await? }))
+    let documents = s.app.reindex_kb(&who).await?;
+    let similar_tickets = s.app.reindex_similar(&who).await?;
+    Ok(J(ReindexDto { documents, similar_tickets }))
 }
 
 // ---- Matching -------------------------------------------------------------------------------

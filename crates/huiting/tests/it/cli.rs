@@ -140,6 +140,29 @@ async fn demo_serves_and_audit_verify_catches_tampering() {
         .await
         .unwrap();
     assert!(!customers["items"].as_array().unwrap().is_empty(), "some customers are VIP");
+    // Agent assist on the demo's unsolved cases offers similar solved tickets (TK-9).
+    let mut with_similar = 0;
+    for tk in tickets["items"].as_array().unwrap() {
+        if matches!(tk["status"].as_str(), Some("solved" | "closed")) {
+            continue;
+        }
+        let conv = tk["conversation_id"].as_str().unwrap();
+        let sug: serde_json::Value = http
+            .get(format!("{base}/api/v1/conversations/{conv}/suggestions"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let sim = sug["similar_tickets"].as_array().unwrap();
+        if !sim.is_empty() {
+            assert!(!sim[0]["reply"]["text"].as_str().unwrap().is_empty(), "{sug}");
+            with_similar += 1;
+        }
+    }
+    assert!(with_similar >= 3, "similar solved tickets for {with_similar} open demo cases");
     child.kill().unwrap();
     child.wait().unwrap();
 

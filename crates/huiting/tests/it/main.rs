@@ -27,6 +27,7 @@ mod quality;
 mod realtime;
 mod routing;
 mod security;
+mod similar;
 mod sla;
 mod story;
 mod surveys;

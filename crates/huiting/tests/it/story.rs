@@ -101,6 +101,9 @@ async fn jobs_run_once(t: TestApp) {
     agent.post(&format!("/api/v1/tickets/{}/status", ids[2]), json!({"status": "reopen"})).await;
     t.advance(std::time::Duration::from_secs(3600));
     agent.post(&format!("/api/v1/tickets/{}/status", ids[2]), json!({"status": "solved"})).await;
+    // The similar-tickets index jobs of these status changes are due at once; run them now so
+    // the race below is over the auto-close timers alone.
+    t.run_pending_jobs().await;
     t.advance(std::time::Duration::from_secs(4 * 24 * 3600 - 1800));
     // Sessions expire in 12 hours; four days later the agent logs in again.
     let agent = t.as_role("agent@acme.test").await;
