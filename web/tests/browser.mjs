@@ -646,6 +646,19 @@ await test('dashboards: demo data in every chart (zh-CN and en), drill-down to t
     await page.locator('[data-test=team-table] .el-table__row').first().click()
     await page.locator('[data-test=drill-cases] .el-table__row').first().waitFor()
     await page.keyboard.press('Escape')
+    // The agent KPI table: the busiest agent first; their handled count opens exactly those cases,
+    // and their open load the tickets they hold now.
+    await page.locator('[data-test=drill-cases]').waitFor({ state: 'hidden' })
+    const agentRow = page.locator('[data-test=agent-kpi-table] .el-table__row').first()
+    await agentRow.waitFor()
+    const handled = Number((await agentRow.locator('[data-test=agent-kpi-handled]').textContent()).trim())
+    assert.ok(handled > 0, `the busiest agent handled cases (${handled})`)
+    await agentRow.locator('[data-test=agent-kpi-handled]').click()
+    await page.locator('[data-test=drill-cases] .el-table__row').first().waitFor()
+    assert.equal(await page.locator('[data-test=drill-cases] .el-table__row').count(), Math.min(handled, 50), 'one row per handled case')
+    await shot(page, '63b-dashboard-agent-drill')
+    await page.keyboard.press('Escape')
+    await page.locator('[data-test=drill-cases]').waitFor({ state: 'hidden' })
     // Alerts: acknowledge one when the demo raised any.
     const ack = page.locator('[data-test=alert-ack]').first()
     if (await ack.count()) {

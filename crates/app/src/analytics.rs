@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::Context;
 use db::analytics::{CaseSet, Dim, Dims, FactRow, Filter, Source};
-use domain::{Event, ParseError, Timestamp, WorkspaceId};
+use domain::{Event, ParseError, Permission, TeamId, Timestamp, UserId, WorkspaceId};
 use workflow::{
     BusinessCalendar,
     analytics::{
@@ -23,7 +23,11 @@ use workflow::{
     },
 };
 
-use crate::{App, Result, auth::Supervisor, bot::kb_io::SheetFormat};
+use crate::{
+    App, Error, Result,
+    auth::{Agent, Supervisor},
+    bot::kb_io::SheetFormat,
+};
 
 /// Events folded per catch-up transaction.
 const CATCH_UP_PAGE: i64 = 2_000;
@@ -112,11 +116,13 @@ pub fn parse_case_set(s: &str) -> Result<CaseSet, ParseError> {
         "breached" => CaseSet::Breached,
         "repeat" => CaseSet::Repeat,
         "responded" => CaseSet::Responded,
+        "handled" => CaseSet::Handled,
+        "open_now" => CaseSet::OpenNow,
         o => {
             return Err(ParseError::new(
                 "set",
                 format!(
-                    "{o:?}: all, solved, open, fcr, not_fcr, reopened, breached, repeat or responded"
+                    "{o:?}: all, solved, open, fcr, not_fcr, reopened, breached, repeat, responded, handled or open_now"
                 ),
             ));
         }
@@ -135,6 +141,34 @@ pub struct KpiReport {
     pub bot_containment: Option<f64>,
     pub handoff_rate: Option<f64>,
     pub surveys: crate::analytics::SurveyKpis,
+}
+
+/// One agent's KPIs over a period (issue 6). Ticket figures are of the tickets counted under
+/// the agent (their current assignee) — the same per-ticket facts and rollup counters as the
+/// team KPIs, summed by agent — so the agents of a team add up to the team.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentKpis {
+    pub agent: UserId,
+    /// The user's name (`""` for an id that is no user of the workspace).
+    pub name: String,
+    /// Assigned tickets solved or closed (last) within the period, whenever created.
+    pub handled: i64,
+    /// The team KPIs' figures of the assigned tickets created in the period.
+    pub kpis: Kpis,
+    /// Of those tickets: first response time (business ms), median and 90th percentile.
+    pub first_response_median_ms: Option<f64>,
+    pub first_response_p90_ms: Option<f64>,
+    /// Of those tickets, solved: resolution time (business ms), median.
+    pub resolution_median_ms: Option<f64>,
+    /// Mean CSAT score (1–5) of surveys sent for this agent answered in the period, the share
+    /// scoring 4–5 (the team KPI's `csat`), and the number of answers.
+    pub csat_avg: Option<f64>,
+    pub csat: Option<f64>,
+    pub csat_answers: i64,
+    /// Tickets and chats assigned now and not solved / closed (routing's load; `None` for a
+    /// user who is not an active agent, supervisor or cs_head).
+    pub open_tickets: Option<i64>,
+    pub open_chats: Option<i64>,
 }
 
 /// Survey KPIs (filled once surveys exist; all `None` without answers).
@@ -331,6 +365,7 @@ pub fn fact_of(cal: &BusinessCalendar, s: &Source) -> FactRow {
     FactRow {
         ticket_id: s.ticket_id.clone(),
         dims: s.dims.clone(),
+        assignee_id: s.assignee_id.clone(),
         status: s.status.as_str().to_string(),
         facts: an::facts(cal, s.created_at, &s.inputs, extra),
     }
@@ -341,6 +376,8 @@ pub fn fact_of(cal: &BusinessCalendar, s: &Source) -> FactRow {
 pub struct Deltas {
     daily: HashMap<(i64, Dims), Sums>,
     hourly: HashMap<(i64, u8, String), i64>,
+    /// (day, team, agent): assigned tickets only.
+    agents: HashMap<(i64, String, String), Sums>,
 }
 
 impl Deltas {
@@ -348,7 +385,18 @@ impl Deltas {
     pub fn apply(&mut self, f: &FactRow, sign: i64) {
         for (day, s) in contributions(&f.facts) {
             let e = self.daily.entry((day, f.dims.clone())).or_default();
-            if sign > 0 { e.add(&s) } else { e.sub(&s) }
+            if sign > 0 {
+                e.add(&s)
+            } else {
+                e.sub(&s)
+            }
+            if !f.assignee_id.is_empty() {
+                let e = self
+                    .agents
+                    .entry((day, f.dims.team_id.clone(), f.assignee_id.clone()))
+                    .or_default();
+                if sign > 0 { e.add(&s) } else { e.sub(&s) }
+            }
         }
         *self
             .hourly
@@ -364,6 +412,13 @@ impl Deltas {
             .map(|((d, k), s)| (d, k, s))
             .collect();
         db::analytics::add_daily(c, ws, &daily).await?;
+        let agents: Vec<(i64, String, String, Sums)> = self
+            .agents
+            .into_iter()
+            .filter(|(_, s)| !s.is_zero())
+            .map(|((d, t, a), s)| (d, t, a, s))
+            .collect();
+        db::analytics::add_agent_daily(c, ws, &agents).await?;
         let hourly: Vec<(i64, u8, String, i64)> = self
             .hourly
             .into_iter()
@@ -523,6 +578,102 @@ impl App {
             handoff_rate: an::ratio(bot.handed_off, bot.conversations),
             surveys,
         })
+    }
+
+    /// Per-agent KPIs of a period (issue 6), optionally of one team's tickets (and then listing
+    /// the team's members even without figures). Supervisors, cs_heads and admins see every
+    /// agent; an agent sees only their own row.
+    pub async fn analytics_agents(
+        &self,
+        who: &Agent,
+        q: &Query,
+        team: Option<TeamId>,
+    ) -> Result<Vec<AgentKpis>> {
+        let only = if who.allows(Permission::SuperviseCases) {
+            None
+        } else {
+            Some(who.user.ok_or(Error::Forbidden("read agent figures without a user"))?)
+        };
+        let ws = who.workspace;
+        self.analytics_catch_up(ws).await?;
+        let cal = self.analytics_calendar(ws).await?;
+        let (from, to) = (day_start(&cal, q.from), day_start(&cal, q.to + 1));
+        let mut c = self.db.read().await?;
+        let team_s = team.map(|t| t.to_string());
+        let team_members = match team {
+            Some(t) => Some(
+                db::users::get_team(&mut c, ws, t).await?.ok_or(Error::NotFound("team"))?.members,
+            ),
+            None => None,
+        };
+        let sums =
+            db::analytics::sum_agent_daily(&mut c, ws, q.from, q.to, team_s.as_deref()).await?;
+        let durations =
+            db::analytics::agent_durations(&mut c, ws, from, to, team_s.as_deref()).await?;
+        let csat = db::analytics::agent_csat(&mut c, ws, from, to, team_s.as_deref()).await?;
+        let load = db::routing::agents(&mut c, ws).await?;
+        let users = db::users::list_users(&mut c, ws).await?;
+
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        match &team_members {
+            Some(m) => ids.extend(m.iter().map(UserId::to_string)),
+            None => ids.extend(load.iter().map(|a| a.id.to_string())),
+        }
+        ids.extend(sums.iter().map(|(a, _)| a.clone()));
+        ids.extend(durations.iter().map(|(a, _, _)| a.clone()));
+        ids.extend(csat.iter().map(|(a, _, _)| a.clone()));
+        if let Some(me) = only {
+            ids.retain(|a| *a == me.to_string());
+            ids.insert(me.to_string());
+        }
+
+        let sums: HashMap<String, Sums> = sums.into_iter().collect();
+        let mut frt: HashMap<&str, Vec<i64>> = HashMap::new();
+        let mut res: HashMap<&str, Vec<i64>> = HashMap::new();
+        for (a, f, r) in &durations {
+            if let Some(f) = f {
+                frt.entry(a.as_str()).or_default().push(*f);
+            }
+            if let Some(r) = r {
+                res.entry(a.as_str()).or_default().push(*r);
+            }
+        }
+        let mut scores: HashMap<&str, an::Scores> = HashMap::new();
+        for (a, score, n) in &csat {
+            if (1..=5).contains(score) {
+                scores.entry(a.as_str()).or_default().add(*score, *n);
+            }
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in &ids {
+            // Ids come from user columns; one that does not parse is not a user.
+            let Ok(agent) = UserId::parse(id) else { continue };
+            let s = sums.get(id).copied().unwrap_or_default();
+            let mut f = frt.remove(id.as_str()).unwrap_or_default();
+            let mut r = res.remove(id.as_str()).unwrap_or_default();
+            let sc = scores.get(id.as_str()).copied().unwrap_or_default();
+            let l = load.iter().find(|a| a.id == agent);
+            out.push(AgentKpis {
+                agent,
+                name: users
+                    .iter()
+                    .find(|u| u.id == agent)
+                    .map(|u| u.name.clone())
+                    .unwrap_or_default(),
+                handled: s.done,
+                kpis: an::kpis(&s, q.cost),
+                first_response_median_ms: an::quantile(&mut f, 0.5),
+                first_response_p90_ms: an::quantile(&mut f, 0.9),
+                resolution_median_ms: an::quantile(&mut r, 0.5),
+                csat_avg: sc.mean(),
+                csat: sc.csat(),
+                csat_answers: sc.answered(),
+                open_tickets: l.map(|a| i64::from(a.open_tickets)),
+                open_chats: l.map(|a| i64::from(a.open_chats)),
+            });
+        }
+        out.sort_by(|a, b| b.handled.cmp(&a.handled).then(a.agent.cmp(&b.agent)));
+        Ok(out)
     }
 
     /// Survey KPIs of answers given in `[from, to)`.
@@ -762,6 +913,55 @@ impl KpiReport {
             headers: vec!["metric".into(), "value".into()],
             rows,
         }
+    }
+}
+
+/// The per-agent KPIs as a sheet (one row per agent).
+pub fn agents_table(rows: &[AgentKpis]) -> Table {
+    let opt = |v: Option<i64>| v.map_or(Cell::Empty, Cell::from);
+    Table {
+        name: "agents".into(),
+        headers: [
+            "agent_id",
+            "agent",
+            "handled",
+            "created",
+            "solved",
+            "first_response_median_ms",
+            "first_response_p90_ms",
+            "resolution_median_ms",
+            "reopen_rate",
+            "sla_attainment",
+            "fcr_rate",
+            "csat_avg",
+            "csat_answers",
+            "open_tickets",
+            "open_chats",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::from(r.agent.to_string()),
+                    Cell::from(r.name.as_str()),
+                    r.handled.into(),
+                    r.kpis.created.into(),
+                    r.kpis.solved.into(),
+                    r.first_response_median_ms.into(),
+                    r.first_response_p90_ms.into(),
+                    r.resolution_median_ms.into(),
+                    r.kpis.reopen_rate.into(),
+                    r.kpis.sla_attainment.into(),
+                    r.kpis.fcr_rate.into(),
+                    r.csat_avg.into(),
+                    r.csat_answers.into(),
+                    opt(r.open_tickets),
+                    opt(r.open_chats),
+                ]
+            })
+            .collect(),
     }
 }
 

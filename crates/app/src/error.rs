@@ -28,6 +28,10 @@ pub enum Error {
     /// A customer cannot be erased while one of their tickets is still being worked (PL-4).
     #[error("{0}")]
     OpenCases(String),
+    /// A webhook delivery that cannot be sent again now: `code` is `delivery_succeeded` or
+    /// `delivery_pending` (issue 6).
+    #[error("{message}")]
+    NotRetryable { code: &'static str, message: String },
     /// The thing existed but is no longer usable (an answered or expired survey link).
     #[error("{0}")]
     Gone(String),

@@ -28,6 +28,8 @@ pub struct Dims {
 pub struct FactRow {
     pub ticket_id: String,
     pub dims: Dims,
+    /// The agent the ticket is counted under (its current assignee; `""` = unassigned).
+    pub assignee_id: String,
     pub status: String,
     pub facts: Facts,
 }
@@ -38,6 +40,8 @@ pub struct Source {
     pub ticket_id: String,
     pub created_at: Timestamp,
     pub dims: Dims,
+    /// The current assignee, `""` when none.
+    pub assignee_id: String,
     pub status: Status,
     pub tags: Vec<String>,
     pub inputs: Vec<TicketEvent>,
@@ -128,7 +132,7 @@ fn dims(r: &AnyRow) -> Result<Dims> {
 
 async fn sources_where(c: &mut AnyConnection, mut b: Binds, cond: String) -> Result<Vec<Source>> {
     let sql = format!(
-        "SELECT t.id, t.created_at, t.channel, t.problem_code, t.team_id, t.status, t.tags,
+        "SELECT t.id, t.created_at, t.channel, t.problem_code, t.team_id, t.assignee_id, t.status, t.tags,
                 s.policy, (SELECT COUNT(*) FROM sla_events e WHERE e.workspace_id = t.workspace_id AND e.ticket_id = t.id AND e.kind = 'breached') AS breaches
          FROM tickets t LEFT JOIN ticket_sla s ON s.ticket_id = t.id WHERE {cond}"
     );
@@ -139,6 +143,7 @@ async fn sources_where(c: &mut AnyConnection, mut b: Binds, cond: String) -> Res
             ticket_id: text(r, "id")?,
             created_at: ts(r, "created_at")?,
             dims: dims(r)?,
+            assignee_id: opt_text(r, "assignee_id")?.unwrap_or_default(),
             status: parse_col(r, "status", Status::parse)?,
             tags: codec::json_to_strings(&text(r, "tags")?)?,
             inputs: Vec::new(),
@@ -210,7 +215,7 @@ pub async fn ticket_count(c: &mut AnyConnection, ws: WorkspaceId) -> Result<i64>
 
 const FACT_COLS: &str = "ticket_id, workspace_id, created_at, local_day, local_hour, channel, problem_code, team_id, status,
     done_at, done_day, first_reply_at, frt_bh, frt_wall, nrt_n, nrt_bh, res_bh, res_wall, handle_bh,
-    agent_replies, customer_replies, reopens, fcr, sla_tracked, sla_breached, complaint, is_repeat";
+    agent_replies, customer_replies, reopens, fcr, sla_tracked, sla_breached, complaint, is_repeat, assignee_id";
 
 fn opt_int(r: &AnyRow, col: &str) -> Result<Option<i64>> {
     use sqlx::Row;
@@ -224,6 +229,7 @@ fn fact_row(r: &AnyRow) -> Result<FactRow> {
     Ok(FactRow {
         ticket_id: text(r, "ticket_id")?,
         dims: dims(r)?,
+        assignee_id: text(r, "assignee_id")?,
         status: text(r, "status")?,
         facts: Facts {
             created_at,
@@ -324,6 +330,7 @@ pub async fn insert_facts(c: &mut AnyConnection, ws: WorkspaceId, rows: &[FactRo
                     b.int(i64::from(e.sla_breached)),
                     b.int(i64::from(e.complaint)),
                     b.int(i64::from(e.repeat)),
+                    b.text(r.assignee_id.clone()),
                 ];
                 format!("({})", v.join(", "))
             })
@@ -371,6 +378,139 @@ pub async fn add_daily(
     Ok(())
 }
 
+/// Adds deltas to the per-agent daily rollup: (local day, team, agent, sums); rows are created
+/// as needed.
+pub async fn add_agent_daily(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    deltas: &[(i64, String, String, Sums)],
+) -> Result<()> {
+    let fields = Sums::FIELDS;
+    let set: Vec<String> =
+        fields.iter().map(|f| format!("{f} = analytics_agent_daily.{f} + excluded.{f}")).collect();
+    for chunk in deltas.chunks(400) {
+        let mut b = Binds::default();
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(day, team, agent, s)| {
+                let mut v = vec![
+                    b.text(ws.to_string()),
+                    b.int(*day),
+                    b.text(team.clone()),
+                    b.text(agent.clone()),
+                ];
+                v.extend(s.to_vec().into_iter().map(|x| b.int(x)));
+                format!("({})", v.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO analytics_agent_daily (workspace_id, local_day, team_id, assignee_id, {})
+             VALUES {} ON CONFLICT (workspace_id, local_day, team_id, assignee_id) DO UPDATE SET {}",
+            fields.join(", "),
+            values.join(", "),
+            set.join(", ")
+        );
+        b.query(sql).execute(&mut *c).await.context("updating the agent rollup")?;
+    }
+    Ok(())
+}
+
+/// Sums the per-agent rollup over days `[from, to]`, optionally of one team's tickets: one
+/// `(agent, sums)` per agent with any row.
+pub async fn sum_agent_daily(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    from: i64,
+    to: i64,
+    team: Option<&str>,
+) -> Result<Vec<(String, Sums)>> {
+    let mut b = Binds::default();
+    let w = b.text(ws.to_string());
+    let (lo, hi) = (b.int(from), b.int(to));
+    let t = match team {
+        Some(t) => format!(" AND team_id = {}", b.text(t)),
+        None => String::new(),
+    };
+    let sums: Vec<String> = Sums::FIELDS
+        .iter()
+        .map(|x| format!("CAST(COALESCE(SUM({x}), 0) AS BIGINT) AS {x}"))
+        .collect();
+    let sql = format!(
+        "SELECT assignee_id, {} FROM analytics_agent_daily
+         WHERE workspace_id = {w} AND local_day >= {lo} AND local_day <= {hi}{t} GROUP BY assignee_id",
+        sums.join(", ")
+    );
+    let rows = b.query(sql).fetch_all(&mut *c).await.context("summing the agent rollup")?;
+    rows.iter()
+        .map(|r| {
+            let v: Vec<i64> = Sums::FIELDS.iter().map(|x| int(r, x)).collect::<Result<_>>()?;
+            Ok((text(r, "assignee_id")?, Sums::from_slice(&v)))
+        })
+        .collect()
+}
+
+/// The per-ticket durations behind the agents' medians: `(agent, first response, resolution)`
+/// (business ms; `None` when not responded / not solved) of the assigned tickets created in
+/// `[from, to)` (instants), optionally of one team — the cohort the rollup counts them in.
+pub async fn agent_durations(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    from: Timestamp,
+    to: Timestamp,
+    team: Option<&str>,
+) -> Result<Vec<(String, Option<i64>, Option<i64>)>> {
+    let mut b = Binds::default();
+    let w = b.text(ws.to_string());
+    let (lo, hi) = (b.int(from.millis()), b.int(to.millis()));
+    let t = match team {
+        Some(t) => format!(" AND team_id = {}", b.text(t)),
+        None => String::new(),
+    };
+    let sql = format!(
+        "SELECT assignee_id, frt_bh, res_bh FROM ticket_facts
+         WHERE workspace_id = {w} AND created_at >= {lo} AND created_at < {hi} AND assignee_id <> ''{t}
+           AND (frt_bh IS NOT NULL OR res_bh IS NOT NULL)"
+    );
+    b.query(sql)
+        .fetch_all(&mut *c)
+        .await
+        .context("reading agent durations")?
+        .iter()
+        .map(|r| Ok((text(r, "assignee_id")?, opt_int(r, "frt_bh")?, opt_int(r, "res_bh")?)))
+        .collect()
+}
+
+/// Answered CSAT scores (1–5) in `[from, to)` by answer time, per agent the survey was sent
+/// for (`surveys.agent_id`): `(agent, score, answers)`; optionally of one team's surveys.
+pub async fn agent_csat(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    from: Timestamp,
+    to: Timestamp,
+    team: Option<&str>,
+) -> Result<Vec<(String, i64, i64)>> {
+    let mut b = Binds::default();
+    let w = b.text(ws.to_string());
+    let (lo, hi) = (b.int(from.millis()), b.int(to.millis()));
+    let t = match team {
+        Some(t) => format!(" AND team_id = {}", b.text(t)),
+        None => String::new(),
+    };
+    let sql = format!(
+        "SELECT agent_id, score, COUNT(*) AS n FROM surveys
+         WHERE workspace_id = {w} AND kind = 'csat' AND status = 'answered' AND score IS NOT NULL
+           AND agent_id IS NOT NULL AND answered_at >= {lo} AND answered_at < {hi}{t}
+         GROUP BY agent_id, score"
+    );
+    b.query(sql)
+        .fetch_all(&mut *c)
+        .await
+        .context("reading agent CSAT scores")?
+        .iter()
+        .map(|r| Ok((text(r, "agent_id")?, int(r, "score")?, int(r, "n")?)))
+        .collect()
+}
+
 /// Adds deltas to the hourly ticket counts: (day, hour, channel, n).
 pub async fn add_hourly(
     c: &mut AnyConnection,
@@ -404,7 +544,7 @@ pub async fn add_hourly(
 
 /// Drops the workspace's facts and rollups (before a rebuild).
 pub async fn clear(c: &mut AnyConnection, ws: WorkspaceId) -> Result<()> {
-    for t in ["ticket_facts", "analytics_daily", "analytics_hourly"] {
+    for t in ["ticket_facts", "analytics_daily", "analytics_hourly", "analytics_agent_daily"] {
         sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t} WHERE workspace_id = $1")))
             .bind(ws.to_string())
             .execute(&mut *c)
@@ -420,6 +560,9 @@ pub struct Filter {
     pub channel: Option<String>,
     pub problem_code: Option<String>,
     pub team_id: Option<String>,
+    /// Only tickets counted under this agent: applies to the drill-down ([`cases`]) only; the
+    /// team rollups have no agent dimension (per-agent figures are [`sum_agent_daily`]).
+    pub assignee_id: Option<String>,
 }
 
 impl Filter {
@@ -589,6 +732,10 @@ pub enum CaseSet {
     Breached,
     Repeat,
     Responded,
+    /// Solved or closed (last) within the period, whenever created: an agent's handled tickets.
+    Handled,
+    /// Not solved or closed now, whenever created: an agent's open load.
+    OpenNow,
 }
 
 impl CaseSet {
@@ -603,6 +750,8 @@ impl CaseSet {
             CaseSet::Breached => " AND f.sla_breached = 1",
             CaseSet::Repeat => " AND f.is_repeat = 1 AND f.complaint = 1",
             CaseSet::Responded => " AND f.frt_bh IS NOT NULL",
+            CaseSet::Handled => "",
+            CaseSet::OpenNow => " AND f.done_at IS NULL",
         }
     }
 }
@@ -631,8 +780,23 @@ pub async fn cases(
 ) -> Result<Vec<Case>> {
     let mut b = Binds::default();
     let w = b.text(ws.to_string());
-    let (lo, hi) = (b.int(from.millis()), b.int(to.millis()));
-    let filt = f.sql(&mut b, "f.");
+    let mut filt = f.sql(&mut b, "f.");
+    if let Some(a) = &f.assignee_id {
+        filt.push_str(&format!(" AND f.assignee_id = {}", b.text(a.clone())));
+    }
+    // Most sets are tickets created in the period; `handled` is by done time, `open_now` now.
+    let col = match set {
+        CaseSet::Handled => Some("f.done_at"),
+        CaseSet::OpenNow => None,
+        _ => Some("f.created_at"),
+    };
+    let period = match col {
+        Some(col) => {
+            let (lo, hi) = (b.int(from.millis()), b.int(to.millis()));
+            format!(" AND {col} >= {lo} AND {col} < {hi}")
+        }
+        None => String::new(),
+    };
     let hour_sql = match hour {
         // Weekday from the local day: 1970-01-01 was a Thursday (Monday = 0).
         Some((wd, h)) => format!(
@@ -646,7 +810,7 @@ pub async fn cases(
     let cols: Vec<String> = FACT_COLS.split(',').map(|c| format!("f.{}", c.trim())).collect();
     let sql = format!(
         "SELECT {}, t.number, t.subject, t.conversation_id FROM ticket_facts f JOIN tickets t ON t.id = f.ticket_id
-         WHERE f.workspace_id = {w} AND f.created_at >= {lo} AND f.created_at < {hi}{filt}{}{hour_sql}{tail}",
+         WHERE f.workspace_id = {w}{period}{filt}{}{hour_sql}{tail}",
         cols.join(", "),
         set.sql()
     );

@@ -523,6 +523,28 @@ pub async fn record_delivery_attempt(
     Ok(())
 }
 
+/// Sets a delivery back to `pending` for another attempt, if it is in `from` now; returns
+/// whether it was (the retry's compare-and-set).
+pub async fn requeue_delivery(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    id: DeliveryId,
+    from: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE webhook_deliveries SET state = 'pending', updated_at = $4 WHERE workspace_id = $1 AND id = $2 AND state = $3",
+    )
+    .bind(ws.to_string())
+    .bind(id.to_string())
+    .bind(from)
+    .bind(now.millis())
+    .execute(c)
+    .await
+    .context("requeueing a webhook delivery")?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Starts `consumer`'s cursor at the workspace's current head, if it has none.
 pub async fn init_cursor(c: &mut AnyConnection, ws: WorkspaceId, consumer: &str) -> Result<()> {
     sqlx::query(

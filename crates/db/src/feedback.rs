@@ -284,6 +284,8 @@ pub struct SurveyFilter {
     pub status: Option<SurveyStatus>,
     pub kind: Option<SurveyKind>,
     pub since: Option<Timestamp>,
+    /// Surveys sent for this agent (`agent_id`).
+    pub agent: Option<domain::UserId>,
 }
 
 pub async fn list_surveys(
@@ -311,6 +313,9 @@ pub async fn list_surveys(
     }
     if let Some(x) = f.since {
         sql.push_str(&format!(" AND created_at >= {}", b.int(x.millis())));
+    }
+    if let Some(x) = f.agent {
+        sql.push_str(&format!(" AND agent_id = {}", b.text(x.to_string())));
     }
     sql.push_str(&page.sql(&mut b, "created_at", "id"));
     b.query(sql).fetch_all(c).await?.iter().map(survey).collect()

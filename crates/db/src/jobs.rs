@@ -374,6 +374,20 @@ pub async fn pending(c: &mut AnyConnection, ws: WorkspaceId, kind: &str) -> Resu
     Ok(r.is_some())
 }
 
+/// Whether this exact job (kind and payload) is waiting to run or running in the workspace
+/// (a claimed job stays `pending` until it completes or fails).
+pub async fn is_pending(c: &mut AnyConnection, ws: WorkspaceId, j: &Job) -> Result<bool> {
+    let r = sqlx::query(
+        "SELECT id FROM jobs WHERE workspace_id = $1 AND kind = $2 AND payload = $3 AND state = 'pending' LIMIT 1",
+    )
+    .bind(ws.to_string())
+    .bind(j.name())
+    .bind(payload(j))
+    .fetch_optional(c)
+    .await?;
+    Ok(r.is_some())
+}
+
 /// When the earliest pending job not claimed by a live worker falls due (possibly already
 /// past), if any: the worker sleeps until then. One index probe on `(state, run_at)`.
 pub async fn next_due(db: &Db, now: Timestamp) -> Result<Option<Timestamp>> {

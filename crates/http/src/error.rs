@@ -30,6 +30,8 @@ pub enum Code {
     Internal,
     Gone,
     CustomerHasOpenCases,
+    DeliverySucceeded,
+    DeliveryPending,
 }
 
 impl Code {
@@ -46,7 +48,9 @@ impl Code {
             | Code::InvalidTransition
             | Code::TicketClosed
             | Code::OverAuthority
-            | Code::CustomerHasOpenCases => StatusCode::CONFLICT,
+            | Code::CustomerHasOpenCases
+            | Code::DeliverySucceeded
+            | Code::DeliveryPending => StatusCode::CONFLICT,
             Code::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Code::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Code::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -77,6 +81,8 @@ impl Code {
             Code::Internal => "internal",
             Code::Gone => "gone",
             Code::CustomerHasOpenCases => "customer_has_open_cases",
+            Code::DeliverySucceeded => "delivery_succeeded",
+            Code::DeliveryPending => "delivery_pending",
         }
     }
 
@@ -160,6 +166,14 @@ impl From<app::Error> for ApiError {
             }
             E::Gone(m) => ApiError::new(Code::Gone, m),
             E::OpenCases(m) => ApiError::new(Code::CustomerHasOpenCases, m),
+            E::NotRetryable { code, message } => ApiError::new(
+                if code == "delivery_pending" {
+                    Code::DeliveryPending
+                } else {
+                    Code::DeliverySucceeded
+                },
+                message,
+            ),
             E::TooLarge(m) => ApiError::new(Code::PayloadTooLarge, m),
             E::UnsupportedMedia(m) => ApiError::new(Code::UnsupportedMediaType, m),
             E::RateLimited { retry_after_secs } => ApiError {

@@ -182,6 +182,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(channels::phone_call))
         .routes(routes!(channels::list_webhooks, channels::create_webhook))
         .routes(routes!(channels::delete_webhook))
+        .routes(routes!(channels::retry_delivery))
         .routes(routes!(channels::deliveries))
         .routes(routes!(channels::staff_verify_start))
         .routes(routes!(channels::staff_verify_confirm))
@@ -204,6 +205,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(analytics::pareto))
         .routes(routes!(analytics::heatmap))
         .routes(routes!(analytics::cases))
+        .routes(routes!(analytics::agents))
         // Alerts, quality inspection, scheduled reports (AN-2, AN-5…AN-7).
         .routes(routes!(insights::list_alerts))
         .routes(routes!(insights::get_alert_settings, insights::put_alert_settings))

@@ -265,6 +265,20 @@ pub fn delta(old: Option<&Facts>, new: Option<&Facts>) -> Vec<(i64, Sums)> {
     out
 }
 
+/// The `p`-quantile (0 ≤ p ≤ 1) of `values`, interpolating linearly between the two closest
+/// ranks (so the median of an even count is the mean of the middle two, and p90 of 1…10 is
+/// 9.1); `None` when there are none. Sorts `values`.
+pub fn quantile(values: &mut [i64], p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let pos = p.clamp(0.0, 1.0) * (values.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    let (a, b) = (values[lo] as f64, values[hi] as f64);
+    Some(a + (b - a) * (pos - lo as f64))
+}
+
 /// `a / b`, or `None` when nothing was counted.
 pub fn ratio(a: i64, b: i64) -> Option<f64> {
     (b != 0).then(|| a as f64 / b as f64)

@@ -629,6 +629,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per-agent KPIs (issue 6): handled tickets, first response median and p90, resolution
+         *     median, reopen rate, SLA attainment, CSAT and open load. Supervisors, cs_heads and admins
+         *     see every agent; an agent sees only their own row. `?format=csv|xlsx` for a sheet.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First local day (`YYYY-MM-DD`); default 29 days before `to`. */
+                    from?: string | null;
+                    /** @description Last local day, inclusive; default today. */
+                    to?: string | null;
+                    /** @description Only this team's tickets (and surveys); lists the team's members even without figures. */
+                    team_id?: string | null;
+                    /** @description `json` (default), `csv` or `xlsx`. */
+                    format?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AgentsDto"];
+                        "text/csv": number[];
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/cases": {
         parameters: {
             query?: never;
@@ -657,8 +761,14 @@ export interface paths {
                     agent_hour_fen?: number | null;
                     /** @description `json` (default), `csv` or `xlsx`. */
                     format?: string | null;
-                    /** @description all (default), solved, open (backlog), fcr, not_fcr, reopened, breached, repeat, responded */
+                    /**
+                     * @description all (default), solved, open (backlog), fcr, not_fcr, reopened, breached, repeat,
+                     *     responded — tickets created in the period; `handled`: solved or closed (last) in the
+                     *     period; `open_now`: not solved or closed now, whatever the period.
+                     */
                     set?: string | null;
+                    /** @description Only tickets counted under this agent (their current assignee). */
+                    agent_id?: string | null;
                     /** @description With `hour`: one heat-map cell (0 = Monday). */
                     weekday?: number | null;
                     hour?: number | null;
@@ -16463,6 +16573,8 @@ export interface paths {
                     status?: string | null;
                     /** @description csat, nps, ces */
                     kind?: string | null;
+                    /** @description Surveys sent for this agent. */
+                    agent_id?: string | null;
                     limit?: number | null;
                     cursor?: string | null;
                 };
@@ -20539,6 +20651,103 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends a failed delivery again (admins): a `failed` delivery, or a `pending` one whose job
+         *     is dead, goes back to `pending` with a new delivery job — signed, URL-checked and logged
+         *     like the first. 409 `delivery_succeeded` for a delivered one, `delivery_pending` for one
+         *     still waiting for the server's own retry.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    delivery_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeliveryDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ws": {
         parameters: {
             query?: never;
@@ -20738,6 +20947,66 @@ export interface components {
             faq: components["schemas"]["FaqDto"];
             training?: components["schemas"]["NluModelDto"] | null;
         };
+        /** @description One agent's KPIs over the period (definitions in docs/metrics.md, "Agent metrics"). */
+        AgentKpisDto: {
+            agent_id: string;
+            name: string;
+            /**
+             * Format: int64
+             * @description Assigned tickets solved or closed (last) in the period, whenever created.
+             */
+            handled: number;
+            /**
+             * Format: int64
+             * @description Assigned tickets created in the period, and of those solved now.
+             */
+            created: number;
+            /** Format: int64 */
+            solved: number;
+            /**
+             * Format: double
+             * @description Business ms over the assigned tickets created in the period that had a public reply.
+             */
+            first_response_median_ms?: number | null;
+            /** Format: double */
+            first_response_p90_ms?: number | null;
+            /** Format: double */
+            first_response_ms?: number | null;
+            /**
+             * Format: double
+             * @description Business ms over those tickets solved now.
+             */
+            resolution_median_ms?: number | null;
+            /** Format: double */
+            resolution_ms?: number | null;
+            /** Format: double */
+            handle_ms?: number | null;
+            /** Format: double */
+            reopen_rate?: number | null;
+            /** Format: double */
+            sla_attainment?: number | null;
+            /** Format: double */
+            fcr_rate?: number | null;
+            /**
+             * Format: double
+             * @description Mean CSAT score 1–5 of answers in the period to surveys sent for this agent.
+             */
+            csat_avg?: number | null;
+            /**
+             * Format: double
+             * @description Share of those answers scoring 4–5.
+             */
+            csat?: number | null;
+            /** Format: int64 */
+            csat_answers: number;
+            /**
+             * Format: int64
+             * @description Tickets / chats assigned now and still open (`null` for a user routing does not serve).
+             */
+            open_tickets?: number | null;
+            /** Format: int64 */
+            open_chats?: number | null;
+        };
         AgentRoutingDto: {
             user_id: string;
             /** @description online, away or offline */
@@ -20747,6 +21016,11 @@ export interface components {
             /** Format: int32 */
             max_tickets: number;
             senior: boolean;
+        };
+        AgentsDto: {
+            from: string;
+            to: string;
+            agents: components["schemas"]["AgentKpisDto"][];
         };
         AlertDto: {
             id: string;

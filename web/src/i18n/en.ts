@@ -158,6 +158,9 @@ const en: Shape<typeof zh> = {
     resolutionPrompt: 'What was done (optional)', cases: 'Cases', teams: 'Teams', agents: 'Agent quality index', agent: 'Agent', qualityIndex: 'Quality index',
     checks: 'Checks', failed: 'Failed', flags: 'Flags', reopened: 'Reopened', score: 'Score', comment: 'Comment', answeredAt: 'Answered',
     source: 'Source', product: 'Product', check: 'Check', detail: 'Detail',
+    agentKpis: 'Agent performance', handled: 'Handled', frtMedian: 'First resp. median', frtP90: 'First resp. p90', resMedian: 'Resolution median', csatAvg: 'CSAT avg',
+    openLoad: 'Open now',
+    agentKpisHelp: 'Handled: assigned tickets solved in the period. The other ticket figures are of tickets created in the period and assigned to the agent now (business time); CSAT: answers (1–5) given in the period; open now: unsolved tickets assigned at this moment. Click a figure for the cases behind it.',
     kpi: {
       created: 'Tickets created', first_response: 'First response', resolution: 'Resolution time', fcr: 'First-contact resolution', sla: 'SLA attainment', csat: 'CSAT',
       nps: 'NPS', ces: 'CES', containment: 'Bot containment', handoff: 'Hand-off rate', reopen: 'Reopen rate', backlog: 'Backlog',
@@ -217,7 +220,8 @@ const en: Shape<typeof zh> = {
     title: 'Event webhooks', help: 'Events such as tickets and messages are pushed to your systems as signed JSON; failures are retried.', new: 'New subscription', none: 'No subscriptions',
     url: 'URL', events: 'Events', all: 'All events', allowHosts: 'Allowed internal hosts', log: 'Deliveries', delete: 'Delete', secretOnce: 'The signing secret is shown only this once; save it now:',
     deliveries: 'Delivery log', noDeliveries: 'No deliveries yet', event: 'Event', state: 'State', attempts: 'Attempts', response: 'Response', lastError: 'Last error', body: 'Body',
-    retryHelp: 'Failed deliveries are retried by the server with back-off until they succeed or give up; this log is read-only.',
+    retryHelp: 'Failed deliveries are retried by the server with back-off; once the attempts run out (Failed), Retry sends it once more, signed and URL-checked like the first delivery.',
+    retry: 'Retry', retried: 'Delivery queued again',
     states: { pending: 'Pending', delivered: 'Delivered', failed: 'Failed' },
   },
   alerts: {

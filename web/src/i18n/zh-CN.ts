@@ -155,6 +155,9 @@ export default {
     resolutionPrompt: '处理结果（选填）', cases: '查看工单', teams: '团队', agents: '客服质检指数', agent: '客服', qualityIndex: '质检指数',
     checks: '检查项', failed: '未通过', flags: '标记', reopened: '重开', score: '分数', comment: '留言', answeredAt: '答卷时间',
     source: '来源', product: '产品', check: '检查', detail: '详情',
+    agentKpis: '坐席绩效', handled: '处理量', frtMedian: '首响中位数', frtP90: '首响 P90', resMedian: '解决时长中位数', csatAvg: 'CSAT 均分',
+    openLoad: '当前负载',
+    agentKpisHelp: '处理量：期间内解决的已分配工单；其余工单指标按期间内新建、当前分配给该客服的工单计算（工作时间）；CSAT 为期间内作答的评价（1–5 分）；当前负载为此刻未解决的工单。点击数字查看明细。',
     kpi: {
       created: '新建工单', first_response: '首次响应', resolution: '解决时长', fcr: '一次解决率', sla: 'SLA 达成率', csat: '满意度 CSAT',
       nps: '净推荐值 NPS', ces: '费力度 CES', containment: '机器人自助解决率', handoff: '转人工率', reopen: '重开率', backlog: '积压工单',
@@ -214,7 +217,8 @@ export default {
     title: '事件 Webhook', help: '工单、消息等事件以签名 JSON 推送到您的系统；失败会自动重试。', new: '新增订阅', none: '暂无订阅', url: '推送地址', events: '事件',
     all: '全部事件', allowHosts: '允许的内网主机', log: '投递记录', delete: '删除', secretOnce: '签名密钥只显示这一次，请立即保存：',
     deliveries: '投递记录', noDeliveries: '暂无投递', event: '事件', state: '状态', attempts: '尝试次数', response: '响应码', lastError: '最近错误', body: '请求体',
-    retryHelp: '投递失败时服务器会按退避策略自动重试，直至成功或放弃；此处只读。',
+    retryHelp: '投递失败时服务器会按退避策略自动重试；重试次数用尽（失败）后，可点“重试”再投递一次，签名与地址校验同首次投递。',
+    retry: '重试', retried: '已重新排队投递',
     states: { pending: '待投递', delivered: '已送达', failed: '失败' },
   },
   alerts: {

@@ -4,7 +4,7 @@
 //! retried with exponential backoff, and logged per delivery. URLs on internal addresses are
 //! refused unless the admin lists the host in `allow_hosts`.
 
-use domain::{DeliveryId, WebhookId};
+use domain::{DeliveryId, Job, JobId, WebhookId};
 
 use crate::{App, Error, Result, auth::Admin, channels::config::CONSUMER, error::OrNotFound};
 
@@ -111,5 +111,68 @@ impl App {
             return Err(Error::Invalid(domain::ParseError::new("limit", "must be at least 1")));
         }
         Ok(db::channels::list_deliveries(&mut c, a.workspace, id, before, limit).await?)
+    }
+
+    /// Sends a delivery again (issue 6): a `failed` delivery — its attempts ran out — or a
+    /// `pending` one whose job is dead (no longer waiting or running) is set back to
+    /// `pending` with a new `DeliverWebhook` job, in one transaction; the job signs and checks
+    /// the URL exactly like the first delivery, and each attempt is recorded in the log. A
+    /// delivered delivery, or one still waiting for its job, is refused with
+    /// [`Error::NotRetryable`].
+    pub async fn retry_webhook_delivery(
+        &self,
+        a: &Admin,
+        hook: WebhookId,
+        id: DeliveryId,
+    ) -> Result<db::channels::DeliveryRow> {
+        let now = self.now();
+        let mut tx = self.db.write(a.workspace).await?;
+        db::channels::get_subscription(&mut tx, a.workspace, hook)
+            .await?
+            .filter(|s| s.active)
+            .or_not_found("webhook")?;
+        let d = db::channels::get_delivery(&mut tx, a.workspace, id)
+            .await?
+            .filter(|d| d.subscription == hook)
+            .or_not_found("delivery")?;
+        let job = Job::DeliverWebhook { delivery: id };
+        match d.state.as_str() {
+            "failed" => {}
+            "pending" if !db::jobs::is_pending(&mut tx, a.workspace, &job).await? => {}
+            "pending" => {
+                return Err(Error::NotRetryable {
+                    code: "delivery_pending",
+                    message: format!(
+                        "delivery {id} is still pending: the server retries it on its own back-off"
+                    ),
+                });
+            }
+            _ => {
+                return Err(Error::NotRetryable {
+                    code: "delivery_succeeded",
+                    message: format!("delivery {id} was delivered; there is nothing to retry"),
+                });
+            }
+        }
+        if !db::channels::requeue_delivery(&mut tx, a.workspace, id, &d.state, now).await? {
+            return Err(Error::Conflict(format!("delivery {id} changed meanwhile; reload it")));
+        }
+        tx.enqueue(self.ids.next(now, JobId::new), &job, now, now).await?;
+        let before = domain::Snapshot::default()
+            .with("state", d.state.as_str())
+            .with("attempts", d.attempts.to_string().as_str());
+        let after = domain::Snapshot::default().with("state", "pending");
+        tx.audit(
+            now,
+            a.actor,
+            "webhook.delivery_retry",
+            "webhook",
+            &hook.to_string(),
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(db::channels::DeliveryRow { state: "pending".into(), updated_at: now, ..d })
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use app::{
     analytics::{self as an, Grain, Query as AQ, Table},
-    auth::Supervisor,
+    auth::{Agent, Supervisor},
     bot::kb_io::SheetFormat,
 };
 use axum::{
@@ -61,8 +61,12 @@ pub struct TrendParams {
 /// Which cases to list.
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct CaseParams {
-    /// all (default), solved, open (backlog), fcr, not_fcr, reopened, breached, repeat, responded
+    /// all (default), solved, open (backlog), fcr, not_fcr, reopened, breached, repeat,
+    /// responded — tickets created in the period; `handled`: solved or closed (last) in the
+    /// period; `open_now`: not solved or closed now, whatever the period.
     pub set: Option<String>,
+    /// Only tickets counted under this agent (their current assignee).
+    pub agent_id: Option<String>,
     /// With `hour`: one heat-map cell (0 = Monday).
     pub weekday: Option<u8>,
     pub hour: Option<u8>,
@@ -383,7 +387,10 @@ pub async fn cases(
         Out::Sheet(_) => app::db::Page { limit: 10_001, before: None },
         Out::Json => page_of(c.limit, c.cursor.as_deref())?,
     };
-    let q = query_of(&s, &who, &p).await?;
+    let mut q = query_of(&s, &who, &p).await?;
+    if let Some(a) = c.agent_id.as_deref().filter(|a| !a.trim().is_empty()) {
+        q.filter.assignee_id = Some(domain::UserId::parse(a.trim())?.to_string());
+    }
     let rows = s.app.analytics_cases(&who, &q, set, cell, &page).await?;
     if let Out::Sheet(f) = out {
         let rows: Vec<_> = rows.into_iter().take(10_000).collect();
@@ -418,6 +425,108 @@ pub async fn cases(
         },
     ))
     .into_response())
+}
+
+/// The period and team of the agent table.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AgentParams {
+    /// First local day (`YYYY-MM-DD`); default 29 days before `to`.
+    pub from: Option<String>,
+    /// Last local day, inclusive; default today.
+    pub to: Option<String>,
+    /// Only this team's tickets (and surveys); lists the team's members even without figures.
+    pub team_id: Option<String>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<String>,
+}
+
+/// One agent's KPIs over the period (definitions in docs/metrics.md, "Agent metrics").
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentKpisDto {
+    pub agent_id: String,
+    pub name: String,
+    /// Assigned tickets solved or closed (last) in the period, whenever created.
+    pub handled: i64,
+    /// Assigned tickets created in the period, and of those solved now.
+    pub created: i64,
+    pub solved: i64,
+    /// Business ms over the assigned tickets created in the period that had a public reply.
+    pub first_response_median_ms: Option<f64>,
+    pub first_response_p90_ms: Option<f64>,
+    pub first_response_ms: Option<f64>,
+    /// Business ms over those tickets solved now.
+    pub resolution_median_ms: Option<f64>,
+    pub resolution_ms: Option<f64>,
+    pub handle_ms: Option<f64>,
+    pub reopen_rate: Option<f64>,
+    pub sla_attainment: Option<f64>,
+    pub fcr_rate: Option<f64>,
+    /// Mean CSAT score 1–5 of answers in the period to surveys sent for this agent.
+    pub csat_avg: Option<f64>,
+    /// Share of those answers scoring 4–5.
+    pub csat: Option<f64>,
+    pub csat_answers: i64,
+    /// Tickets / chats assigned now and still open (`null` for a user routing does not serve).
+    pub open_tickets: Option<i64>,
+    pub open_chats: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentsDto {
+    pub from: String,
+    pub to: String,
+    pub agents: Vec<AgentKpisDto>,
+}
+
+/// Per-agent KPIs (issue 6): handled tickets, first response median and p90, resolution
+/// median, reopen rate, SLA attainment, CSAT and open load. Supervisors, cs_heads and admins
+/// see every agent; an agent sees only their own row. `?format=csv|xlsx` for a sheet.
+#[utoipa::path(get, path = "/api/v1/analytics/agents", tag = "analytics", params(AgentParams),
+    responses((status = 200, content((AgentsDto = "application/json"), (Vec<u8> = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), Errors))]
+pub async fn agents(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Query(p): Query<AgentParams>,
+) -> ApiResult<Response> {
+    let out = match p.format.as_deref() {
+        None | Some("json") => Out::Json,
+        Some(f) => Out::Sheet(SheetFormat::parse(f)?),
+    };
+    let today = s.app.analytics_today(who.workspace).await?;
+    let q = AQ::parse(p.from.as_deref(), p.to.as_deref(), today)?;
+    let team = match p.team_id.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Some(domain::TeamId::parse(t)?),
+        None => None,
+    };
+    let rows = s.app.analytics_agents(&who, &q, team).await?;
+    if let Out::Sheet(f) = out {
+        return sheet(&an::agents_table(&rows), f, "agents");
+    }
+    let agents = rows
+        .into_iter()
+        .map(|r| AgentKpisDto {
+            agent_id: r.agent.to_string(),
+            name: r.name,
+            handled: r.handled,
+            created: r.kpis.created,
+            solved: r.kpis.solved,
+            first_response_median_ms: r.first_response_median_ms,
+            first_response_p90_ms: r.first_response_p90_ms,
+            first_response_ms: r.kpis.first_response_ms,
+            resolution_median_ms: r.resolution_median_ms,
+            resolution_ms: r.kpis.resolution_ms,
+            handle_ms: r.kpis.handle_ms,
+            reopen_rate: r.kpis.reopen_rate,
+            sla_attainment: r.kpis.sla_attainment,
+            fcr_rate: r.kpis.fcr_rate,
+            csat_avg: r.csat_avg,
+            csat: r.csat,
+            csat_answers: r.csat_answers,
+            open_tickets: r.open_tickets,
+            open_chats: r.open_chats,
+        })
+        .collect();
+    Ok(J(AgentsDto { from: day_label(q.from), to: day_label(q.to), agents }).into_response())
 }
 
 fn db_all() -> app::db::analytics::CaseSet {

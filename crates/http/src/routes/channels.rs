@@ -367,21 +367,40 @@ pub async fn deliveries(
     let before = q.before.as_deref().map(DeliveryId::parse).transpose()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let rows = s.app.webhook_deliveries(&who, id, before, limit).await?;
-    Ok(J(rows
-        .iter()
-        .map(|d| DeliveryDto {
-            id: d.id.to_string(),
-            event: d.event_kind.clone(),
-            seq: d.event_seq,
-            state: d.state.clone(),
-            attempts: d.attempts,
-            response_status: d.response_status,
-            last_error: d.last_error.clone(),
-            payload: d.payload.clone(),
-            created_at: d.created_at.millis(),
-            updated_at: d.updated_at.millis(),
-        })
-        .collect()))
+    Ok(J(rows.iter().map(delivery_dto).collect()))
+}
+
+fn delivery_dto(d: &app::db::channels::DeliveryRow) -> DeliveryDto {
+    DeliveryDto {
+        id: d.id.to_string(),
+        event: d.event_kind.clone(),
+        seq: d.event_seq,
+        state: d.state.clone(),
+        attempts: d.attempts,
+        response_status: d.response_status,
+        last_error: d.last_error.clone(),
+        payload: d.payload.clone(),
+        created_at: d.created_at.millis(),
+        updated_at: d.updated_at.millis(),
+    }
+}
+
+/// Sends a failed delivery again (admins): a `failed` delivery, or a `pending` one whose job
+/// is dead, goes back to `pending` with a new delivery job — signed, URL-checked and logged
+/// like the first. 409 `delivery_succeeded` for a delivered one, `delivery_pending` for one
+/// still waiting for the server's own retry.
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry", tag = "channels",
+    params(("id" = String, Path), ("delivery_id" = String, Path)),
+    responses((status = 202, body = DeliveryDto), Errors))]
+pub async fn retry_delivery(
+    State(s): State<AppState>,
+    Cap(who): Cap<Admin>,
+    Path((id, delivery)): Path<(String, String)>,
+) -> ApiResult<(axum::http::StatusCode, J<DeliveryDto>)> {
+    let id = path_id(&id, WebhookId::parse, "webhook")?;
+    let delivery = path_id(&delivery, DeliveryId::parse, "delivery")?;
+    let d = s.app.retry_webhook_delivery(&who, id, delivery).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, J(delivery_dto(&d))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

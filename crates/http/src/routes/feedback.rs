@@ -199,6 +199,8 @@ pub struct SurveyListQuery {
     pub status: Option<String>,
     /// csat, nps, ces
     pub kind: Option<String>,
+    /// Surveys sent for this agent.
+    pub agent_id: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -226,6 +228,7 @@ pub async fn list_surveys(
         status: q.status.as_deref().map(SurveyStatus::parse).transpose()?,
         kind: q.kind.as_deref().map(SurveyKind::parse).transpose()?,
         since: None,
+        agent: opt_id(&q.agent_id, domain::UserId::parse, "agent_id")?,
     };
     let page = page_of(q.limit, q.cursor.as_deref())?;
     let rows = s.app.list_surveys(&who, &f, &page).await?;

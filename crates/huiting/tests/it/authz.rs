@@ -81,6 +81,8 @@ struct Fx {
 struct ChFx {
     channel: String,
     webhook: String,
+    /// A failed delivery of `webhook`, for the retry row.
+    delivery: String,
     spare_webhooks: Vec<String>,
     /// An inactive proactive rule, and one spare per principal for the DELETE row.
     rule: String,
@@ -426,6 +428,8 @@ fn rows() -> Vec<Row> {
         row("GET", "/api/v1/analytics/pareto", SUPERVISE, None),
         row("GET", "/api/v1/analytics/heatmap", SUPERVISE, None),
         row("GET", "/api/v1/analytics/cases", SUPERVISE, None),
+        // Agents get their own row only (checked in agent_kpis.rs).
+        row("GET", "/api/v1/analytics/agents", WRITE, None),
         row("GET", "/api/v1/analytics/sentiment", SUPERVISE, None),
         row("GET", "/api/v1/kb/faqs", ALL_STAFF, None),
         row(
@@ -581,6 +585,7 @@ fn rows() -> Vec<Row> {
         ),
         row("DELETE", "/api/v1/webhooks/{id}", USERS, None),
         row("GET", "/api/v1/webhooks/{id}/deliveries", USERS, None),
+        row("POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry", USERS, None),
         // Proactive service (issue 8 item 6): admins manage rules; staff who work cases set
         // a customer's opt-out.
         row("GET", "/api/v1/proactive/rules", USERS, None),
@@ -808,7 +813,7 @@ fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
         return path.replace("{id}", &f.ch.channel);
     }
     if path.starts_with("/api/v1/webhooks/") {
-        return path.replace("{id}", &f.ch.webhook);
+        return path.replace("{id}", &f.ch.webhook).replace("{delivery_id}", &f.ch.delivery);
     }
     if method == "DELETE" && path == "/api/v1/triggers/{id}" {
         return path.replace("{id}", &f.spare_triggers[principal]);
@@ -1152,9 +1157,34 @@ async fn ch_fixture(t: &TestApp) -> ChFx {
         let r = admin.post("/api/v1/proactive/rules", proactive_rule_body(100 + i)).await;
         spare_rules.push(s(&r.body["id"]));
     }
+    let webhook = s(&w.body["id"]);
+    let now = t.app.now();
+    let delivery = domain::DeliveryId::new(now, 1);
+    let mut conn = t.app.db().bookkeeping().await.unwrap();
+    app::db::channels::insert_delivery(
+        &mut conn,
+        &app::db::channels::DeliveryRow {
+            id: delivery,
+            workspace: t.ws.id,
+            subscription: domain::WebhookId::parse(&webhook).unwrap(),
+            event_seq: 1,
+            event_kind: "never.fired".into(),
+            payload: "{}".into(),
+            state: "failed".into(),
+            attempts: 10,
+            response_status: Some(500),
+            last_error: Some("HTTP 500".into()),
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
     ChFx {
         channel: s(&c.body["id"]),
-        webhook: s(&w.body["id"]),
+        webhook,
+        delivery: delivery.to_string(),
         spare_webhooks,
         rule: s(&r.body["id"]),
         spare_rules,

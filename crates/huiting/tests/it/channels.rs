@@ -887,3 +887,153 @@ async fn edit_keeps_secrets(t: TestApp) {
     assert_eq!(again.body["settings"]["platform"], "douyin_cn");
 }
 on_backends!(channel_edit_keeps_write_only_secrets, edit_keeps_secrets);
+
+/// Retrying a webhook delivery (issue 6): a delivery whose attempts ran out against a failing
+/// receiver is sent again by an admin, signed like the first, and delivered once the receiver
+/// recovers; a pending or delivered one is refused with 409; a pending one whose job died can
+/// be retried; the SSRF guard still applies to a retry.
+async fn webhook_retry(t: TestApp) {
+    let (peer, base) = peer().await;
+    t.bot_off().await;
+    let admin = t.as_role("admin@acme.test").await;
+    let agent = t.as_role("agent@acme.test").await;
+    let hook = admin
+        .post("/api/v1/webhooks", json!({"url": format!("{base}/hooks"), "events": ["ticket.created"], "allow_hosts": ["127.0.0.1"]}))
+        .await;
+    assert_eq!(hook.status, 201, "{:?}", hook.body);
+    let (hook_id, hook_secret) = (s(&hook.body["id"]), s(&hook.body["secret"]));
+    let guarded = admin
+        .post(
+            "/api/v1/webhooks",
+            json!({"url": format!("{base}/hooks"), "events": ["ticket.created"]}),
+        )
+        .await;
+    let guarded_id = s(&guarded.body["id"]);
+    let (_v, conv) = t.visitor("王芳", "屏幕有划痕").await;
+    let customer =
+        s(&agent.get(&format!("/api/v1/conversations/{conv}")).await.body["customer_id"]);
+    let new_ticket = |subject: &str| json!({"subject": subject, "customer_id": customer});
+
+    // The receiver fails every call: ten attempts on the queue's backoff, then `failed`.
+    *peer.fail_hooks.lock().unwrap() = 1_000;
+    assert_eq!(agent.post("/api/v1/tickets", new_ticket("屏幕划痕")).await.status, 201);
+    for _ in 0..12 {
+        t.run_pending_jobs().await;
+        t.advance(Duration::from_secs(2 * 3600));
+    }
+    // A day has passed: new sessions.
+    let admin = t.as_role("admin@acme.test").await;
+    let agent = t.as_role("agent@acme.test").await;
+    let sup = t.as_role("super@acme.test").await;
+    let log = |id: String| {
+        let admin = admin.clone();
+        async move { admin.get(&format!("/api/v1/webhooks/{id}/deliveries")).await.body }
+    };
+    let d = log(hook_id.clone()).await;
+    let first = d.as_array().unwrap()[0].clone();
+    assert_eq!(
+        (s(&first["state"]), first["attempts"].as_i64(), first["response_status"].as_i64()),
+        ("failed".into(), Some(10), Some(500)),
+        "{d}"
+    );
+    let del = s(&first["id"]);
+    assert_eq!(peer.calls("/hooks").len(), 10);
+    let retry = |hook: &str, del: &str| format!("/api/v1/webhooks/{hook}/deliveries/{del}/retry");
+
+    // Admins only; unknown ids are 404; the delivery must belong to the subscription.
+    assert_eq!(agent.post(&retry(&hook_id, &del), json!({})).await.status, 403);
+    assert_eq!(sup.post(&retry(&hook_id, &del), json!({})).await.status, 403);
+    assert_eq!(admin.post(&retry(&guarded_id, &del), json!({})).await.status, 404);
+    assert_eq!(admin.post(&retry(&hook_id, "nope"), json!({})).await.status, 404);
+
+    // The retry: back to pending with a new job; a second retry now is refused.
+    *peer.fail_hooks.lock().unwrap() = 1;
+    let r = admin.post(&retry(&hook_id, &del), json!({})).await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    assert_eq!((s(&r.body["state"]), r.body["attempts"].as_i64()), ("pending".into(), Some(10)));
+    let r = admin.post(&retry(&hook_id, &del), json!({})).await;
+    assert_eq!((r.status, s(&r.body["code"])), (409, "delivery_pending".into()), "{:?}", r.body);
+    // It fails once more (logged), then the receiver recovers and the backoff retry succeeds.
+    t.run_pending_jobs().await;
+    let d = log(hook_id.clone()).await;
+    assert_eq!(
+        (s(&d[0]["state"]), d[0]["attempts"].as_i64(), d[0]["response_status"].as_i64()),
+        ("pending".into(), Some(11), Some(500)),
+        "{d}"
+    );
+    t.advance(Duration::from_secs(6));
+    t.run_pending_jobs().await;
+    let d = log(hook_id.clone()).await;
+    assert_eq!(
+        (s(&d[0]["state"]), d[0]["attempts"].as_i64(), d[0]["response_status"].as_i64()),
+        ("delivered".into(), Some(12), Some(204)),
+        "{d}"
+    );
+    assert!(d[0]["last_error"].is_null(), "{d}");
+    let calls = peer.calls("/hooks");
+    assert_eq!(calls.len(), 12);
+    let (h, body) = calls.last().unwrap();
+    assert_eq!(header(h, "x-huiting-delivery"), del);
+    assert_eq!(body, &s(&first["payload"]), "the same body as the first attempt");
+    let ts = header(h, "x-huiting-timestamp");
+    assert!(
+        ::channels::sign::verify(
+            hook_secret.as_bytes(),
+            Some(&ts),
+            Some(&header(h, "x-huiting-signature")),
+            body.as_bytes(),
+            ts.parse().unwrap()
+        )
+        .is_ok(),
+        "signed with the subscription's secret"
+    );
+    let r = admin.post(&retry(&hook_id, &del), json!({})).await;
+    assert_eq!((r.status, s(&r.body["code"])), (409, "delivery_succeeded".into()), "{:?}", r.body);
+
+    // The retry is audited.
+    let a = admin.get(&format!("/api/v1/audit?object_type=webhook&object_id={hook_id}")).await;
+    assert!(a.body.to_string().contains("webhook.delivery_retry"), "{:?}", a.body);
+
+    // The guarded subscription's delivery failed on the SSRF guard; a retry is refused by the
+    // same guard and never reaches loopback.
+    let g = log(guarded_id.clone()).await;
+    let gd = s(&g[0]["id"]);
+    assert_eq!(s(&g[0]["state"]), "failed", "{g}");
+    let r = admin.post(&retry(&guarded_id, &gd), json!({})).await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    t.run_pending_jobs().await;
+    let g = log(guarded_id.clone()).await;
+    assert_eq!(g[0]["attempts"], 11, "{g}");
+    assert!(s(&g[0]["last_error"]).contains("internal address"), "{g}");
+    assert_eq!(peer.calls("/hooks").len(), 12);
+
+    // A pending delivery whose job died (failed outside the attempt bookkeeping) can be retried.
+    *peer.fail_hooks.lock().unwrap() = 1;
+    assert_eq!(agent.post("/api/v1/tickets", new_ticket("无法开机")).await.status, 201);
+    t.run_pending_jobs().await;
+    let d = log(hook_id.clone()).await;
+    let second = s(&d[0]["id"]);
+    assert_ne!(second, del);
+    assert_eq!(s(&d[0]["state"]), "pending", "{d}");
+    let r = admin.post(&retry(&hook_id, &second), json!({})).await;
+    assert_eq!((r.status, s(&r.body["code"])), (409, "delivery_pending".into()), "{:?}", r.body);
+    {
+        let mut c = t.app.db().bookkeeping().await.unwrap();
+        sqlx::query(
+            "UPDATE jobs SET state = 'failed' WHERE kind = 'deliver_webhook' AND state = 'pending'",
+        )
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    }
+    let r = admin.post(&retry(&hook_id, &second), json!({})).await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    t.run_pending_jobs().await;
+    let d = log(hook_id).await;
+    assert_eq!(
+        (s(&d[0]["state"]), d[0]["attempts"].as_i64()),
+        ("delivered".into(), Some(2)),
+        "{d}"
+    );
+}
+on_backends!(webhook_delivery_retry, webhook_retry);

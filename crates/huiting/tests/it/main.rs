@@ -1,6 +1,7 @@
 //! The integration suite: the real router on loopback against SQLite, and against PostgreSQL
 //! when `HUITING_TEST_PG` is set; the real binary for the crash and CLI tests.
 
+mod agent_kpis;
 mod alerts;
 mod analytics;
 mod api;

@@ -292,3 +292,16 @@ fn business_time_over_more_than_the_horizon() {
     assert_eq!(business_ms(&c, a, b), 4_000 * DAY_MS);
     assert_eq!(business_ms(&c, b, a), 0);
 }
+
+#[test]
+fn quantiles_interpolate_between_ranks() {
+    assert_eq!(quantile(&mut [], 0.5), None);
+    assert_eq!(quantile(&mut [7], 0.9), Some(7.0));
+    assert_eq!(quantile(&mut [30, 10], 0.5), Some(20.0));
+    assert_eq!(quantile(&mut [5, 1, 3], 0.5), Some(3.0));
+    let mut v: Vec<i64> = (1..=10).rev().collect();
+    assert_eq!(quantile(&mut v, 0.5), Some(5.5));
+    assert!((quantile(&mut v, 0.9).unwrap() - 9.1).abs() < 1e-9);
+    assert_eq!(quantile(&mut v, 1.0), Some(10.0));
+    assert_eq!(quantile(&mut v, 0.0), Some(1.0));
+}

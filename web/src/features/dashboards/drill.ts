@@ -11,7 +11,7 @@ export interface Filters {
  * signals of a kind, or one agent's quality findings. */
 export type Drill =
   | { kind: 'cases'; title: string; query: Record<string, string | number> }
-  | { kind: 'surveys'; title: string; survey: 'csat' | 'nps' | 'ces' }
+  | { kind: 'surveys'; title: string; survey: 'csat' | 'nps' | 'ces'; agent?: string }
   | { kind: 'signals'; title: string; signal: string }
   | { kind: 'findings'; title: string; agent: string; from: string; to: string }
 
