@@ -3,6 +3,8 @@
 #   - Dovecot (Debian dovecot-imapd + dovecot-lmtpd): the IMAP server of the email tests, run
 #     by each test as a non-daemon instance with its own config in a temp dir.
 #   - aiosmtpd (PyPI, in a venv under .cache/peers/venv): the SMTP server outbound mail goes to.
+#   - oidc-provider (npm, panva's OpenID Certified provider, in .cache/peers/oidc): the identity
+#     provider of the SSO tests, started per test by scripts/oidc-peer.mjs.
 # Tests skip with a warning when a peer is missing, except under CI=true, where they fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,4 +26,13 @@ if ! "$VENV/bin/python" -c 'import aiosmtpd' >/dev/null 2>&1; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q 'aiosmtpd==1.4.6'
 fi
+OIDC=.cache/peers/oidc
+OIDC_VERSION=9.13.3
+if [ "$(node -p "require('./$OIDC/node_modules/oidc-provider/package.json').version" 2>/dev/null)" != "$OIDC_VERSION" ]; then
+  echo "test-peers: installing oidc-provider@$OIDC_VERSION into $OIDC (npm)"
+  mkdir -p "$OIDC"
+  echo '{"name":"huiting-oidc-peer","private":true,"type":"module"}' > "$OIDC/package.json"
+  (cd "$OIDC" && npm install --no-audit --no-fund --silent "oidc-provider@$OIDC_VERSION" >/dev/null)
+fi
+echo "test-peers: oidc-provider $(node -p "require('./$OIDC/node_modules/oidc-provider/package.json').version")"
 echo "test-peers: dovecot $(/usr/sbin/dovecot --version 2>/dev/null | cut -d' ' -f1), aiosmtpd $("$VENV/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)')"
