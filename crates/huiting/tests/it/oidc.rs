@@ -60,7 +60,10 @@ fn provider(t: &TestApp) -> Option<Provider> {
         .spawn()
         .expect("start node");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("port line");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    out.read_line(&mut line).expect("port line");
+    // Keep reading: a closed pipe would kill the provider at its next write (EPIPE).
+    std::thread::spawn(move || for _ in out.lines() {});
     let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("peer said {line:?}"));
     Some(Provider { child, issuer: s(&v["issuer"]) })
 }
