@@ -187,7 +187,9 @@ pub mod jwt {
     }
 
     fn b64(v: &Value, k: &str) -> Vec<u8> {
-        v[k].as_str().and_then(|s| URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok()).unwrap_or_default()
+        v[k].as_str()
+            .and_then(|s| URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok())
+            .unwrap_or_default()
     }
 
     /// The signing keys of a JWK set document (`{"keys": [...]}`); others are skipped.
@@ -233,15 +235,17 @@ pub mod jwt {
     /// algorithms are accepted (RS*, PS*, ES256, ES384, EdDSA); `none` and HS* are refused.
     pub fn verify(token: &str, keys: &[Jwk]) -> Result<Verified, Refusal> {
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(bad("the ID token is not a signed JWT (three parts)"));
         };
-        let dec = |x: &str| URL_SAFE_NO_PAD.decode(x).map_err(|_| bad("the ID token is not base64url"));
-        let header: Value =
-            serde_json::from_slice(&dec(h)?).map_err(|_| bad("the ID token's header is not JSON"))?;
-        let claims: Value =
-            serde_json::from_slice(&dec(p)?).map_err(|_| bad("the ID token's claims are not JSON"))?;
+        let dec =
+            |x: &str| URL_SAFE_NO_PAD.decode(x).map_err(|_| bad("the ID token is not base64url"));
+        let header: Value = serde_json::from_slice(&dec(h)?)
+            .map_err(|_| bad("the ID token's header is not JSON"))?;
+        let claims: Value = serde_json::from_slice(&dec(p)?)
+            .map_err(|_| bad("the ID token's claims are not JSON"))?;
         let sig = dec(s)?;
         let alg = header["alg"].as_str().unwrap_or_default().to_string();
         use signature::VerificationAlgorithm as Algo;
@@ -358,7 +362,8 @@ pub mod jwt {
 
         fn es256(claims: &Value, kid: &str) -> (String, Jwk) {
             let rng = SystemRandom::new();
-            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+            let pkcs8 =
+                EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
             let kp =
                 EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
                     .unwrap();
@@ -501,9 +506,11 @@ fn check_settings(s: &SsoSettingsInput) -> Result<(Vec<String>, Vec<String>, Opt
             && d.contains('.')
             && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
         if !ok {
-            return Err(
-                P::new("allowed_domains", format!("{d:?} is not a domain like example.com")).into()
-            );
+            return Err(P::new(
+                "allowed_domains",
+                format!("{d:?} is not a domain like example.com"),
+            )
+            .into());
         }
         domains.push(d);
     }
@@ -568,7 +575,11 @@ impl App {
 
     /// Saves the provider settings. Turning SSO on reads the issuer's discovery document first,
     /// so a wrong issuer is refused on save rather than at the first login.
-    pub async fn put_sso_settings(&self, a: &Admin, n: SsoSettingsInput) -> Result<SsoSettingsView> {
+    pub async fn put_sso_settings(
+        &self,
+        a: &Admin,
+        n: SsoSettingsInput,
+    ) -> Result<SsoSettingsView> {
         let (domains, allow_hosts, role) = check_settings(&n)?;
         let issuer = normalize_issuer(&n.issuer);
         let new_secret = n
@@ -623,8 +634,16 @@ impl App {
             .with("provision_role", row.provision_role.as_deref().unwrap_or("refuse"))
             .list("allowed_domains", &row.allowed_domains)
             .with("client_secret", if changed_secret { "changed" } else { "kept" });
-        tx.audit(now, a.actor, "sso.settings", "workspace", &a.workspace.to_string(), None, Some(&snap))
-            .await?;
+        tx.audit(
+            now,
+            a.actor,
+            "sso.settings",
+            "workspace",
+            &a.workspace.to_string(),
+            None,
+            Some(&snap),
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(self.sso_view(&ws.slug, Some(row)))
     }
@@ -640,7 +659,12 @@ impl App {
     }
 
     /// The discovery document and keys of `issuer`, from the cache unless `fresh`.
-    async fn provider(&self, issuer: &str, allow_hosts: &[String], fresh: bool) -> Result<Provider> {
+    async fn provider(
+        &self,
+        issuer: &str,
+        allow_hosts: &[String],
+        fresh: bool,
+    ) -> Result<Provider> {
         let now = self.now();
         if !fresh && let Some(p) = self.oidc.get(issuer, now) {
             return Ok(p);
@@ -666,7 +690,8 @@ impl App {
         }
         let auth_methods = doc["token_endpoint_auth_methods_supported"].as_array();
         let post_auth_only = auth_methods.is_some_and(|a| {
-            !a.iter().any(|m| m == "client_secret_basic") && a.iter().any(|m| m == "client_secret_post")
+            !a.iter().any(|m| m == "client_secret_basic")
+                && a.iter().any(|m| m == "client_secret_post")
         });
         let jwks_uri = need("jwks_uri")?;
         let keys = jwt::parse_jwks(&get_json(&jwks_uri, allow_hosts).await.map_err(unreachable)?);
@@ -689,7 +714,8 @@ impl App {
     async fn enabled_settings(&self, slug: &str) -> Result<(WorkspaceId, db::oidc::Settings)> {
         let mut c = self.db.read().await?;
         let off = || fail(SsoFailure::Disabled, "single sign-on is not enabled for this workspace");
-        let ws = db::workspaces::by_slug(&mut c, &slug.trim().to_lowercase()).await?.ok_or_else(off)?;
+        let ws =
+            db::workspaces::by_slug(&mut c, &slug.trim().to_lowercase()).await?.ok_or_else(off)?;
         let s = db::oidc::settings(&mut c, ws.id).await?.filter(|s| s.enabled).ok_or_else(off)?;
         Ok((ws.id, s))
     }
@@ -721,7 +747,10 @@ impl App {
             db::oidc::insert_attempt(&mut c, &hash_secret(&state), &attempt, now).await?;
         }
         let mut url = reqwest::Url::parse(&p.authorization_endpoint).map_err(|_| {
-            fail(SsoFailure::ProviderUnreachable, "the provider's authorization_endpoint is not a URL")
+            fail(
+                SsoFailure::ProviderUnreachable,
+                "the provider's authorization_endpoint is not a URL",
+            )
         })?;
         url.query_pairs_mut()
             .append_pair("response_type", "code")
@@ -804,7 +833,10 @@ impl App {
                 .filter(|c| !c.is_control())
                 .take(200)
                 .collect();
-            return Err(fail(F::ProviderError, format!("the identity provider refused: {what} {desc}").trim().to_string()));
+            return Err(fail(
+                F::ProviderError,
+                format!("the identity provider refused: {what} {desc}").trim().to_string(),
+            ));
         }
         if cb.iss.as_deref().is_some_and(|i| normalize_issuer(i) != s.issuer) {
             return Err(fail(F::ProviderError, "the response names another issuer (iss)"));
@@ -825,11 +857,20 @@ impl App {
             r => r,
         };
         let v = verified.map_err(|r| match r {
-            jwt::Refusal::UnknownKey => fail(F::TokenInvalid, "no provider key signs this ID token"),
+            jwt::Refusal::UnknownKey => {
+                fail(F::TokenInvalid, "no provider key signs this ID token")
+            }
             jwt::Refusal::Bad(m) => fail(F::TokenInvalid, m),
         })?;
-        jwt::check_claims(&v.claims, &s.issuer, &s.client_id, &a.nonce, now.millis() / 1000, SKEW_SECS)
-            .map_err(|m| fail(F::TokenInvalid, m))?;
+        jwt::check_claims(
+            &v.claims,
+            &s.issuer,
+            &s.client_id,
+            &a.nonce,
+            now.millis() / 1000,
+            SKEW_SECS,
+        )
+        .map_err(|m| fail(F::TokenInvalid, m))?;
         let subject = v.claims["sub"].as_str().unwrap_or_default().to_string();
         let mut claims = v.claims.clone();
         if claims["email"].as_str().is_none()
@@ -851,7 +892,9 @@ impl App {
                 || claims["email_verified"] == "true"
         });
         if !s.allowed_domains.is_empty() {
-            let domain = email.as_ref().and_then(|e| e.as_str().rsplit_once('@').map(|(_, d)| d.to_string()));
+            let domain = email
+                .as_ref()
+                .and_then(|e| e.as_str().rsplit_once('@').map(|(_, d)| d.to_string()));
             if !domain.is_some_and(|d| s.allowed_domains.contains(&d)) {
                 return Err(fail(
                     F::DomainNotAllowed,
@@ -873,18 +916,25 @@ impl App {
             }
             None => {
                 let e = verified_email.ok_or_else(|| {
-                    fail(F::EmailUnverified, "the identity provider did not confirm your email address")
+                    fail(
+                        F::EmailUnverified,
+                        "the identity provider did not confirm your email address",
+                    )
                 })?;
                 let u = match db::users::user_for_login(&mut tx, ws, &e).await? {
                     Some((u, _)) => {
                         *user_seen = Some(u.id);
                         if !u.active {
-                            return Err(fail(F::UserDisabled, "your account is disabled; ask an admin"));
+                            return Err(fail(
+                                F::UserDisabled,
+                                "your account is disabled; ask an admin",
+                            ));
                         }
                         u
                     }
                     None => {
-                        let Some(role) = s.provision_role.as_deref().and_then(|r| Role::parse(r).ok())
+                        let Some(role) =
+                            s.provision_role.as_deref().and_then(|r| Role::parse(r).ok())
                         else {
                             return Err(fail(
                                 F::UnknownUser,
@@ -908,17 +958,38 @@ impl App {
                             created_at: now,
                         };
                         db::users::insert_user(&mut tx, &u, None).await?;
-                        tx.audit(now, Actor::System, "user.create", "user", &u.id.to_string(), None, Some(&snapshot::user(&u)))
-                            .await?;
-                        tx.emit(now, Actor::System, Event::UserChanged { user: u.id }, Audience::staff_only())
-                            .await?;
+                        tx.audit(
+                            now,
+                            Actor::System,
+                            "user.create",
+                            "user",
+                            &u.id.to_string(),
+                            None,
+                            Some(&snapshot::user(&u)),
+                        )
+                        .await?;
+                        tx.emit(
+                            now,
+                            Actor::System,
+                            Event::UserChanged { user: u.id },
+                            Audience::staff_only(),
+                        )
+                        .await?;
                         u
                     }
                 };
                 db::oidc::insert_link(&mut tx, ws, &s.issuer, &subject, u.id, now).await?;
                 let snap = Snapshot::default().with("issuer", s.issuer.as_str());
-                tx.audit(now, Actor::User(u.id), "user.sso_link", "user", &u.id.to_string(), None, Some(&snap))
-                    .await?;
+                tx.audit(
+                    now,
+                    Actor::User(u.id),
+                    "user.sso_link",
+                    "user",
+                    &u.id.to_string(),
+                    None,
+                    Some(&snap),
+                )
+                .await?;
                 u
             }
         };
@@ -953,8 +1024,11 @@ impl App {
         } else {
             // RFC 6749 2.3.1: both parts form-encoded before Basic.
             let enc = |x: &str| form(&[("", x)]).trim_start_matches('=').to_string();
-            let basic = base64::engine::general_purpose::STANDARD
-                .encode(format!("{}:{}", enc(&s.client_id), enc(&s.client_secret)));
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                enc(&s.client_id),
+                enc(&s.client_secret)
+            ));
             headers.push(("authorization", format!("Basic {basic}")));
         }
         let r = net::send(net::Request {
@@ -1000,10 +1074,14 @@ impl App {
             timeout: TIMEOUT,
         })
         .await
-        .map_err(|e| fail(SsoFailure::ProviderUnreachable, format!("the userinfo endpoint: {e}")))?;
+        .map_err(|e| {
+            fail(SsoFailure::ProviderUnreachable, format!("the userinfo endpoint: {e}"))
+        })?;
         match (r.status, json_of(&r.body)) {
             (200, Some(v)) => Ok(v),
-            (st, _) => Err(fail(SsoFailure::TokenInvalid, format!("the userinfo endpoint answered {st}"))),
+            (st, _) => {
+                Err(fail(SsoFailure::TokenInvalid, format!("the userinfo endpoint answered {st}")))
+            }
         }
     }
 

@@ -202,10 +202,12 @@ pub async fn attempt(c: &mut AnyConnection, state_hash: &str) -> Result<Option<A
 
 /// Marks an attempt used; false when an earlier (or a racing) callback already did.
 pub async fn mark_used(c: &mut AnyConnection, state_hash: &str, now: Timestamp) -> Result<bool> {
-    let r = sqlx::query("UPDATE oidc_logins SET used_at = $2 WHERE state_hash = $1 AND used_at IS NULL")
-        .bind(state_hash)
-        .bind(now.millis())
-        .execute(c)
-        .await?;
+    let r = sqlx::query(
+        "UPDATE oidc_logins SET used_at = $2 WHERE state_hash = $1 AND used_at IS NULL",
+    )
+    .bind(state_hash)
+    .bind(now.millis())
+    .execute(c)
+    .await?;
     Ok(r.rows_affected() == 1)
 }

@@ -185,8 +185,10 @@ pub async fn callback(
         crate::extract::SESSION_COOKIE,
         login.session.token
     );
-    let csrf =
-        format!("{CSRF_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=60{secure}", login.session.csrf_token);
+    let csrf = format!(
+        "{CSRF_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=60{secure}",
+        login.session.csrf_token
+    );
     let to = format!("/login?sso=ok&next={}", enc(&login.next));
     redirect(&to, &[session, csrf, clear_sso_cookie()])
 }

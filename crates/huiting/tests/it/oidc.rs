@@ -173,8 +173,11 @@ async fn through_provider(t: &TestApp, b: &mut Browser, p: &Provider, account: &
                 let action = page.body.split("action=\"").nth(1).expect("a form").split('"').next();
                 let action = absolute(&url, &action.unwrap().replace("&amp;", "&"));
                 let posted = if page.body.contains("name=\"login\"") {
-                    b.post_form(&action, &[("prompt", "login"), ("login", account), ("password", "x")])
-                        .await
+                    b.post_form(
+                        &action,
+                        &[("prompt", "login"), ("login", account), ("password", "x")],
+                    )
+                    .await
                 } else {
                     b.post_form(&action, &[("prompt", "consent")]).await
                 };
@@ -269,7 +272,11 @@ async fn sso(t: &TestApp, p: &Provider) {
     let r = admin
         .put("/api/v1/security/sso", json!({"issuer": p.issuer, "client_id": "huiting", "enabled": false, "allow_hosts": ["127.0.0.1"]}))
         .await;
-    assert_eq!((r.status, s(&r.body["field"])), (400, "client_secret".into()), "a first save needs the secret");
+    assert_eq!(
+        (r.status, s(&r.body["field"])),
+        (400, "client_secret".into()),
+        "a first save needs the secret"
+    );
     assert_eq!(t.anon().get("/api/v1/security/sso").await.status, 401);
     assert_eq!(t.as_role("agent@acme.test").await.get("/api/v1/security/sso").await.status, 403);
 
@@ -297,7 +304,10 @@ async fn sso(t: &TestApp, p: &Provider) {
     let me = b.get(&format!("{}/api/v1/me", t.base)).await;
     assert_eq!(me.status, 200, "{}", me.body);
     let me: Value = serde_json::from_str(&me.body).unwrap();
-    assert_eq!((s(&me["user"]["email"]), s(&me["role"])), ("agent@acme.test".into(), "agent".into()));
+    assert_eq!(
+        (s(&me["user"]["email"]), s(&me["role"])),
+        ("agent@acme.test".into(), "agent".into())
+    );
     // Same CSRF rule as a password session: a write without the token is refused.
     let no_csrf = b.post_form(&format!("{}/api/v1/auth/logout", t.base), &[]).await;
     assert_eq!(no_csrf.status, 403);
@@ -386,11 +396,8 @@ async fn sso(t: &TestApp, p: &Provider) {
 
     // The provider's refusal (the user pressed "cancel").
     let start = b.get(&format!("{}/api/v1/auth/oidc/acme/start", t.base)).await;
-    let q: BTreeMap<String, String> = reqwest::Url::parse(&start.location.unwrap())
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect();
+    let q: BTreeMap<String, String> =
+        reqwest::Url::parse(&start.location.unwrap()).unwrap().query_pairs().into_owned().collect();
     let r = b
         .get(&format!(
             "{}/api/v1/auth/oidc/acme/callback?error=access_denied&state={}",
