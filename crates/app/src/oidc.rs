@@ -755,7 +755,7 @@ impl App {
         url.query_pairs_mut()
             .append_pair("response_type", "code")
             .append_pair("client_id", &s.client_id)
-            .append_pair("redirect_uri", &self.sso_redirect_uri(slug.trim()))
+            .append_pair("redirect_uri", &self.sso_redirect_uri(&slug.trim().to_lowercase()))
             .append_pair("scope", "openid email profile")
             .append_pair("state", &state)
             .append_pair("nonce", &attempt.nonce)
@@ -774,7 +774,7 @@ impl App {
     ) -> Result<SsoLogin> {
         let (ws, s) = self.enabled_settings(slug).await?;
         let mut user = None;
-        let r = self.sso_finish(ws, &s, slug.trim(), cb, browser, &mut user).await;
+        let r = self.sso_finish(ws, &s, &slug.trim().to_lowercase(), cb, browser, &mut user).await;
         if let Err(e) = &r {
             self.audit_sso_failure(ws, e, user).await;
         }
