@@ -409,7 +409,7 @@ pub mod jwt {
             let check = |c: &Value, now| check_claims(c, "https://id.example", "c1", "n1", now, 60);
             assert_eq!(check(&ok, 1500), Ok(()));
             assert!(check(&ok, 2060).unwrap_err().contains("expired"));
-            assert!(check(&ok, 900).is_ok(), "within the skew");
+            assert!(check(&ok, 950).is_ok(), "within the skew");
             assert!(check(&ok, 800).unwrap_err().contains("future"));
             for (k, v) in [
                 ("iss", json!("https://evil.example")),
@@ -1132,8 +1132,8 @@ mod tests {
     fn pkce_s256_matches_rfc_7636() {
         // RFC 7636 appendix B.
         assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gXk2wXJfM"),
-            "E9Melhoa2OwvFWMt6SfdyMg8ugqQJ0ByGxzzx6rc4mE"
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 
