@@ -484,7 +484,7 @@ fn check_settings(s: &SsoSettingsInput) -> Result<(Vec<String>, Vec<String>, Opt
         .map_err(|_| P::new("issuer", "must be a URL such as https://login.example.com"))?;
     let host = host_of(&issuer).ok_or_else(|| P::new("issuer", "the URL has no host"))?;
     let https = url.scheme() == "https";
-    if !(https || url.scheme() == "http" && net::allowed(&allow_hosts, &host)) {
+    if !(https || (url.scheme() == "http" && net::allowed(&allow_hosts, &host))) {
         return Err(P::new(
             "issuer",
             "must be an https:// URL (http only for a host listed in allow_hosts)",
