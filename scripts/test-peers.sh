@@ -5,6 +5,8 @@
 #   - aiosmtpd (PyPI, in a venv under .cache/peers/venv): the SMTP server outbound mail goes to.
 #   - wechatpy with cryptography (PyPI, same venv): an independent WXBizMsgCrypt, the WeChat
 #     server of the safe-mode (AES) test.
+#   - oidc-provider (npm, panva's OpenID Certified provider, in .cache/peers/oidc): the identity
+#     provider of the SSO tests, started per test by scripts/oidc-peer.mjs.
 # Tests skip with a warning when a peer is missing, except under CI=true, where they fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +33,13 @@ if ! "$VENV/bin/python" -c 'import wechatpy.crypto, cryptography' >/dev/null 2>&
   [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q 'wechatpy==1.8.18' 'cryptography==46.0.3'
 fi
+OIDC=.cache/peers/oidc
+OIDC_VERSION=9.13.3
+if [ "$(node -p "require('./$OIDC/node_modules/oidc-provider/package.json').version" 2>/dev/null)" != "$OIDC_VERSION" ]; then
+  echo "test-peers: installing oidc-provider@$OIDC_VERSION into $OIDC (npm)"
+  mkdir -p "$OIDC"
+  echo '{"name":"huiting-oidc-peer","private":true,"type":"module"}' > "$OIDC/package.json"
+  (cd "$OIDC" && npm install --no-audit --no-fund --silent "oidc-provider@$OIDC_VERSION" >/dev/null)
+fi
+echo "test-peers: oidc-provider $(node -p "require('./$OIDC/node_modules/oidc-provider/package.json').version")"
 echo "test-peers: dovecot $(/usr/sbin/dovecot --version 2>/dev/null | cut -d' ' -f1), aiosmtpd $("$VENV/bin/python" -c 'import aiosmtpd; print(aiosmtpd.__version__)'), wechatpy $("$VENV/bin/python" -c 'import wechatpy; print(wechatpy.__version__)')"

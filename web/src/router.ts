@@ -36,6 +36,7 @@ export const router = createRouter({
         { path: 'admin/teams', name: 'teams', component: () => import('./features/admin/TeamsPage.vue') },
         { path: 'admin/problem-codes', name: 'problem-codes', component: () => import('./features/admin/ProblemCodesPage.vue') },
         { path: 'admin/tokens', name: 'tokens', component: () => import('./features/admin/TokensPage.vue') },
+        { path: 'admin/security', name: 'security', component: () => import('./features/admin/SecurityPage.vue'), meta: { perm: 'manage_users' } },
         { path: 'admin/audit', name: 'audit', component: () => import('./features/admin/AuditPage.vue') },
         { path: 'admin/channels', name: 'channels', component: () => import('./features/admin/ChannelsPage.vue'), meta: { perm: 'manage_users' } },
         { path: 'admin/webhooks', name: 'webhooks', component: () => import('./features/admin/WebhooksPage.vue'), meta: { perm: 'manage_users' } },

@@ -713,6 +713,29 @@ await test('admin screens: users, teams, problem codes, tokens, audit log', asyn
   }
 })
 
+await test('security & sign-in: the SSO provider saved with a write-only secret; SSO errors on the login page', async () => {
+  await agent.goto(BASE + '/admin/security')
+  await agent.locator('[data-test=sso-issuer]').fill('https://login.example.com')
+  await agent.locator('[data-test=sso-client-id]').fill('huiting-web')
+  await agent.locator('[data-test=sso-client-secret]').fill('browser-test-secret')
+  await agent.locator('[data-test=sso-domains]').fill('demo.huiting.cn')
+  await agent.locator('[data-test=sso-save]').click()
+  await agent.locator('input[data-test=sso-client-secret][placeholder*="已保存密钥"]').waitFor()
+  assert.match(await agent.locator('[data-test=sso-redirect-uri]').textContent(), /\/api\/v1\/auth\/oidc\/demo\/callback$/)
+  const r = await agent.evaluate(() => fetch('/api/v1/security/sso').then((x) => x.json()))
+  assert.equal(r.client_secret_set, true)
+  assert.equal(r.client_secret, undefined, 'the secret never comes back')
+  await shot(agent, '15-security')
+  const page = await ctx.newPage()
+  try {
+    await page.goto(BASE + '/login?sso_error=sso_unknown_user&workspace=demo')
+    await page.locator('[data-test=login-error]').filter({ hasText: '没有与该企业账号对应的员工账号' }).waitFor()
+    assert.equal(await page.locator('[data-test=sso-login]').count(), 0, 'no SSO button while SSO is off')
+  } finally {
+    await page.close()
+  }
+})
+
 await test('admin: SLA policies and calendars, triggers, knowledge base import, bot settings and metrics, routing', async () => {
   // Logged in as the admin by the test before.
   await agent.goto(BASE + '/admin/sla')

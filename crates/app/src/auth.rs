@@ -329,13 +329,25 @@ impl App {
 
     /// Starts a session for a user who proved who they are.
     pub(crate) async fn open_session(&self, user: User) -> Result<Session> {
+        let mut tx = self.db.write(user.workspace).await?;
+        let session = self.open_session_in(&mut tx, user, "password").await?;
+        self.commit(tx).await?;
+        Ok(session)
+    }
+
+    /// Inserts a session inside the caller's transaction and audits the login with its method.
+    pub(crate) async fn open_session_in(
+        &self,
+        tx: &mut db::WriteTx,
+        user: User,
+        method: &str,
+    ) -> Result<Session> {
         let now = self.now();
         let token = self.ids.secret("");
         let csrf = self.ids.secret("");
         let expires = now.plus_hours(self.settings.session_hours);
-        let mut tx = self.db.write(user.workspace).await?;
         db::users::insert_session(
-            &mut tx,
+            tx,
             user.workspace,
             user.id,
             &hash_secret(&token),
@@ -345,8 +357,10 @@ impl App {
         )
         .await?;
         let actor = Actor::User(user.id);
-        tx.audit(now, actor, "user.login", "user", &user.id.to_string(), None, None).await?;
-        self.commit(tx).await?;
+        let snap = (method != "password")
+            .then(|| domain::Snapshot::default().with("method", method.to_string()));
+        tx.audit(now, actor, "user.login", "user", &user.id.to_string(), None, snap.as_ref())
+            .await?;
         Ok(Session { token, csrf_token: csrf, expires_at: expires, user })
     }
 

@@ -41,6 +41,9 @@ pub enum Error {
     /// An upload whose bytes are not an accepted type.
     #[error("{0}")]
     UnsupportedMedia(String),
+    /// A single sign-on that failed (OIDC), with its reason.
+    #[error(transparent)]
+    Sso(#[from] crate::oidc::SsoError),
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error(transparent)]

@@ -25,6 +25,7 @@ pub mod intake;
 pub mod jobs;
 pub mod net;
 mod notices;
+pub mod oidc;
 pub mod ops;
 pub mod personal_data;
 pub mod proactive;
@@ -152,6 +153,8 @@ pub struct App {
     pub(crate) channel_tokens: Arc<channels::outbound::TokenCache>,
     /// The email channel's per-sender loop guard.
     pub(crate) email: Arc<channels::email::EmailState>,
+    /// OIDC discovery documents and key sets per issuer.
+    pub(crate) oidc: Arc<oidc::ProviderCache>,
     /// Set once the process is shutting down (see `ops.rs`).
     pub(crate) stop: Arc<tokio::sync::watch::Sender<bool>>,
 }
@@ -183,6 +186,7 @@ impl App {
             similar: Arc::default(),
             channel_tokens: Arc::default(),
             email: Arc::default(),
+            oidc: Arc::default(),
             stop: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }

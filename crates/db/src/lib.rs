@@ -34,6 +34,7 @@ pub mod jobs;
 pub mod knowledge;
 pub mod learning;
 pub mod nlu;
+pub mod oidc;
 pub mod ops;
 pub mod personal_data;
 pub mod proactive;

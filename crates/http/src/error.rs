@@ -32,6 +32,17 @@ pub enum Code {
     CustomerHasOpenCases,
     DeliverySucceeded,
     DeliveryPending,
+    SsoDisabled,
+    SsoStateInvalid,
+    SsoStateExpired,
+    SsoStateReused,
+    SsoProviderError,
+    SsoProviderUnreachable,
+    SsoTokenInvalid,
+    SsoUnknownUser,
+    SsoUserDisabled,
+    SsoDomainNotAllowed,
+    SsoEmailUnverified,
 }
 
 impl Code {
@@ -57,6 +68,16 @@ impl Code {
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::Gone => StatusCode::GONE,
+            Code::SsoDisabled => StatusCode::NOT_FOUND,
+            Code::SsoStateInvalid | Code::SsoStateExpired | Code::SsoStateReused => {
+                StatusCode::BAD_REQUEST
+            }
+            Code::SsoProviderError | Code::SsoTokenInvalid => StatusCode::UNAUTHORIZED,
+            Code::SsoProviderUnreachable => StatusCode::BAD_GATEWAY,
+            Code::SsoUnknownUser
+            | Code::SsoUserDisabled
+            | Code::SsoDomainNotAllowed
+            | Code::SsoEmailUnverified => StatusCode::FORBIDDEN,
         }
     }
 
@@ -83,6 +104,17 @@ impl Code {
             Code::CustomerHasOpenCases => "customer_has_open_cases",
             Code::DeliverySucceeded => "delivery_succeeded",
             Code::DeliveryPending => "delivery_pending",
+            Code::SsoDisabled => "sso_disabled",
+            Code::SsoStateInvalid => "sso_state_invalid",
+            Code::SsoStateExpired => "sso_state_expired",
+            Code::SsoStateReused => "sso_state_reused",
+            Code::SsoProviderError => "sso_provider_error",
+            Code::SsoProviderUnreachable => "sso_provider_unreachable",
+            Code::SsoTokenInvalid => "sso_token_invalid",
+            Code::SsoUnknownUser => "sso_unknown_user",
+            Code::SsoUserDisabled => "sso_user_disabled",
+            Code::SsoDomainNotAllowed => "sso_domain_not_allowed",
+            Code::SsoEmailUnverified => "sso_email_unverified",
         }
     }
 
@@ -176,6 +208,23 @@ impl From<app::Error> for ApiError {
             ),
             E::TooLarge(m) => ApiError::new(Code::PayloadTooLarge, m),
             E::UnsupportedMedia(m) => ApiError::new(Code::UnsupportedMediaType, m),
+            E::Sso(f) => {
+                use app::oidc::SsoFailure as F;
+                let code = match f.failure {
+                    F::Disabled => Code::SsoDisabled,
+                    F::StateInvalid => Code::SsoStateInvalid,
+                    F::StateExpired => Code::SsoStateExpired,
+                    F::StateReused => Code::SsoStateReused,
+                    F::ProviderError => Code::SsoProviderError,
+                    F::ProviderUnreachable => Code::SsoProviderUnreachable,
+                    F::TokenInvalid => Code::SsoTokenInvalid,
+                    F::UnknownUser => Code::SsoUnknownUser,
+                    F::UserDisabled => Code::SsoUserDisabled,
+                    F::DomainNotAllowed => Code::SsoDomainNotAllowed,
+                    F::EmailUnverified => Code::SsoEmailUnverified,
+                };
+                ApiError::new(code, f.message)
+            }
             E::RateLimited { retry_after_secs } => ApiError {
                 retry_after: Some(retry_after_secs),
                 ..ApiError::new(Code::RateLimited, e.to_string())

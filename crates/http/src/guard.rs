@@ -34,7 +34,9 @@ pub async fn headers(req: Request, next: Next) -> Response {
 }
 
 pub async fn public_limit(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    if req.uri().path().starts_with("/api/v1/public/") {
+    // Sign-on starts write a row each, so they count like the public widget endpoints.
+    let path = req.uri().path();
+    if path.starts_with("/api/v1/public/") || path.starts_with("/api/v1/auth/oidc/") {
         let ip: IpAddr = req
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()

@@ -19,7 +19,7 @@ use crate::{
     error::{ApiError, Code},
     routes::{
         analytics, audit, auth, bot, channels, collaboration, compensation, conversations,
-        customers, directory, email, events, feedback, health, insights, kb, learning, nlu,
+        customers, directory, email, events, feedback, health, insights, kb, learning, nlu, oidc,
         personal_data, proactive, public, routing, sla, stages, ticket_links, tickets, translation,
         triggers, two_factor, uploads,
     },
@@ -70,6 +70,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(two_factor::enroll, two_factor::disable))
         .routes(routes!(two_factor::confirm))
         .routes(routes!(two_factor::get_settings, two_factor::put_settings))
+        // OIDC single sign-on (issue 9 item 4).
+        .routes(routes!(oidc::info))
+        .routes(routes!(oidc::start))
+        .routes(routes!(oidc::callback))
+        .routes(routes!(oidc::get_settings, oidc::put_settings))
         .routes(routes!(directory::list_users, directory::create_user))
         .routes(routes!(directory::get_user, directory::update_user))
         .routes(routes!(directory::list_teams, directory::create_team))

@@ -102,9 +102,14 @@ pub async fn spawn_app_with(backend: Backend, settings: Settings) -> TestApp {
     let db = db::Db::connect(&opts).await.expect("connect");
     db.migrate().await.expect("migrate");
     let clock = ManualClock::new(T0);
-    let app = App::new(db, Arc::new(clock.clone()), settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
+    // An empty public URL means "this server" (the SSO tests register its callback).
+    let mut settings = settings;
+    if settings.public_url.is_empty() {
+        settings.public_url = base.clone();
+    }
+    let app = App::new(db, Arc::new(clock.clone()), settings);
     let state = http_api::AppState { app: app.clone(), secure_cookies: false, metrics_token: None };
     let server = tokio::spawn(async move {
         let _ = http_api::serve(listener, state, std::future::pending()).await;

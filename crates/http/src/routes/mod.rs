@@ -19,6 +19,7 @@ pub mod insights;
 pub mod kb;
 pub mod learning;
 pub mod nlu;
+pub mod oidc;
 pub mod personal_data;
 pub mod proactive;
 pub mod public;

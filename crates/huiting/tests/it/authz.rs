@@ -167,6 +167,20 @@ fn rows() -> Vec<Row> {
         ),
         row("GET", "/api/v1/security/settings", USERS, None),
         row("PUT", "/api/v1/security/settings", USERS, Some(|_, _| json!({"require_2fa": false}))),
+        // Single sign-on: whether it is offered is public; with no provider configured here the
+        // start and the callback are 404 `sso_disabled` for everyone (the flow: `it::oidc`).
+        row("GET", "/api/v1/auth/oidc/{workspace}", EVERYONE, None),
+        row("GET", "/api/v1/auth/oidc/{workspace}/start", &[], None),
+        row("GET", "/api/v1/auth/oidc/{workspace}/callback?state=forged&code=x", &[], None),
+        row("GET", "/api/v1/security/sso", USERS, None),
+        row(
+            "PUT",
+            "/api/v1/security/sso",
+            USERS,
+            Some(
+                |_, _| json!({"issuer": "https://login.example.com", "client_id": "huiting", "client_secret": "s3cret", "enabled": false}),
+            ),
+        ),
         row("GET", "/api/v1/users", ALL_STAFF, None),
         row(
             "POST",
@@ -797,6 +811,9 @@ fn trigger_body(i: usize) -> Value {
 
 /// The path with its placeholders filled in; `principal` picks the object a DELETE removes.
 fn concrete(method: &str, path: &str, f: &Fx, principal: usize) -> String {
+    if path.starts_with("/api/v1/auth/oidc/") {
+        return path.replace("{workspace}", "acme");
+    }
     if method == "DELETE" && path == "/api/v1/nlu/intents/{id}" {
         return path.replace("{id}", &f.spare_intents[principal]);
     }

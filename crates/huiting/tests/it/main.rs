@@ -20,6 +20,7 @@ mod knowledge;
 mod learning;
 mod logs;
 mod nlu;
+mod oidc;
 mod ops;
 mod overflow;
 mod personal_data;
