@@ -323,8 +323,12 @@ async fn rest(
         "tickets?limit=50&sort=updated",
         "tickets?limit=50&status=open",
     ];
-    let mut rows: Vec<(&str, Vec<Duration>)> =
-        vec![("inbox (conversations and tickets, first page of 50)", vec![]), ("ticket detail (ticket, messages, history)", vec![]), ("reply to a ticket", vec![]), ("subject search \"退款\" (not a target)", vec![])];
+    let mut rows: Vec<(&str, Vec<Duration>)> = vec![
+        ("inbox (conversations and tickets, first page of 50)", vec![]),
+        ("ticket detail (ticket, messages, history)", vec![]),
+        ("reply to a ticket", vec![]),
+        ("subject search \"退款\" (not a target)", vec![]),
+    ];
     for k in 0..=samples {
         let path = inbox[k % inbox.len()];
         let t = Instant::now();
@@ -386,7 +390,9 @@ async fn rest(
             rows[2].1.push(t.elapsed());
         }
     }
-    println!("\n| request ({tickets} tickets) | samples | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |\n|---|---|---|---|---|---|");
+    println!(
+        "\n| request ({tickets} tickets) | samples | p50 (ms) | p95 (ms) | p99 (ms) | max (ms) |\n|---|---|---|---|---|---|"
+    );
     for (name, mut times) in rows {
         times.sort();
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
