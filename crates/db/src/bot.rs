@@ -4,10 +4,90 @@
 
 use anyhow::Context;
 use dialogue::{BotConfig, State};
-use domain::{BotOutcomeId, ConversationId, Timestamp, WorkspaceId};
-use sqlx::AnyConnection;
+use domain::{
+    BotOutcomeId, Conversation, ConversationId, MatchSettings, ModelKind, NluModelId, Timestamp,
+    WorkspaceId,
+};
+use sqlx::{AnyConnection, Row};
 
-use crate::{Result, int, opt_text, text};
+use crate::{Result, int, opt_text, parse_opt_col, text};
+
+/// Everything a bot turn reads besides the customer, in one statement: the conversation with
+/// the workspace's bot configuration, the conversation's dialogue state, the knowledge base's
+/// thresholds, the active model ids and the workspace's name beside it (a turn used to make
+/// seven separate reads, and each costs a hop to the database's thread).
+#[derive(Debug)]
+pub struct TurnReads {
+    pub conversation: Conversation,
+    /// `None` if the workspace never saved one (the defaults apply).
+    pub config: Option<BotConfig>,
+    /// `None` before the conversation's first turn.
+    pub state: Option<State>,
+    /// `None` if the workspace never set its thresholds.
+    pub kb_settings: Option<MatchSettings>,
+    pub active_models: Vec<(NluModelId, ModelKind)>,
+    pub workspace_name: Option<String>,
+}
+
+/// A bot turn's reads for `conversation`, or `None` if it does not exist in `ws`.
+pub async fn turn_reads(
+    c: &mut AnyConnection,
+    ws: WorkspaceId,
+    conversation: ConversationId,
+) -> Result<Option<TurnReads>> {
+    let sql = format!(
+        "SELECT {cols},
+           (SELECT config FROM bot_settings WHERE workspace_id = $1) AS bot_config,
+           (SELECT state FROM bot_sessions WHERE workspace_id = $1 AND conversation_id = $2) AS bot_state,
+           (SELECT answer_threshold FROM kb_settings WHERE workspace_id = $1) AS kb_answer,
+           (SELECT confirm_threshold FROM kb_settings WHERE workspace_id = $1) AS kb_confirm,
+           (SELECT id FROM nlu_models WHERE workspace_id = $1 AND active = 1 AND kind = '{intent}'
+             ORDER BY id LIMIT 1) AS intent_model,
+           (SELECT id FROM nlu_models WHERE workspace_id = $1 AND active = 1 AND kind = '{sentiment}'
+             ORDER BY id LIMIT 1) AS sentiment_model,
+           (SELECT name FROM workspaces WHERE id = $1) AS workspace_name
+         FROM conversations WHERE workspace_id = $1 AND id = $2",
+        cols = crate::conversations::COLS,
+        intent = ModelKind::Intent.as_str(),
+        sentiment = ModelKind::Sentiment.as_str(),
+    );
+    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(ws.to_string())
+        .bind(conversation.to_string())
+        .fetch_optional(c)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let json = |col: &str| opt_text(&r, col);
+    let config = json("bot_config")?
+        .map(|t| serde_json::from_str(&t).context("stored bot configuration"))
+        .transpose()?;
+    let state = json("bot_state")?
+        .map(|t| serde_json::from_str(&t).context("stored dialogue state"))
+        .transpose()?;
+    let answer: Option<f64> = r.try_get("kb_answer").context("kb_answer")?;
+    let confirm: Option<f64> = r.try_get("kb_confirm").context("kb_confirm")?;
+    let kb_settings = answer.zip(confirm).map(|(answer_threshold, confirm_threshold)| {
+        MatchSettings { answer_threshold, confirm_threshold }
+    });
+    let mut active_models = Vec::new();
+    for (col, kind) in
+        [("intent_model", ModelKind::Intent), ("sentiment_model", ModelKind::Sentiment)]
+    {
+        if let Some(id) = parse_opt_col(&r, col, NluModelId::parse)? {
+            active_models.push((id, kind));
+        }
+    }
+    Ok(Some(TurnReads {
+        conversation: crate::conversations::conversation(&r)?,
+        config,
+        state,
+        kb_settings,
+        active_models,
+        workspace_name: opt_text(&r, "workspace_name")?,
+    }))
+}
 
 /// The workspace's bot configuration, or `None` if it never saved one (the defaults apply).
 pub async fn settings_get(c: &mut AnyConnection, ws: WorkspaceId) -> Result<Option<BotConfig>> {

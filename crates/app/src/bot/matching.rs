@@ -25,6 +25,20 @@ pub const DEFAULT_SETTINGS: MatchSettings =
 /// The most choices a confirmation offers.
 pub const MAX_CHOICES: usize = 3;
 
+/// What matching reads from the database besides the index: the customer (for `{customer.*}`
+/// in answers), the workspace's thresholds and its name (for `{workspace.name}`).
+pub(crate) struct MatchReads {
+    pub customer: Option<Customer>,
+    pub settings: MatchSettings,
+    pub workspace_name: Option<String>,
+}
+
+/// The in-memory side of matching: the published entries with their matcher, and the index.
+pub(crate) struct MatchKb {
+    data: std::sync::Arc<super::knowledge::MatchData>,
+    kb: std::sync::Arc<super::knowledge::WsKb>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchKind {
     Answer,
@@ -168,26 +182,49 @@ impl App {
         input: &MatchInput,
         analysis: &nlu::Analysis,
     ) -> Result<MatchOutcome> {
+        let kb = self.match_kb(ws).await?;
+        let reads = {
+            let mut c = self.db.read().await?;
+            let customer = match input.customer {
+                Some(id) => {
+                    Some(db::customers::get(&mut c, ws, id).await?.or_not_found("customer")?)
+                }
+                None => None,
+            };
+            MatchReads {
+                customer,
+                settings: db::knowledge::settings_get(&mut c, ws)
+                    .await?
+                    .unwrap_or(DEFAULT_SETTINGS),
+                workspace_name: db::workspaces::by_id(&mut c, ws).await?.map(|w| w.name),
+            }
+        };
+        self.match_read(&kb, &reads, input, analysis)
+    }
+
+    /// The workspace's index and FAQ matcher, built from the database the first time (take them
+    /// before holding a connection: building reads through a connection of its own).
+    pub(crate) async fn match_kb(&self, ws: WorkspaceId) -> Result<MatchKb> {
+        Ok(MatchKb { data: self.match_data(ws).await?, kb: self.kb(ws).await? })
+    }
+
+    /// Matching once everything it reads is at hand: no IO beyond the in-memory index.
+    pub(crate) fn match_read(
+        &self,
+        kb: &MatchKb,
+        reads: &MatchReads,
+        input: &MatchInput,
+        analysis: &nlu::Analysis,
+    ) -> Result<MatchOutcome> {
         let text: String = input.text.trim().chars().take(500).collect();
         let text = text.as_str();
-        let s_workspace = ws;
-        let customer = match input.customer {
-            Some(id) => {
-                let mut c = self.db.read().await?;
-                Some(db::customers::get(&mut c, s_workspace, id).await?.or_not_found("customer")?)
-            }
-            None => None,
-        };
-        let settings = {
-            let mut c = self.db.read().await?;
-            db::knowledge::settings_get(&mut c, ws).await?.unwrap_or(DEFAULT_SETTINGS)
-        };
+        let settings = reads.settings;
+        let customer = reads.customer.as_ref();
         let intent = analysis.intent.as_ref().and_then(|p| {
             p.label().map(|l| (l.to_owned(), p.top.first().map_or(0.0, |t| t.confidence)))
         });
-        let data = self.match_data(s_workspace).await?;
-        let kb = self.kb(s_workspace).await?;
-        let bm25 = kb.index.question_scores(text, true, 30)?;
+        let data = &kb.data;
+        let bm25 = kb.kb.index.question_scores(text, true, 30)?;
         let scored = data.matcher.score(
             text,
             &bm25,
@@ -229,10 +266,7 @@ impl App {
                 .count(),
             MatchKind::NoMatch => MAX_CHOICES,
         };
-        let workspace_name = {
-            let mut c = self.db.read().await?;
-            db::workspaces::by_id(&mut c, s_workspace).await?.map(|w| w.name)
-        };
+        let workspace_name = &reads.workspace_name;
         let candidates: Vec<MatchCandidate> = usable
             .iter()
             .take(take)
@@ -243,7 +277,7 @@ impl App {
                 bm25: f64::from(sc.bm25),
                 answer: render(&f.content.answer, false, |name| match name {
                     "workspace.name" => workspace_name.clone(),
-                    n => customer.as_ref().and_then(|c| customer_var(c, n)),
+                    n => customer.and_then(|c| customer_var(c, n)),
                 })
                 .text,
             })

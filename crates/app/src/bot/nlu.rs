@@ -438,8 +438,33 @@ impl App {
 
     /// Analysis with `ws`'s active models, for any length of text (the bot's customers).
     pub(crate) async fn analyze_in(&self, ws: WorkspaceId, text: &str) -> Result<nlu::Analysis> {
+        let mut c = self.db.read().await?;
+        self.analyze_on(&mut c, ws, text).await
+    }
+
+    /// Analysis on a connection the caller holds: a job inside its write transaction must not
+    /// wait for a second connection (on PostgreSQL, one pool serves both).
+    pub(crate) async fn analyze_on(
+        &self,
+        c: &mut db::AnyConnection,
+        ws: WorkspaceId,
+        text: &str,
+    ) -> Result<nlu::Analysis> {
+        let active = db::nlu::models_active(&mut *c, ws).await?;
+        self.analyze_with(c, ws, &active, text).await
+    }
+
+    /// Analysis when the caller already read the active model ids (a bot turn reads them with
+    /// the rest of its state); `c` is only used to load a model the cache does not hold.
+    pub(crate) async fn analyze_with(
+        &self,
+        c: &mut db::AnyConnection,
+        ws: WorkspaceId,
+        active: &[(NluModelId, ModelKind)],
+        text: &str,
+    ) -> Result<nlu::Analysis> {
         let engine = self.nlu_engine().await?;
-        let loaded = self.loaded_models(ws).await?;
+        let loaded = self.loaded_models_with(c, ws, active).await?;
         let models = nlu::Models {
             segmenter: &engine.segmenter,
             intents: loaded.intents.as_ref().map(|(_, m)| &**m),
@@ -451,34 +476,13 @@ impl App {
         Ok(nlu::analyze(&models, text, today(self.now())))
     }
 
-    /// The workspace's active models, from the cache unless the active ids changed.
-    async fn loaded_models(&self, ws: WorkspaceId) -> Result<Loaded> {
-        let mut c = self.db.read().await?;
-        self.loaded_models_on(&mut c, ws).await
-    }
-
-    /// Analysis on a connection the caller holds: a job inside its write transaction must not
-    /// wait for a second connection (on PostgreSQL, one pool serves both).
-    pub(crate) async fn analyze_on(
+    /// The workspace's models for the `active` ids, from the cache unless they changed.
+    async fn loaded_models_with(
         &self,
         c: &mut db::AnyConnection,
         ws: WorkspaceId,
-        text: &str,
-    ) -> Result<nlu::Analysis> {
-        let engine = self.nlu_engine().await?;
-        let loaded = self.loaded_models_on(c, ws).await?;
-        let models = nlu::Models {
-            segmenter: &engine.segmenter,
-            intents: loaded.intents.as_ref().map(|(_, m)| &**m),
-            encoder: None,
-            sentiment: loaded.sentiment.as_ref().map_or(&engine.sentiment, |(_, m)| &**m),
-            entities: &engine.entities,
-        };
-        Ok(nlu::analyze(&models, text, today(self.now())))
-    }
-
-    async fn loaded_models_on(&self, c: &mut db::AnyConnection, ws: WorkspaceId) -> Result<Loaded> {
-        let active = db::nlu::models_active(&mut *c, ws).await?;
+        active: &[(NluModelId, ModelKind)],
+    ) -> Result<Loaded> {
         let want = |k: ModelKind| active.iter().find(|(_, kind)| *kind == k).map(|(id, _)| *id);
         let (want_i, want_s) = (want(ModelKind::Intent), want(ModelKind::Sentiment));
         let mut cur =

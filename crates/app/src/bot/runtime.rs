@@ -21,7 +21,7 @@ use nlu::entities::{EntityKind, EntityValue};
 use crate::{
     App, Result,
     auth::{Admin, Agent, Capability, Principal, Staff, Visitor},
-    bot::matching::{MatchCandidate, MatchInput, MatchKind},
+    bot::matching::{DEFAULT_SETTINGS, MatchCandidate, MatchInput, MatchKb, MatchKind, MatchReads},
     error::OrNotFound,
     intake::{NewMessage, conversations::From, ingest::TurnWrites},
     tickets::NewTicket,
@@ -264,14 +264,16 @@ impl App {
         self.bot_turn(ws, conv, Start::Message(text.to_owned())).await
     }
 
-    /// Language, intent, entities and the knowledge base's verdict on a customer message.
-    pub(crate) async fn understand(
+    /// Language, intent, entities and the knowledge base's verdict on a customer message
+    /// already analysed; `kb` and `reads` are what matching needs (the turn read them).
+    fn understand(
         &self,
-        ws: WorkspaceId,
         conversation: &domain::Conversation,
         text: &str,
+        a: &nlu::Analysis,
+        kb: &MatchKb,
+        reads: &MatchReads,
     ) -> Result<(Understanding, TurnAnalysis)> {
-        let a = self.analyze_in(ws, text).await?;
         let intent = a.intent.as_ref().and_then(|p| p.label()).map(str::to_owned);
         let mut shown = TurnAnalysis {
             lang: a.lang.code().to_owned(),
@@ -294,7 +296,7 @@ impl App {
                 channel: Some(conversation.channel),
                 customer: Some(conversation.customer),
             };
-            let outcome = self.match_analysed(ws, &input, &a).await?;
+            let outcome = self.match_read(kb, reads, &input, a)?;
             shown.matched = outcome.kind.as_str();
             shown.faqs = outcome
                 .candidates
@@ -353,50 +355,61 @@ impl App {
 
     async fn bot_turn(&self, ws: WorkspaceId, conv: ConversationId, start: Start) -> Result<Turn> {
         let _turn = self.bot_turns.of(conv).lock().await;
-        let (conversation, customer, cfg, state) = {
+        let mut turn = Turn::default();
+        // Built from the database the first time, through a connection of their own: taken
+        // before the turn holds one.
+        let kb = match &start {
+            Start::Message(_) => Some(self.match_kb(ws).await?),
+            Start::Opened | Start::Pick(_) => None,
+        };
+        let now = self.now();
+        // The turn's reads, two statements on one connection, given back before any write.
+        let (conversation, cfg, mut state, ctx, understood) = {
             let mut c = self.db.read().await?;
-            let conversation =
-                db::conversations::get(&mut c, ws, conv).await?.or_not_found("conversation")?;
-            let customer = db::customers::get(&mut c, ws, conversation.customer)
+            let r = db::bot::turn_reads(&mut c, ws, conv).await?.or_not_found("conversation")?;
+            let cfg = r.config.unwrap_or_default();
+            let state = r.state.unwrap_or_else(|| State::new(&cfg));
+            if !cfg.enabled {
+                turn.state = "off".into();
+                return Ok(turn);
+            }
+            // A human's conversation: the bot only waits for the hand-off and for a message
+            // the customer chose to leave when nobody picked up.
+            if r.conversation.handler != Handler::Bot
+                && !matches!(
+                    state.phase,
+                    dialogue::Phase::Human { .. } | dialogue::Phase::LeavingMessage { .. }
+                )
+            {
+                turn.state = "human".into();
+                return Ok(turn);
+            }
+            let customer = db::customers::get(&mut c, ws, r.conversation.customer)
                 .await?
                 .or_not_found("customer")?;
-            let cfg = db::bot::settings_get(&mut c, ws).await?.unwrap_or_default();
-            let state = db::bot::session_get(&mut c, ws, conv).await?;
-            (conversation, customer, cfg, state)
-        };
-        let mut state = state.unwrap_or_else(|| State::new(&cfg));
-        let mut turn = Turn::default();
-        if !cfg.enabled {
-            turn.state = "off".into();
-            return Ok(turn);
-        }
-        // A human's conversation: the bot only waits for the hand-off and for a message the
-        // customer chose to leave when nobody picked up.
-        if conversation.handler != Handler::Bot
-            && !matches!(
-                state.phase,
-                dialogue::Phase::Human { .. } | dialogue::Phase::LeavingMessage { .. }
-            )
-        {
-            turn.state = "human".into();
-            return Ok(turn);
-        }
-        let now = self.now();
-        let ctx = Context {
-            business_open: self.humans_at_work(now),
-            vip: customer.tier == Tier::Vip,
-            customer: Vars::from([
-                ("customer.name".to_owned(), customer.name.clone()),
-                ("customer.tier".to_owned(), customer.tier.as_str().to_owned()),
-            ]),
-        };
-        let understood = match &start {
-            Start::Message(text) => {
-                let (u, shown) = self.understand(ws, &conversation, text).await?;
-                turn.analysis = Some(shown);
-                Some(u)
-            }
-            Start::Opened | Start::Pick(_) => None,
+            let ctx = Context {
+                business_open: self.humans_at_work(now),
+                vip: customer.tier == Tier::Vip,
+                customer: Vars::from([
+                    ("customer.name".to_owned(), customer.name.clone()),
+                    ("customer.tier".to_owned(), customer.tier.as_str().to_owned()),
+                ]),
+            };
+            let understood = match (&start, &kb) {
+                (Start::Message(text), Some(kb)) => {
+                    let a = self.analyze_with(&mut c, ws, &r.active_models, text).await?;
+                    let reads = MatchReads {
+                        customer: Some(customer),
+                        settings: r.kb_settings.unwrap_or(DEFAULT_SETTINGS),
+                        workspace_name: r.workspace_name,
+                    };
+                    let (u, shown) = self.understand(&r.conversation, text, &a, kb, &reads)?;
+                    turn.analysis = Some(shown);
+                    Some(u)
+                }
+                _ => None,
+            };
+            (r.conversation, cfg, state, ctx, understood)
         };
         let first = match (start, &understood) {
             (Start::Message(_), Some(u)) => Input::Message(u),
