@@ -424,7 +424,11 @@ impl WriteTx {
                 let sql = head(&mut b, &self.heads, ws.clone());
                 b.query(sql).execute(&mut *self.tx).await.context("saving the workspace head")?;
                 // Delivered to every listening process only if this commits (crate::cluster).
-                if let Some(sql) = crate::cluster::notify_sql(!events.is_empty(), self.enqueued) {
+                // This arm also takes SQLite's commits of more than one chunk, and SQLite has
+                // no other process to tell.
+                let notify = crate::cluster::notify_sql(!events.is_empty(), self.enqueued)
+                    .filter(|_| self.dialect == crate::Dialect::Postgres);
+                if let Some(sql) = notify {
                     sqlx::query(sqlx::AssertSqlSafe(sql))
                         .bind(ws)
                         .execute(&mut *self.tx)

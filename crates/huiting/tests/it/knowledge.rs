@@ -249,6 +249,26 @@ async fn import_export(t: TestApp) {
 }
 on_backends!(import_with_bad_rows_and_export_round_trip, import_export);
 
+/// A sheet larger than one chunk of events and audit entries (200) commits in one transaction
+/// on both backends (SQLite once failed here, calling PostgreSQL's `pg_notify`).
+async fn large_import(t: TestApp) {
+    let sup = t.as_role("super@acme.test").await;
+    let mut sheet = String::from("分类,问题,相似问法,答案,标签\n");
+    for i in 0..450 {
+        sheet.push_str(&format!(
+            "批量,第{i}号商品怎么保养,{i}号保养方法,按说明书第{i}页保养。,保养\n"
+        ));
+    }
+    let (st, r, _) = raw(&sup, "POST", "/api/v1/kb/import", "text/csv", sheet.into_bytes()).await;
+    assert_eq!(st, 200, "{r:?}");
+    assert_eq!((r["created"].as_u64(), r["rejected"].as_u64()), (Some(450), Some(0)), "{r:?}");
+    let list = sup.get("/api/v1/kb/faqs").await.body;
+    assert_eq!(list.as_array().map(Vec::len), Some(450), "{list:?}");
+    let hits = sup.get("/api/v1/kb/search?q=%E4%BF%9D%E5%85%BB").await;
+    assert_eq!(hits.status, 200, "{:?}", hits.body);
+}
+on_backends!(an_import_larger_than_one_chunk_commits, large_import);
+
 async fn matching_and_assist(t: TestApp) {
     let sup = t.as_role("super@acme.test").await;
     let agent = t.as_role("agent@acme.test").await;
