@@ -715,6 +715,8 @@ await test('admin screens: users, teams, problem codes, tokens, audit log', asyn
 
 await test('security & sign-in: the SSO provider saved with a write-only secret; SSO errors on the login page', async () => {
   await agent.goto(BASE + '/admin/security')
+  // The page fills the form when its settings arrive: typing before that is overwritten.
+  await agent.locator('[data-test=sso-redirect-uri]').filter({ hasText: '/callback' }).waitFor()
   await agent.locator('[data-test=sso-issuer]').fill('https://login.example.com')
   await agent.locator('[data-test=sso-client-id]').fill('huiting-web')
   await agent.locator('[data-test=sso-client-secret]').fill('browser-test-secret')
