@@ -6,24 +6,14 @@
 use serde_json::{Value, json};
 use test_support::{Client, T0, TestApp};
 
-use crate::{items, on_backends, s};
+use crate::{
+    analytics::{at_cst, ok},
+    items, on_backends, s,
+};
 
 const MIN: f64 = 60_000.0;
 const WEEKDAY: &str = "09:00-12:00, 13:30-18:00";
 const WEEK: &str = "from=2026-11-02&to=2026-11-08";
-
-/// Sets the clock to a Beijing wall time in November 2026 (`day` of the month).
-fn at_cst(t: &TestApp, day: i64, hour: i64, min: i64) {
-    // T0 is Monday 2 November 09:00 CST.
-    let ms = ((day - 2) * 24 * 3600 + (hour - 9) * 3600 + min * 60) * 1000;
-    t.clock.set(T0.plus_millis(ms));
-}
-
-async fn ok(c: &Client, method: &str, path: &str, body: Option<Value>) -> Value {
-    let r = c.send(method, path, body, &[]).await;
-    assert!((200..300).contains(&r.status), "{method} {path}: {} {:?}", r.status, r.body);
-    r.body
-}
 
 fn close(a: &Value, b: f64) -> bool {
     a.as_f64().is_some_and(|a| (a - b).abs() < 1e-6)

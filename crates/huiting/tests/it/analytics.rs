@@ -12,13 +12,13 @@ const H: f64 = 3_600_000.0;
 const WEEKDAY: &str = "09:00-12:00, 13:30-18:00";
 
 /// Sets the clock to a Beijing wall time in November 2026 (`day` of the month).
-fn at_cst(t: &TestApp, day: i64, hour: i64, min: i64) {
+pub(crate) fn at_cst(t: &TestApp, day: i64, hour: i64, min: i64) {
     // T0 is Monday 2 November 09:00 CST.
     let ms = ((day - 2) * 24 * 3600 + (hour - 9) * 3600 + min * 60) * 1000;
     t.clock.set(T0.plus_millis(ms));
 }
 
-async fn ok(c: &Client, method: &str, path: &str, body: Option<Value>) -> Value {
+pub(crate) async fn ok(c: &Client, method: &str, path: &str, body: Option<Value>) -> Value {
     let r = c.send(method, path, body, &[]).await;
     assert!((200..300).contains(&r.status), "{method} {path}: {} {:?}", r.status, r.body);
     r.body
