@@ -427,10 +427,7 @@ pub async fn sum_agent_daily(
     let mut b = Binds::default();
     let w = b.text(ws.to_string());
     let (lo, hi) = (b.int(from), b.int(to));
-    let t = match team {
-        Some(t) => format!(" AND team_id = {}", b.text(t)),
-        None => String::new(),
-    };
+    let t = team_filter(&mut b, team);
     let sums: Vec<String> = Sums::FIELDS
         .iter()
         .map(|x| format!("CAST(COALESCE(SUM({x}), 0) AS BIGINT) AS {x}"))
@@ -462,10 +459,7 @@ pub async fn agent_durations(
     let mut b = Binds::default();
     let w = b.text(ws.to_string());
     let (lo, hi) = (b.int(from.millis()), b.int(to.millis()));
-    let t = match team {
-        Some(t) => format!(" AND team_id = {}", b.text(t)),
-        None => String::new(),
-    };
+    let t = team_filter(&mut b, team);
     let sql = format!(
         "SELECT assignee_id, frt_bh, res_bh FROM ticket_facts
          WHERE workspace_id = {w} AND created_at >= {lo} AND created_at < {hi} AND assignee_id <> ''{t}
@@ -480,6 +474,11 @@ pub async fn agent_durations(
         .collect()
 }
 
+/// ` AND team_id = $n` for one team's rows, or nothing for every team's.
+fn team_filter(b: &mut Binds, team: Option<&str>) -> String {
+    team.map(|t| format!(" AND team_id = {}", b.text(t))).unwrap_or_default()
+}
+
 /// Answered CSAT scores (1–5) in `[from, to)` by answer time, per agent the survey was sent
 /// for (`surveys.agent_id`): `(agent, score, answers)`; optionally of one team's surveys.
 pub async fn agent_csat(
@@ -492,10 +491,7 @@ pub async fn agent_csat(
     let mut b = Binds::default();
     let w = b.text(ws.to_string());
     let (lo, hi) = (b.int(from.millis()), b.int(to.millis()));
-    let t = match team {
-        Some(t) => format!(" AND team_id = {}", b.text(t)),
-        None => String::new(),
-    };
+    let t = team_filter(&mut b, team);
     let sql = format!(
         "SELECT agent_id, score, COUNT(*) AS n FROM surveys
          WHERE workspace_id = {w} AND kind = 'csat' AND status = 'answered' AND score IS NOT NULL
