@@ -909,6 +909,28 @@ await test('admin: channels, webhooks, alerts, quality, reports, proactive servi
   await agent.locator('.el-popconfirm').getByRole('button').last().click()
   await hookRow.waitFor({ state: 'detached' })
   assert.ok(!(await admin('GET', '/api/v1/webhooks')).body.some((w) => w.url === hookUrl), 'deleted')
+  // The demo ERP's subscription has deliveries whose ten attempts ran out: one is sent again by
+  // hand (重试), goes back to the queue, and the retry is audited.
+  const erp = (await admin('GET', '/api/v1/webhooks')).body.find((w) => w.url.includes('/erp/'))
+  assert.ok(erp, 'the demo seeds the ERP webhook')
+  const failed = (await admin('GET', `/api/v1/webhooks/${erp.id}/deliveries?limit=200`)).body.find((d) => d.state === 'failed')
+  assert.ok(failed, 'the demo ERP webhook has a failed delivery')
+  await agent.locator('[data-test=hook-table] .el-table__row').filter({ hasText: '/erp/' }).locator('[data-test=hook-log]').click()
+  let failedRow = agent.locator(`[data-test=hook-deliveries] .delivery-${failed.id}`)
+  while (!(await failedRow.count())) {
+    // Older deliveries are on later pages of the log.
+    await agent.locator('[data-test=hook-deliveries-more]').click()
+    await agent.waitForTimeout(200)
+  }
+  await failedRow.getByText('失败', { exact: true }).waitFor()
+  await failedRow.locator('[data-test=hook-retry]').click()
+  await agent.locator('.el-message').filter({ hasText: '已重新排队' }).first().waitFor()
+  failedRow = agent.locator(`[data-test=hook-deliveries] .delivery-${failed.id}`)
+  await failedRow.locator('[data-test=hook-retry]').waitFor({ state: 'detached' })
+  const after = (await admin('GET', `/api/v1/webhooks/${erp.id}/deliveries?limit=200`)).body.find((d) => d.id === failed.id)
+  assert.ok(after.state === 'pending' && after.attempts >= failed.attempts, `retried: ${JSON.stringify(after)}`)
+  const audit = await admin('GET', `/api/v1/audit?object_type=webhook&object_id=${erp.id}`)
+  assert.ok(JSON.stringify(audit.body).includes('webhook.delivery_retry'), 'the retry is audited')
 
   // Alerts: the list, then a threshold saved.
   await agent.goto(BASE + '/admin/alerts')

@@ -24,11 +24,22 @@ pub struct AgentRouting {
     pub senior: bool,
 }
 
-/// Everything routing needs about the workspace, read inside the deciding transaction.
+/// Everything routing needs about the workspace to pick a team and an agent, read inside the
+/// deciding transaction. A team's queue and handling time are read only for the team a ticket
+/// queues in ([`App::queue_in`]): they set the position and the wait, nothing else, and their
+/// cost grows with the queue and the team's history.
 struct Board {
     teams: Vec<TeamState>,
     agents: Vec<workflow::routing::AgentState>,
-    queues: Vec<(TeamId, Vec<workflow::routing::Waiting>)>,
+}
+
+impl Board {
+    fn candidates<'a>(
+        &'a self,
+        queues: &'a [(TeamId, Vec<workflow::routing::Waiting>)],
+    ) -> Candidates<'a> {
+        Candidates { teams: &self.teams, agents: &self.agents, queues }
+    }
 }
 
 impl App {
@@ -184,28 +195,24 @@ impl App {
         Ok(after)
     }
 
-    /// Reads the routing board: front-line teams with their settings and handling times,
-    /// agents with their load and skills, and the queues.
+    /// Reads the routing board: front-line teams with their settings, agents with their load
+    /// and skills.
     async fn board(&self, c: &mut db::AnyConnection, ws: domain::WorkspaceId) -> Result<Board> {
         let settings = db::routing::team_settings(c, ws).await?;
         let mut agents = db::routing::agents(c, ws).await?;
         let mut teams = Vec::new();
-        let mut queues = Vec::new();
         for t in db::users::list_teams(c, ws).await? {
             if t.kind != TeamKind::Frontline {
                 continue;
             }
             let s = settings.iter().find(|s| s.team == t.id);
-            let avg = db::routing::avg_handle_ms(c, ws, t.id).await?;
-            let q = db::routing::ticket_queue(c, ws, t.id).await?;
-            queues.push((t.id, q.into_iter().map(|(_, w)| w).collect()));
             teams.push(TeamState {
                 id: t.id,
                 skills: t.skills.clone(),
                 members: t.members.clone(),
                 strategy: s.map_or(Strategy::LeastLoaded, |s| s.strategy),
                 overflow: s.and_then(|s| s.overflow),
-                avg_handle_ms: avg,
+                avg_handle_ms: None,
             });
         }
         // An agent's personal skills are their teams' skills: what routing matches languages on.
@@ -216,7 +223,49 @@ impl App {
                 .flat_map(|t| t.skills.iter().cloned())
                 .collect();
         }
-        Ok(Board { teams, agents, queues })
+        Ok(Board { teams, agents })
+    }
+
+    /// Routes `item` on `board`; a queued item gets its position and wait from its team's queue
+    /// and handling time, read now.
+    async fn route_on(
+        &self,
+        c: &mut db::AnyConnection,
+        ws: domain::WorkspaceId,
+        board: &Board,
+        item: &Item,
+        now: Timestamp,
+    ) -> Result<Decision> {
+        let d = route(board.candidates(&[]), item, now);
+        let Decision::Queue { team, via, .. } = d else { return Ok(d) };
+        let Some(status) = self.queue_in(c, ws, board, team, item).await? else { return Ok(d) };
+        Ok(Decision::Queue {
+            team,
+            position: status.position,
+            estimated_wait_ms: status.estimated_wait_ms,
+            via,
+        })
+    }
+
+    /// Where `item` stands (or would stand) in `team`'s queue; `None` when `team` is not on the
+    /// board.
+    async fn queue_in(
+        &self,
+        c: &mut db::AnyConnection,
+        ws: domain::WorkspaceId,
+        board: &Board,
+        team: TeamId,
+        item: &Item,
+    ) -> Result<Option<QueueStatus>> {
+        let Some(ts) = board.teams.iter().find(|b| b.id == team) else { return Ok(None) };
+        let ts = TeamState {
+            avg_handle_ms: db::routing::avg_handle_ms(c, ws, team).await?,
+            ..ts.clone()
+        };
+        let queue = db::routing::ticket_queue(c, ws, team).await?;
+        let queues: [(TeamId, Vec<workflow::routing::Waiting>); 1] =
+            [(team, queue.into_iter().map(|(_, w)| w).collect())];
+        Ok(Some(queue_status(&ts, board.candidates(&queues), item)))
     }
 
     /// Places a new ticket that has no assignee: assigns it (and records the assignment for round
@@ -239,11 +288,7 @@ impl App {
             customer.tier,
             t.team.filter(|team| board.teams.iter().any(|b| b.id == *team)),
         );
-        let d = route(
-            Candidates { teams: &board.teams, agents: &board.agents, queues: &board.queues },
-            &item,
-            now,
-        );
+        let d = self.route_on(tx, ws, &board, &item, now).await?;
         match &d {
             Decision::Assign { team, agent, .. } => {
                 t.assignee = Some(*agent);
@@ -302,11 +347,7 @@ impl App {
         };
         let board = self.board(tx, ws).await?;
         let item = ticket_item(&before, customer.tier, Some(team));
-        let d = route(
-            Candidates { teams: &board.teams, agents: &board.agents, queues: &board.queues },
-            &item,
-            now,
-        );
+        let d = self.route_on(tx, ws, &board, &item, now).await?;
         let mut after = before.clone();
         match &d {
             Decision::Assign { team: to, agent, .. } => {
@@ -353,13 +394,8 @@ impl App {
         let ws = t.workspace;
         let customer = db::customers::get(&mut c, ws, t.customer).await?.or_not_found("ticket")?;
         let board = self.board(&mut c, ws).await?;
-        let Some(ts) = board.teams.iter().find(|b| b.id == team) else { return Ok(None) };
         let item = ticket_item(&t, customer.tier, Some(team));
-        Ok(Some(queue_status(
-            ts,
-            Candidates { teams: &board.teams, agents: &board.agents, queues: &board.queues },
-            &item,
-        )))
+        self.queue_in(&mut c, ws, &board, team, &item).await
     }
 }
 

@@ -2524,7 +2524,13 @@ async fn replay(
     // hours after the link arrives; the rest are reminded and expire (FB-1).
     let mut answers: Vec<(i64, TicketId, usize)> = Vec::new();
     let mut rng = Rng(0x5355_5256_4559_2026);
+    let mut erp_hook = false;
     for (n, &(t, c, s)) in order.iter().enumerate() {
+        if !erp_hook && t >= end - ERP_HOOK_BEFORE_END {
+            erp_hook = true;
+            clock.set(Timestamp::from_millis(t));
+            seed_erp_webhook(app, org).await?;
+        }
         answers.sort_unstable_by_key(|a| std::cmp::Reverse(a.0));
         while answers.last().is_some_and(|a| a.0 <= t) {
             let Some((at, tk, ac)) = answers.pop() else { break };
@@ -2550,6 +2556,29 @@ async fn replay(
     clock.set(Timestamp::from_millis(end));
     run_due_jobs(app, end).await?;
     seed_feedback(app, org, &mut rng, end).await?;
+    Ok(())
+}
+
+/// How long before "now" the ERP's webhook was subscribed (see [`seed_erp_webhook`]).
+const ERP_HOOK_BEFORE_END: i64 = 3 * HOUR;
+
+/// The ERP team subscribed an event webhook to new tickets three hours ago, at an address where
+/// nothing listens yet (loopback port 9, allowed by name): its delivery log shows the
+/// deliveries whose ten attempts ran out (`failed`, with 重试 / Retry) and the newer ones still
+/// retrying on the queue's backoff.
+async fn seed_erp_webhook(app: &App, org: &Org) -> anyhow::Result<()> {
+    let admin =
+        app::auth::Admin::from_principal(org.principals[0].clone()).context("the demo admin")?;
+    app.create_webhook(
+        &admin,
+        app::channels::webhooks::NewWebhook {
+            url: "http://127.0.0.1:9/erp/huiting-tickets".into(),
+            events: vec!["ticket.created".into()],
+            allow_hosts: vec!["127.0.0.1".into()],
+        },
+    )
+    .await
+    .context("subscribing the demo ERP's webhook")?;
     Ok(())
 }
 

@@ -24,6 +24,19 @@ export function useLoad<T>(fetch: () => Promise<T[]>): { rows: Ref<T[]>; loading
   return { rows, loading, error, reload }
 }
 
+/**
+ * A settings form's first load: `ready` stays false until `load` has run once (filled or
+ * failed), and the form is disabled until then, so what an admin types is never overwritten by
+ * a slow first GET, nor are empty defaults saved before the stored values arrived.
+ */
+export function useReady(load: () => Promise<unknown>): Ref<boolean> {
+  const ready = ref(false)
+  void load()
+    .catch(() => undefined)
+    .finally(() => (ready.value = true))
+  return ready
+}
+
 export async function attempt(f: () => Promise<unknown>, ok: string): Promise<boolean> {
   try {
     await f()
