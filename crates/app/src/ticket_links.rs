@@ -1,10 +1,18 @@
-//! Links between tickets (issue 5): related tickets, and merging a duplicate into another
-//! ticket. A merge is one `WriteTx`: the target gains the duplicate's tags and an internal note
-//! carrying the duplicate's notes and a pointer to its conversation; the duplicate records
-//! `merged_into`, is solved and closed, and a `merged_into` link joins the two. Both tickets
-//! are audited and emit their usual change events.
+//! Links between tickets (issue 5): related tickets, merging a duplicate into another ticket,
+//! and splitting a second problem out of a ticket. A merge is one `WriteTx`: the target gains
+//! the duplicate's tags and an internal note carrying the duplicate's notes and a pointer to its
+//! conversation; the duplicate records `merged_into`, is solved and closed, and a `merged_into`
+//! link joins the two. A split is one `WriteTx` too: a new ticket for the same customer on the
+//! same conversation (replies still reach the customer where they wrote), opened like any new
+//! ticket (routing, SLA clocks, triggers), with an internal note quoting the messages it was
+//! split from and a `split_from` link back. Both tickets are audited and emit their usual
+//! change events.
 
-use domain::{Actor, Event, Ticket, TicketId, Timestamp, Visibility, ticket::transition};
+use domain::{
+    Actor, Event, MessageId, ProblemCode, Severity, TeamId, Ticket, TicketId, Timestamp, Urgency,
+    UserId, Visibility,
+    ticket::{parse_subject, parse_tags, transition},
+};
 
 use crate::{
     App, Error, Result,
@@ -13,6 +21,24 @@ use crate::{
 
 pub const RELATED: &str = "related";
 pub const MERGED_INTO: &str = "merged_into";
+pub const SPLIT_FROM: &str = "split_from";
+
+/// Messages one split may quote.
+pub const MAX_SPLIT_MESSAGES: usize = 50;
+
+/// A second problem taken out of a ticket: the new ticket's subject and fields, and the
+/// messages of the ticket's conversation that state it (quoted in the new ticket's note).
+#[derive(Debug, Clone, Default)]
+pub struct TicketSplit {
+    pub subject: String,
+    pub messages: Vec<MessageId>,
+    pub problem_code: Option<ProblemCode>,
+    pub severity: Option<Severity>,
+    pub urgency: Option<Urgency>,
+    pub team: Option<TeamId>,
+    pub assignee: Option<UserId>,
+    pub tags: Vec<String>,
+}
 
 /// A link with the ticket at its other end.
 #[derive(Debug, Clone)]
@@ -182,5 +208,99 @@ impl App {
         }
         self.commit(tx).await?;
         Ok((closed, merged_target))
+    }
+
+    /// Splits a second problem out of ticket `id` into a new ticket; returns the original (with
+    /// the split noted) and the new ticket.
+    pub async fn split_ticket(
+        &self,
+        a: &Agent,
+        id: TicketId,
+        sp: TicketSplit,
+    ) -> Result<(Ticket, Ticket)> {
+        let subject = parse_subject(&sp.subject)?;
+        let tags = parse_tags(&sp.tags)?;
+        if sp.messages.is_empty() || sp.messages.len() > MAX_SPLIT_MESSAGES {
+            return Err(domain::ParseError::new(
+                "message_ids",
+                format!("name 1 to {MAX_SPLIT_MESSAGES} messages of the ticket's conversation"),
+            )
+            .into());
+        }
+        let now = self.now();
+        let ws = a.workspace;
+        let mut tx = self.db.write(ws).await?;
+        let original = self.ticket_for_change(&mut tx, a, id).await?;
+        if original.status == domain::Status::Closed {
+            return Err(Error::Conflict(format!("{} is closed; it cannot be split", original.number)));
+        }
+        let mut quoted = Vec::with_capacity(sp.messages.len());
+        for (i, m) in sp.messages.iter().enumerate() {
+            if sp.messages[..i].contains(m) {
+                continue;
+            }
+            let msg = db::conversations::get_message(&mut tx, ws, *m)
+                .await?
+                .filter(|msg| msg.conversation == original.conversation)
+                .ok_or_else(|| {
+                    domain::ParseError::new(
+                        "message_ids",
+                        format!("{m} is not a message of {}'s conversation", original.number),
+                    )
+                })?;
+            quoted.push(msg);
+        }
+        quoted.sort_by_key(|m| m.id);
+        let n = crate::tickets::NewTicket {
+            subject: subject.clone(),
+            customer: original.customer,
+            conversation: Some(original.conversation),
+            channel: original.channel,
+            description: None,
+            attachments: Vec::new(),
+            problem_code: sp.problem_code,
+            severity: sp.severity,
+            urgency: sp.urgency,
+            assignee: sp.assignee,
+            team: sp.team,
+            tags: Vec::new(),
+            custom_fields: Vec::new(),
+        };
+        let custom_fields = vec![("split_from".to_string(), original.number.to_string())];
+        let new =
+            self.open_ticket(&mut tx, a.actor, &n, subject, tags, custom_fields, now).await?;
+        db::ticket_links::insert(&mut tx, ws, new.id, id, SPLIT_FROM, now, a.actor).await?;
+        let mut note = format!(
+            "拆分自 Split from {} ({})\n新工单 New ticket: {} ({})",
+            original.number, original.subject, new.number, new.subject
+        );
+        for m in &quoted {
+            note.push_str(&format!("\n— [{}] {}", m.sender.as_str(), m.body));
+        }
+        let note: String = note.chars().take(domain::conversation::MAX_BODY_CHARS).collect();
+        self.system_message(&mut tx, &new, Visibility::Internal, note, now).await?;
+        let snap = domain::Snapshot::default()
+            .with("split", original.number.to_string())
+            .with("into", new.number.to_string())
+            .with("messages", quoted.len().to_string());
+        for t in [&original, &new] {
+            tx.audit(now, a.actor, "ticket.split", "ticket", &t.id.to_string(), None, Some(&snap))
+                .await?;
+        }
+        let aud = domain::Audience {
+            customer: None,
+            team: original.team,
+            assignee: original.assignee,
+            internal: true,
+        };
+        tx.emit(
+            now,
+            a.actor,
+            Event::TicketUpdated { ticket: original.id, fields: vec!["links".into()] },
+            aud,
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok((original, new))
     }
 }

@@ -76,26 +76,60 @@ impl App {
         let now = self.now();
         let ws = a.workspace;
         let mut tx = self.db.write(ws).await?;
-        let customer =
-            db::customers::get(&mut tx, ws, n.customer).await?.or_not_found("customer")?;
+        let t = self.open_ticket(&mut tx, a.actor, &n, subject, tags, custom_fields, now).await?;
+        self.commit(tx).await?;
+        if let Some(body) = n.description {
+            // The original request, as the customer stated it, opens the ticket's record.
+            let from = crate::intake::conversations::From {
+                actor: a.actor,
+                sender: SenderKind::Customer,
+                author: None,
+            };
+            let m = NewMessage {
+                body,
+                attachments: n.attachments,
+                visibility: None,
+                idempotency_key: None,
+            };
+            self.ingest(ws, t.conversation, from, m, true, None).await?;
+        }
+        Ok(t)
+    }
+
+    /// Inserts a new ticket in `tx` from checked fields: its conversation (opened when `n` names
+    /// none), crisis checks, routing, stage, audit, event, triggers and SLA clocks. The
+    /// description is the caller's to store.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn open_ticket(
+        &self,
+        tx: &mut db::WriteTx,
+        actor: Actor,
+        n: &NewTicket,
+        subject: String,
+        tags: Vec<String>,
+        custom_fields: Vec<(String, String)>,
+        now: Timestamp,
+    ) -> Result<Ticket> {
+        let ws = tx.workspace();
+        let customer = db::customers::get(tx, ws, n.customer).await?.or_not_found("customer")?;
         if customer.merged_into.is_some() {
             return Err(Error::Conflict(
                 "this customer was merged into another; use that one".into(),
             ));
         }
         if let Some(code) = n.problem_code {
-            self.check_code(&mut tx, code).await?;
+            self.check_code(tx, code).await?;
         }
         if let Some(u) = n.assignee {
-            self.check_assignee(&mut tx, ws, u).await?;
+            self.check_assignee(tx, ws, u).await?;
         }
         if let Some(t) = n.team {
-            db::users::get_team(&mut tx, ws, t).await?.or_not_found("team")?;
+            db::users::get_team(tx, ws, t).await?.or_not_found("team")?;
         }
         let conversation = match n.conversation {
             Some(id) => {
                 let c =
-                    db::conversations::get(&mut tx, ws, id).await?.or_not_found("conversation")?;
+                    db::conversations::get(tx, ws, id).await?.or_not_found("conversation")?;
                 if c.customer != n.customer {
                     return Err(Error::Conflict(
                         "that conversation belongs to another customer".into(),
@@ -118,12 +152,12 @@ impl App {
                     created_at: now,
                     updated_at: now,
                 };
-                self.insert_conversation(&mut tx, a.actor, &c).await?;
+                self.insert_conversation(tx, actor, &c).await?;
                 c
             }
         };
         let prefix =
-            db::workspaces::by_id(&mut tx, ws).await?.or_not_found("workspace")?.ticket_prefix;
+            db::workspaces::by_id(tx, ws).await?.or_not_found("workspace")?.ticket_prefix;
         let mut t = Ticket {
             id: self.ids.next(now, TicketId::new),
             workspace: ws,
@@ -147,10 +181,10 @@ impl App {
             solved_at: None,
             closed_at: None,
         };
-        self.crisis_checks(&mut tx, &mut t, now).await?;
-        let routed = self.route_new_ticket(&mut tx, &mut t, &customer, now).await?;
-        db::tickets::insert(&mut tx, &t).await?;
-        self.stage_changed(&mut tx, &t, false, now).await?;
+        self.crisis_checks(tx, &mut t, now).await?;
+        let routed = self.route_new_ticket(tx, &mut t, &customer, now).await?;
+        db::tickets::insert(tx, &t).await?;
+        self.stage_changed(tx, &t, false, now).await?;
         if let Some(d) = &routed {
             let snap = domain::Snapshot::default().with("routing", crate::routing::describe(d));
             tx.audit(
@@ -166,7 +200,7 @@ impl App {
         }
         tx.audit(
             now,
-            a.actor,
+            actor,
             "ticket.create",
             "ticket",
             &t.id.to_string(),
@@ -176,13 +210,13 @@ impl App {
         .await?;
         tx.emit(
             now,
-            a.actor,
+            actor,
             Event::TicketCreated { ticket: t.id, conversation: t.conversation },
             audience(&t),
         )
         .await?;
         if let Some(after) =
-            self.run_triggers(&mut tx, t.id, "ticket.created", "agent", now).await?
+            self.run_triggers(tx, t.id, "ticket.created", "agent", now).await?
         {
             t = after;
         }
@@ -190,23 +224,7 @@ impl App {
         if t.status != Status::New {
             inputs.push(workflow::TicketEvent::StatusChanged { at: now, to: t.status });
         }
-        self.sla_track(&mut tx, &t, &inputs, now, true).await?;
-        self.commit(tx).await?;
-        if let Some(body) = n.description {
-            // The original request, as the customer stated it, opens the ticket's record.
-            let from = crate::intake::conversations::From {
-                actor: a.actor,
-                sender: SenderKind::Customer,
-                author: None,
-            };
-            let m = NewMessage {
-                body,
-                attachments: n.attachments,
-                visibility: None,
-                idempotency_key: None,
-            };
-            self.ingest(ws, t.conversation, from, m, true, None).await?;
-        }
+        self.sla_track(tx, &t, &inputs, now, true).await?;
         Ok(t)
     }
 

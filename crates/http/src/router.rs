@@ -251,6 +251,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(ticket_links::list, ticket_links::create))
         .routes(routes!(ticket_links::delete))
         .routes(routes!(ticket_links::merge))
+        .routes(routes!(ticket_links::split))
         // Images in chat (issue 6): a body limit for one image, on the upload routes only.
         .routes(
             routes!(uploads::visitor_upload)

@@ -131,7 +131,7 @@ pub fn run(command: NluCommand) -> anyhow::Result<()> {
             let sentiment = match &a.sentiment_model {
                 Some(p) => SentimentModel::from_bytes(&read_bytes(p)?)
                     .with_context(|| format!("{}: not a sentiment model", p.display()))?,
-                None => SentimentModel::builtin(&seg),
+                None => SentimentModel::builtin(),
             };
             let encoder = encoder::load(a.encoder.as_deref())?;
             let encoder = encoder.as_ref().map(|e| e as &dyn Embedder);
@@ -258,7 +258,7 @@ fn eval_intents(a: &EvalArgs, today: time::Date) -> anyhow::Result<Report> {
     let (model, load) = timed(|| Classifier::from_bytes(&bytes));
     let model = model.context("the model does not read back")?;
 
-    let sentiment = SentimentModel::builtin(&seg);
+    let sentiment = SentimentModel::builtin();
     let entities = Extractor::new(&EntityConfig::default())?;
     let models = nlu::Models {
         segmenter: &seg,

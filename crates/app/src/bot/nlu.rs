@@ -113,7 +113,7 @@ impl App {
             .get_or_try_init(|| async {
                 tokio::task::spawn_blocking(|| {
                     let segmenter = Segmenter::default();
-                    let sentiment = SentimentModel::builtin(&segmenter);
+                    let sentiment = SentimentModel::builtin();
                     let entities = Extractor::new(&EntityConfig::default())
                         .context("the default entity configuration compiles")?;
                     anyhow::Ok(Arc::new(Engine { segmenter, sentiment, entities }))

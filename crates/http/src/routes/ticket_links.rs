@@ -1,12 +1,17 @@
-//! Links between tickets: related tickets (staff read; agents link and unlink) and merging a
-//! duplicate into another ticket. Tickets are named by id or number (`HT-1024`).
+//! Links between tickets: related tickets (staff read; agents link and unlink), merging a
+//! duplicate into another ticket and splitting a second problem out of one. Tickets are named
+//! by id or number (`HT-1024`).
 
-use app::auth::{Agent, Staff};
+use app::{
+    auth::{Agent, Staff},
+    ticket_links::TicketSplit,
+};
 use axum::{
     Json as J,
     extract::{Path, State},
     http::StatusCode,
 };
+use domain::{MessageId, ProblemCode, Severity, TeamId, Urgency, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -23,9 +28,10 @@ use crate::{
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketLinkDto {
-    /// related or merged_into
+    /// related, merged_into or split_from
     pub kind: String,
-    /// For merged_into: out (this ticket was merged into the other) or in.
+    /// For merged_into and split_from: out (this ticket was merged into, or split from, the
+    /// other) or in.
     pub direction: String,
     pub ticket_id: String,
     pub number: String,
@@ -128,4 +134,58 @@ pub async fn merge(
     let into = resolve_id(&s, &who, &r.into).await?;
     let (merged, target) = s.app.merge_ticket(&who, id, into).await?;
     Ok(J(MergedDto { merged: TicketDto::from(&merged), into: TicketDto::from(&target) }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SplitRequest {
+    /// The new ticket's subject: the second problem in a few words.
+    pub subject: String,
+    /// Messages of this ticket's conversation that state the second problem (1 to 50); they
+    /// are quoted in the new ticket's internal note.
+    pub message_ids: Vec<String>,
+    pub problem_code: Option<String>,
+    /// L1–L4; default L3.
+    pub severity: Option<String>,
+    /// normal (default), urgent, critical
+    pub urgency: Option<String>,
+    pub team_id: Option<String>,
+    pub assignee_id: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SplitDto {
+    /// The ticket split from, unchanged but for its new link.
+    pub original: TicketDto,
+    /// The new ticket: same customer and conversation, `split_from` among its custom fields,
+    /// routed and on its SLA clocks like any new ticket.
+    pub created: TicketDto,
+}
+
+/// Splits a second problem out of this ticket into a new ticket for the same customer on the
+/// same conversation, linked `split_from`; both are audited.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/split", tag = "tickets", params(("id" = String, Path)), request_body = SplitRequest, responses((status = 201, body = SplitDto), Errors))]
+pub async fn split(
+    State(s): State<AppState>,
+    Cap(who): Cap<Agent>,
+    Path(id): Path<String>,
+    Json(r): Json<SplitRequest>,
+) -> ApiResult<(StatusCode, J<SplitDto>)> {
+    let id = resolve_id(&s, &who, &id).await?;
+    let sp = TicketSplit {
+        subject: r.subject,
+        messages: r.message_ids.iter().map(|m| MessageId::parse(m)).collect::<Result<_, _>>()?,
+        problem_code: r.problem_code.as_deref().map(ProblemCode::parse).transpose()?,
+        severity: r.severity.as_deref().map(Severity::parse).transpose()?,
+        urgency: r.urgency.as_deref().map(Urgency::parse).transpose()?,
+        team: r.team_id.as_deref().map(TeamId::parse).transpose()?,
+        assignee: r.assignee_id.as_deref().map(UserId::parse).transpose()?,
+        tags: r.tags,
+    };
+    let (original, created) = s.app.split_ticket(&who, id, sp).await?;
+    Ok((
+        StatusCode::CREATED,
+        J(SplitDto { original: TicketDto::from(&original), created: TicketDto::from(&created) }),
+    ))
 }

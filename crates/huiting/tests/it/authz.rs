@@ -43,6 +43,8 @@ struct Fx {
     customer: String,
     ticket: String,
     conversation: String,
+    /// The ticket's first message (its description), for the split row.
+    ticket_message: String,
     user: String,
     team: String,
     token: String,
@@ -680,6 +682,12 @@ fn rows() -> Vec<Row> {
         ),
         row("DELETE", "/api/v1/tickets/{id}/links/{other_id}", WRITE, None),
         row("POST", "/api/v1/tickets/{id}/merge", WRITE, Some(|f, _| json!({"into": f.ticket}))),
+        row(
+            "POST",
+            "/api/v1/tickets/{id}/split",
+            WRITE,
+            Some(|f, _| json!({"subject": "拆出的问题", "message_ids": [f.ticket_message]})),
+        ),
         row("GET", "/api/v1/translation/settings", ALL_STAFF, None),
         row("PUT", "/api/v1/translation/settings", USERS, Some(|_, _| json!({"enabled": false}))),
         row(
@@ -1061,6 +1069,10 @@ async fn fixture(t: &TestApp, owner: &Client, owner_conv: &str) -> Fx {
         customer,
         ticket,
         conversation: s(&tk.body["conversation_id"]),
+        ticket_message: s(&agent
+            .get(&format!("/api/v1/conversations/{}/messages", s(&tk.body["conversation_id"])))
+            .await
+            .body[0]["id"]),
         user: t.user("agent2@acme.test").id.to_string(),
         team: s(&team.body["id"]),
         token: s(&token.body["token"]["id"]),

@@ -1,5 +1,6 @@
-//! Ticket links (issue 5): related tickets seen from both ends, and a duplicate merged into
-//! another ticket — tags and notes moved, the duplicate closed with a link, both audited.
+//! Ticket links (issue 5): related tickets seen from both ends, a duplicate merged into
+//! another ticket — tags and notes moved, the duplicate closed with a link, both audited — and
+//! a second problem split out of a ticket into a new one.
 
 use serde_json::{Value, json};
 use test_support::TestApp;
@@ -128,4 +129,128 @@ on_backends!(tickets_link_and_merge, |t: TestApp| async move {
         .await;
     assert_eq!(no.status, 403);
     let _: Value = json!(null);
+});
+
+on_backends!(a_second_problem_splits_into_its_own_ticket, |t: TestApp| async move {
+    t.bot_off().await;
+    let agent = t.as_role("agent@acme.test").await;
+    let (visitor, conv) = t.visitor("孙先生", "空调开了半小时还是不冷").await;
+    let customer = s(&agent.get(&format!("/api/v1/conversations/{conv}")).await.body["customer_id"]);
+    let tk = agent
+        .post(
+            "/api/v1/tickets",
+            json!({"subject": "空调不制冷", "customer_id": customer, "conversation_id": conv, "tags": ["aircon"]}),
+        )
+        .await;
+    assert_eq!(tk.status, 201, "{:?}", tk.body);
+    let id = s(&tk.body["id"]);
+    let reply = agent
+        .post(&format!("/api/v1/tickets/{id}/replies"), json!({"body": "请问型号是多少？"}))
+        .await;
+    assert!(reply.status.is_success(), "{:?}", reply.body);
+    // The customer brings up a second problem in the same conversation.
+    let second = visitor
+        .post(
+            &format!("/api/v1/public/conversations/{conv}/messages"),
+            json!({"body": "另外上个月的发票抬头开错了，需要重开"}),
+        )
+        .await;
+    assert!(second.status.is_success(), "{:?}", second.body);
+    let msgs = items(&agent.get(&format!("/api/v1/conversations/{conv}/messages")).await.body);
+    let invoice = msgs
+        .iter()
+        .find(|m| s(&m["body"]).contains("发票抬头"))
+        .map(|m| s(&m["id"]))
+        .unwrap_or_else(|| panic!("the second problem's message: {msgs:?}"));
+
+    let r = agent
+        .post(
+            &format!("/api/v1/tickets/{}/split", s(&tk.body["number"])),
+            json!({"subject": "发票抬头错误，需重开", "message_ids": [invoice], "urgency": "urgent", "tags": ["invoice"]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let new = &r.body["created"];
+    let new_id = s(&new["id"]);
+    assert_ne!(new_id, id);
+    assert_eq!(
+        (s(&new["customer_id"]), s(&new["conversation_id"]), s(&new["urgency"])),
+        (customer.clone(), conv.clone(), "urgent".into()),
+        "same customer and conversation: {new}"
+    );
+    assert_eq!(new["tags"], json!(["invoice"]));
+    assert!(new["custom_fields"].to_string().contains(&s(&tk.body["number"])), "{new}");
+    assert_eq!(s(&r.body["original"]["status"]), s(&tk.body["status"]), "the original is untouched");
+    // The new ticket is a ticket like any other: on its own SLA clocks, findable, with the note.
+    let sla = agent.get(&format!("/api/v1/tickets/{new_id}/sla")).await;
+    assert_eq!(sla.status, 200, "{:?}", sla.body);
+    assert!(!sla.body.to_string().is_empty());
+    let notes = items(&agent.get(&format!("/api/v1/tickets/{new_id}/messages")).await.body);
+    let note = notes.iter().find(|n| s(&n["body"]).contains("拆分自")).expect("the split note");
+    assert_eq!(s(&note["visibility"]), "internal");
+    assert!(s(&note["body"]).contains("发票抬头开错了"), "{note}");
+    assert!(!s(&note["body"]).contains("半小时"), "only the chosen messages are quoted: {note}");
+    let links = agent.get(&format!("/api/v1/tickets/{new_id}/links")).await.body;
+    assert_eq!(
+        (s(&links[0]["kind"]), s(&links[0]["direction"]), s(&links[0]["ticket_id"])),
+        ("split_from".into(), "out".into(), id.clone())
+    );
+    let links = agent.get(&format!("/api/v1/tickets/{id}/links")).await.body;
+    assert_eq!((s(&links[0]["direction"]), s(&links[0]["ticket_id"])), ("in".into(), new_id.clone()));
+    for tid in [&id, &new_id] {
+        let hist = agent.get(&format!("/api/v1/tickets/{tid}/history")).await.body;
+        assert!(
+            hist.as_array().unwrap().iter().any(|e| e["action"] == "ticket.split"),
+            "{hist:?}"
+        );
+    }
+
+    // Bad requests: no message, a message of another conversation, a bad subject, an unknown
+    // ticket, a closed ticket; none of them creates a ticket.
+    let before = items(&agent.get("/api/v1/tickets?limit=200").await.body).len();
+    let split = |body: Value| {
+        let agent = agent.clone();
+        let id = id.clone();
+        async move { agent.post(&format!("/api/v1/tickets/{id}/split"), body).await }
+    };
+    let none = split(json!({"subject": "x", "message_ids": []})).await;
+    assert_eq!((none.status, s(&none.body["code"])), (400, "invalid".into()), "{:?}", none.body);
+    let other_conv = agent
+        .post("/api/v1/tickets", json!({"subject": "别的", "customer_id": customer, "description": "别的问题"}))
+        .await;
+    let foreign = items(
+        &agent
+            .get(&format!("/api/v1/conversations/{}/messages", s(&other_conv.body["conversation_id"])))
+            .await
+            .body,
+    )[0]["id"]
+        .clone();
+    let wrong = split(json!({"subject": "x", "message_ids": [foreign]})).await;
+    assert_eq!(wrong.status, 400, "{:?}", wrong.body);
+    assert!(s(&wrong.body["message"]).contains("message_ids"), "{:?}", wrong.body);
+    let blank = split(json!({"subject": "  ", "message_ids": [invoice]})).await;
+    assert_eq!(blank.status, 400, "{:?}", blank.body);
+    let garbage = split(json!({"subject": "x", "message_ids": ["not-an-id"]})).await;
+    assert_eq!(garbage.status, 400, "{:?}", garbage.body);
+    let unknown = agent
+        .post("/api/v1/tickets/HT-999999/split", json!({"subject": "x", "message_ids": [invoice]}))
+        .await;
+    assert_eq!(unknown.status, 404, "{:?}", unknown.body);
+    let closed = s(&other_conv.body["id"]);
+    for st in ["solved", "closed"] {
+        let r = agent.post(&format!("/api/v1/tickets/{closed}/status"), json!({"status": st})).await;
+        assert!(r.status.is_success(), "{st}: {:?}", r.body);
+    }
+    let r = agent
+        .post(&format!("/api/v1/tickets/{closed}/split"), json!({"subject": "x", "message_ids": [foreign]}))
+        .await;
+    assert_eq!(r.status, 409, "{:?}", r.body);
+    assert_eq!(items(&agent.get("/api/v1/tickets?limit=200").await.body).len(), before + 1);
+
+    // Auditors read but do not split.
+    let auditor = t.as_role("audit@acme.test").await;
+    let no = auditor
+        .post(&format!("/api/v1/tickets/{id}/split"), json!({"subject": "x", "message_ids": [invoice]}))
+        .await;
+    assert_eq!(no.status, 403, "{:?}", no.body);
 });

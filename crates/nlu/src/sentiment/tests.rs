@@ -6,14 +6,44 @@ use std::sync::OnceLock;
 
 use super::*;
 
-/// The built-in model, trained once for all tests of this module.
+/// The built-in model as shipped, loaded once for all tests of this module.
 fn builtin() -> &'static (Segmenter, SentimentModel) {
     static MODEL: OnceLock<(Segmenter, SentimentModel)> = OnceLock::new();
-    MODEL.get_or_init(|| {
-        let seg = Segmenter::default();
-        let model = SentimentModel::builtin(&seg);
-        (seg, model)
-    })
+    MODEL.get_or_init(|| (Segmenter::default(), SentimentModel::builtin()))
+}
+
+/// The shipped weights (`data/sentiment/builtin.model`) are the ones the seed trains: the
+/// model retrained here labels every seed example as the shipped one does, with probabilities
+/// within 0.01 (the encoding rounds weights, so a decoded model differs from the in-memory one
+/// by about 1e-4; training is deterministic, and on this machine the bytes are identical, but
+/// libm's exp/log may differ in the last bit between CPUs). The trained model must also encode
+/// to the same size. After changing the seed or the trainer, rewrite the file with
+/// `HUITING_WRITE_BUILTIN_MODEL=1 cargo test -p nlu shipped_sentiment_model`.
+#[test]
+fn shipped_sentiment_model_is_the_one_the_seed_trains() {
+    let seg = Segmenter::default();
+    let trained = SentimentModel::train_builtin(&seg);
+    let bytes = trained.to_bytes();
+    if std::env::var_os("HUITING_WRITE_BUILTIN_MODEL").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sentiment/builtin.model");
+        std::fs::write(path, &bytes).expect("writing builtin.model");
+        return;
+    }
+    let fix = "data/sentiment/builtin.model is stale: run HUITING_WRITE_BUILTIN_MODEL=1 cargo test -p nlu shipped_sentiment_model";
+    assert_eq!(bytes.len(), BUILTIN_MODEL.len(), "{fix}");
+    let shipped = SentimentModel::builtin();
+    let (mut worst, mut disagree) = (0f32, Vec::new());
+    for (text, _) in seed_rows() {
+        let a = shipped.classifier.probabilities(&seg, text);
+        let b = trained.classifier.probabilities(&seg, text);
+        assert_eq!(a.len(), b.len(), "{fix}");
+        worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(worst, f32::max);
+        if shipped.label(&seg, text) != trained.label(&seg, text) {
+            disagree.push(text);
+        }
+    }
+    eprintln!("largest probability difference over the seed: {worst}; bytes equal: {}", bytes == BUILTIN_MODEL);
+    assert!(disagree.is_empty() && worst < 0.01, "{worst} {disagree:?}; {fix}");
 }
 
 use Polarity::{Negative as Neg, Neutral as Neu, Positive as Pos};
