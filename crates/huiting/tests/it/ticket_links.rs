@@ -147,7 +147,7 @@ on_backends!(a_second_problem_splits_into_its_own_ticket, |t: TestApp| async mov
     let reply = agent
         .post(&format!("/api/v1/tickets/{id}/replies"), json!({"body": "请问型号是多少？"}))
         .await;
-    assert!(reply.status.is_success(), "{:?}", reply.body);
+    assert!((200..300).contains(&reply.status), "{:?}", reply.body);
     // The customer brings up a second problem in the same conversation.
     let second = visitor
         .post(
@@ -155,7 +155,7 @@ on_backends!(a_second_problem_splits_into_its_own_ticket, |t: TestApp| async mov
             json!({"body": "另外上个月的发票抬头开错了，需要重开"}),
         )
         .await;
-    assert!(second.status.is_success(), "{:?}", second.body);
+    assert!((200..300).contains(&second.status), "{:?}", second.body);
     let msgs = items(&agent.get(&format!("/api/v1/conversations/{conv}/messages")).await.body);
     let invoice = msgs
         .iter()
@@ -239,7 +239,7 @@ on_backends!(a_second_problem_splits_into_its_own_ticket, |t: TestApp| async mov
     let closed = s(&other_conv.body["id"]);
     for st in ["solved", "closed"] {
         let r = agent.post(&format!("/api/v1/tickets/{closed}/status"), json!({"status": st})).await;
-        assert!(r.status.is_success(), "{st}: {:?}", r.body);
+        assert!((200..300).contains(&r.status), "{st}: {:?}", r.body);
     }
     let r = agent
         .post(&format!("/api/v1/tickets/{closed}/split"), json!({"subject": "x", "message_ids": [foreign]}))
