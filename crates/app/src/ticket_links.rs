@@ -232,7 +232,10 @@ impl App {
         let mut tx = self.db.write(ws).await?;
         let original = self.ticket_for_change(&mut tx, a, id).await?;
         if original.status == domain::Status::Closed {
-            return Err(Error::Conflict(format!("{} is closed; it cannot be split", original.number)));
+            return Err(Error::Conflict(format!(
+                "{} is closed; it cannot be split",
+                original.number
+            )));
         }
         let mut quoted = Vec::with_capacity(sp.messages.len());
         for (i, m) in sp.messages.iter().enumerate() {
@@ -267,8 +270,7 @@ impl App {
             custom_fields: Vec::new(),
         };
         let custom_fields = vec![("split_from".to_string(), original.number.to_string())];
-        let new =
-            self.open_ticket(&mut tx, a.actor, &n, subject, tags, custom_fields, now).await?;
+        let new = self.open_ticket(&mut tx, a.actor, &n, subject, tags, custom_fields, now).await?;
         db::ticket_links::insert(&mut tx, ws, new.id, id, SPLIT_FROM, now, a.actor).await?;
         let mut note = format!(
             "拆分自 Split from {} ({})\n新工单 New ticket: {} ({})",

@@ -128,8 +128,7 @@ impl App {
         }
         let conversation = match n.conversation {
             Some(id) => {
-                let c =
-                    db::conversations::get(tx, ws, id).await?.or_not_found("conversation")?;
+                let c = db::conversations::get(tx, ws, id).await?.or_not_found("conversation")?;
                 if c.customer != n.customer {
                     return Err(Error::Conflict(
                         "that conversation belongs to another customer".into(),
@@ -156,8 +155,7 @@ impl App {
                 c
             }
         };
-        let prefix =
-            db::workspaces::by_id(tx, ws).await?.or_not_found("workspace")?.ticket_prefix;
+        let prefix = db::workspaces::by_id(tx, ws).await?.or_not_found("workspace")?.ticket_prefix;
         let mut t = Ticket {
             id: self.ids.next(now, TicketId::new),
             workspace: ws,
@@ -215,9 +213,7 @@ impl App {
             audience(&t),
         )
         .await?;
-        if let Some(after) =
-            self.run_triggers(tx, t.id, "ticket.created", "agent", now).await?
-        {
+        if let Some(after) = self.run_triggers(tx, t.id, "ticket.created", "agent", now).await? {
             t = after;
         }
         let mut inputs = vec![workflow::TicketEvent::Created { at: now }];

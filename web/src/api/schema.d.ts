@@ -19291,6 +19291,104 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets/{id}/split": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Splits a second problem out of this ticket into a new ticket for the same customer on the
+         *     same conversation, linked `split_from`; both are audited.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SplitRequest"];
+                };
+            };
+            responses: {
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SplitDto"];
+                    };
+                };
+                /** @description Malformed JSON or an invalid value. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description No or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description The caller's role may not do this, or the CSRF token is missing. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Absent, or not visible to the caller. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+                /** @description Too many requests; see Retry-After. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/{id}/status": {
         parameters: {
             query?: never;
@@ -23635,6 +23733,32 @@ export interface components {
             username?: string | null;
             password_set: boolean;
         };
+        SplitDto: {
+            /** @description The ticket split from, unchanged but for its new link. */
+            original: components["schemas"]["TicketDto"];
+            /**
+             * @description The new ticket: same customer and conversation, `split_from` among its custom fields,
+             *     routed and on its SLA clocks like any new ticket.
+             */
+            created: components["schemas"]["TicketDto"];
+        };
+        SplitRequest: {
+            /** @description The new ticket's subject: the second problem in a few words. */
+            subject: string;
+            /**
+             * @description Messages of this ticket's conversation that state the second problem (1 to 50); they
+             *     are quoted in the new ticket's internal note.
+             */
+            message_ids: string[];
+            problem_code?: string | null;
+            /** @description L1–L4; default L3. */
+            severity?: string | null;
+            /** @description normal (default), urgent, critical */
+            urgency?: string | null;
+            team_id?: string | null;
+            assignee_id?: string | null;
+            tags?: string[];
+        };
         SsoInfo: {
             /** @description The workspace offers "Sign in with SSO" (false for an unknown workspace too). */
             enabled: boolean;
@@ -23882,9 +24006,12 @@ export interface components {
             closed_at?: string | null;
         };
         TicketLinkDto: {
-            /** @description related or merged_into */
+            /** @description related, merged_into or split_from */
             kind: string;
-            /** @description For merged_into: out (this ticket was merged into the other) or in. */
+            /**
+             * @description For merged_into and split_from: out (this ticket was merged into, or split from, the
+             *     other) or in.
+             */
             direction: string;
             ticket_id: string;
             number: string;

@@ -42,7 +42,10 @@ fn shipped_sentiment_model_is_the_one_the_seed_trains() {
             disagree.push(text);
         }
     }
-    eprintln!("largest probability difference over the seed: {worst}; bytes equal: {}", bytes == BUILTIN_MODEL);
+    eprintln!(
+        "largest probability difference over the seed: {worst}; bytes equal: {}",
+        bytes == BUILTIN_MODEL
+    );
     assert!(disagree.is_empty() && worst < 0.01, "{worst} {disagree:?}; {fix}");
 }
 
