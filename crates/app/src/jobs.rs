@@ -47,6 +47,7 @@ impl App {
                 c.job,
                 Job::TrainNluModel { .. }
                     | Job::ClusterKbCandidates
+                    | Job::ClassifyMessages { .. }
                     | Job::DeliverWebhook { .. }
                     | Job::SendOutbound { .. }
                     | Job::SendEmail { .. }
@@ -130,6 +131,10 @@ impl App {
         if let Job::ClusterKbCandidates = &c.job {
             // Reads and clusters outside any transaction, then writes and completes in one.
             return self.cluster_candidates_job(worker, c, now).await;
+        }
+        if let Job::ClassifyMessages { messages } = &c.job {
+            // Reads and analyses outside any transaction, then writes and completes in one.
+            return self.classify_messages_job(worker, c, messages, now).await;
         }
         if matches!(c.job, Job::DeliverWebhook { .. } | Job::SendOutbound { .. }) {
             return self.run_network_job(worker, c, now).await;

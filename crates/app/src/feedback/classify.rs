@@ -148,7 +148,8 @@ impl App {
         Ok(())
     }
 
-    /// The `ClassifyMessages` job: classifies the batch's customer messages.
+    /// Classifies inbound messages and stores their signals, all in `tx` (the demo's replay and
+    /// the job's fallback; the worker uses [`App::classify_messages_job`]).
     pub(crate) async fn classify_messages(
         &self,
         tx: &mut db::WriteTx,
@@ -156,18 +157,70 @@ impl App {
         now: Timestamp,
     ) -> Result<()> {
         let ws = tx.workspace();
-        let inbound = db::feedback::inbound_messages(tx, ws, ids).await?;
-        if inbound.is_empty() {
+        let analysed = self.analyse_inbound(tx, ws, ids).await?;
+        self.store_message_classes(tx, analysed, now).await
+    }
+
+    /// The `ClassifyMessages` job as the worker runs it: reads and analyses on a read
+    /// connection, outside any transaction, then stores the signals and completes the job in
+    /// one. Analysis is CPU work of milliseconds per message; inside a write transaction it held
+    /// SQLite's one writer, and a claimed batch of these jobs stalled every chat message for
+    /// hundreds of milliseconds (`huiting bench ws`).
+    pub(crate) async fn classify_messages_job(
+        &self,
+        worker: &str,
+        c: &db::jobs::Claimed,
+        ids: &[MessageId],
+        now: Timestamp,
+    ) -> Result<()> {
+        let ws = c.workspace;
+        let analysed = {
+            let mut conn = self.db.read().await?;
+            self.analyse_inbound(&mut conn, ws, ids).await?
+        };
+        let mut tx = self.db.write(ws).await?;
+        self.store_message_classes(&mut tx, analysed, now).await?;
+        if db::jobs::complete(&mut tx, c.id, worker, now).await? {
+            self.commit(tx).await?;
+        }
+        Ok(())
+    }
+
+    /// The inbound (customer) messages among `ids`, each with its classification.
+    async fn analyse_inbound(
+        &self,
+        conn: &mut db::AnyConnection,
+        ws: WorkspaceId,
+        ids: &[MessageId],
+    ) -> Result<Vec<(db::feedback::Inbound, Classified)>> {
+        let inbound = db::feedback::inbound_messages(conn, ws, ids).await?;
+        let mut out = Vec::with_capacity(inbound.len());
+        for m in inbound {
+            let c = self.classify_text_on(conn, ws, &m.body, None).await?;
+            out.push((m, c));
+        }
+        Ok(out)
+    }
+
+    /// Stores the signals of classified inbound messages, tied to their conversations' active
+    /// tickets.
+    async fn store_message_classes(
+        &self,
+        tx: &mut db::WriteTx,
+        analysed: Vec<(db::feedback::Inbound, Classified)>,
+        now: Timestamp,
+    ) -> Result<()> {
+        if analysed.is_empty() {
             return Ok(());
         }
+        let ws = tx.workspace();
         let mut convs: Vec<domain::ConversationId> =
-            inbound.iter().map(|m| m.conversation).collect();
+            analysed.iter().map(|(m, _)| m.conversation).collect();
         convs.sort();
         convs.dedup();
         let tickets = db::tickets::active_of_conversations(tx, ws, &convs).await?;
-        let mut signals = Vec::with_capacity(inbound.len());
-        for m in inbound {
-            let c = self.classify_text_on(tx, ws, &m.body, None).await?;
+        let mut signals = Vec::with_capacity(analysed.len());
+        for (m, c) in analysed {
             let mut s = self.signal(ws, SignalSource::Message, m.message.to_string(), c, now);
             // Deadlines run from when the customer wrote, not from when the job ran.
             let lag = now.millis() - m.created_at.millis();
