@@ -202,8 +202,11 @@ impl App {
             Job::RouteOverflow { ticket, team } => {
                 self.route_overflow(tx, *ticket, *team, now).await?;
             }
-            // Network calls run outside transactions (`run_network_job`).
-            Job::DeliverWebhook { .. } | Job::SendOutbound { .. } => {}
+            // Network calls run outside transactions (`run_network_job`), and so does text
+            // analysis (`classify_messages_job`).
+            Job::DeliverWebhook { .. }
+            | Job::SendOutbound { .. }
+            | Job::ClassifyMessages { .. } => {}
             Job::EvaluateAlerts => self.evaluate_alerts_job(tx, now).await?,
             Job::EvaluateProactive => self.evaluate_proactive_job(tx, now).await?,
             Job::SendProactive { send } => self.send_proactive_job(tx, *send, now).await?,
@@ -215,7 +218,6 @@ impl App {
             Job::SurveySend { .. }
             | Job::SurveyRemind { .. }
             | Job::SurveyExpire { .. }
-            | Job::ClassifyMessages { .. }
             | Job::SignalDeadline { .. }
             | Job::ComplaintAssignCheck { .. } => self.feedback_job(tx, &c.job, now).await?,
             Job::ApplyRetention => self.apply_retention_job(tx, now).await?,

@@ -237,11 +237,11 @@ impl App {
                 original.number
             )));
         }
-        let mut quoted = Vec::with_capacity(sp.messages.len());
-        for (i, m) in sp.messages.iter().enumerate() {
-            if sp.messages[..i].contains(m) {
-                continue;
-            }
+        let mut ids = sp.messages;
+        ids.sort();
+        ids.dedup();
+        let mut quoted = Vec::with_capacity(ids.len());
+        for m in &ids {
             let msg = db::conversations::get_message(&mut tx, ws, *m)
                 .await?
                 .filter(|msg| msg.conversation == original.conversation)
@@ -253,7 +253,6 @@ impl App {
                 })?;
             quoted.push(msg);
         }
-        quoted.sort_by_key(|m| m.id);
         let n = crate::tickets::NewTicket {
             subject: subject.clone(),
             customer: original.customer,
@@ -281,27 +280,7 @@ impl App {
         }
         let note: String = note.chars().take(domain::conversation::MAX_BODY_CHARS).collect();
         self.system_message(&mut tx, &new, Visibility::Internal, note, now).await?;
-        let snap = domain::Snapshot::default()
-            .with("split", original.number.to_string())
-            .with("into", new.number.to_string())
-            .with("messages", quoted.len().to_string());
-        for t in [&original, &new] {
-            tx.audit(now, a.actor, "ticket.split", "ticket", &t.id.to_string(), None, Some(&snap))
-                .await?;
-        }
-        let aud = domain::Audience {
-            customer: None,
-            team: original.team,
-            assignee: original.assignee,
-            internal: true,
-        };
-        tx.emit(
-            now,
-            a.actor,
-            Event::TicketUpdated { ticket: original.id, fields: vec!["links".into()] },
-            aud,
-        )
-        .await?;
+        self.record_link(&mut tx, a.actor, "ticket.split", &original, &new, now).await?;
         self.commit(tx).await?;
         Ok((original, new))
     }

@@ -148,20 +148,7 @@ impl App {
         Ok(())
     }
 
-    /// Classifies inbound messages and stores their signals, all in `tx` (the demo's replay and
-    /// the job's fallback; the worker uses [`App::classify_messages_job`]).
-    pub(crate) async fn classify_messages(
-        &self,
-        tx: &mut db::WriteTx,
-        ids: &[MessageId],
-        now: Timestamp,
-    ) -> Result<()> {
-        let ws = tx.workspace();
-        let analysed = self.analyse_inbound(tx, ws, ids).await?;
-        self.store_message_classes(tx, analysed, now).await
-    }
-
-    /// The `ClassifyMessages` job as the worker runs it: reads and analyses on a read
+    /// The `ClassifyMessages` job: reads and analyses on a read
     /// connection, outside any transaction, then stores the signals and completes the job in
     /// one. Analysis is CPU work of milliseconds per message; inside a write transaction it held
     /// SQLite's one writer, and a claimed batch of these jobs stalled every chat message for

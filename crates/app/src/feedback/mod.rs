@@ -182,7 +182,6 @@ impl App {
             Job::SurveySend { survey } => self.survey_send(tx, *survey, now).await,
             Job::SurveyRemind { survey } => self.survey_remind(tx, *survey, now).await,
             Job::SurveyExpire { survey } => self.survey_expire(tx, *survey, now).await,
-            Job::ClassifyMessages { messages } => self.classify_messages(tx, messages, now).await,
             Job::SignalDeadline { signal } => self.signal_deadline(tx, *signal, now).await,
             Job::ComplaintAssignCheck { signal } => {
                 self.complaint_assign_check(tx, *signal, now).await
