@@ -556,6 +556,7 @@ fn signal(r: &AnyRow) -> Result<ContentSignal> {
 
 /// Inserts signals in one multi-row statement; a source already classified is skipped.
 pub async fn insert_signals(c: &mut AnyConnection, v: &[ContentSignal]) -> Result<()> {
+    let dialect = crate::Dialect::of(c);
     for chunk in v.chunks(100) {
         let mut q = String::from("INSERT INTO content_signals (");
         q.push_str(SIGNAL_COLS);
@@ -570,7 +571,11 @@ pub async fn insert_signals(c: &mut AnyConnection, v: &[ContentSignal]) -> Resul
                 if j > 0 {
                     q.push(',');
                 }
-                q.push_str(&format!("${}", i * n + j + 1));
+                // Anonymous on SQLite: its `$N` lookups are O(n²) in the parameter count.
+                match dialect {
+                    crate::Dialect::Sqlite => q.push('?'),
+                    crate::Dialect::Postgres => q.push_str(&format!("${}", i * n + j + 1)),
+                }
             }
             q.push(')');
         }

@@ -241,7 +241,8 @@ pub(crate) async fn insert_many(
         "INSERT INTO jobs (id, workspace_id, kind, payload, run_at, state, attempts, created_at, updated_at) VALUES {}",
         rows.join(", ")
     );
-    b.query(sql).execute(c).await.context("enqueueing jobs")?;
+    let dialect = crate::Dialect::of(c);
+    b.query_in(dialect, sql).execute(c).await.context("enqueueing jobs")?;
     Ok(())
 }
 

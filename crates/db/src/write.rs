@@ -100,7 +100,7 @@ impl Db {
                 let mut stmts = vec![lock(&mut b)];
                 stmts.extend(reads.iter().map(|r| r(&mut b)));
                 rows = b
-                    .query(stmts.join(";\n"))
+                    .query_in(self.dialect, stmts.join(";\n"))
                     .fetch_all(&mut *tx)
                     .await
                     .context("locking the workspace head")?;
@@ -398,7 +398,7 @@ impl WriteTx {
                 let mut stmts: Vec<String> = deferred.into_iter().map(|d| (d.0)(&mut b)).collect();
                 stmts.extend(self.closing_statements(&mut b, &e, &a));
                 stmts.push(head(&mut b, &self.heads, ws));
-                b.query(stmts.join(";\n"))
+                b.query_in(self.dialect, stmts.join(";\n"))
                     .execute(&mut *self.tx)
                     .await
                     .context("writing events, audit entries and the head")?;
@@ -407,13 +407,16 @@ impl WriteTx {
                 for d in deferred {
                     let mut b = crate::Binds::default();
                     let sql = (d.0)(&mut b);
-                    b.query(sql).execute(&mut *self.tx).await.context("writing")?;
+                    b.query_in(self.dialect, sql)
+                        .execute(&mut *self.tx)
+                        .await
+                        .context("writing")?;
                 }
                 for (e, a) in &groups {
                     for (ev, au) in [(&e[..], &[][..]), (&[][..], &a[..])] {
                         let mut b = crate::Binds::default();
                         if let Some(sql) = self.closing_statements(&mut b, ev, au).pop() {
-                            b.query(sql)
+                            b.query_in(self.dialect, sql)
                                 .execute(&mut *self.tx)
                                 .await
                                 .context("writing events and audit entries")?;

@@ -18,6 +18,11 @@ mod kb_cli;
 mod nlu_cli;
 mod ops;
 
+/// mimalloc rather than glibc malloc: allocation and free (with glibc's chunk consolidation)
+/// took ~15 % of the server's CPU under chat load (docs/benchmarks.md, `bench ws`).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
