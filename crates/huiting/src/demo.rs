@@ -2560,9 +2560,12 @@ async fn replay(
 }
 
 /// How long before "now" the ERP's webhook was subscribed (see [`seed_erp_webhook`]).
-const ERP_HOOK_BEFORE_END: i64 = 3 * HOUR;
+/// Three days, so that whatever the time of day and week the demo is seeded at, the window
+/// holds a working day of new tickets whose ten attempts ran out while the history advanced
+/// (three hours held only two tickets when seeded at 22:00 Beijing time, none failed yet).
+const ERP_HOOK_BEFORE_END: i64 = 3 * DAY;
 
-/// The ERP team subscribed an event webhook to new tickets three hours ago, at an address where
+/// The ERP team subscribed an event webhook to new tickets three days ago, at an address where
 /// nothing listens yet (loopback port 9, allowed by name): its delivery log shows the
 /// deliveries whose ten attempts ran out (`failed`, with 重试 / Retry) and the newer ones still
 /// retrying on the queue's backoff.
