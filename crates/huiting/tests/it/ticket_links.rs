@@ -164,7 +164,7 @@ on_backends!(a_second_problem_splits_into_its_own_ticket, |t: TestApp| async mov
         .map(|m| s(&m["id"]))
         .unwrap_or_else(|| panic!("the second problem's message: {msgs:?}"));
 
-    let before = agent.get(&format!("/api/v1/tickets/{id}")).await.body;
+    let original_before = agent.get(&format!("/api/v1/tickets/{id}")).await.body;
     let r = agent
         .post(
             &format!("/api/v1/tickets/{}/split", s(&tk.body["number"])),
@@ -184,7 +184,7 @@ on_backends!(a_second_problem_splits_into_its_own_ticket, |t: TestApp| async mov
     assert!(new["custom_fields"].to_string().contains(&s(&tk.body["number"])), "{new}");
     assert_eq!(
         (&r.body["original"]["status"], &r.body["original"]["tags"]),
-        (&before["status"], &before["tags"]),
+        (&original_before["status"], &original_before["tags"]),
         "the original is untouched"
     );
     // The new ticket is a ticket like any other: on its own SLA clocks, findable, with the note.
